@@ -1,0 +1,79 @@
+# berth: plain `make` builds build/berthd and build/berth.
+# `make run` installs what is missing, builds, and starts berthd in the foreground.
+# `make test` installs what is missing and runs the whole suite.
+CC      ?= cc
+VERSION := 0.1.0
+PKGS    := libmicrohttpd jansson sqlite3 libsodium libcurl libssh
+BUILD   ?= build
+SAN     ?=
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-format-nonliteral
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ifneq ($(SAN),)
+  CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  HARDEN := -fPIE
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBERTH_VERSION=\"$(VERSION)\" $(CFLAGS) $(WARN) $(HARDEN) -Isrc \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS = $(CFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+LIB_SRC    := $(wildcard src/lib/*.c)
+DAEMON_SRC := $(wildcard src/store/*.c src/api/*.c src/drivers/*.c src/core/*.c)
+CLI_SRC    := $(wildcard src/cli/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test-deps run test unit integration asan clean check-deps
+all: check-deps $(BUILD)/berthd $(BUILD)/berth
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "missing build dependencies: run scripts/install-deps.sh (as root)"; exit 1; }
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libberth.a: $(LIB_OBJ)
+	ar rcs $@ $^
+$(BUILD)/libberthd.a: $(DAEMON_OBJ)
+	ar rcs $@ $(filter-out %/berthd_main.o,$^)
+
+$(BUILD)/berthd: $(BUILD)/obj/src/berthd_main.o $(BUILD)/libberthd.a $(BUILD)/libberth.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/berth: $(CLI_OBJ) $(BUILD)/libberth.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libberthd.a $(BUILD)/libberth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+deps:
+	scripts/install-deps.sh build
+test-deps:
+	scripts/install-deps.sh test
+
+run: deps
+	$(MAKE) all
+	scripts/run.sh
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+integration: all
+	/usr/bin/python3 -m pytest -q tests/integration
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 all unit
+
+test: test-deps
+	scripts/test.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, from Debian bookworm packages, what berth needs to build and test.
+# Usage: scripts/install-deps.sh [build|test]   (default: build)
+# Installs only what is missing; safe to run again.
+set -euo pipefail
+mode=${1:-build}
+
+build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
+  libsodium-dev libcurl4-openssl-dev libssh-dev libgit2-dev libarchive-dev libzstd-dev
+  libargon2-dev libssl-dev)
+test_pkgs=(libcmocka-dev python3-pytest python3-requests openssh-server openssh-client git
+  docker.io debootstrap nginx-light curl ca-certificates)
+
+want=("${build_pkgs[@]}")
+[ "$mode" = test ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,75 @@
+/* http.h: the REST API's request context, route table and reply helpers. */
+#ifndef BERTH_HTTP_H
+#define BERTH_HTTP_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "store/access.h"
+
+
+#define MAX_PARAMS 4
+struct req {
+	void *conn;              /* struct MHD_Connection * */
+	const char *method;
+	char *path;
+	char *params[MAX_PARAMS]; /* the {} segments of the route, in order */
+	int nparams;
+	struct sbuf raw;
+	bool too_large;
+	json_t *body;            /* parsed JSON body, or NULL when there was none */
+	char ip[64];
+	struct actor actor;
+	bool authed;
+	/* reply */
+	json_t *reply;
+	char *reply_text;
+	const char *content_type;
+	struct berr err;
+	int64_t t0;
+};
+
+enum route_flags {
+	R_PUBLIC = 1,  /* no token needed */
+	R_OPTIONAL = 2, /* a token is used when present */
+};
+
+typedef int (*handler_fn)(struct req *r);
+struct route {
+	const char *method;
+	const char *pattern; /* "{}" matches one path segment */
+	handler_fn fn;
+	unsigned flags;
+};
+
+struct api_config {
+	const char *listen_host;
+	int listen_port;
+	const char *apps_domain;
+	const char *public_url;  /* e.g. http://127.0.0.1:8400, for links */
+	int64_t token_ttl;       /* seconds */
+	size_t max_body;
+	const char *web_root;    /* console's static files, may be NULL */
+};
+extern struct api_config api_cfg;
+
+/* Reply helpers: return the HTTP status. */
+int reply_json(struct req *r, int status, json_t *body); /* consumes body */
+int reply_error(struct req *r, enum berth_code c, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int reply_berr(struct req *r);  /* replies r->err */
+int reply_no_content(struct req *r);
+const char *req_query(struct req *r, const char *key);
+const char *req_header(struct req *r, const char *key);
+/* Requires a JSON object body (an absent body counts as {}). */
+json_t *req_body(struct req *r);
+
+int web_serve(struct req *r);
+int api_start(struct berr *err);
+void api_stop(void);
+
+/* Route tables, one per resource file. */
+extern const struct route auth_routes[], org_routes[], plan_routes[], server_routes[],
+	project_routes[], env_routes[];
+#endif

@@ -1,0 +1,213 @@
+/* projects.c: projects of an organization (an Odoo version and a git repository). */
+#include <string.h>
+
+#include "api/auth.h"
+#include "api/http.h"
+#include "lib/jspec.h"
+#include "lib/valid.h"
+#include "store/db.h"
+#include "store/model.h"
+
+static const char *const ODOO_VERSIONS[] = {"16.0", "17.0", "18.0", "19.0"};
+
+bool odoo_version_valid(const char *v)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ODOO_VERSIONS); i++)
+		if (str_eq(v, ODOO_VERSIONS[i]))
+			return true;
+	return false;
+}
+
+static const char *PROJECT_SELECT =
+	"SELECT p.id, p.org_id, p.name, p.slug, p.odoo_version, p.repository_url, p.default_branch,"
+	" (SELECT count(*) FROM environments e WHERE e.project_id=p.id) AS environment_count,"
+	" p.created_at, p.updated_at FROM projects p";
+
+static json_t *project_get(const char *id)
+{
+	char *sql = xasprintf("%s WHERE p.id=?", PROJECT_SELECT);
+	json_t *p = db_row(sql, "s", id);
+	free(sql);
+	return p;
+}
+
+struct project_in {
+	const char *name, *odoo_version, *repository_url, *default_branch;
+	bool has_repo;
+};
+
+static int parse_project(struct req *r, struct project_in *in, bool create)
+{
+	struct jfield spec[] = {
+		{.name = "name", .type = J_STRING, .required = create, .dest = &in->name, .maxlen = 100},
+		{.name = "odoo_version", .type = J_STRING, .required = create, .dest = &in->odoo_version},
+		{.name = "repository_url", .type = J_STRING, .dest = &in->repository_url,
+		 .present = &in->has_repo, .nullable = true, .maxlen = 1024},
+		{.name = "default_branch", .type = J_STRING, .dest = &in->default_branch, .maxlen = 200},
+		JF_END,
+	};
+	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)
+		return -1;
+	if (in->name && !*in->name)
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "name", "name: must not be empty");
+	if (in->odoo_version && !odoo_version_valid(in->odoo_version))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "odoo_version",
+				"odoo_version: must be one of 16.0, 17.0, 18.0, 19.0");
+	if (in->repository_url && *in->repository_url && !valid_git_url(in->repository_url))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "repository_url",
+				"repository_url: must be an https://, ssh:// or git@host:path URL or an"
+				" absolute path");
+	if (in->default_branch && !valid_git_ref(in->default_branch))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "default_branch",
+				"default_branch: not a valid git branch name");
+	return 0;
+}
+
+static int h_projects_list(struct req *r)
+{
+	struct access acc;
+	if (access_org(&r->actor, r->params[0], &acc, &r->err) < 0)
+		return reply_berr(r);
+	char *sql = xasprintf("%s WHERE p.org_id=? AND (? IS NULL OR p.id IN"
+			      " (SELECT value FROM json_each(?))) ORDER BY p.name", PROJECT_SELECT);
+	json_t *a = db_rows(sql, "sjj", acc.org_id, acc.projects, acc.projects);
+	free(sql);
+	access_release(&acc);
+	return reply_json(r, 200, a);
+}
+
+static int h_project_create(struct req *r)
+{
+	struct access acc;
+	if (access_org(&r->actor, r->params[0], &acc, &r->err) < 0)
+		return reply_berr(r);
+	struct project_in in = {0};
+	char id[37];
+	char *slug = NULL;
+	if (perm_require(&acc, "project.create", &r->err) < 0 || parse_project(r, &in, true) < 0)
+		goto fail;
+	slug = slugify(in.name, 40);
+	db_begin();
+	struct usage u;
+	model_org_usage(acc.org_id, NULL, &u);
+	json_t *plan = model_org_plan(acc.org_id);
+	long long max = json_integer_value(json_object_get(plan, "max_projects"));
+	json_decref(plan);
+	if (u.projects >= max) {
+		db_rollback();
+		berr_set(&r->err, BE_QUOTA_EXCEEDED, NULL,
+			 "Cannot create project - project quota exceeded (%lld of %lld)", u.projects, max);
+		goto fail;
+	}
+	uuid4(id);
+	char *now = iso8601_now();
+	int rc = db_exec("INSERT INTO projects(id, org_id, name, slug, odoo_version, repository_url,"
+			 " default_branch, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?)",
+			 "sssssssss", id, acc.org_id, in.name, slug, in.odoo_version,
+			 in.repository_url && *in.repository_url ? in.repository_url : NULL,
+			 in.default_branch ? in.default_branch : "main", now, now);
+	free(now);
+	if (rc < 0) {
+		db_rollback();
+		if (rc == -2)
+			berr_set(&r->err, BE_NAME_EXISTS, "name",
+				 "A project with the slug '%s' already exists in this organization", slug);
+		else
+			berr_set(&r->err, BE_INTERNAL_ERROR, NULL, NULL);
+		goto fail;
+	}
+	audit_record(r, acc.org_id, "project.create", "project", id,
+		     json_pack("{s:s,s:s}", "name", in.name, "odoo_version", in.odoo_version));
+	db_commit();
+	free(slug);
+	access_release(&acc);
+	return reply_json(r, 201, project_get(id));
+fail:
+	free(slug);
+	access_release(&acc);
+	return reply_berr(r);
+}
+
+static int h_project_get(struct req *r)
+{
+	struct access acc;
+	json_t *p = access_project(&r->actor, r->params[0], &acc, &r->err);
+	if (!p)
+		return reply_berr(r);
+	json_decref(p);
+	access_release(&acc);
+	return reply_json(r, 200, project_get(r->params[0]));
+}
+
+static int h_project_update(struct req *r)
+{
+	struct access acc;
+	json_t *p = access_project(&r->actor, r->params[0], &acc, &r->err);
+	if (!p)
+		return reply_berr(r);
+	json_decref(p);
+	const char *id = r->params[0];
+	struct project_in in = {0};
+	if (perm_require(&acc, "project.update", &r->err) < 0 || parse_project(r, &in, false) < 0)
+		goto fail;
+	db_begin();
+	if (in.odoo_version &&
+	    db_int(0, "SELECT count(*) FROM environments WHERE project_id=? AND ?<>"
+		      "(SELECT odoo_version FROM projects WHERE id=?)", "sss", id, in.odoo_version, id) > 0) {
+		db_rollback();
+		berr_set(&r->err, BE_CONFLICT, "odoo_version",
+			 "odoo_version: cannot change while the project has environments");
+		goto fail;
+	}
+	char *now = iso8601_now();
+	if (in.name)
+		db_exec("UPDATE projects SET name=? WHERE id=?", "ss", in.name, id);
+	if (in.odoo_version)
+		db_exec("UPDATE projects SET odoo_version=? WHERE id=?", "ss", in.odoo_version, id);
+	if (in.has_repo)
+		db_exec("UPDATE projects SET repository_url=? WHERE id=?", "ss",
+			in.repository_url && *in.repository_url ? in.repository_url : NULL, id);
+	if (in.default_branch)
+		db_exec("UPDATE projects SET default_branch=? WHERE id=?", "ss", in.default_branch, id);
+	db_exec("UPDATE projects SET updated_at=? WHERE id=?", "ss", now, id);
+	free(now);
+	audit_record(r, acc.org_id, "project.update", "project", id, json_incref(req_body(r)));
+	db_commit();
+	access_release(&acc);
+	return reply_json(r, 200, project_get(id));
+fail:
+	access_release(&acc);
+	return reply_berr(r);
+}
+
+static int h_project_delete(struct req *r)
+{
+	struct access acc;
+	json_t *p = access_project(&r->actor, r->params[0], &acc, &r->err);
+	if (!p)
+		return reply_berr(r);
+	json_decref(p);
+	int status;
+	if (perm_require(&acc, "project.delete", &r->err) < 0) {
+		status = reply_berr(r);
+	} else if (db_int(0, "SELECT count(*) FROM environments WHERE project_id=?", "s",
+			  r->params[0]) > 0) {
+		status = reply_error(r, BE_CONFLICT, NULL,
+				     "The project still has environments: remove them first");
+	} else {
+		db_exec("DELETE FROM projects WHERE id=?", "s", r->params[0]);
+		audit_record(r, acc.org_id, "project.delete", "project", r->params[0], NULL);
+		status = reply_no_content(r);
+	}
+	access_release(&acc);
+	return status;
+}
+
+const struct route project_routes[] = {
+	{"GET", "/api/v1/orgs/{}/projects", h_projects_list, 0},
+	{"POST", "/api/v1/orgs/{}/projects", h_project_create, 0},
+	{"GET", "/api/v1/projects/{}", h_project_get, 0},
+	{"PATCH", "/api/v1/projects/{}", h_project_update, 0},
+	{"DELETE", "/api/v1/projects/{}", h_project_delete, 0},
+	{NULL, NULL, NULL, 0},
+};

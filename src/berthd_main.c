@@ -1,0 +1,164 @@
+/* berthd: the berth daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <libssh/libssh.h>
+#include <sodium.h>
+
+#include "api/http.h"
+#include "core/daemon.h"
+#include "lib/log.h"
+#include "lib/secret.h"
+#include "lib/util.h"
+#include "store/db.h"
+#include "store/model.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: berthd [--data DIR] [--listen HOST:PORT] [--apps-domain DOMAIN]\n"
+	      "              [--public-url URL] [--web DIR] [--token-ttl SECONDS] [--debug]\n"
+	      "\n"
+	      "  --data DIR          data directory: store, master key (default ./berth-data)\n"
+	      "  --listen HOST:PORT  address of the API and console (default 127.0.0.1:8400)\n"
+	      "  --apps-domain D     domain under which environments get their subdomain\n"
+	      "                      (default localhost)\n"
+	      "  --public-url URL    how clients reach berthd, for links (default http://LISTEN)\n"
+	      "  --web DIR           the console's static files (default: ./web when present)\n"
+	      "  --token-ttl S       lifetime of login tokens in seconds (default 86400)\n"
+	      "  --register-local    register the local Docker Engine as server 'local' in the\n"
+	      "                      first organization when none is registered yet\n",
+	      f);
+}
+
+static int parse_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return -1;
+	char *host = xstrndup(s, (size_t)(colon - s));
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+		memmove(host, host + 1, n);
+		if (n >= 2 && host[n - 2] == ']')
+			host[n - 2] = '\0';
+	}
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535) {
+		free(host);
+		return -1;
+	}
+	api_cfg.listen_host = host;
+	api_cfg.listen_port = (int)port;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *data = "berth-data";
+	bool register_local = false;
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{"apps-domain", required_argument, NULL, 'a'},
+		{"public-url", required_argument, NULL, 'u'},
+		{"web", required_argument, NULL, 'w'},
+		{"token-ttl", required_argument, NULL, 't'},
+		{"register-local", no_argument, NULL, 'r'},
+		{"debug", no_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'l':
+			if (parse_listen(optarg) < 0) {
+				fprintf(stderr, "berthd: --listen wants HOST:PORT, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'a': api_cfg.apps_domain = optarg; break;
+		case 'u': api_cfg.public_url = optarg; break;
+		case 'w': api_cfg.web_root = optarg; break;
+		case 't': api_cfg.token_ttl = atoll(optarg); break;
+		case 'r': register_local = true; break;
+		case 'D': log_set_level(LOG_DEBUG); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (api_cfg.token_ttl < 60) {
+		fprintf(stderr, "berthd: --token-ttl must be at least 60 seconds\n");
+		return 2;
+	}
+	if (!daemon_apps_domain_valid(api_cfg.apps_domain)) {
+		fprintf(stderr, "berthd: --apps-domain '%s' is not a valid domain\n", api_cfg.apps_domain);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "berthd: libsodium failed to initialise\n");
+		return 1;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	ssh_init();
+	umask(077);
+	if (mkdir(data, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "berthd: cannot create data directory %s: %s\n", data, strerror(errno));
+		return 1;
+	}
+	if (!api_cfg.web_root && access("web/index.html", R_OK) == 0)
+		api_cfg.web_root = "web";
+	if (!api_cfg.public_url)
+		api_cfg.public_url = xasprintf("http://%s:%d", api_cfg.listen_host, api_cfg.listen_port);
+	char ebuf[512];
+	if (secret_init(data, ebuf, sizeof ebuf) < 0) {
+		fprintf(stderr, "berthd: %s\n", ebuf);
+		return 1;
+	}
+	struct berr err = {0};
+	if (db_open(data, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err.message);
+		return 1;
+	}
+	model_seed_plans();
+	if (daemon_start(data, register_local, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err.message);
+		return 1;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (api_start(&err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err.message);
+		return 1;
+	}
+	log_event(LOG_INFO, "berthd ready",
+		  json_pack("{s:s,s:s,s:s,s:s}", "listen", api_cfg.public_url, "data", data,
+			    "apps_domain", api_cfg.apps_domain, "version", BERTH_VERSION));
+	int sig = 0;
+	sigdelset(&set, SIGPIPE);
+	sigwait(&set, &sig);
+	log_event(LOG_INFO, "berthd stopping", json_pack("{s:s}", "signal", strsignal(sig)));
+	api_stop();
+	daemon_stop();
+	db_shutdown();
+	ssh_finalize();
+	curl_global_cleanup();
+	log_event(LOG_INFO, "berthd stopped", NULL);
+	return 0;
+}

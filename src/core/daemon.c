@@ -1,0 +1,50 @@
+/* daemon.c: start-up chores and background parts of berthd. */
+#include "core/daemon.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/servers.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/valid.h"
+#include "store/db.h"
+#include "store/model.h"
+
+bool daemon_apps_domain_valid(const char *d)
+{
+	return valid_dns_label(d) || valid_domain(d);
+}
+
+void daemon_maybe_register_local(void)
+{
+	char *want = model_setting_get("register_local");
+	bool on = str_eq(want, "1");
+	free(want);
+	if (!on)
+		return;
+	char *org = db_str("SELECT id FROM orgs ORDER BY created_at LIMIT 1", "");
+	if (!org)
+		return;
+	struct stat st;
+	if (stat("/var/run/docker.sock", &st) == 0 && server_register_local(org) > 0)
+		log_event(LOG_INFO, "registered the local Docker Engine as server 'local'",
+			  json_pack("{s:s}", "org", org));
+	free(org);
+}
+
+int daemon_start(const char *data_dir, bool register_local, struct berr *err)
+{
+	(void)data_dir;
+	(void)err;
+	if (register_local)
+		model_setting_set("register_local", "1");
+	daemon_maybe_register_local();
+	return 0;
+}
+
+void daemon_stop(void)
+{
+	db_close_thread();
+}

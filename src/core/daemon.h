@@ -1,0 +1,12 @@
+/* daemon.h: background parts of berthd (workers, scheduler) and start-up chores. */
+#ifndef BERTH_DAEMON_H
+#define BERTH_DAEMON_H
+#include <stdbool.h>
+#include "lib/errors.h"
+bool daemon_apps_domain_valid(const char *d);
+int daemon_start(const char *data_dir, bool register_local, struct berr *err);
+void daemon_stop(void);
+/* Registers the local Docker Engine in the first organization when asked to (--register-local)
+ * and not done yet. Called at start and after first-run setup. */
+void daemon_maybe_register_local(void);
+#endif

@@ -1,0 +1,32 @@
+/* probe.h: reach a server (over SSH, or the local Docker socket), check that the Docker
+ * Engine answers, and read its capacity. */
+#ifndef BERTH_PROBE_H
+#define BERTH_PROBE_H
+
+struct server_target {
+	const char *transport;      /* "ssh" or "local" */
+	const char *host;
+	int port;
+	const char *user;
+	const char *private_key;    /* OpenSSH/PEM private key text, or NULL */
+	const char *password;       /* or NULL */
+	const char *docker_socket;  /* path of the Docker socket on the server */
+	const char *known_host_key; /* pinned "SHA256:..." fingerprint, or NULL on first contact */
+	int timeout_s;              /* connect timeout, seconds (0: 10) */
+};
+
+struct probe_result {
+	char status[16];          /* "running", "offline" (cannot connect) or "error" */
+	char reason[512];         /* why, when not running */
+	char host_key[128];       /* fingerprint the server presented ("SHA256:...") */
+	double cpu_cores;
+	long long ram_mb;
+	long long disk_gb;        /* size of the filesystem holding Docker's root dir */
+	char docker_version[64];
+};
+
+/* Never fails as a call: the outcome is in out->status. A host key different from
+ * known_host_key yields "error" with a reason naming both fingerprints, and nothing else is
+ * done on that connection. */
+void server_probe(const struct server_target *t, struct probe_result *out);
+#endif

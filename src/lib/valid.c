@@ -1,0 +1,214 @@
+#include "lib/valid.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <string.h>
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool valid_dns_label(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool valid_domain(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 3 || n > 253)
+		return false;
+	int labels = 0;
+	const char *p = s;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		char label[64];
+		if (len == 0 || len > 63)
+			return false;
+		memcpy(label, p, len);
+		label[len] = '\0';
+		if (!valid_dns_label(label))
+			return false;
+		labels++;
+		p += len;
+		if (*p == '.') {
+			p++;
+			if (!*p)
+				return false;
+		}
+	}
+	return labels >= 2;
+}
+
+bool valid_host(const char *s)
+{
+	if (!s || !*s || strlen(s) > 253)
+		return false;
+	unsigned char buf[16];
+	if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
+		return true;
+	if (s[0] == '-' || s[0] == '.')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return false;
+	return true;
+}
+
+bool valid_email(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 3 || n > 254)
+		return false;
+	const char *at = strchr(s, '@');
+	if (!at || at == s || strchr(at + 1, '@') || !at[1] || !strchr(at + 1, '.'))
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c >= 127 || strchr("\"(),:;<>[\\]", c))
+			return false;
+	}
+	const char *d = at + 1;
+	return d[0] != '.' && d[strlen(d) - 1] != '.' && !strstr(d, "..");
+}
+
+bool valid_git_ref(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 200 || s[0] == '-' || s[0] == '/' || s[n - 1] == '/' || s[n - 1] == '.' ||
+	    strstr(s, "..") || strstr(s, "//") || strstr(s, "@{") || strstr(s, "/.") ||
+	    s[0] == '.' || (n >= 5 && strcmp(s + n - 5, ".lock") == 0) || strcmp(s, "@") == 0)
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c == 127 || strchr("~^:?*[\\", c))
+			return false;
+	}
+	return true;
+}
+
+bool valid_commit(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 7 || n > 40)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool valid_git_url(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 2 || n > 1024 || s[0] == '-')
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c == 127 || c == '\\' || c == '\'' || c == '"' || c == '`')
+			return false;
+	}
+	if (s[0] == '/')
+		return !strstr(s, "/../") && valid_abs_path(s);
+	if (str_starts(s, "https://") || str_starts(s, "http://") || str_starts(s, "ssh://") ||
+	    str_starts(s, "git://") || str_starts(s, "file:///"))
+		return strlen(strstr(s, "://") + 3) > 0;
+	/* scp-like: user@host:path */
+	const char *at = strchr(s, '@'), *colon = strchr(s, ':');
+	return at && colon && at < colon && colon[1] && at > s;
+}
+
+bool valid_env_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 128 || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+bool valid_text(const char *s, bool multiline)
+{
+	if (!s)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == 127)
+			return false;
+		if (*p < ' ' && !(multiline && (*p == '\n' || *p == '\t')))
+			return false;
+	}
+	return true;
+}
+
+bool valid_abs_path(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 1024 || s[0] != '/')
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c == 127 || strchr("\\'\"`$;&|<>*?", c))
+			return false;
+	}
+	return !strstr(s, "/../") && !(n >= 3 && strcmp(s + n - 3, "/..") == 0);
+}
+
+bool valid_uuid(const char *s)
+{
+	if (!s || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+char *slugify(const char *name, size_t maxlen)
+{
+	struct sbuf sb = SBUF_INIT;
+	bool dash = false;
+	for (const char *p = name; *p && sb.len < maxlen; p++) {
+		char c = (char)tolower((unsigned char)*p);
+		if (is_lower_alnum(c)) {
+			if (dash && sb.len)
+				sbuf_addc(&sb, '-');
+			dash = false;
+			if (sb.len < maxlen)
+				sbuf_addc(&sb, c);
+		} else {
+			dash = true;
+		}
+	}
+	while (sb.len && sb.buf[sb.len - 1] == '-')
+		sb.buf[--sb.len] = '\0';
+	if (!sb.len)
+		sbuf_adds(&sb, "x");
+	return sbuf_detach(&sb);
+}
+
+void shell_quote(struct sbuf *out, const char *s)
+{
+	sbuf_addc(out, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			sbuf_adds(out, "'\\''");
+		else
+			sbuf_addc(out, *p);
+	}
+	sbuf_addc(out, '\'');
+}

@@ -1,0 +1,39 @@
+/* valid.h: strict validation of identifiers and values that reach configuration, git, SQL
+ * or a remote shell. Every check is a whitelist. */
+#ifndef BERTH_VALID_H
+#define BERTH_VALID_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "lib/util.h"
+
+/* ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$ */
+bool valid_dns_label(const char *s);
+/* Lowercase fully qualified domain name: labels as above, at least two, at most 253 chars. */
+bool valid_domain(const char *s);
+/* A host to connect to: domain-like name (any case), IPv4 or IPv6 literal. */
+bool valid_host(const char *s);
+bool valid_email(const char *s);
+/* Git branch name: git check-ref-format rules, plus no leading '-'. */
+bool valid_git_ref(const char *s);
+/* Hex commit id, 7 to 40 digits. */
+bool valid_commit(const char *s);
+/* https://, http://, ssh://, git@host:path or an absolute local path; no whitespace or
+ * control characters, no leading '-'. */
+bool valid_git_url(const char *s);
+/* Environment variable name: ^[A-Za-z_][A-Za-z0-9_]*$, at most 128 chars. */
+bool valid_env_name(const char *s);
+/* Printable UTF-8 text with no control characters except, when multiline, \n and \t. */
+bool valid_text(const char *s, bool multiline);
+/* Absolute POSIX path without "..", control characters or whitespace. */
+bool valid_abs_path(const char *s);
+/* UUID as produced by uuid4(). */
+bool valid_uuid(const char *s);
+
+/* A slug from a display name: lowercase ASCII letters and digits, runs of anything else
+ * become one '-', trimmed, at most maxlen chars; "x" when nothing is left. */
+char *slugify(const char *name, size_t maxlen);
+
+/* The one quoting function for text that must cross a remote shell: wraps s in single
+ * quotes, writing each embedded single quote as '\''. Safe for any NUL-free string. */
+void shell_quote(struct sbuf *out, const char *s);
+#endif

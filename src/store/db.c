@@ -1,0 +1,295 @@
+#include "store/db.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "store/schema.h"
+
+static char *db_path;
+static __thread sqlite3 *tls_db;
+
+/* Connections of finished requests wait here for the next one (HTTP threads come and go). */
+#define POOL_MAX 16
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static sqlite3 *pool[POOL_MAX];
+static int pool_n;
+
+static sqlite3 *open_conn(void)
+{
+	sqlite3 *d = NULL;
+	if (sqlite3_open_v2(db_path, &d,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		log_msg(LOG_ERROR, "cannot open store %s: %s", db_path, d ? sqlite3_errmsg(d) : "");
+		abort();
+	}
+	sqlite3_busy_timeout(d, 10000);
+	sqlite3_exec(d, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+		     NULL, NULL, NULL);
+	return d;
+}
+
+sqlite3 *db_conn(void)
+{
+	if (!tls_db) {
+		pthread_mutex_lock(&pool_lock);
+		if (pool_n)
+			tls_db = pool[--pool_n];
+		pthread_mutex_unlock(&pool_lock);
+		if (!tls_db)
+			tls_db = open_conn();
+	}
+	return tls_db;
+}
+
+void db_release_thread(void)
+{
+	if (!tls_db)
+		return;
+	if (!sqlite3_get_autocommit(tls_db))
+		sqlite3_exec(tls_db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n < POOL_MAX) {
+		pool[pool_n++] = tls_db;
+		tls_db = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	db_close_thread();
+}
+
+void db_close_thread(void)
+{
+	if (tls_db) {
+		sqlite3_close_v2(tls_db);
+		tls_db = NULL;
+	}
+}
+
+void db_shutdown(void)
+{
+	db_close_thread();
+	pthread_mutex_lock(&pool_lock);
+	while (pool_n)
+		sqlite3_close_v2(pool[--pool_n]);
+	pthread_mutex_unlock(&pool_lock);
+	free(db_path);
+	db_path = NULL;
+}
+
+int db_open(const char *data_dir, struct berr *err)
+{
+	free(db_path);
+	db_path = xasprintf("%s/berth.db", data_dir);
+	sqlite3 *d = db_conn();
+	int64_t v = 0;
+	sqlite3_exec(d, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)", NULL,
+		     NULL, NULL);
+	v = db_int(0, "SELECT max(version) FROM schema_version", "");
+	for (size_t i = (size_t)v; i < schema_migrations_count; i++) {
+		char *msg = NULL;
+		if (sqlite3_exec(d, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(d, schema_migrations[i], NULL, NULL, &msg) != SQLITE_OK) {
+			berr_set(err, BE_INTERNAL_ERROR, NULL, "migration %zu failed: %s", i + 1,
+				 msg ? msg : sqlite3_errmsg(d));
+			sqlite3_free(msg);
+			sqlite3_exec(d, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		db_exec("INSERT INTO schema_version(version) VALUES(?)", "i", (int64_t)(i + 1));
+		sqlite3_exec(d, "COMMIT", NULL, NULL, NULL);
+		log_event(LOG_INFO, "store migrated", json_pack("{s:i}", "version", (int)(i + 1)));
+	}
+	return 0;
+}
+
+sqlite3_stmt *db_vprep(const char *sql, const char *types, va_list ap)
+{
+	sqlite3 *d = db_conn();
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_event(LOG_ERROR, "sql prepare failed",
+			  json_pack("{s:s,s:s}", "error", sqlite3_errmsg(d), "sql", sql));
+		return NULL;
+	}
+	int i = 1;
+	for (const char *t = types; *t; t++, i++) {
+		switch (*t) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			if (s)
+				sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i);
+			break;
+		}
+		case 'i':
+			sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'b':
+			sqlite3_bind_int(st, i, va_arg(ap, int) ? 1 : 0);
+			break;
+		case 'd':
+			sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 'j': {
+			json_t *j = va_arg(ap, json_t *);
+			if (j) {
+				char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+				sqlite3_bind_text(st, i, s, -1, free);
+			} else {
+				sqlite3_bind_null(st, i);
+			}
+			break;
+		}
+		default:
+			abort();
+		}
+	}
+	return st;
+}
+
+sqlite3_stmt *db_prep(const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	va_end(ap);
+	return st;
+}
+
+int db_exec(const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	va_end(ap);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return -2;
+	log_event(LOG_ERROR, "sql failed",
+		  json_pack("{s:s,s:s}", "error", sqlite3_errmsg(db_conn()), "sql", sql));
+	return -1;
+}
+
+json_t *db_row_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int n = sqlite3_column_count(st);
+	for (int c = 0; c < n; c++) {
+		const char *name = sqlite3_column_name(st, c);
+		const char *decl = sqlite3_column_decltype(st, c);
+		int t = sqlite3_column_type(st, c);
+		json_t *v = NULL;
+		if (decl && strcmp(decl, "SECRET") == 0)
+			continue;
+		if (t == SQLITE_NULL) {
+			v = json_null();
+		} else if (decl && strcmp(decl, "BOOLEAN") == 0) {
+			v = json_boolean(sqlite3_column_int(st, c));
+		} else if (decl && strcmp(decl, "JSON") == 0) {
+			v = json_loads((const char *)sqlite3_column_text(st, c), JSON_DECODE_ANY, NULL);
+			if (!v)
+				v = json_null();
+		} else if (t == SQLITE_INTEGER) {
+			v = json_integer(sqlite3_column_int64(st, c));
+		} else if (t == SQLITE_FLOAT) {
+			v = json_real(sqlite3_column_double(st, c));
+		} else {
+			v = json_string((const char *)sqlite3_column_text(st, c));
+		}
+		json_object_set_new(o, name, v);
+	}
+	return o;
+}
+
+json_t *db_rows(const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	va_end(ap);
+	json_t *a = json_array();
+	if (!st)
+		return a;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(a, db_row_json(st));
+	sqlite3_finalize(st);
+	return a;
+}
+
+json_t *db_row(const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	va_end(ap);
+	if (!st)
+		return NULL;
+	json_t *o = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o = db_row_json(st);
+	sqlite3_finalize(st);
+	return o;
+}
+
+int64_t db_int(int64_t dflt, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	va_end(ap);
+	if (!st)
+		return dflt;
+	int64_t v = dflt;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+char *db_str(const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	va_end(ap);
+	if (!st)
+		return NULL;
+	char *v = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+int64_t db_changes(void)
+{
+	return sqlite3_changes(db_conn());
+}
+
+int db_begin(void)
+{
+	return sqlite3_exec(db_conn(), "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int db_commit(void)
+{
+	return sqlite3_exec(db_conn(), "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void db_rollback(void)
+{
+	sqlite3_exec(db_conn(), "ROLLBACK", NULL, NULL, NULL);
+}

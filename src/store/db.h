@@ -1,0 +1,35 @@
+/* db.h: the SQLite store. One connection per thread (opened lazily), WAL mode, numbered
+ * migrations applied at start. Rows come back as JSON objects whose value types follow the
+ * columns' declared types: BOOLEAN -> true/false, JSON -> parsed, SECRET -> never returned. */
+#ifndef BERTH_DB_H
+#define BERTH_DB_H
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include "lib/errors.h"
+
+int db_open(const char *data_dir, struct berr *err);
+void db_close_thread(void);
+/* Hands this thread's connection back to the pool (end of an HTTP request). */
+void db_release_thread(void);
+void db_shutdown(void);
+sqlite3 *db_conn(void);
+
+/* Binding types, one char per argument: s text (NULL binds null), i int64, d double,
+ * b bool (int), j json_t* (dumped as text, NULL binds null). */
+sqlite3_stmt *db_prep(const char *sql, const char *types, ...);
+sqlite3_stmt *db_vprep(const char *sql, const char *types, va_list ap);
+/* Runs a statement. 0 done, -1 error (logged), -2 constraint violation. */
+int db_exec(const char *sql, const char *types, ...);
+json_t *db_rows(const char *sql, const char *types, ...);   /* array, never NULL */
+json_t *db_row(const char *sql, const char *types, ...);    /* object or NULL */
+int64_t db_int(int64_t dflt, const char *sql, const char *types, ...);
+char *db_str(const char *sql, const char *types, ...);      /* caller frees; NULL if none */
+json_t *db_row_json(sqlite3_stmt *st);
+int64_t db_changes(void);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int db_begin(void);
+int db_commit(void);
+void db_rollback(void);
+#endif

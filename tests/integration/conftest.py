@@ -1,0 +1,169 @@
+"""Integration test harness: starts the real berthd on a temporary data directory."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+import requests
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("BERTH_BUILD", os.path.join(ROOT, "build"))
+BERTHD = os.path.join(BUILD, "berthd")
+BERTH = os.path.join(BUILD, "berth")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Api:
+    """A small JSON client for berthd."""
+
+    def __init__(self, base, token=None):
+        self.base = base
+        self.token = token
+        self.s = requests.Session()
+
+    def with_token(self, token):
+        return Api(self.base, token)
+
+    def req(self, method, path, body=None, token=None, raw=None, headers=None):
+        h = dict(headers or {})
+        tok = token if token is not None else self.token
+        if tok:
+            h["Authorization"] = "Bearer " + tok
+        data = raw
+        if body is not None:
+            data = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        r = self.s.request(method, self.base + path, data=data, headers=h, timeout=60)
+        try:
+            r.json_body = r.json()
+        except ValueError:
+            r.json_body = None
+        return r
+
+    def get(self, path, **kw):
+        return self.req("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.req("POST", path, body=body if body is not None else {}, **kw)
+
+    def patch(self, path, body, **kw):
+        return self.req("PATCH", path, body=body, **kw)
+
+    def put(self, path, body, **kw):
+        return self.req("PUT", path, body=body, **kw)
+
+    def delete(self, path, body=None, **kw):
+        return self.req("DELETE", path, body=body, **kw)
+
+
+class Berthd:
+    def __init__(self, extra_args=()):
+        self.dir = tempfile.mkdtemp(prefix="berth-test-")
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log_path = os.path.join(self.dir, "berthd.log")
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [BERTHD, "--data", self.data, "--listen", "127.0.0.1:%d" % self.port]
+            + self.extra_args,
+            stdout=self.log, stderr=subprocess.STDOUT)
+        # wait for the "berthd ready" line rather than sleeping a fixed time
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("berthd exited: " + self.read_log())
+            if b'"berthd ready"' in open(self.log_path, "rb").read():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("berthd did not get ready: " + self.read_log())
+
+    def stop(self, sig=None):
+        if self.proc and self.proc.poll() is None:
+            if sig:
+                self.proc.send_signal(sig)
+            else:
+                self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def read_log(self):
+        try:
+            return open(self.log_path, "rb").read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def api(self, token=None):
+        return Api(self.url, token)
+
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def berthd():
+    d = Berthd().start()
+    yield d
+    d.cleanup()
+
+
+@pytest.fixture
+def admin(berthd):
+    """An Api logged in as the platform administrator, with .org_id of the first org."""
+    api = berthd.api()
+    r = api.post("/api/v1/setup", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
+                                   "organization": "Acme"})
+    assert r.status_code == 201, r.text
+    a = api.with_token(r.json_body["access_token"])
+    a.org_id = r.json_body["organization"]["id"]
+    a.user_id = r.json_body["user"]["id"]
+    return a
+
+
+def unique(prefix="x"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def new_user(berthd, admin, role="developer", org_id=None, projects=None):
+    """Invites and accepts a new user into org_id (default: admin's org); returns their Api."""
+    org_id = org_id or admin.org_id
+    email = unique("user") + "@example.com"
+    body = {"email": email, "role": role}
+    if projects is not None:
+        body["projects"] = projects
+    r = admin.post("/api/v1/orgs/%s/invitations" % org_id, body)
+    assert r.status_code == 201, r.text
+    tok = r.json_body["token"]
+    r = berthd.api().post("/api/v1/invitations/%s/accept" % tok,
+                          {"name": "Test User", "password": "password123"})
+    assert r.status_code == 200, r.text
+    u = berthd.api(r.json_body["access_token"])
+    u.email = email
+    u.user_id = r.json_body["user"]["id"]
+    return u
