@@ -3,7 +3,7 @@
 # `make test` installs what is missing and runs the whole suite.
 CC      ?= cc
 VERSION := 0.1.0
-PKGS    := libmicrohttpd jansson sqlite3 libsodium libcurl libssh
+PKGS    := libmicrohttpd jansson sqlite3 libsodium libcurl libssh libarchive
 BUILD   ?= build
 SAN     ?=
 CFLAGS  ?= -O2 -g
@@ -20,7 +20,7 @@ ALL_LDFLAGS = $(CFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 LIB_SRC    := $(wildcard src/lib/*.c)
-DAEMON_SRC := $(wildcard src/store/*.c src/api/*.c src/drivers/*.c src/core/*.c)
+DAEMON_SRC := $(wildcard src/store/*.c src/api/*.c src/drivers/*.c src/core/*.c src/jobs/*.c src/ops/*.c src/render/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)

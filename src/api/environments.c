@@ -11,6 +11,8 @@
 #include "store/db.h"
 #include "store/model.h"
 
+int env_remove_request(struct req *r); /* api/jobs.c */
+
 static const char *ENV_SELECT =
 	"SELECT e.id, e.name, e.project_id, e.org_id, e.vm_id, s.name AS server_name,"
 	" e.environment_type, e.subdomain, e.custom_domain, e.status, e.status_reason,"
@@ -659,9 +661,9 @@ static int h_env_delete(struct req *r)
 				     "Send {\"confirm\": \"DELETE\"} (case-sensitive) to remove the"
 				     " environment and all its data");
 	} else {
-		db_exec("DELETE FROM environments WHERE id=?", "s", id);
-		audit_record(r, acc.org_id, "environment.remove", "environment", id, NULL);
-		status = reply_no_content(r);
+		free(type);
+		access_release(&acc);
+		return env_remove_request(r); /* 202 with the removal job */
 	}
 	free(type);
 	access_release(&acc);

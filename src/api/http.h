@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "store/access.h"
@@ -28,6 +29,11 @@ struct req {
 	const char *content_type;
 	struct berr err;
 	int64_t t0;
+	/* streaming reply (Server-Sent Events): the body comes from stream_fn, called from the
+	 * connection's thread (it may block); it returns bytes written or -1 at the end. */
+	ssize_t (*stream_fn)(void *cls, uint64_t pos, char *buf, size_t max);
+	void *stream_cls;
+	void (*stream_free)(void *cls);
 };
 
 enum route_flags {
@@ -71,5 +77,5 @@ void api_stop(void);
 
 /* Route tables, one per resource file. */
 extern const struct route auth_routes[], org_routes[], plan_routes[], server_routes[],
-	project_routes[], env_routes[];
+	project_routes[], env_routes[], job_routes[], admin_routes[];
 #endif

@@ -3,20 +3,12 @@
 
 #include "api/auth.h"
 #include "api/http.h"
+#include "core/envspec.h"
 #include "lib/jspec.h"
 #include "lib/valid.h"
 #include "store/db.h"
 #include "store/model.h"
 
-static const char *const ODOO_VERSIONS[] = {"16.0", "17.0", "18.0", "19.0"};
-
-bool odoo_version_valid(const char *v)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(ODOO_VERSIONS); i++)
-		if (str_eq(v, ODOO_VERSIONS[i]))
-			return true;
-	return false;
-}
 
 static const char *PROJECT_SELECT =
 	"SELECT p.id, p.org_id, p.name, p.slug, p.odoo_version, p.repository_url, p.default_branch,"

@@ -26,7 +26,8 @@ struct api_config api_cfg = {
 static struct MHD_Daemon *daemon_;
 
 static const struct route *const tables[] = {
-	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes,
+	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
+	admin_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -189,7 +190,14 @@ static int dispatch(struct req *r)
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int status)
 {
 	struct MHD_Response *resp;
-	if (r->reply_text) {
+	if (r->stream_fn && status < 300) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+							 r->stream_fn, r->stream_cls, r->stream_free);
+		r->stream_cls = NULL; /* now owned by the response */
+		MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type
+									   : "text/event-stream");
+		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	} else if (r->reply_text) {
 		resp = MHD_create_response_from_buffer(strlen(r->reply_text), r->reply_text,
 						       MHD_RESPMEM_MUST_COPY);
 		MHD_add_response_header(resp, "Content-Type",
@@ -236,6 +244,8 @@ static void req_free(struct req *r)
 	json_decref(r->body);
 	json_decref(r->reply);
 	free(r->reply_text);
+	if (r->stream_cls && r->stream_free)
+		r->stream_free(r->stream_cls);
 	free(r);
 }
 

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "api/servers.h"
+#include "jobs/queue.h"
+#include "ops/ops.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/valid.h"
@@ -34,17 +36,23 @@ void daemon_maybe_register_local(void)
 	free(org);
 }
 
+int daemon_workers = 4;
+
 int daemon_start(const char *data_dir, bool register_local, struct berr *err)
 {
 	(void)data_dir;
-	(void)err;
 	if (register_local)
 		model_setting_set("register_local", "1");
+	ops_register();
+	queue_recover();
 	daemon_maybe_register_local();
+	if (queue_start(daemon_workers) < 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot start job workers");
 	return 0;
 }
 
 void daemon_stop(void)
 {
+	queue_stop();
 	db_close_thread();
 }

@@ -66,6 +66,16 @@ void env_resources_footprint(const struct env_resources *r, bool replica, int *c
 	*disk_gb = r->disk_gb * (replica ? 2 : 1);
 }
 
+const char *const ODOO_VERSIONS[4] = {"16.0", "17.0", "18.0", "19.0"};
+
+bool odoo_version_valid(const char *v)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ODOO_VERSIONS); i++)
+		if (str_eq(v, ODOO_VERSIONS[i]))
+			return true;
+	return false;
+}
+
 bool env_type_valid(const char *t)
 {
 	return str_eq(t, "development") || str_eq(t, "staging") || str_eq(t, "production");

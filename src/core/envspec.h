@@ -44,4 +44,7 @@ int env_vars_validate(json_t *vars, struct berr *err);
 int addon_repos_validate(json_t *repos, struct berr *err);
 
 bool env_type_valid(const char *t);
+/* 16.0, 17.0, 18.0 or 19.0 */
+bool odoo_version_valid(const char *v);
+extern const char *const ODOO_VERSIONS[4];
 #endif

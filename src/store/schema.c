@@ -81,6 +81,26 @@ const char *const schema_migrations[] = {
 	"  key TEXT PRIMARY KEY, count INTEGER NOT NULL, first_at INTEGER NOT NULL,"
 	"  locked_until INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 2: the job queue and the runtime state of environments */
+	"CREATE TABLE jobs("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	"  org_id TEXT NOT NULL, environment_id TEXT, server_id TEXT,"
+	"  type TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK(status IN ('queued','running','done','failed','cancelled')),"
+	"  params JSON NOT NULL DEFAULT '{}', initiated_by TEXT, initiated_by_email TEXT,"
+	"  stage TEXT, error TEXT, cancel_requested BOOLEAN NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL, started_at TEXT, completed_at TEXT);"
+	"CREATE INDEX jobs_env ON jobs(environment_id, seq);"
+	"CREATE INDEX jobs_org ON jobs(org_id, seq);"
+	"CREATE INDEX jobs_status ON jobs(status, seq);"
+	"CREATE TABLE job_logs("
+	"  job_id TEXT NOT NULL, n INTEGER NOT NULL, ts TEXT NOT NULL, line TEXT NOT NULL,"
+	"  PRIMARY KEY(job_id, n)) WITHOUT ROWID;"
+	"ALTER TABLE environments ADD COLUMN db_name TEXT;"
+	"ALTER TABLE environments ADD COLUMN db_password SECRET;"
+	"ALTER TABLE environments ADD COLUMN admin_passwd SECRET;"
+	"ALTER TABLE environments ADD COLUMN deployed_at TEXT;"
+	"ALTER TABLE environments ADD COLUMN settings JSON NOT NULL DEFAULT '{}';",
 };
 
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];

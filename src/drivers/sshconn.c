@@ -1,0 +1,120 @@
+#include "drivers/sshconn.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "lib/secret.h"
+#include "lib/util.h"
+#include "store/db.h"
+
+static int fingerprint(ssh_session s, char *out, size_t len)
+{
+	ssh_key key = NULL;
+	if (ssh_get_server_publickey(s, &key) != SSH_OK)
+		return -1;
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	int rc = ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen);
+	ssh_key_free(key);
+	if (rc != 0)
+		return -1;
+	char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	ssh_clean_pubkey_hash(&hash);
+	if (!fp)
+		return -1;
+	snprintf(out, len, "%s", fp); /* "SHA256:<base64 without padding>" like OpenSSH */
+	ssh_string_free_char(fp);
+	return 0;
+}
+
+ssh_session sshconn_open(const char *host, int port, const char *user, const char *private_key,
+			 const char *password, const char *known_fp, char *seen_fp, int timeout_s,
+			 struct berr *err)
+{
+	ssh_session s = ssh_new();
+	long timeout = timeout_s > 0 ? timeout_s : 10;
+	int no = 0;
+	ssh_options_set(s, SSH_OPTIONS_HOST, host);
+	ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+	ssh_options_set(s, SSH_OPTIONS_USER, user);
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+	ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
+	ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
+	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+	char fp[128] = "";
+	if (ssh_connect(s) != SSH_OK) {
+		berr_set(err, BE_SERVER_UNREACHABLE, NULL, "cannot connect to %s:%d: %s", host, port,
+			 ssh_get_error(s));
+		goto fail;
+	}
+	if (fingerprint(s, fp, sizeof fp) < 0) {
+		berr_set(err, BE_SERVER_UNREACHABLE, NULL, "cannot read the host key of %s", host);
+		goto fail;
+	}
+	if (seen_fp)
+		snprintf(seen_fp, 128, "%s", fp);
+	if (known_fp && strcmp(known_fp, fp) != 0) {
+		berr_set(err, BE_CONFLICT, NULL,
+			 "host key changed: expected %s, got %s (set reset_host_key to accept it)",
+			 known_fp, fp);
+		goto fail;
+	}
+	int rc = SSH_AUTH_DENIED;
+	if (private_key) {
+		ssh_key key = NULL;
+		if (ssh_pki_import_privkey_base64(private_key, NULL, NULL, NULL, &key) != SSH_OK) {
+			berr_set(err, BE_VALIDATION_ERROR, "private_key", "the private key cannot be read");
+			goto fail;
+		}
+		rc = ssh_userauth_publickey(s, NULL, key);
+		ssh_key_free(key);
+	} else if (password) {
+		rc = ssh_userauth_password(s, NULL, password);
+	}
+	if (rc != SSH_AUTH_SUCCESS) {
+		berr_set(err, BE_PERMISSION_DENIED, NULL, "authentication failed for %s@%s", user, host);
+		goto fail;
+	}
+	return s;
+fail:
+	ssh_disconnect(s);
+	ssh_free(s);
+	return NULL;
+}
+
+ssh_session sshconn_open_server(const char *server_id, struct berr *err)
+{
+	json_t *row = db_row("SELECT host, port, user, host_key FROM servers WHERE id=?", "s", server_id);
+	if (!row) {
+		berr_set(err, BE_SERVER_NOT_FOUND, NULL, "the server no longer exists");
+		return NULL;
+	}
+	const char *known = json_string_value(json_object_get(row, "host_key"));
+	if (!known) {
+		json_decref(row);
+		berr_set(err, BE_CONFLICT, NULL, "the server's host key is not pinned yet: test the server");
+		return NULL;
+	}
+	char *sealed = db_str("SELECT credential FROM servers WHERE id=?", "s", server_id);
+	char *plain = sealed ? secret_open(sealed) : NULL;
+	free(sealed);
+	json_t *cred = plain ? json_loads(plain, 0, NULL) : NULL;
+	secret_free(plain);
+	ssh_session s = sshconn_open(json_string_value(json_object_get(row, "host")),
+				     (int)json_integer_value(json_object_get(row, "port")),
+				     json_string_value(json_object_get(row, "user")),
+				     json_string_value(json_object_get(cred, "private_key")),
+				     json_string_value(json_object_get(cred, "password")), known, NULL,
+				     15, err);
+	if (cred) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(cred, k, v)
+			if (json_is_string(v))
+				sodium_memzero((void *)json_string_value(v), strlen(json_string_value(v)));
+		json_decref(cred);
+	}
+	json_decref(row);
+	return s;
+}

@@ -1,0 +1,15 @@
+/* sshconn.h: an authenticated SSH session to a server of the store, with its pinned host key
+ * enforced (operations never pin: a server is pinned by its first test). */
+#ifndef BERTH_SSHCONN_H
+#define BERTH_SSHCONN_H
+#include <libssh/libssh.h>
+#include "lib/errors.h"
+
+ssh_session sshconn_open_server(const char *server_id, struct berr *err);
+/* Connects and authenticates with explicit parameters. known_fp: required fingerprint
+ * ("SHA256:...") or NULL to accept any; seen_fp (>= 128 bytes, may be NULL) receives the
+ * server's. */
+ssh_session sshconn_open(const char *host, int port, const char *user, const char *private_key,
+			 const char *password, const char *known_fp, char *seen_fp, int timeout_s,
+			 struct berr *err);
+#endif

@@ -1,0 +1,383 @@
+#include "jobs/queue.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "store/db.h"
+
+#define MAX_TYPES 32
+#define MAX_WORKERS 16
+
+static struct {
+	char name[32];
+	job_fn fn;
+} types[MAX_TYPES];
+static int ntypes;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t event_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t event_gen;
+static bool stopping;
+static pthread_t workers[MAX_WORKERS];
+static int nworkers;
+
+void queue_register(const char *type, job_fn fn)
+{
+	if (ntypes == MAX_TYPES)
+		abort();
+	snprintf(types[ntypes].name, sizeof types[ntypes].name, "%s", type);
+	types[ntypes++].fn = fn;
+}
+
+static job_fn find_type(const char *type)
+{
+	for (int i = 0; i < ntypes; i++)
+		if (strcmp(types[i].name, type) == 0)
+			return types[i].fn;
+	return NULL;
+}
+
+static void announce(void)
+{
+	pthread_mutex_lock(&lock);
+	event_gen++;
+	pthread_cond_broadcast(&event_cv);
+	pthread_mutex_unlock(&lock);
+}
+
+uint64_t queue_event_gen(void)
+{
+	pthread_mutex_lock(&lock);
+	uint64_t g = event_gen;
+	pthread_mutex_unlock(&lock);
+	return g;
+}
+
+uint64_t queue_wait_event(uint64_t gen, int timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&lock);
+	while (event_gen == gen && !stopping)
+		if (pthread_cond_timedwait(&event_cv, &lock, &ts) != 0)
+			break;
+	uint64_t g = event_gen;
+	pthread_mutex_unlock(&lock);
+	return g;
+}
+
+static void append_line(const char *job_id, const char *line)
+{
+	char *now = iso8601_now();
+	db_exec("INSERT INTO job_logs(job_id, n, ts, line) VALUES(?, (SELECT coalesce(max(n), 0) + 1"
+		" FROM job_logs WHERE job_id=?), ?, ?)",
+		"ssss", job_id, job_id, now, line);
+	free(now);
+}
+
+/* Drops terminal escape sequences and control characters (build output has them). */
+static void clean(struct sbuf *sb)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < sb->len; i++) {
+		unsigned char c = (unsigned char)sb->buf[i];
+		if (c == 0x1b) { /* ESC [ ... letter */
+			if (i + 1 < sb->len && sb->buf[i + 1] == '[') {
+				i += 2;
+				while (i < sb->len && !((sb->buf[i] >= 'A' && sb->buf[i] <= 'Z') ||
+							(sb->buf[i] >= 'a' && sb->buf[i] <= 'z')))
+					i++;
+			}
+			continue;
+		}
+		if (c == '\r')
+			c = '\n';
+		if (c < ' ' && c != '\n' && c != '\t')
+			continue;
+		sb->buf[o++] = (char)c;
+	}
+	sb->len = o;
+	if (sb->buf)
+		sb->buf[o] = '\0';
+}
+
+void job_logv(struct job *j, const char *fmt, va_list ap)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_vaddf(&sb, fmt, ap);
+	clean(&sb);
+	/* one stored line per text line */
+	char *save = NULL;
+	for (char *l = strtok_r(sb.buf ? sb.buf : (char[]){""}, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		append_line(j->id, l);
+	sbuf_release(&sb);
+	announce();
+}
+
+void job_log(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	job_logv(j, fmt, ap);
+	va_end(ap);
+}
+
+static void end_stage(struct job *j)
+{
+	if (j->stage[0])
+		job_log(j, "<== %s (%.1fs)", j->stage, (now_ms() - j->stage_ms) / 1000.0);
+	j->stage[0] = '\0';
+}
+
+void job_stage(struct job *j, const char *name)
+{
+	end_stage(j);
+	snprintf(j->stage, sizeof j->stage, "%s", name);
+	j->stage_ms = now_ms();
+	db_exec("UPDATE jobs SET stage=? WHERE id=?", "ss", name, j->id);
+	job_log(j, "==> %s", name);
+}
+
+bool job_cancelled(struct job *j)
+{
+	pthread_mutex_lock(&lock);
+	bool stop = stopping;
+	pthread_mutex_unlock(&lock);
+	if (stop)
+		return true;
+	return db_int(0, "SELECT cancel_requested FROM jobs WHERE id=?", "s", j->id) != 0;
+}
+
+static const char *JOB_SELECT =
+	"SELECT j.id, j.type, j.status, j.environment_id, e.name AS environment_name, j.server_id,"
+	" j.org_id, j.params, j.initiated_by, j.initiated_by_email, j.stage, j.error,"
+	" j.cancel_requested, j.created_at, j.started_at, j.completed_at"
+	" FROM jobs j LEFT JOIN environments e ON e.id=j.environment_id";
+
+json_t *queue_job_json(const char *job_id)
+{
+	char *sql = xasprintf("%s WHERE j.id=?", JOB_SELECT);
+	json_t *o = db_row(sql, "s", job_id);
+	free(sql);
+	return o;
+}
+
+const char *queue_job_select(void)
+{
+	return JOB_SELECT;
+}
+
+json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server_id,
+		      const char *type, json_t *params, const char *user_id, const char *user_email)
+{
+	char id[37];
+	uuid4(id);
+	char *now = iso8601_now();
+	db_exec("INSERT INTO jobs(id, org_id, environment_id, server_id, type, params, initiated_by,"
+		" initiated_by_email, created_at) VALUES(?,?,?,?,?,?,?,?,?)",
+		"sssssjsss", id, org_id, env_id, server_id, type, params ? params : json_object(),
+		user_id, user_email, now);
+	free(now);
+	log_event(LOG_INFO, "job queued",
+		  json_pack("{s:s,s:s,s:s?}", "job", id, "type", type, "environment", env_id));
+	pthread_mutex_lock(&lock);
+	pthread_cond_signal(&work_cv);
+	pthread_mutex_unlock(&lock);
+	announce();
+	return queue_job_json(id);
+}
+
+static void finish(struct job *j, const char *status, const char *error)
+{
+	end_stage(j);
+	char *now = iso8601_now();
+	db_exec("UPDATE jobs SET status=?, error=?, completed_at=?, stage=NULL WHERE id=?", "ssss",
+		status, error, now, j->id);
+	free(now);
+	log_event(str_eq(status, "failed") ? LOG_WARN : LOG_INFO, "job finished",
+		  json_pack("{s:s,s:s,s:s,s:s?,s:f}", "job", j->id, "type", j->type, "status", status,
+			    "error", error, "seconds", (now_ms() - j->started_ms) / 1000.0));
+	announce();
+}
+
+int queue_cancel(const char *job_id, struct berr *err)
+{
+	db_begin();
+	char *st = db_str("SELECT status FROM jobs WHERE id=?", "s", job_id);
+	int rc = 0;
+	if (str_eq(st, "queued")) {
+		char *now = iso8601_now();
+		db_exec("UPDATE jobs SET status='cancelled', completed_at=?, error='cancelled before it"
+			" started' WHERE id=?", "ss", now, job_id);
+		free(now);
+	} else if (str_eq(st, "running")) {
+		db_exec("UPDATE jobs SET cancel_requested=1 WHERE id=?", "s", job_id);
+	} else {
+		rc = berr_set(err, BE_CONFLICT, NULL, "The job is already %s", st ? st : "gone");
+	}
+	db_commit();
+	free(st);
+	if (rc == 0)
+		announce();
+	return rc;
+}
+
+/* Claims the oldest queued job whose environment (or server, for server jobs) has nothing
+ * running. */
+static bool claim(struct job *j)
+{
+	if (db_begin() < 0)
+		return false;
+	json_t *row = db_row(
+		"SELECT j.id, j.org_id, j.environment_id, j.server_id, j.type, j.params FROM jobs j"
+		" WHERE j.status='queued' AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status='running'"
+		" AND ((j.environment_id IS NOT NULL AND r.environment_id=j.environment_id) OR"
+		" (j.environment_id IS NULL AND r.environment_id IS NULL AND r.server_id=j.server_id)))"
+		" ORDER BY j.seq LIMIT 1", "");
+	if (!row) {
+		db_rollback();
+		return false;
+	}
+	memset(j, 0, sizeof *j);
+#define CP(f, k) snprintf(j->f, sizeof j->f, "%s", json_string_value(json_object_get(row, k)) ?: "")
+	CP(id, "id");
+	CP(org_id, "org_id");
+	CP(env_id, "environment_id");
+	CP(server_id, "server_id");
+	CP(type, "type");
+#undef CP
+	j->params = json_incref(json_object_get(row, "params"));
+	json_decref(row);
+	char *now = iso8601_now();
+	db_exec("UPDATE jobs SET status='running', started_at=? WHERE id=?", "ss", now, j->id);
+	free(now);
+	db_commit();
+	j->started_ms = now_ms();
+	return true;
+}
+
+static void run_one(struct job *j)
+{
+	announce();
+	log_event(LOG_INFO, "job started", json_pack("{s:s,s:s}", "job", j->id, "type", j->type));
+	job_fn fn = find_type(j->type);
+	struct berr err = {0};
+	int rc;
+	if (!fn)
+		rc = berr_set(&err, BE_INTERNAL_ERROR, NULL, "no worker knows job type '%s'", j->type);
+	else
+		rc = fn(j, &err);
+	end_stage(j);
+	if (rc == 0) {
+		job_log(j, "done in %.1fs", (now_ms() - j->started_ms) / 1000.0);
+		finish(j, "done", NULL);
+	} else if (stopping) {
+		job_log(j, "interrupted: berthd is stopping (%s)", err.message);
+		finish(j, "failed", "interrupted: berthd stopped while the job was running");
+	} else if (job_cancelled(j)) {
+		job_log(j, "cancelled: %s", err.message[0] ? err.message : "on request");
+		finish(j, "cancelled", "cancelled on request");
+	} else {
+		job_log(j, "failed: %s", err.message);
+		finish(j, "failed", err.message);
+	}
+	json_decref(j->params);
+	j->params = NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		bool stop = stopping;
+		pthread_mutex_unlock(&lock);
+		if (stop)
+			break;
+		struct job j;
+		if (claim(&j)) {
+			run_one(&j);
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		pthread_mutex_lock(&lock);
+		if (!stopping)
+			pthread_cond_timedwait(&work_cv, &lock, &ts);
+		pthread_mutex_unlock(&lock);
+	}
+	db_close_thread();
+	return NULL;
+}
+
+void queue_recover(void)
+{
+	json_t *stale = db_rows("SELECT id, type, environment_id FROM jobs WHERE status='running'", "");
+	size_t i;
+	json_t *r;
+	char *now = iso8601_now();
+	json_array_foreach(stale, i, r) {
+		const char *id = json_string_value(json_object_get(r, "id"));
+		append_line(id, "berthd stopped while this job was running; it was marked failed at"
+				" restart. Run it again: every step converges.");
+		db_exec("UPDATE jobs SET status='failed', completed_at=?, stage=NULL, error='interrupted:"
+			" berthd stopped while the job was running' WHERE id=?", "ss", now, id);
+		const char *env = json_string_value(json_object_get(r, "environment_id"));
+		if (env)
+			db_exec("UPDATE environments SET status='error', status_reason=? WHERE id=? AND"
+				" status IN ('deploying','stopping','starting','restarting','removing')",
+				"ss", "interrupted: berthd stopped during a job; deploy again to converge",
+				env);
+		log_event(LOG_WARN, "interrupted job failed at start",
+			  json_pack("{s:s,s:O}", "job", id, "type", json_object_get(r, "type")));
+	}
+	free(now);
+	json_decref(stale);
+}
+
+int queue_start(int n)
+{
+	if (n < 1)
+		n = 1;
+	if (n > MAX_WORKERS)
+		n = MAX_WORKERS;
+	stopping = false;
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&workers[i], NULL, worker_main, NULL) != 0)
+			return -1;
+		nworkers++;
+	}
+	return 0;
+}
+
+void queue_stop(void)
+{
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_broadcast(&work_cv);
+	pthread_cond_broadcast(&event_cv);
+	pthread_mutex_unlock(&lock);
+	/* give running jobs a moment to reach a stage boundary; a job still running after that
+	 * is failed by queue_recover() at the next start */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 15;
+	for (int i = 0; i < nworkers; i++)
+		if (pthread_timedjoin_np(workers[i], NULL, &ts) != 0)
+			log_event(LOG_WARN, "a job worker did not stop in time", NULL);
+	nworkers = 0;
+}

@@ -1,0 +1,53 @@
+/* queue.h: the persistent job queue. Jobs live in the store; workers (threads) claim them in
+ * order, at most one running job per environment; every log line is stored and announced to
+ * subscribers (SSE). A job found running at start is failed (berthd died under it). */
+#ifndef BERTH_QUEUE_H
+#define BERTH_QUEUE_H
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "lib/errors.h"
+
+struct job {
+	char id[37];
+	char org_id[37];
+	char env_id[37];   /* "" for server jobs */
+	char server_id[37];
+	char type[32];
+	json_t *params;
+	int64_t started_ms;
+	int64_t stage_ms;
+	char stage[64];
+};
+
+/* A job type: run returns 0 (done) or -1 (failed, message in err). */
+typedef int (*job_fn)(struct job *j, struct berr *err);
+void queue_register(const char *type, job_fn fn);
+
+int queue_start(int workers);
+void queue_stop(void);
+/* Fails jobs left running by a previous berthd and repairs their environments. */
+void queue_recover(void);
+
+/* Enqueues a job and wakes a worker; returns the job JSON (see queue_job_json). */
+json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server_id,
+		      const char *type, json_t *params, const char *user_id, const char *user_email);
+json_t *queue_job_json(const char *job_id);
+/* "SELECT ... FROM jobs j LEFT JOIN environments e" for listings (add WHERE/ORDER). */
+const char *queue_job_select(void);
+/* 0 cancelled or cancel requested; -1 with CONFLICT when already finished. */
+int queue_cancel(const char *job_id, struct berr *err);
+
+/* For job functions. */
+void job_log(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void job_logv(struct job *j, const char *fmt, va_list ap);
+/* Starts a named stage (ending the previous one with its duration). */
+void job_stage(struct job *j, const char *name);
+bool job_cancelled(struct job *j);
+
+/* Event hub: wait until something changes (log line or status) or timeout_ms passes.
+ * `gen` is the generation seen last; returns the new one. */
+uint64_t queue_wait_event(uint64_t gen, int timeout_ms);
+uint64_t queue_event_gen(void);
+#endif

@@ -1,0 +1,957 @@
+/* env.c: deploy, restart, stop, start and remove of an environment. Every step converges:
+ * objects are found by name, compared with what they should be (a hash label), and only
+ * what differs is recreated, so a job interrupted anywhere completes on the next run. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include <unistd.h>
+
+#include "api/http.h"
+#include "core/envspec.h"
+#include "drivers/engine.h"
+#include "jobs/queue.h"
+#include "lib/log.h"
+#include "lib/secret.h"
+#include "lib/valid.h"
+#include "ops/images.h"
+#include "ops/ops.h"
+#include "render/render.h"
+#include "store/db.h"
+#include "store/model.h"
+
+#define DB_USER "odoo"
+#define HEALTH_TIMEOUT_S 300
+
+/* Everything a job needs to know about its environment, read once at the start. */
+struct envrt {
+	json_t *row;
+	const char *id, *name, *version, *type, *server_id;
+	char key[13];
+	char net[40], db[48], pgb[48], odoo[48], replica[56], vol_pg[48], vol_rep[56],
+		vol_data[48], site[64];
+	char *db_name, *db_password, *admin_passwd, *repl_password, *smtp_password;
+	char fqdn[300];
+	json_t *settings;
+	int http_port;
+	bool pgbouncer, pgtune, replica_on;
+	int odoo_cpu_c, pg_cpu_c;
+	long long odoo_ram, pg_ram;
+	json_t *effective;
+};
+
+static const char *S(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void env_status(const char *id, const char *status, const char *reason)
+{
+	char *now = iso8601_now();
+	db_exec("UPDATE environments SET status=?, status_reason=?, updated_at=? WHERE id=?", "ssss",
+		status, reason, now, id);
+	free(now);
+	log_event(LOG_INFO, "environment status",
+		  json_pack("{s:s,s:s,s:s?}", "environment", id, "status", status, "reason", reason));
+}
+
+static char *secret_or_new(const char *id, const char *col, size_t bytes)
+{
+	char *sql = xasprintf("SELECT %s FROM environments WHERE id=?", col);
+	char *sealed = db_str(sql, "s", id);
+	free(sql);
+	char *plain = sealed ? secret_open(sealed) : NULL;
+	free(sealed);
+	if (plain)
+		return plain;
+	char *hex = xmalloc(bytes * 2 + 1);
+	random_hex(hex, bytes);
+	char *s = secret_seal(hex);
+	sql = xasprintf("UPDATE environments SET %s=? WHERE id=?", col);
+	db_exec(sql, "ss", s, id);
+	free(sql);
+	free(s);
+	return hex;
+}
+
+static void envrt_free(struct envrt *rt)
+{
+	json_decref(rt->row);
+	json_decref(rt->settings);
+	json_decref(rt->effective);
+	free(rt->db_name);
+	secret_free(rt->db_password);
+	secret_free(rt->admin_passwd);
+	secret_free(rt->repl_password);
+	secret_free(rt->smtp_password);
+	memset(rt, 0, sizeof *rt);
+}
+
+static int envrt_load(struct envrt *rt, const char *env_id, struct berr *err)
+{
+	memset(rt, 0, sizeof *rt);
+	rt->row = db_row("SELECT e.*, p.odoo_version, s.http_port AS server_http_port,"
+			 " round(e.cpu_cores - e.postgres_cpu_cores, 2) AS odoo_cpu"
+			 " FROM environments e JOIN projects p ON p.id=e.project_id"
+			 " JOIN servers s ON s.id=e.vm_id WHERE e.id=?", "s", env_id);
+	if (!rt->row)
+		return berr_set(err, BE_ENVIRONMENT_NOT_FOUND, NULL, "the environment no longer exists");
+	rt->id = S(rt->row, "id");
+	rt->name = S(rt->row, "name");
+	rt->version = S(rt->row, "odoo_version");
+	rt->type = S(rt->row, "environment_type");
+	rt->server_id = S(rt->row, "vm_id");
+	int k = 0;
+	for (const char *p = rt->id; *p && k < 12; p++)
+		if (*p != '-')
+			rt->key[k++] = *p;
+	rt->key[k] = '\0';
+	snprintf(rt->net, sizeof rt->net, "berth-%s", rt->key);
+	snprintf(rt->db, sizeof rt->db, "berth-%s-db", rt->key);
+	snprintf(rt->pgb, sizeof rt->pgb, "berth-%s-pgbouncer", rt->key);
+	snprintf(rt->odoo, sizeof rt->odoo, "berth-%s-odoo", rt->key);
+	snprintf(rt->replica, sizeof rt->replica, "berth-%s-db-replica", rt->key);
+	snprintf(rt->vol_pg, sizeof rt->vol_pg, "berth-%s-pgdata", rt->key);
+	snprintf(rt->vol_rep, sizeof rt->vol_rep, "berth-%s-pgdata-replica", rt->key);
+	snprintf(rt->vol_data, sizeof rt->vol_data, "berth-%s-odoodata", rt->key);
+	snprintf(rt->site, sizeof rt->site, "%s.conf", rt->key);
+	const char *dbn = S(rt->row, "db_name");
+	if (!dbn) { /* fixed at first deploy: renaming the environment keeps its database */
+		db_exec("UPDATE environments SET db_name=name WHERE id=? AND db_name IS NULL", "s", env_id);
+		rt->db_name = db_str("SELECT db_name FROM environments WHERE id=?", "s", env_id);
+	} else {
+		rt->db_name = xstrdup(dbn);
+	}
+	rt->db_password = secret_or_new(env_id, "db_password", 24);
+	rt->admin_passwd = secret_or_new(env_id, "admin_passwd", 24);
+	char *sp = db_str("SELECT smtp_password FROM environments WHERE id=?", "s", env_id);
+	rt->smtp_password = sp ? secret_open(sp) : NULL;
+	free(sp);
+	/* the replication password is derived from the db password: one secret less to store */
+	unsigned char h[16];
+	crypto_generichash(h, sizeof h, (const unsigned char *)rt->db_password,
+			   strlen(rt->db_password), (const unsigned char *)"replication", 11);
+	rt->repl_password = xmalloc(33);
+	sodium_bin2hex(rt->repl_password, 33, h, sizeof h);
+	rt->settings = json_incref(json_object_get(rt->row, "settings"));
+	if (!json_is_object(rt->settings)) {
+		json_decref(rt->settings);
+		rt->settings = json_object();
+	}
+	snprintf(rt->fqdn, sizeof rt->fqdn, "%s.%s", S(rt->row, "subdomain"), api_cfg.apps_domain);
+	rt->http_port = (int)json_integer_value(json_object_get(rt->row, "server_http_port"));
+	rt->pgbouncer = json_is_true(json_object_get(rt->row, "enable_pgbouncer"));
+	rt->pgtune = json_is_true(json_object_get(rt->row, "enable_pgtune"));
+	rt->replica_on = json_is_true(json_object_get(rt->row, "enable_read_replica")) &&
+			 (str_eq(rt->version, "18.0") || str_eq(rt->version, "19.0"));
+	rt->pg_cpu_c = (int)llround(json_number_value(json_object_get(rt->row, "postgres_cpu_cores")) * 100);
+	rt->odoo_cpu_c = (int)llround(json_number_value(json_object_get(rt->row, "odoo_cpu")) * 100);
+	rt->pg_ram = json_integer_value(json_object_get(rt->row, "postgres_ram_mb"));
+	rt->odoo_ram = json_integer_value(json_object_get(rt->row, "ram_mb")) - rt->pg_ram;
+	rt->effective = odoo_config_effective(json_object_get(rt->row, "odoo_config"), rt->odoo_cpu_c,
+					      rt->odoo_ram, rt->type);
+	return 0;
+}
+
+static json_t *labels(const struct envrt *rt, const char *role)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "berth.managed", "1", "berth.env", rt->id,
+			 "berth.env.name", rt->name, "berth.role", role, "berth.server", rt->server_id);
+}
+
+static long long setting_int(const struct envrt *rt, const char *k, long long dflt)
+{
+	json_t *v = json_object_get(rt->settings, k);
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+/* Hash of a container spec plus its files, kept in a label: equal hash, nothing to do. */
+static void spec_hash(json_t *spec, const struct efile *files, size_t n, char out[17])
+{
+	char *s = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	unsigned char h[8];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const unsigned char *)s, strlen(s));
+	for (size_t i = 0; i < n; i++) {
+		crypto_generichash_update(&st, (const unsigned char *)files[i].path, strlen(files[i].path));
+		crypto_generichash_update(&st, (const unsigned char *)files[i].data, files[i].len);
+	}
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(out, 17, h, sizeof h);
+	free(s);
+}
+
+/* Creates (or keeps, when identical) a container, puts its files, starts it. *changed tells
+ * whether it was (re)created. force recreates in any case (hard restart). */
+static int converge_container(struct engine *e, struct job *j, const char *name, json_t *spec,
+			      const char *files_dir, const struct efile *files, size_t nfiles,
+			      bool force, bool *changed, struct berr *err)
+{
+	if (!spec)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "internal: no container spec for %s", name);
+	char hash[17];
+	spec_hash(spec, files, nfiles, hash);
+	json_object_set_new(json_object_get(spec, "Labels"), "berth.hash", json_string(hash));
+	json_t *cur = engine_container_inspect(e, name);
+	const char *cur_hash = cur ? S(json_object_get(json_object_get(cur, "Config"), "Labels"),
+				       "berth.hash") : NULL;
+	bool same = cur && str_eq(cur_hash, hash) && !force;
+	bool running = cur && json_is_true(json_object_get(json_object_get(cur, "State"), "Running"));
+	json_decref(cur);
+	if (changed)
+		*changed = !same;
+	if (same) {
+		if (running)
+			return 0;
+		job_log(j, "starting %s", name);
+		return engine_container_start(e, name, err);
+	}
+	if (cur_hash || running || cur) {
+		job_log(j, "replacing %s", name);
+		if (engine_container_remove(e, name, err) < 0)
+			return -1;
+	} else {
+		job_log(j, "creating %s", name);
+	}
+	if (engine_container_create(e, name, spec, err) < 0)
+		return -1;
+	if (nfiles && engine_put_files(e, name, files_dir, files, nfiles, err) < 0)
+		return -1;
+	return engine_container_start(e, name, err);
+}
+
+static json_t *host_config(const char *net, int cpu_c, long long mem_mb, long long reserve_mb,
+			   long long shm_mb, const char *restart)
+{
+	json_t *hc = json_pack("{s:s,s:{s:s},s:I}", "NetworkMode", net, "RestartPolicy", "Name", restart,
+			       "ShmSize", (json_int_t)shm_mb * 1024 * 1024);
+	if (cpu_c > 0)
+		json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)cpu_c * 10000000LL));
+	if (mem_mb > 0)
+		json_object_set_new(hc, "Memory", json_integer((json_int_t)mem_mb * 1024 * 1024));
+	if (reserve_mb > 0)
+		json_object_set_new(hc, "MemoryReservation", json_integer((json_int_t)reserve_mb * 1024 * 1024));
+	json_object_set_new(hc, "LogConfig", json_pack("{s:s,s:{s:s,s:s}}", "Type", "json-file",
+						       "Config", "max-size", "20m", "max-file", "3"));
+	return hc;
+}
+
+static const char *restart_policy(const struct envrt *rt)
+{
+	return json_is_true(json_object_get(rt->settings, "auto_restart")) ? "unless-stopped" : "no";
+}
+
+/* Waits for `pg_isready` inside the database container. */
+static int wait_pg(struct engine *e, struct job *j, const char *container, struct berr *err)
+{
+	const char *argv[] = {"pg_isready", "-h", "/run/postgresql", "-p", "5432", "-q", NULL};
+	for (int i = 0; i < 120; i++) {
+		int code = -1;
+		struct sbuf out = SBUF_INIT;
+		struct berr e2 = {0};
+		if (engine_exec(e, container, argv, "postgres", &code, &out, &e2) == 0 && code == 0) {
+			sbuf_release(&out);
+			return 0;
+		}
+		sbuf_release(&out);
+		if (job_cancelled(j))
+			return berr_set(err, BE_CONFLICT, NULL, "cancelled");
+		usleep(500000);
+	}
+	struct sbuf logs = SBUF_INIT;
+	engine_container_logs(e, container, 20, &logs, err);
+	job_log(j, "%s", sbuf_str(&logs));
+	sbuf_release(&logs);
+	return berr_set(err, BE_INTERNAL_ERROR, NULL, "PostgreSQL in %s did not become ready", container);
+}
+
+static int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool force,
+			   struct berr *err)
+{
+	char img[128];
+	if (images_ensure(e, j, IMG_POSTGRES, img, sizeof img, err) < 0)
+		return -1;
+	struct render_pgbouncer b = {rt->db, rt->db_name, DB_USER, rt->db_password, rt->pg_cpu_c,
+				     rt->pg_ram};
+	int pool, maxc, pg_max = 100;
+	render_pgbouncer_pools(&b, &pool, &maxc, &pg_max);
+	long long mem = setting_int(rt, "postgres_memory_limit_mb", 0);
+	struct render_pg p = {
+		.cpu_c = rt->pg_cpu_c,
+		.ram_mb = mem > 0 ? mem : rt->pg_ram,
+		.pgtune = rt->pgtune,
+		.max_connections = rt->pgbouncer ? pg_max : 100,
+		.pg_major = images_pg_major(rt->version),
+		.replication = rt->replica_on,
+		.extra = S(rt->settings, "postgres_config"),
+	};
+	char *conf = render_postgresql_conf(&p, err);
+	char *hba = conf ? render_pg_hba(DB_USER, rt->replica_on, "replicator", err) : NULL;
+	if (!hba) {
+		free(conf);
+		return -1;
+	}
+	struct efile files[] = {
+		{"postgresql.conf", conf, strlen(conf), 0644},
+		{"pg_hba.conf", hba, strlen(hba), 0644},
+		{"db_user", DB_USER, strlen(DB_USER), 0600},
+		{"db_password", rt->db_password, strlen(rt->db_password), 0600},
+		{"replication_password", rt->repl_password, strlen(rt->repl_password), 0600},
+	};
+	json_t *spec = json_pack("{s:s,s:o,s:o}", "Image", img, "Labels", labels(rt, "db"),
+				 "HostConfig",
+				 host_config(rt->net, rt->pg_cpu_c, mem > 0 ? mem : rt->pg_ram,
+					     setting_int(rt, "postgres_memory_reservation_mb", 0),
+					     setting_int(rt, "postgres_shm_mb", 64), restart_policy(rt)));
+	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
+			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_pg,
+				      "Target", "/var/lib/postgresql/data"));
+	int rc = converge_container(e, j, rt->db, spec, "/etc/berth", files, ARRAY_SIZE(files), force,
+				    NULL, err);
+	json_decref(spec);
+	free(conf);
+	free(hba);
+	if (rc < 0)
+		return -1;
+	return wait_pg(e, j, rt->db, err);
+}
+
+static int deploy_replica(struct engine *e, struct job *j, struct envrt *rt, bool force,
+			  struct berr *err)
+{
+	if (!rt->replica_on) {
+		json_t *c = engine_container_inspect(e, rt->replica);
+		if (c) {
+			job_log(j, "removing read replica %s", rt->replica);
+			engine_container_remove(e, rt->replica, err);
+			engine_volume_remove(e, rt->vol_rep, err);
+		}
+		json_decref(c);
+		return 0;
+	}
+	char img[128];
+	if (images_ensure(e, j, IMG_POSTGRES, img, sizeof img, err) < 0)
+		return -1;
+	if (engine_volume_ensure(e, rt->vol_rep, labels(rt, "replica-data"), err) < 0)
+		return -1;
+	int cpu = (int)llround(rt->pg_cpu_c * 1.0); /* replicas mirror the primary's share */
+	struct render_pg p = {.cpu_c = cpu, .ram_mb = rt->pg_ram, .pgtune = rt->pgtune,
+			      .max_connections = 100, .pg_major = 15, .replication = true};
+	char *conf = render_postgresql_conf(&p, err);
+	char *hba = conf ? render_pg_hba(DB_USER, true, "replicator", err) : NULL;
+	if (!hba) {
+		free(conf);
+		return -1;
+	}
+	char *pgpass = xasprintf("%s:5432:*:replicator:%s\n", rt->db, rt->repl_password);
+	struct efile files[] = {
+		{"postgresql.conf", conf, strlen(conf), 0644},
+		{"pg_hba.conf", hba, strlen(hba), 0644},
+		{"pgpass", pgpass, strlen(pgpass), 0600},
+		{"db_user", DB_USER, strlen(DB_USER), 0600},
+		{"db_password", rt->db_password, strlen(rt->db_password), 0600},
+	};
+	json_t *spec = json_pack("{s:s,s:o,s:[s,s],s:o}", "Image", img, "Labels",
+				 labels(rt, "replica"), "Env", "BERTH_PG_ROLE=replica",
+				 "BERTH_PG_PRIMARY=db-primary", "HostConfig",
+				 host_config(rt->net, cpu, rt->pg_ram, 0, 64, restart_policy(rt)));
+	json_array_set_new(json_object_get(spec, "Env"), 1, json_sprintf("BERTH_PG_PRIMARY=%s", rt->db));
+	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
+			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_rep,
+				      "Target", "/var/lib/postgresql/data"));
+	int rc = converge_container(e, j, rt->replica, spec, "/etc/berth", files, ARRAY_SIZE(files),
+				    force, NULL, err);
+	json_decref(spec);
+	free(conf);
+	free(hba);
+	secret_free(pgpass);
+	return rc < 0 ? -1 : wait_pg(e, j, rt->replica, err);
+}
+
+static int deploy_pgbouncer(struct engine *e, struct job *j, struct envrt *rt, bool force,
+			    struct berr *err)
+{
+	if (!rt->pgbouncer) {
+		json_t *c = engine_container_inspect(e, rt->pgb);
+		if (c) {
+			job_log(j, "PgBouncer disabled: removing %s", rt->pgb);
+			engine_container_remove(e, rt->pgb, err);
+		}
+		json_decref(c);
+		return 0;
+	}
+	char img[128];
+	if (images_ensure(e, j, IMG_PGBOUNCER, img, sizeof img, err) < 0)
+		return -1;
+	struct render_pgbouncer b = {rt->db, rt->db_name, DB_USER, rt->db_password, rt->pg_cpu_c,
+				     rt->pg_ram};
+	char *ini = render_pgbouncer_ini(&b, err);
+	char *users = ini ? render_pgbouncer_userlist(&b, err) : NULL;
+	if (!users) {
+		free(ini);
+		return -1;
+	}
+	struct efile files[] = {
+		{"pgbouncer.ini", ini, strlen(ini), 0644},
+		{"userlist.txt", users, strlen(users), 0600},
+	};
+	json_t *spec = json_pack("{s:s,s:o,s:o}", "Image", img, "Labels", labels(rt, "pgbouncer"),
+				 "HostConfig", host_config(rt->net, 0, 128, 0, 64, restart_policy(rt)));
+	/* PgBouncer files live in /etc/berth too; the ini points its auth_file there */
+	int rc = converge_container(e, j, rt->pgb, spec, "/etc/berth", files, ARRAY_SIZE(files),
+				    force, NULL, err);
+	json_decref(spec);
+	free(ini);
+	secret_free(users);
+	return rc;
+}
+
+static char *odoo_conf(struct envrt *rt, struct berr *err)
+{
+	struct render_odoo o = {
+		.db_host = rt->pgbouncer ? rt->pgb : rt->db,
+		.db_port = rt->pgbouncer ? 6432 : 5432,
+		.db_user = DB_USER,
+		.db_password = rt->db_password,
+		.db_name = rt->db_name,
+		.admin_passwd = rt->admin_passwd,
+		.replica_host = rt->replica_on ? rt->replica : NULL,
+		.replica_port = 5432,
+		.config = json_object_get(rt->row, "odoo_config"),
+		.effective = rt->effective,
+		.smtp_password = rt->smtp_password,
+		.extra = S(rt->settings, "odoo_config"),
+	};
+	return render_odoo_conf(&o, err);
+}
+
+static json_t *odoo_spec(struct envrt *rt, const char *image, json_t *cmd, const char *role)
+{
+	json_t *envv = json_array();
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(rt->row, "environment_vars"), k, v)
+		json_array_append_new(envv, json_sprintf("%s=%s", k, json_string_value(v)));
+	long long mem = setting_int(rt, "odoo_memory_limit_mb", 0);
+	json_t *spec = json_pack("{s:s,s:o,s:o,s:o}", "Image", image, "Labels", labels(rt, role),
+				 "Env", envv, "HostConfig",
+				 host_config(rt->net, rt->odoo_cpu_c, mem > 0 ? mem : rt->odoo_ram,
+					     setting_int(rt, "odoo_memory_reservation_mb", 0),
+					     setting_int(rt, "odoo_shm_mb", 64),
+					     str_eq(role, "odoo") ? restart_policy(rt) : "no"));
+	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
+			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_data,
+				      "Target", "/var/lib/odoo"));
+	if (cmd)
+		json_object_set_new(spec, "Cmd", cmd);
+	return spec;
+}
+
+/* Is the database initialised (base installed)? -1 error, 0 no, 1 yes. */
+static int db_initialised(struct engine *e, struct envrt *rt, struct berr *err)
+{
+	const char *argv[] = {"psql", "-U", "postgres", "-h", "/run/postgresql", "-d", rt->db_name,
+			      "-tAc", "SELECT state FROM ir_module_module WHERE name='base'", NULL};
+	int code = -1;
+	struct sbuf out = SBUF_INIT;
+	if (engine_exec(e, rt->db, argv, "postgres", &code, &out, err) < 0) {
+		sbuf_release(&out);
+		return -1;
+	}
+	int r = code == 0 && strstr(sbuf_str(&out), "installed") ? 1 : 0;
+	sbuf_release(&out);
+	return r;
+}
+
+/* First deploy: `odoo -i base` in a one-off container, before serving. */
+static int init_database(struct engine *e, struct job *j, struct envrt *rt, const char *image,
+			 const char *conf, struct berr *err)
+{
+	int done = db_initialised(e, rt, err);
+	if (done < 0)
+		return -1;
+	if (done) {
+		job_log(j, "database %s is initialised: keeping its data", rt->db_name);
+		return 0;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%s-init", rt->odoo);
+	json_t *cmd = json_pack("[s,s,s,s,s,s,s,s]", "odoo", "-c", "/etc/odoo/odoo.conf", "-d",
+				rt->db_name, "-i", "base", "--stop-after-init");
+	if (!str_eq(rt->version, "19.0")) /* 19.0 loads no demo data unless asked */
+		json_array_append_new(cmd, json_string("--without-demo=all"));
+	json_t *spec = odoo_spec(rt, image, cmd, "odoo-init");
+	engine_container_remove(e, name, err); /* a leftover of an interrupted init */
+	job_log(j, "creating database %s (odoo -i base, no demo data)", rt->db_name);
+	struct efile files[] = {{"odoo.conf", conf, strlen(conf), 0644}};
+	int rc = engine_container_create(e, name, spec, err);
+	json_decref(spec);
+	if (rc == 0)
+		rc = engine_put_files(e, name, "/etc/odoo", files, 1, err);
+	if (rc == 0)
+		rc = engine_container_start(e, name, err);
+	int code = -1;
+	if (rc == 0)
+		rc = engine_container_wait(e, name, &code, err);
+	struct sbuf logs = SBUF_INIT;
+	engine_container_logs(e, name, 30, &logs, err);
+	job_log(j, "%s", sbuf_str(&logs));
+	sbuf_release(&logs);
+	engine_container_remove(e, name, err);
+	if (rc < 0)
+		return -1;
+	if (code != 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL,
+				"odoo -i base exited with status %d (see the log above)", code);
+	return 0;
+}
+
+static int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool force,
+		       struct berr *err)
+{
+	char *image = ops_odoo_image(rt->version);
+	if (!engine_image_exists(e, image)) {
+		job_log(j, "pulling %s", image);
+		struct berr perr = {0};
+		if (engine_image_pull(e, image, &perr) < 0) {
+			berr_set(err, BE_INTERNAL_ERROR, NULL,
+				 "the Odoo image %s is not on the server and cannot be pulled (%s); set the"
+				 " image at /api/v1/admin/odoo-versions", image, perr.message);
+			free(image);
+			return -1;
+		}
+	}
+	char *conf = odoo_conf(rt, err);
+	if (!conf) {
+		free(image);
+		return -1;
+	}
+	int rc = init_database(e, j, rt, image, conf, err);
+	if (rc == 0) {
+		job_stage(j, "Odoo");
+		struct efile files[] = {{"odoo.conf", conf, strlen(conf), 0644}};
+		json_t *spec = odoo_spec(rt, image, NULL, "odoo");
+		/* every deploy starts a fresh Odoo container (new code, clean process); the database
+		 * containers are kept when unchanged */
+		(void)force;
+		rc = converge_container(e, j, rt->odoo, spec, "/etc/odoo", files, 1, true, NULL, err);
+		json_decref(spec);
+	}
+	secret_free(conf);
+	free(image);
+	return rc;
+}
+
+/* ---- the edge proxy (one per server) ---- */
+
+#define EDGE "berth-edge"
+#define EDGE_SITES "berth-edge-sites"
+
+static int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err)
+{
+	char img[128];
+	if (images_ensure(e, j, IMG_NGINX, img, sizeof img, err) < 0)
+		return -1;
+	json_t *srv = db_row("SELECT http_port, https_port FROM servers WHERE id=?", "s", server_id);
+	int http = (int)json_integer_value(json_object_get(srv, "http_port"));
+	int https = (int)json_integer_value(json_object_get(srv, "https_port"));
+	json_decref(srv);
+	char *main = render_nginx_main(80, 443, err);
+	if (!main)
+		return -1;
+	if (engine_volume_ensure(e, EDGE_SITES, json_pack("{s:s,s:s}", "berth.managed", "1",
+							  "berth.role", "edge"), err) < 0) {
+		free(main);
+		return -1;
+	}
+	json_t *ports = json_object();
+	json_object_set_new(ports, "80/tcp", json_pack("[{s:s}]", "HostPort", ""));
+	json_object_set_new(ports, "443/tcp", json_pack("[{s:s}]", "HostPort", ""));
+	json_object_set_new(json_array_get(json_object_get(ports, "80/tcp"), 0), "HostPort",
+			    json_sprintf("%d", http));
+	json_object_set_new(json_array_get(json_object_get(ports, "443/tcp"), 0), "HostPort",
+			    json_sprintf("%d", https));
+	json_t *spec = json_pack(
+		"{s:s,s:{s:s,s:s,s:s},s:{s:{},s:{}},s:{s:o,s:{s:s},s:[{s:s,s:s,s:s}]}}", "Image", img,
+		"Labels", "berth.managed", "1", "berth.role", "edge", "berth.server", server_id,
+		"ExposedPorts", "80/tcp", "443/tcp", "HostConfig", "PortBindings", ports,
+		"RestartPolicy", "Name", "unless-stopped", "Mounts", "Type", "volume", "Source",
+		EDGE_SITES, "Target", "/etc/nginx/sites.d");
+	struct efile files[] = {{"nginx.conf", main, strlen(main), 0644}};
+	bool changed = false;
+	int rc = converge_container(e, j, EDGE, spec, "/etc/nginx", files, 1, false, &changed, err);
+	json_decref(spec);
+	free(main);
+	return rc;
+}
+
+static int edge_exec(struct engine *e, const char *const *argv, struct sbuf *out, struct berr *err)
+{
+	int code = -1;
+	if (engine_exec(e, EDGE, argv, NULL, &code, out, err) < 0)
+		return -1;
+	return code == 0 ? 0 : 1;
+}
+
+/* Writes the environment's site, checks the whole configuration with nginx -t, reloads; a
+ * failing check restores the previous site and fails. */
+static int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	if (engine_network_connect(e, rt->net, EDGE, err) < 0)
+		return -1;
+	const char *names[2] = {rt->fqdn, S(rt->row, "custom_domain")};
+	json_t *eff = rt->effective;
+	json_t *st = rt->settings;
+	struct render_site s = {
+		.env_id = rt->id,
+		.server_names = names,
+		.n_server_names = names[1] ? 2 : 1,
+		.odoo_host = rt->odoo,
+		.http_port = 8069,
+		.gevent_port = 8072,
+		.websocket_on_gevent = json_integer_value(json_object_get(eff, "workers")) > 0,
+		.max_upload = S(st, "nginx_max_upload") ? S(st, "nginx_max_upload") : "100M",
+		.proxy_read_timeout_s = (int)setting_int(rt, "nginx_proxy_read_timeout_s", 300),
+		.proxy_connect_timeout_s = (int)setting_int(rt, "nginx_proxy_connect_timeout_s", 30),
+		.keepalive_timeout_s = (int)setting_int(rt, "nginx_keepalive_timeout_s", 65),
+		.send_timeout_s = (int)setting_int(rt, "nginx_send_timeout_s", 60),
+		.x_frame_options = S(st, "nginx_x_frame_options") ? S(st, "nginx_x_frame_options")
+								   : "SAMEORIGIN",
+	};
+	char *site = render_nginx_site(&s, err);
+	if (!site)
+		return -1;
+	char path[128], bak[140];
+	snprintf(path, sizeof path, "/etc/nginx/sites.d/%s", rt->site);
+	snprintf(bak, sizeof bak, "%s.previous", path);
+	struct sbuf out = SBUF_INIT;
+	const char *save[] = {"cp", "-f", path, bak, NULL};
+	bool had_previous = edge_exec(e, save, &out, err) == 0;
+	struct efile files[] = {{rt->site, site, strlen(site), 0644}};
+	int rc = engine_put_files(e, EDGE, "/etc/nginx/sites.d", files, 1, err);
+	free(site);
+	if (rc < 0)
+		goto out;
+	sbuf_reset(&out);
+	const char *test[] = {"nginx", "-t", NULL};
+	rc = edge_exec(e, test, &out, err);
+	if (rc != 0) {
+		job_log(j, "%s", sbuf_str(&out));
+		const char *restore[] = {"mv", "-f", bak, path, NULL};
+		const char *drop[] = {"rm", "-f", path, NULL};
+		struct sbuf o2 = SBUF_INIT;
+		edge_exec(e, had_previous ? restore : drop, &o2, err);
+		sbuf_release(&o2);
+		rc = berr_set(err, BE_INTERNAL_ERROR, NULL,
+			      "nginx -t rejected the generated site: the previous configuration stays");
+		goto out;
+	}
+	sbuf_reset(&out);
+	const char *reload[] = {"nginx", "-s", "reload", NULL};
+	if (edge_exec(e, reload, &out, err) != 0)
+		rc = berr_set(err, BE_INTERNAL_ERROR, NULL, "nginx reload failed: %.200s", sbuf_str(&out));
+	else
+		job_log(j, "edge proxy routes %s%s%s", rt->fqdn, names[1] ? " and " : "",
+			names[1] ? names[1] : "");
+out:
+	sbuf_release(&out);
+	return rc < 0 ? -1 : rc;
+}
+
+static int edge_site_remove(struct engine *e, struct envrt *rt, struct berr *err)
+{
+	json_t *c = engine_container_inspect(e, EDGE);
+	if (!c)
+		return 0;
+	json_decref(c);
+	char path[128], bak[140];
+	snprintf(path, sizeof path, "/etc/nginx/sites.d/%s", rt->site);
+	snprintf(bak, sizeof bak, "%s.previous", path);
+	const char *rm[] = {"rm", "-f", path, bak, NULL};
+	const char *reload[] = {"nginx", "-s", "reload", NULL};
+	struct sbuf out = SBUF_INIT;
+	edge_exec(e, rm, &out, err);
+	edge_exec(e, reload, &out, err);
+	sbuf_release(&out);
+	return 0;
+}
+
+/* Odoo answers /web/health through the edge proxy. */
+static int wait_healthy(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	int64_t deadline = now_ms() + HEALTH_TIMEOUT_S * 1000LL;
+	int last = 0;
+	while (now_ms() < deadline) {
+		int status = 0;
+		struct sbuf body = SBUF_INIT;
+		struct berr e2 = {0};
+		int rc = engine_http_get(e, rt->http_port, "/web/health", rt->fqdn, &status, &body, &e2);
+		sbuf_release(&body);
+		if (rc == 0 && status == 200) {
+			job_log(j, "https://%s answers /web/health", rt->fqdn);
+			return 0;
+		}
+		last = status;
+		if (job_cancelled(j))
+			return berr_set(err, BE_CONFLICT, NULL, "cancelled");
+		usleep(300000);
+	}
+	struct sbuf logs = SBUF_INIT;
+	engine_container_logs(e, rt->odoo, 30, &logs, err);
+	job_log(j, "%s", sbuf_str(&logs));
+	sbuf_release(&logs);
+	return berr_set(err, BE_INTERNAL_ERROR, NULL,
+			"Odoo did not answer /web/health through the edge proxy within %d s (last"
+			" status %d)", HEALTH_TIMEOUT_S, last);
+}
+
+static int ensure_network_volumes(struct engine *e, struct envrt *rt, struct berr *err)
+{
+	if (engine_network_ensure(e, rt->net, labels(rt, "network"), err) < 0 ||
+	    engine_volume_ensure(e, rt->vol_pg, labels(rt, "db-data"), err) < 0 ||
+	    engine_volume_ensure(e, rt->vol_data, labels(rt, "odoo-data"), err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The whole deploy; force recreates every container (hard restart). */
+static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
+{
+	job_stage(j, "Connect to server");
+	struct engine *e = engine_open(rt->server_id, err);
+	if (!e)
+		return -1;
+	int rc = -1;
+	job_stage(j, "Network and volumes");
+	if (ensure_network_volumes(e, rt, err) < 0)
+		goto out;
+	job_stage(j, "PostgreSQL");
+	if (deploy_postgres(e, j, rt, force, err) < 0)
+		goto out;
+	if (rt->replica_on || engine_container_inspect(e, rt->replica)) {
+		job_stage(j, "Read replica");
+		if (deploy_replica(e, j, rt, force, err) < 0)
+			goto out;
+	}
+	job_stage(j, "PgBouncer");
+	if (deploy_pgbouncer(e, j, rt, force, err) < 0)
+		goto out;
+	if (job_cancelled(j))
+		goto cancelled;
+	job_stage(j, "Database");
+	if (deploy_odoo(e, j, rt, force, err) < 0)
+		goto out;
+	job_stage(j, "Edge proxy");
+	if (edge_ensure(e, j, rt->server_id, err) < 0 || edge_site(e, j, rt, err) != 0)
+		goto out;
+	job_stage(j, "Health check");
+	if (wait_healthy(e, j, rt, err) < 0)
+		goto out;
+	rc = 0;
+	goto out;
+cancelled:
+	berr_set(err, BE_CONFLICT, NULL, "cancelled");
+out:
+	engine_close(e);
+	return rc;
+}
+
+static int job_deploy(struct job *j, struct berr *err)
+{
+	struct envrt rt;
+	if (envrt_load(&rt, j->env_id, err) < 0)
+		return -1;
+	env_status(rt.id, "deploying", NULL);
+	job_log(j, "deploying %s (%s, Odoo %s) to %s", rt.name, rt.type, rt.version, rt.fqdn);
+	int rc = deploy(j, &rt, false, err);
+	if (rc == 0) {
+		char *now = iso8601_now();
+		db_exec("UPDATE environments SET deployed_at=? WHERE id=?", "ss", now, rt.id);
+		free(now);
+		env_status(rt.id, "running", NULL);
+	} else {
+		env_status(rt.id, "error", err->message);
+	}
+	envrt_free(&rt);
+	return rc;
+}
+
+static int job_restart(struct job *j, struct berr *err)
+{
+	struct envrt rt;
+	if (envrt_load(&rt, j->env_id, err) < 0)
+		return -1;
+	const char *mode = S(j->params, "mode");
+	int rc = -1;
+	if (str_eq(mode, "hard")) {
+		job_log(j, "hard restart: recreating the containers of %s (data volumes stay)", rt.name);
+		env_status(rt.id, "deploying", NULL);
+		rc = deploy(j, &rt, true, err);
+	} else {
+		job_stage(j, "Connect to server");
+		struct engine *e = engine_open(rt.server_id, err);
+		if (e) {
+			job_stage(j, "Restart Odoo");
+			json_t *c = engine_container_inspect(e, rt.odoo);
+			bool running = c && json_is_true(json_object_get(json_object_get(c, "State"), "Running"));
+			json_decref(c);
+			if (!running) {
+				rc = berr_set(err, BE_CONFLICT, NULL,
+					      "Odoo is not running: deploy or start the environment");
+			} else {
+				job_log(j, "restarting the Odoo service in %s (SIGHUP)", rt.odoo);
+				rc = engine_container_kill(e, rt.odoo, "HUP", err);
+				if (rc == 0) {
+					usleep(500000);
+					job_stage(j, "Health check");
+					rc = wait_healthy(e, j, &rt, err);
+				}
+			}
+			engine_close(e);
+		}
+	}
+	if (rc == 0)
+		env_status(rt.id, "running", NULL);
+	else if (str_eq(mode, "hard"))
+		env_status(rt.id, "error", err->message);
+	envrt_free(&rt);
+	return rc;
+}
+
+static int job_stop(struct job *j, struct berr *err)
+{
+	struct envrt rt;
+	if (envrt_load(&rt, j->env_id, err) < 0)
+		return -1;
+	job_stage(j, "Connect to server");
+	struct engine *e = engine_open(rt.server_id, err);
+	int rc = e ? 0 : -1;
+	if (e) {
+		job_stage(j, "Stop containers");
+		const char *order[] = {rt.odoo, rt.pgb, rt.replica, rt.db};
+		for (size_t i = 0; i < ARRAY_SIZE(order) && rc == 0; i++) {
+			json_t *c = engine_container_inspect(e, order[i]);
+			if (c && json_is_true(json_object_get(json_object_get(c, "State"), "Running"))) {
+				job_log(j, "stopping %s", order[i]);
+				rc = engine_container_stop(e, order[i], 30, err);
+			}
+			json_decref(c);
+		}
+		engine_close(e);
+	}
+	if (rc == 0)
+		env_status(rt.id, "stopped", NULL);
+	envrt_free(&rt);
+	return rc;
+}
+
+static int job_start(struct job *j, struct berr *err)
+{
+	struct envrt rt;
+	if (envrt_load(&rt, j->env_id, err) < 0)
+		return -1;
+	job_stage(j, "Connect to server");
+	struct engine *e = engine_open(rt.server_id, err);
+	int rc = e ? 0 : -1;
+	if (e) {
+		job_stage(j, "Start containers");
+		const char *order[] = {rt.db, rt.replica, rt.pgb, rt.odoo};
+		bool any = false;
+		for (size_t i = 0; i < ARRAY_SIZE(order) && rc == 0; i++) {
+			json_t *c = engine_container_inspect(e, order[i]);
+			if (c) {
+				any = true;
+				if (!json_is_true(json_object_get(json_object_get(c, "State"), "Running"))) {
+					job_log(j, "starting %s", order[i]);
+					rc = engine_container_start(e, order[i], err);
+				}
+				if (rc == 0 && i == 0)
+					rc = wait_pg(e, j, rt.db, err);
+			}
+			json_decref(c);
+		}
+		if (rc == 0 && !any)
+			rc = berr_set(err, BE_CONFLICT, NULL, "nothing to start: deploy the environment first");
+		if (rc == 0) {
+			job_stage(j, "Health check");
+			rc = wait_healthy(e, j, &rt, err);
+		}
+		engine_close(e);
+	}
+	env_status(rt.id, rc == 0 ? "running" : "error", rc == 0 ? NULL : err->message);
+	envrt_free(&rt);
+	return rc;
+}
+
+static int job_remove(struct job *j, struct berr *err)
+{
+	struct envrt rt;
+	if (envrt_load(&rt, j->env_id, err) < 0)
+		return -1;
+	env_status(rt.id, "removing", NULL);
+	/* never deployed: nothing exists on the server */
+	bool touched = db_int(0, "SELECT count(*) FROM jobs WHERE environment_id=? AND id<>? AND"
+				 " type IN ('deploy','restart','start') AND started_at IS NOT NULL",
+			      "ss", rt.id, j->id) > 0;
+	job_stage(j, "Connect to server");
+	struct engine *e = touched ? engine_open(rt.server_id, err) : NULL;
+	int rc = touched ? -1 : 0;
+	if (!touched)
+		job_log(j, "the environment was never deployed: nothing to remove on the server");
+	if (e) {
+		job_stage(j, "Proxy site");
+		edge_site_remove(e, &rt, err);
+		job_stage(j, "Containers, volumes, network");
+		json_t *cs = engine_list_labeled(e, "containers", "berth.env", rt.id);
+		size_t i;
+		json_t *n;
+		rc = 0;
+		json_array_foreach(cs, i, n) {
+			job_log(j, "removing container %s", json_string_value(n));
+			if (engine_container_remove(e, json_string_value(n), err) < 0)
+				rc = -1;
+		}
+		json_decref(cs);
+		struct berr e2 = {0};
+		json_t *ec = engine_container_inspect(e, EDGE);
+		if (ec) {
+			/* disconnect the edge proxy from the environment's network */
+			char path[160];
+			snprintf(path, sizeof path, "/networks/%s/disconnect", rt.net);
+			json_t *body = json_pack("{s:s,s:b}", "Container", EDGE, "Force", 1);
+			int status;
+			engine_call(e, "POST", path, body, &status, NULL, &e2);
+			json_decref(body);
+			json_decref(ec);
+		}
+		json_t *vs = engine_list_labeled(e, "volumes", "berth.env", rt.id);
+		json_array_foreach(vs, i, n) {
+			job_log(j, "removing volume %s", json_string_value(n));
+			if (rc == 0 && engine_volume_remove(e, json_string_value(n), err) < 0)
+				rc = -1;
+		}
+		json_decref(vs);
+		if (rc == 0 && engine_network_remove(e, rt.net, err) < 0)
+			rc = -1;
+		engine_close(e);
+	}
+	if (rc == 0) {
+		db_exec("DELETE FROM environments WHERE id=?", "s", rt.id);
+		job_log(j, "environment %s removed", rt.name);
+	} else {
+		env_status(rt.id, "error", err->message);
+	}
+	envrt_free(&rt);
+	return rc;
+}
+
+void ops_register(void)
+{
+	queue_register("deploy", job_deploy);
+	queue_register("restart", job_restart);
+	queue_register("stop", job_stop);
+	queue_register("start", job_start);
+	queue_register("remove", job_remove);
+}

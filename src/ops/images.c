@@ -1,0 +1,293 @@
+/* images.c: berth's own images, built through the Engine API from a context made here. The
+ * tag carries a hash of the context, so a changed recipe builds a new image and an unchanged
+ * one is reused. */
+#include "ops/images.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "lib/log.h"
+#include "store/model.h"
+
+#define BOOTSTRAP_TAG "berth/base:bookworm"
+
+static const char PG_ENTRY[] =
+	"#!/bin/sh\n"
+	"# berth-postgres: initialises the cluster on first start (the role and its password come\n"
+	"# from files under /etc/berth, never from the command line), then runs postgres.\n"
+	"set -eu\n"
+	"PGDATA=/var/lib/postgresql/data\n"
+	"BIN=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)\n"
+	"export PATH=\"$BIN:$PATH\"\n"
+	"if [ \"$(id -u)\" = 0 ]; then\n"
+	"  install -d -o postgres -g postgres -m 700 \"$PGDATA\"\n"
+	"  install -d -o postgres -g postgres -m 775 /run/postgresql\n"
+	"  chown -R postgres:postgres /etc/berth\n"
+	"  chmod 600 /etc/berth/* 2>/dev/null || true\n"
+	"  exec setpriv --reuid=postgres --regid=postgres --init-groups \"$0\" \"$@\"\n"
+	"fi\n"
+	"if [ ! -s \"$PGDATA/PG_VERSION\" ]; then\n"
+	"  if [ \"${BERTH_PG_ROLE:-primary}\" = replica ]; then\n"
+	"    rm -rf \"$PGDATA\"/*\n"
+	"    PGPASSFILE=/etc/berth/pgpass pg_basebackup -h \"$BERTH_PG_PRIMARY\" -U replicator \\\n"
+	"      -D \"$PGDATA\" -R -X stream -w\n"
+	"  else\n"
+	"    initdb -D \"$PGDATA\" -U postgres --auth-local=trust --auth-host=scram-sha-256 \\\n"
+	"      --encoding=UTF8 --locale=C.UTF-8 >/dev/null\n"
+	"    pg_ctl -D \"$PGDATA\" -o \"-c listen_addresses='' -c unix_socket_directories=/run/postgresql\" \\\n"
+	"      -w start >/dev/null\n"
+	"    psql -q -v ON_ERROR_STOP=1 -U postgres -d postgres <<'SQL'\n"
+	"\\set user `cat /etc/berth/db_user`\n"
+	"\\set pw `cat /etc/berth/db_password`\n"
+	"CREATE ROLE :\"user\" LOGIN CREATEDB PASSWORD :'pw';\n"
+	"SQL\n"
+	"    if [ -s /etc/berth/replication_password ]; then\n"
+	"      psql -q -v ON_ERROR_STOP=1 -U postgres -d postgres <<'SQL'\n"
+	"\\set pw `cat /etc/berth/replication_password`\n"
+	"CREATE ROLE replicator LOGIN REPLICATION PASSWORD :'pw';\n"
+	"SQL\n"
+	"    fi\n"
+	"    pg_ctl -D \"$PGDATA\" -w stop >/dev/null\n"
+	"    echo 'berth-postgres: cluster initialised'\n"
+	"  fi\n"
+	"fi\n"
+	"exec postgres -D \"$PGDATA\" -c config_file=/etc/berth/postgresql.conf \\\n"
+	"  -c hba_file=/etc/berth/pg_hba.conf\n";
+
+static const char PGB_ENTRY[] =
+	"#!/bin/sh\n"
+	"set -eu\n"
+	"if [ \"$(id -u)\" = 0 ]; then\n"
+	"  install -d -o postgres -g postgres /run/pgbouncer\n"
+	"  chown -R postgres:postgres /etc/berth\n"
+	"  chmod 600 /etc/berth/* 2>/dev/null || true\n"
+	"  exec setpriv --reuid=postgres --regid=postgres --init-groups \"$0\" \"$@\"\n"
+	"fi\n"
+	"exec pgbouncer /etc/berth/pgbouncer.ini\n";
+
+struct recipe {
+	const char *name;      /* berth/<name> */
+	const char *packages;
+	const char *entry;     /* entrypoint script or NULL */
+	const char *tail;      /* extra Dockerfile lines */
+};
+
+static const struct recipe recipes[] = {
+	[IMG_POSTGRES] = {"postgres", "postgresql-15 postgresql-client-15 util-linux", PG_ENTRY,
+			  "STOPSIGNAL SIGINT\nEXPOSE 5432\n"},
+	[IMG_PGBOUNCER] = {"pgbouncer", "pgbouncer util-linux", PGB_ENTRY, "EXPOSE 6432\n"},
+	[IMG_NGINX] = {"nginx", "nginx-light",
+		       NULL,
+		       "RUN rm -f /etc/nginx/sites-enabled/default && mkdir -p /etc/nginx/sites.d "
+		       "/var/www/berth && ln -sf /dev/stdout /var/log/nginx/access.log && "
+		       "ln -sf /dev/stderr /var/log/nginx/error.log\n"
+		       "STOPSIGNAL SIGQUIT\nEXPOSE 80 443\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n"},
+};
+
+int images_pg_major(const char *odoo_version)
+{
+	(void)odoo_version; /* bookworm ships PostgreSQL 15, which Odoo 16-19 all support */
+	return 15;
+}
+
+char *images_base_ref(void)
+{
+	char *s = model_setting_get("base_image");
+	return s ? s : xstrdup("debian:bookworm-slim");
+}
+
+static void progress(void *cls, const char *line)
+{
+	struct job *j = cls;
+	if (j && line && *line)
+		job_log(j, "  %s", line);
+}
+
+/* Reads the Debian mirror from an apt sources file's text: first deb822 "URIs:" or
+ * one-line "deb URL". */
+static char *mirror_from(const char *text)
+{
+	if (!text)
+		return NULL;
+	const char *p = strstr(text, "URIs:");
+	if (p) {
+		p += 5;
+		while (*p == ' ')
+			p++;
+	} else if ((p = strstr(text, "\ndeb ")) || (str_starts(text, "deb ") && (p = text - 1))) {
+		p += 5;
+		if (*p == '[')
+			p = strchr(p, ']') ? strchr(p, ']') + 2 : p;
+	}
+	if (!p)
+		return NULL;
+	size_t n = strcspn(p, " \n\t");
+	char *m = xstrndup(p, n);
+	if (!str_starts(m, "http://") && !str_starts(m, "https://")) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int run_argv(const char *const *argv, struct sbuf *out)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	extern char **environ;
+	pid_t pid;
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (rc != 0) {
+		close(pfd[0]);
+		sbuf_addf(out, "cannot run %s: %s", argv[0], strerror(rc));
+		return -1;
+	}
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(pfd[0], buf, sizeof buf)) > 0)
+		if (out->len < 65536)
+			sbuf_add(out, buf, (size_t)n);
+	close(pfd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* debootstrap a minimal bookworm from the mirror where berthd runs and import it. */
+static int bootstrap_base(struct engine *e, struct job *j, struct berr *err)
+{
+	char *sources = read_file("/etc/apt/sources.list.d/debian.sources", NULL);
+	if (!sources)
+		sources = read_file("/etc/apt/sources.list", NULL);
+	char *mirror = mirror_from(sources);
+	free(sources);
+	if (!mirror)
+		mirror = xstrdup("http://deb.debian.org/debian");
+	char dir[] = "/tmp/berth-base-XXXXXX";
+	if (!mkdtemp(dir)) {
+		free(mirror);
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot make a temporary directory");
+	}
+	char *root = xasprintf("%s/rootfs", dir);
+	char *tarpath = xasprintf("%s/rootfs.tar", dir);
+	job_log(j, "bootstrapping %s from %s (debootstrap --variant=minbase bookworm)", BOOTSTRAP_TAG,
+		mirror);
+	struct sbuf out = SBUF_INIT;
+	const char *dbs[] = {"debootstrap", "--variant=minbase", "bookworm", root, mirror, NULL};
+	int rc = run_argv(dbs, &out);
+	if (rc == 0) {
+		char *list = xasprintf("deb %s bookworm main\ndeb %s bookworm-updates main\n", mirror,
+				       mirror);
+		char *path = xasprintf("%s/etc/apt/sources.list", root);
+		write_file_atomic(path, list, strlen(list), 0644);
+		free(path);
+		free(list);
+		sbuf_reset(&out);
+		const char *tarv[] = {"tar", "-C", root, "-cf", tarpath, ".", NULL};
+		rc = run_argv(tarv, &out);
+	}
+	if (rc < 0) {
+		berr_set(err, BE_INTERNAL_ERROR, NULL, "bootstrapping the base image failed: %.300s",
+			 sbuf_str(&out));
+	} else {
+		size_t len;
+		char *tar = read_file(tarpath, &len);
+		rc = tar ? engine_image_import(e, BOOTSTRAP_TAG, tar, len, err) : -1;
+		if (!tar)
+			berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot read %s", tarpath);
+		free(tar);
+	}
+	const char *rmv[] = {"rm", "-rf", dir, NULL};
+	struct sbuf ignore = SBUF_INIT;
+	run_argv(rmv, &ignore);
+	sbuf_release(&ignore);
+	sbuf_release(&out);
+	free(root);
+	free(tarpath);
+	free(mirror);
+	return rc;
+}
+
+/* The base to build FROM: the configured image if present or pullable, else a bootstrapped
+ * one. */
+static char *ensure_base(struct engine *e, struct job *j, struct berr *err)
+{
+	char *base = images_base_ref();
+	if (engine_image_exists(e, base))
+		return base;
+	if (engine_image_exists(e, BOOTSTRAP_TAG)) {
+		free(base);
+		return xstrdup(BOOTSTRAP_TAG);
+	}
+	struct berr perr = {0};
+	job_log(j, "pulling %s", base);
+	if (engine_image_pull(e, base, &perr) == 0 && engine_image_exists(e, base))
+		return base;
+	job_log(j, "cannot pull %s (%s): bootstrapping a Debian base instead", base, perr.message);
+	free(base);
+	if (bootstrap_base(e, j, err) < 0)
+		return NULL;
+	return xstrdup(BOOTSTRAP_TAG);
+}
+
+int images_ensure(struct engine *e, struct job *j, enum berth_image which, char *tag, size_t len,
+		  struct berr *err)
+{
+	const struct recipe *r = &recipes[which];
+	/* the tag depends on the recipe and the base name, so changes rebuild */
+	char *base_pref = images_base_ref();
+	unsigned char h[crypto_generichash_BYTES];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const unsigned char *)r->packages, strlen(r->packages));
+	if (r->entry)
+		crypto_generichash_update(&st, (const unsigned char *)r->entry, strlen(r->entry));
+	crypto_generichash_update(&st, (const unsigned char *)r->tail, strlen(r->tail));
+	crypto_generichash_update(&st, (const unsigned char *)base_pref, strlen(base_pref));
+	crypto_generichash_final(&st, h, sizeof h);
+	free(base_pref);
+	char hex[9];
+	sodium_bin2hex(hex, sizeof hex, h, 4);
+	snprintf(tag, len, "berth/%s:%s", r->name, hex);
+	if (engine_image_exists(e, tag))
+		return 0;
+	char *base = ensure_base(e, j, err);
+	if (!base)
+		return -1;
+	struct sbuf df = SBUF_INIT;
+	sbuf_addf(&df, "FROM %s\n", base);
+	sbuf_addf(&df, "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y"
+		       " --no-install-recommends %s && rm -rf /var/lib/apt/lists/*\n", r->packages);
+	if (r->entry)
+		sbuf_adds(&df, "COPY entrypoint /usr/local/bin/berth-entrypoint\n"
+			       "RUN chmod 755 /usr/local/bin/berth-entrypoint && mkdir -p /etc/berth\n"
+			       "ENTRYPOINT [\"/usr/local/bin/berth-entrypoint\"]\n");
+	sbuf_adds(&df, r->tail);
+	sbuf_addf(&df, "LABEL berth.managed=1 berth.image=%s\n", r->name);
+	struct efile files[2] = {
+		{"Dockerfile", df.buf, df.len, 0644},
+		{"entrypoint", r->entry, r->entry ? strlen(r->entry) : 0, 0755},
+	};
+	struct sbuf ctx = SBUF_INIT;
+	engine_tar(files, r->entry ? 2 : 1, &ctx);
+	job_log(j, "building %s from %s", tag, base);
+	int rc = engine_image_build(e, tag, &ctx, progress, j, err);
+	sbuf_release(&ctx);
+	sbuf_release(&df);
+	free(base);
+	return rc;
+}

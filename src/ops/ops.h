@@ -1,0 +1,13 @@
+/* ops.h: operations on environments and servers, each run as a job (jobs/queue.h). They
+ * orchestrate the drivers (Docker Engine API over a socket or SSH) and the renderers. */
+#ifndef BERTH_OPS_H
+#define BERTH_OPS_H
+#include <jansson.h>
+
+/* Registers the job types: deploy, restart, stop, start, remove. */
+void ops_register(void);
+/* The platform's Odoo image per version: [{"version": "18.0", "image": "odoo:18.0"}, ...]. */
+json_t *ops_odoo_images(void);
+/* Caller frees. */
+char *ops_odoo_image(const char *version);
+#endif

@@ -1,0 +1,94 @@
+"""Helpers for tests that run environments on the real Docker Engine."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROOT, free_port
+
+DOCKER = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else "docker"
+STANDIN_TAG = "berth-test/odoo"
+
+
+def docker(*args, check=True, capture=True, timeout=600):
+    r = subprocess.run([DOCKER, *args], capture_output=capture, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError("docker %s failed: %s" % (" ".join(args), r.stderr))
+    return r
+
+
+def docker_available():
+    return os.path.exists("/var/run/docker.sock") and \
+        subprocess.run([DOCKER, "info"], capture_output=True).returncode == 0
+
+
+def ensure_standin():
+    """Builds berth/base:bookworm and the Odoo stand-in images (idempotent)."""
+    script = os.path.join(ROOT, "tests", "odoo-standin", "build.sh")
+    r = subprocess.run(["bash", script], capture_output=True, text=True, timeout=1800)
+    if r.returncode != 0:
+        raise RuntimeError("building the Odoo stand-in failed:\n" + r.stdout + r.stderr)
+
+
+def wait_job(api, job_id, timeout=900):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = api.get("/api/v1/jobs/%s" % job_id)
+        assert r.status_code == 200, r.text
+        if r.json_body["status"] not in ("queued", "running"):
+            return r.json_body
+        time.sleep(0.3)
+    raise AssertionError("job %s did not finish; log:\n%s" %
+                         (job_id, api.get("/api/v1/jobs/%s/log" % job_id).text))
+
+
+def job_log(api, job_id):
+    return api.get("/api/v1/jobs/%s/log" % job_id).text
+
+
+def run_job(api, method, path, body=None, expect="done", timeout=900):
+    r = api.req(method, path, body=body if body is not None else {})
+    assert r.status_code == 202, r.text
+    job = wait_job(api, r.json_body["id"], timeout)
+    assert job["status"] == expect, "%s -> %s\n%s" % (path, job, job_log(api, job["id"]))
+    return job
+
+
+def env_containers(env_id, role=None, all_=True):
+    args = ["ps", "-q", "--filter", "label=berth.env=%s" % env_id]
+    if all_:
+        args.insert(1, "-a")
+    if role:
+        args += ["--filter", "label=berth.role=%s" % role]
+    return [c for c in docker(*args).stdout.split() if c]
+
+
+def inspect(name_or_id):
+    return json.loads(docker("inspect", name_or_id).stdout)[0]
+
+
+def psql(env_id, db, sql):
+    c = env_containers(env_id, "db", all_=False)
+    assert c, "no running db container for %s" % env_id
+    r = docker("exec", "-u", "postgres", c[0], "psql", "-h", "/run/postgresql", "-d", db,
+               "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql)
+    return r.stdout.strip()
+
+
+def http_get(port, host, path="/", timeout=10):
+    """GET through the edge proxy with a Host header; returns (status, body)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1]) if head else 0
+    return status, body.decode(errors="replace")

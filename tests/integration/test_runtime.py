@@ -1,0 +1,228 @@
+"""Environments on the real Docker Engine: deploy, restarts, stop/start, remove, crash
+safety. Uses the Odoo stand-in image (tests/odoo-standin) in place of odoo:<version>."""
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import Berthd, ADMIN_EMAIL, ADMIN_PASSWORD, free_port
+import runtime as rt
+
+pytestmark = pytest.mark.skipif(not rt.docker_available(), reason="no Docker Engine")
+
+EDGE_PORT = 18080
+
+
+@pytest.fixture(scope="module")
+def images():
+    rt.ensure_standin()
+
+
+@pytest.fixture
+def platform(images):
+    """berthd with the local server registered and tested, the stand-in as Odoo image."""
+    d = Berthd().start()
+    api = d.api()
+    r = api.post("/api/v1/setup", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
+                                   "organization": "Acme"})
+    assert r.status_code == 201, r.text
+    a = api.with_token(r.json_body["access_token"])
+    a.org_id = r.json_body["organization"]["id"]
+    r = a.put("/api/v1/admin/odoo-versions",
+              [{"version": v, "image": "%s:%s" % (rt.STANDIN_TAG, v)}
+               for v in ("16.0", "17.0", "18.0", "19.0")])
+    assert r.status_code == 200, r.text
+    r = a.post("/api/v1/orgs/%s/servers" % a.org_id, {"name": "local", "transport": "local",
+                                                        "http_port": EDGE_PORT})
+    assert r.status_code == 201, r.text
+    a.server_id = r.json_body["id"]
+    r = a.post("/api/v1/servers/%s/test" % a.server_id)
+    assert r.json_body["status"] == "running", r.text
+    r = a.post("/api/v1/orgs/%s/projects" % a.org_id, {"name": "Shop", "odoo_version": "18.0"})
+    assert r.status_code == 201, r.text
+    a.project_id = r.json_body["id"]
+    a.berthd = d
+    yield a
+    # remove what the test left behind
+    for e in a.get("/api/v1/orgs/%s/environments" % a.org_id).json_body or []:
+        if e["environment_type"] != "production":
+            r = a.delete("/api/v1/environments/%s" % e["id"], {"confirm": "DELETE"})
+            if r.status_code == 202:
+                rt.wait_job(a, r.json_body["id"])
+    d.cleanup()
+
+
+def create_env(a, **kw):
+    body = {"env_type": "staging", "vm_id": a.server_id, "cpu_cores": 1.0, "ram_mb": 1024,
+            "disk_gb": 2}
+    body.update(kw)
+    r = a.post("/api/v1/projects/%s/environments" % a.project_id, body)
+    assert r.status_code == 201, r.text
+    return r.json_body
+
+
+def host_of(env):
+    return env["subdomain"] + ".localhost"
+
+
+def test_deploy_serves_through_edge_and_data_survives(platform):
+    a = platform
+    env = create_env(a)
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    log = rt.job_log(a, job["id"])
+    for stage in ("PostgreSQL", "PgBouncer", "Database", "Odoo", "Edge proxy", "Health check"):
+        assert "==> " + stage in log, log
+    assert "<== Health check (" in log
+    got = a.get("/api/v1/environments/%s" % env["id"]).json_body
+    assert got["status"] == "running"
+    status, body = rt.http_get(EDGE_PORT, host_of(env), "/web/login")
+    assert status == 200 and "Odoo" in body
+    status, _ = rt.http_get(EDGE_PORT, host_of(env), "/web/database/manager")
+    assert status in (403, 404)
+    db = env["name"]
+    rt.psql(env["id"], db, "INSERT INTO res_partner(name) VALUES ('survivor')")
+
+    def survives():
+        assert rt.psql(env["id"], db, "SELECT count(*) FROM res_partner WHERE name='survivor'") == "1"
+        assert rt.http_get(EDGE_PORT, host_of(env), "/web/health")[0] == 200
+
+    odoo_before = rt.env_containers(env["id"], "odoo")
+    rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % env["id"], {"mode": "soft"})
+    assert rt.env_containers(env["id"], "odoo") == odoo_before  # not recreated
+    survives()
+    rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % env["id"], {"mode": "hard"})
+    assert rt.env_containers(env["id"], "odoo") != odoo_before  # recreated
+    survives()
+    rt.run_job(a, "POST", "/api/v1/environments/%s/stop" % env["id"])
+    assert a.get("/api/v1/environments/%s" % env["id"]).json_body["status"] == "stopped"
+    assert not rt.env_containers(env["id"], all_=False)
+    rt.run_job(a, "POST", "/api/v1/environments/%s/start" % env["id"])
+    survives()
+    # a second deploy converges: the database keeps its data
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    assert "keeping its data" in rt.job_log(a, job["id"])
+    survives()
+
+
+def test_limits_and_generated_config(platform):
+    a = platform
+    env = create_env(a, cpu_cores=2.0, ram_mb=4096,
+                     odoo_config={"workers": 2, "max_cron_threads": 1})
+    rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    odoo = rt.inspect(rt.env_containers(env["id"], "odoo")[0])
+    db = rt.inspect(rt.env_containers(env["id"], "db")[0])
+    assert odoo["HostConfig"]["NanoCpus"] == 1_400_000_000
+    assert odoo["HostConfig"]["Memory"] == 2867 * 1024 * 1024
+    assert db["HostConfig"]["NanoCpus"] == 600_000_000
+    assert db["HostConfig"]["Memory"] == 1229 * 1024 * 1024
+    assert odoo["HostConfig"]["ShmSize"] == 64 * 1024 * 1024
+    # passwords never on a command line
+    for c in (odoo, db):
+        argv = " ".join((c["Config"].get("Entrypoint") or []) + (c["Config"].get("Cmd") or []))
+        assert "password" not in argv.lower()
+    status, body = rt.http_get(EDGE_PORT, host_of(env), "/berth-standin/info")
+    assert status == 200, body
+    import json
+    info = json.loads(body)
+    assert str(info["workers"]) == "2"
+    assert str(info["max_cron_threads"]) == "1"
+    assert str(info["list_db"]) in ("False", "false")
+
+
+def test_remove_leaves_nothing_and_spares_others(platform):
+    a = platform
+    keep = create_env(a)
+    gone = create_env(a)
+    for e in (keep, gone):
+        rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % e["id"])
+    r = a.delete("/api/v1/environments/%s" % gone["id"], {"confirm": "nope"})
+    assert r.status_code == 400 and r.json_body["error"]["code"] == "CONFIRMATION_REQUIRED"
+    rt.run_job(a, "DELETE", "/api/v1/environments/%s" % gone["id"], {"confirm": "DELETE"})
+    assert a.get("/api/v1/environments/%s" % gone["id"]).status_code == 404
+    assert rt.env_containers(gone["id"]) == []
+    vols = rt.docker("volume", "ls", "-q", "--filter", "label=berth.env=%s" % gone["id"]).stdout.split()
+    nets = rt.docker("network", "ls", "-q", "--filter", "label=berth.env=%s" % gone["id"]).stdout.split()
+    assert vols == [] and nets == []
+    sites = rt.docker("exec", "berth-edge", "ls", "/etc/nginx/sites.d").stdout
+    assert gone["id"].replace("-", "")[:12] not in sites
+    assert rt.http_get(EDGE_PORT, host_of(keep), "/web/health")[0] == 200
+
+
+def test_job_queue_views_and_events(platform):
+    a = platform
+    env = create_env(a)
+    r = a.post("/api/v1/environments/%s/deploy" % env["id"])
+    assert r.status_code == 202
+    job = r.json_body
+    assert job["status"] in ("queued", "running") and job["type"] == "deploy"
+    assert job["initiated_by_email"] == ADMIN_EMAIL
+    # SSE: every line, then the final status
+    import requests
+    with requests.get(a.base + "/api/v1/jobs/%s/events" % job["id"],
+                      headers={"Authorization": "Bearer " + a.token}, stream=True,
+                      timeout=900) as s:
+        assert s.headers["Content-Type"].startswith("text/event-stream")
+        events, last_id = [], None
+        for line in s.iter_lines(decode_unicode=True):
+            if line.startswith("id: "):
+                last_id = int(line[4:])
+            if line.startswith("event: "):
+                events.append(line[7:])
+            if events and events[-1] == "status" and line.startswith("data: "):
+                assert '"done"' in line
+                break
+    assert "log" in events and events[-1] == "status"
+    # resumable: after the last id only the status comes
+    r = a.get("/api/v1/jobs/%s/events" % job["id"], headers={"Last-Event-ID": str(last_id)})
+    assert "event: log" not in r.text and "event: status" in r.text
+    jobs = a.get("/api/v1/environments/%s/jobs" % env["id"]).json_body
+    assert jobs[0]["id"] == job["id"] and jobs[0]["completed_at"]
+    org_jobs = a.get("/api/v1/orgs/%s/jobs" % a.org_id).json_body
+    assert job["id"] in [j["id"] for j in org_jobs]
+    # cancel a queued job: two stops in a row, the second waits behind the first
+    r1 = a.post("/api/v1/environments/%s/stop" % env["id"])
+    r2 = a.post("/api/v1/environments/%s/restart" % env["id"], {"mode": "hard"})
+    c = a.post("/api/v1/jobs/%s/cancel" % r2.json_body["id"])
+    assert c.status_code in (202, 409)
+    rt.wait_job(a, r1.json_body["id"])
+    assert rt.wait_job(a, r2.json_body["id"])["status"] in ("cancelled", "done")
+
+
+def test_sigkill_during_deploy_then_redeploy(platform):
+    a = platform
+    env = create_env(a)
+    r = a.post("/api/v1/environments/%s/deploy" % env["id"])
+    job_id = r.json_body["id"]
+    # wait until the job is inside a stage, then kill berthd hard
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        j = a.get("/api/v1/jobs/%s" % job_id).json_body
+        if j["status"] == "running" and j["stage"] in ("PostgreSQL", "PgBouncer", "Database", "Odoo"):
+            break
+        time.sleep(0.1)
+    d = a.berthd
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    d.log.close()
+    d.start()
+    j = a.get("/api/v1/jobs/%s" % job_id).json_body
+    assert j["status"] == "failed" and "interrupted" in j["error"]
+    assert not [x for x in a.get("/api/v1/orgs/%s/jobs" % a.org_id).json_body
+                if x["status"] == "running"]
+    rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    assert rt.http_get(EDGE_PORT, host_of(env), "/web/health")[0] == 200
+
+
+def test_action_validation(platform):
+    a = platform
+    env = create_env(a)
+    r = a.post("/api/v1/environments/%s/restart" % env["id"], {"mode": "warm"})
+    assert r.status_code == 400 and r.json_body["error"]["field"] == "mode"
+    prod = create_env(a, env_type="production")
+    r = a.delete("/api/v1/environments/%s" % prod["id"], {"confirm": "DELETE"})
+    assert r.status_code == 409 and r.json_body["error"]["code"] == "PRODUCTION_PROTECTED"
+    r = a.get("/api/v1/admin/odoo-versions")
+    assert {"version": "18.0", "image": "berth-test/odoo:18.0"} in r.json_body
+    r = a.put("/api/v1/admin/odoo-versions", [{"version": "15.0", "image": "odoo:15.0"}])
+    assert r.status_code == 400
