@@ -20,12 +20,16 @@ static const char *ENV_SELECT =
 	" e.postgres_custom, round(e.cpu_cores - e.postgres_cpu_cores, 2) AS odoo_cpu_cores,"
 	" e.ram_mb - e.postgres_ram_mb AS odoo_ram_mb, e.git_branch, e.auto_deploy,"
 	" e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica, e.odoo_config,"
-	" e.environment_vars, e.addon_repositories, p.odoo_version, e.created_by, e.created_at,"
+	" e.environment_vars, e.addon_repositories, p.odoo_version,"
+	" coalesce(json_extract(e.settings, '$.auto_restart'), 0) AS auto_restart,"
+	" e.deployed_at, e.created_by, e.created_at,"
 	" e.updated_at FROM environments e JOIN projects p ON p.id=e.project_id"
 	" JOIN servers s ON s.id=e.vm_id";
 
 static void decorate(json_t *e)
 {
+	json_object_set_new(e, "auto_restart",
+			    json_boolean(json_integer_value(json_object_get(e, "auto_restart")) != 0));
 	const char *sub = json_string_value(json_object_get(e, "subdomain"));
 	json_object_set_new(e, "system_url", json_sprintf("https://%s.%s", sub, api_cfg.apps_domain));
 	json_t *cd = json_object_get(e, "custom_domain");
@@ -58,10 +62,10 @@ struct env_in {
 	const char *name, *env_type, *vm_id, *subdomain, *custom_domain, *git_branch;
 	double cpu, pg_cpu;
 	long long ram, disk, pg_ram;
-	bool auto_deploy, pgtune, pgbouncer, replica;
+	bool auto_deploy, pgtune, pgbouncer, replica, auto_restart;
 	json_t *odoo_config, *vars, *addons;
 	bool has_cpu, has_ram, has_disk, has_pg_cpu, has_pg_ram, has_auto, has_pgtune, has_pgbouncer,
-		has_replica, has_custom_domain, has_subdomain;
+		has_replica, has_custom_domain, has_subdomain, has_auto_restart;
 };
 
 static int parse_env(struct req *r, struct env_in *in, bool create)
@@ -88,6 +92,8 @@ static int parse_env(struct req *r, struct env_in *in, bool create)
 		 .present = &in->has_pgbouncer},
 		{.name = "enable_read_replica", .type = J_BOOL, .dest = &in->replica,
 		 .present = &in->has_replica},
+		{.name = "auto_restart", .type = J_BOOL, .dest = &in->auto_restart,
+		 .present = &in->has_auto_restart},
 		{.name = "odoo_config", .type = J_OBJECT, .dest = &in->odoo_config},
 		{.name = "environment_vars", .type = J_OBJECT, .dest = &in->vars},
 		{.name = "addon_repositories", .type = J_ARRAY, .dest = &in->addons},
@@ -425,6 +431,9 @@ static int h_env_create(struct req *r)
 			 rc == -2 ? "The name or subdomain was taken meanwhile: try again" : NULL);
 		goto fail_tx;
 	}
+	if (in.has_auto_restart)
+		db_exec("UPDATE environments SET settings=json_set(settings, '$.auto_restart', json(?))"
+			" WHERE id=?", "ss", in.auto_restart ? "true" : "false", id);
 	audit_record(r, acc.org_id, "environment.create", "environment", id,
 		     json_pack("{s:s,s:s,s:s,s:f,s:I,s:I}", "name", name, "type", type, "server",
 			       server_id, "cpu_cores", res.cpu_c / 100.0, "ram_mb",
@@ -599,6 +608,9 @@ static int h_env_update(struct req *r)
 		db_exec("UPDATE environments SET auto_deploy=? WHERE id=?", "bs", (int)in.auto_deploy, id);
 	if (in.has_pgtune)
 		db_exec("UPDATE environments SET enable_pgtune=? WHERE id=?", "bs", (int)in.pgtune, id);
+	if (in.has_auto_restart)
+		db_exec("UPDATE environments SET settings=json_set(settings, '$.auto_restart', json(?))"
+			" WHERE id=?", "ss", in.auto_restart ? "true" : "false", id);
 	if (in.has_pgbouncer)
 		db_exec("UPDATE environments SET enable_pgbouncer=? WHERE id=?", "bs", (int)in.pgbouncer, id);
 	if (in.vars)

@@ -5,6 +5,7 @@
 #include "api/auth.h"
 #include "api/http.h"
 #include "drivers/probe.h"
+#include "jobs/queue.h"
 #include "lib/jspec.h"
 #include "lib/secret.h"
 #include "lib/valid.h"
@@ -352,7 +353,36 @@ static int h_server_test(struct req *r)
 	return reply_json(r, 200, out);
 }
 
+/* Installs the Docker Engine on a Debian or Ubuntu server (a job). */
+static int h_server_prepare(struct req *r)
+{
+	struct access acc;
+	json_t *s = access_server(&r->actor, r->params[0], &acc, &r->err);
+	if (!s)
+		return reply_berr(r);
+	json_decref(s);
+	if (perm_require(&acc, "server.manage", &r->err) < 0) {
+		access_release(&acc);
+		return reply_berr(r);
+	}
+	char *queued = db_str("SELECT id FROM jobs WHERE server_id=? AND environment_id IS NULL AND"
+			      " type='prepare' AND status IN ('queued','running')", "s", r->params[0]);
+	json_t *job = queued ? queue_job_json(queued)
+			     : queue_enqueue(acc.org_id, NULL, r->params[0], "prepare", NULL,
+					     r->actor.user_id, r->actor.email);
+	if (!queued) {
+		db_exec("UPDATE servers SET status='provisioning', status_reason=NULL WHERE id=?", "s",
+			r->params[0]);
+		audit_record(r, acc.org_id, "server.prepare", "server", r->params[0],
+			     json_pack("{s:O}", "job", json_object_get(job, "id")));
+	}
+	free(queued);
+	access_release(&acc);
+	return reply_json(r, 202, job);
+}
+
 const struct route server_routes[] = {
+	{"POST", "/api/v1/servers/{}/prepare", h_server_prepare, 0},
 	{"GET", "/api/v1/orgs/{}/servers", h_servers_list, 0},
 	{"POST", "/api/v1/orgs/{}/servers", h_server_create, 0},
 	{"GET", "/api/v1/servers/{}", h_server_get, 0},

@@ -118,3 +118,35 @@ ssh_session sshconn_open_server(const char *server_id, struct berr *err)
 	json_decref(row);
 	return s;
 }
+
+int sshconn_exec(ssh_session s, const char *command, int *exit_code, struct sbuf *out,
+		 int timeout_s, struct berr *err)
+{
+	ssh_channel ch = ssh_channel_new(s);
+	if (!ch || ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, command) != SSH_OK) {
+		if (ch)
+			ssh_channel_free(ch);
+		return berr_set(err, BE_SERVER_UNREACHABLE, NULL, "cannot run a command over SSH: %s",
+				ssh_get_error(s));
+	}
+	char buf[4096];
+	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	int rc = 0;
+	while (!ssh_channel_is_eof(ch)) {
+		if (now_ms() > deadline) {
+			rc = berr_set(err, BE_SERVER_UNREACHABLE, NULL, "the command timed out");
+			break;
+		}
+		for (int is_stderr = 0; is_stderr < 2; is_stderr++) {
+			int n = ssh_channel_read_timeout(ch, buf, sizeof buf, is_stderr, 200);
+			if (n > 0 && out && out->len < 1024 * 1024)
+				sbuf_add(out, buf, (size_t)n);
+		}
+	}
+	ssh_channel_send_eof(ch);
+	*exit_code = ssh_channel_get_exit_status(ch);
+	ssh_channel_close(ch);
+	ssh_channel_free(ch);
+	return rc;
+}

@@ -12,4 +12,9 @@ ssh_session sshconn_open_server(const char *server_id, struct berr *err);
 ssh_session sshconn_open(const char *host, int port, const char *user, const char *private_key,
 			 const char *password, const char *known_fp, char *seen_fp, int timeout_s,
 			 struct berr *err);
+/* Runs one fixed command string (never built from user input; values that must cross go
+ * through shell_quote) and collects stdout+stderr, at most 1 MiB. */
+struct sbuf;
+int sshconn_exec(ssh_session s, const char *command, int *exit_code, struct sbuf *out,
+		 int timeout_s, struct berr *err);
 #endif

@@ -546,11 +546,24 @@ static int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool f
 
 /* ---- the edge proxy (one per server) ---- */
 
-#define EDGE "berth-edge"
-#define EDGE_SITES "berth-edge-sites"
+/* Named after the server so that two server records reaching one Docker Engine (tests, or a
+ * server registered twice) never fight over one container. */
+static void edge_names(const char *server_id, char edge[32], char sites[40])
+{
+	char key[9];
+	int k = 0;
+	for (const char *p = server_id; *p && k < 8; p++)
+		if (*p != '-')
+			key[k++] = *p;
+	key[k] = '\0';
+	snprintf(edge, 32, "berth-edge-%s", key);
+	snprintf(sites, 40, "berth-edge-%s-sites", key);
+}
 
 static int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err)
 {
+	char edge_name[32], sites_vol[40];
+	edge_names(server_id, edge_name, sites_vol);
 	char img[128];
 	if (images_ensure(e, j, IMG_NGINX, img, sizeof img, err) < 0)
 		return -1;
@@ -561,7 +574,7 @@ static int edge_ensure(struct engine *e, struct job *j, const char *server_id, s
 	char *main = render_nginx_main(80, 443, err);
 	if (!main)
 		return -1;
-	if (engine_volume_ensure(e, EDGE_SITES, json_pack("{s:s,s:s}", "berth.managed", "1",
+	if (engine_volume_ensure(e, sites_vol, json_pack("{s:s,s:s}", "berth.managed", "1",
 							  "berth.role", "edge"), err) < 0) {
 		free(main);
 		return -1;
@@ -578,19 +591,20 @@ static int edge_ensure(struct engine *e, struct job *j, const char *server_id, s
 		"Labels", "berth.managed", "1", "berth.role", "edge", "berth.server", server_id,
 		"ExposedPorts", "80/tcp", "443/tcp", "HostConfig", "PortBindings", ports,
 		"RestartPolicy", "Name", "unless-stopped", "Mounts", "Type", "volume", "Source",
-		EDGE_SITES, "Target", "/etc/nginx/sites.d");
+		sites_vol, "Target", "/etc/nginx/sites.d");
 	struct efile files[] = {{"nginx.conf", main, strlen(main), 0644}};
 	bool changed = false;
-	int rc = converge_container(e, j, EDGE, spec, "/etc/nginx", files, 1, false, &changed, err);
+	int rc = converge_container(e, j, edge_name, spec, "/etc/nginx", files, 1, false, &changed, err);
 	json_decref(spec);
 	free(main);
 	return rc;
 }
 
-static int edge_exec(struct engine *e, const char *const *argv, struct sbuf *out, struct berr *err)
+static int edge_exec(struct engine *e, const char *edge, const char *const *argv, struct sbuf *out,
+		     struct berr *err)
 {
 	int code = -1;
-	if (engine_exec(e, EDGE, argv, NULL, &code, out, err) < 0)
+	if (engine_exec(e, edge, argv, NULL, &code, out, err) < 0)
 		return -1;
 	return code == 0 ? 0 : 1;
 }
@@ -599,7 +613,9 @@ static int edge_exec(struct engine *e, const char *const *argv, struct sbuf *out
  * failing check restores the previous site and fails. */
 static int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
 {
-	if (engine_network_connect(e, rt->net, EDGE, err) < 0)
+	char edge_name[32], sites_vol[40];
+	edge_names(rt->server_id, edge_name, sites_vol);
+	if (engine_network_connect(e, rt->net, edge_name, err) < 0)
 		return -1;
 	const char *names[2] = {rt->fqdn, S(rt->row, "custom_domain")};
 	json_t *eff = rt->effective;
@@ -628,21 +644,21 @@ static int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct b
 	snprintf(bak, sizeof bak, "%s.previous", path);
 	struct sbuf out = SBUF_INIT;
 	const char *save[] = {"cp", "-f", path, bak, NULL};
-	bool had_previous = edge_exec(e, save, &out, err) == 0;
+	bool had_previous = edge_exec(e, edge_name, save, &out, err) == 0;
 	struct efile files[] = {{rt->site, site, strlen(site), 0644}};
-	int rc = engine_put_files(e, EDGE, "/etc/nginx/sites.d", files, 1, err);
+	int rc = engine_put_files(e, edge_name, "/etc/nginx/sites.d", files, 1, err);
 	free(site);
 	if (rc < 0)
 		goto out;
 	sbuf_reset(&out);
 	const char *test[] = {"nginx", "-t", NULL};
-	rc = edge_exec(e, test, &out, err);
+	rc = edge_exec(e, edge_name, test, &out, err);
 	if (rc != 0) {
 		job_log(j, "%s", sbuf_str(&out));
 		const char *restore[] = {"mv", "-f", bak, path, NULL};
 		const char *drop[] = {"rm", "-f", path, NULL};
 		struct sbuf o2 = SBUF_INIT;
-		edge_exec(e, had_previous ? restore : drop, &o2, err);
+		edge_exec(e, edge_name, had_previous ? restore : drop, &o2, err);
 		sbuf_release(&o2);
 		rc = berr_set(err, BE_INTERNAL_ERROR, NULL,
 			      "nginx -t rejected the generated site: the previous configuration stays");
@@ -650,7 +666,7 @@ static int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct b
 	}
 	sbuf_reset(&out);
 	const char *reload[] = {"nginx", "-s", "reload", NULL};
-	if (edge_exec(e, reload, &out, err) != 0)
+	if (edge_exec(e, edge_name, reload, &out, err) != 0)
 		rc = berr_set(err, BE_INTERNAL_ERROR, NULL, "nginx reload failed: %.200s", sbuf_str(&out));
 	else
 		job_log(j, "edge proxy routes %s%s%s", rt->fqdn, names[1] ? " and " : "",
@@ -662,7 +678,9 @@ out:
 
 static int edge_site_remove(struct engine *e, struct envrt *rt, struct berr *err)
 {
-	json_t *c = engine_container_inspect(e, EDGE);
+	char edge_name[32], sites_vol[40];
+	edge_names(rt->server_id, edge_name, sites_vol);
+	json_t *c = engine_container_inspect(e, edge_name);
 	if (!c)
 		return 0;
 	json_decref(c);
@@ -672,8 +690,8 @@ static int edge_site_remove(struct engine *e, struct envrt *rt, struct berr *err
 	const char *rm[] = {"rm", "-f", path, bak, NULL};
 	const char *reload[] = {"nginx", "-s", "reload", NULL};
 	struct sbuf out = SBUF_INIT;
-	edge_exec(e, rm, &out, err);
-	edge_exec(e, reload, &out, err);
+	edge_exec(e, edge_name, rm, &out, err);
+	edge_exec(e, edge_name, reload, &out, err);
 	sbuf_release(&out);
 	return 0;
 }
@@ -915,12 +933,14 @@ static int job_remove(struct job *j, struct berr *err)
 		}
 		json_decref(cs);
 		struct berr e2 = {0};
-		json_t *ec = engine_container_inspect(e, EDGE);
+		char edge_name[32], sites_vol[40];
+		edge_names(rt.server_id, edge_name, sites_vol);
+		json_t *ec = engine_container_inspect(e, edge_name);
 		if (ec) {
 			/* disconnect the edge proxy from the environment's network */
 			char path[160];
 			snprintf(path, sizeof path, "/networks/%s/disconnect", rt.net);
-			json_t *body = json_pack("{s:s,s:b}", "Container", EDGE, "Force", 1);
+			json_t *body = json_pack("{s:s,s:b}", "Container", edge_name, "Force", 1);
 			int status;
 			engine_call(e, "POST", path, body, &status, NULL, &e2);
 			json_decref(body);
@@ -954,4 +974,5 @@ void ops_register(void)
 	queue_register("stop", job_stop);
 	queue_register("start", job_start);
 	queue_register("remove", job_remove);
+	ops_register_server();
 }

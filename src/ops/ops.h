@@ -6,6 +6,7 @@
 
 /* Registers the job types: deploy, restart, stop, start, remove. */
 void ops_register(void);
+void ops_register_server(void); /* "prepare": installs the Docker Engine on a server */
 /* The platform's Odoo image per version: [{"version": "18.0", "image": "odoo:18.0"}, ...]. */
 json_t *ops_odoo_images(void);
 /* Caller frees. */
