@@ -197,7 +197,10 @@ static int converge_container(struct engine *e, struct job *j, const char *name,
 	json_t *cur = engine_container_inspect(e, name);
 	const char *cur_hash = cur ? S(json_object_get(json_object_get(cur, "Config"), "Labels"),
 				       "berth.hash") : NULL;
-	bool same = cur && str_eq(cur_hash, hash) && !force;
+	/* a container that was created but never started is what an interrupted converge
+	 * leaves (its files may be missing): recreate it */
+	bool created_only = cur && str_eq(S(json_object_get(cur, "State"), "Status"), "created");
+	bool same = cur && str_eq(cur_hash, hash) && !force && !created_only;
 	bool running = cur && json_is_true(json_object_get(json_object_get(cur, "State"), "Running"));
 	json_decref(cur);
 	if (changed)

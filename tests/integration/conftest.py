@@ -80,6 +80,7 @@ class Berthd:
 
     def start(self):
         self.log = open(self.log_path, "ab")
+        offset = self.log.tell()  # a restart appends: look for "ready" after this point
         self.proc = subprocess.Popen(
             [BERTHD, "--data", self.data, "--listen", "127.0.0.1:%d" % self.port]
             + self.extra_args,
@@ -89,8 +90,10 @@ class Berthd:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("berthd exited: " + self.read_log())
-            if b'"berthd ready"' in open(self.log_path, "rb").read():
-                return self
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                if b'"berthd ready"' in f.read():
+                    return self
             time.sleep(0.05)
         raise RuntimeError("berthd did not get ready: " + self.read_log())
 

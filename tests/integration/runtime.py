@@ -33,6 +33,16 @@ def ensure_standin():
         raise RuntimeError("building the Odoo stand-in failed:\n" + r.stdout + r.stderr)
 
 
+def remove_edges():
+    """Removes the edge proxies (and their site volumes) that tests' servers left."""
+    ids = docker("ps", "-aq", "--filter", "label=berth.role=edge").stdout.split()
+    if ids:
+        docker("rm", "-f", *ids, check=False)
+    vols = docker("volume", "ls", "-q", "--filter", "label=berth.role=edge").stdout.split()
+    if vols:
+        docker("volume", "rm", "-f", *vols, check=False)
+
+
 def wait_job(api, job_id, timeout=900):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -92,3 +102,46 @@ def http_get(port, host, path="/", timeout=10):
     head, _, body = data.partition(b"\r\n\r\n")
     status = int(head.split(b" ")[1]) if head else 0
     return status, body.decode(errors="replace")
+
+
+class Sshd:
+    """A real OpenSSH sshd on 127.0.0.1 with generated host and client keys."""
+
+    def __init__(self):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="berth-sshd-")
+        self.port = free_port()
+        self.proc = None
+        for name in ("hostkey", "client"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                            os.path.join(self.dir, name)], check=True)
+        os.makedirs("/run/sshd", exist_ok=True)
+        open(os.path.join(self.dir, "authorized_keys"), "w").write(
+            open(os.path.join(self.dir, "client.pub")).read())
+        self.config = os.path.join(self.dir, "sshd_config")
+        open(self.config, "w").write("\n".join([
+            "Port %d" % self.port, "ListenAddress 127.0.0.1",
+            "HostKey %s/hostkey" % self.dir, "PidFile %s/pid" % self.dir,
+            "AuthorizedKeysFile %s/authorized_keys" % self.dir,
+            "PermitRootLogin prohibit-password", "PasswordAuthentication no", "UsePAM no",
+            "StrictModes no", "AllowStreamLocalForwarding yes", "AllowTcpForwarding yes", ""]))
+        self.private_key = open(os.path.join(self.dir, "client")).read()
+
+    def start(self):
+        self.proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", self.config],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("sshd did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait()
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -34,7 +34,8 @@ def platform(images):
                for v in ("16.0", "17.0", "18.0", "19.0")])
     assert r.status_code == 200, r.text
     r = a.post("/api/v1/orgs/%s/servers" % a.org_id, {"name": "local", "transport": "local",
-                                                        "http_port": EDGE_PORT})
+                                                        "http_port": EDGE_PORT,
+                                                        "https_port": free_port()})
     assert r.status_code == 201, r.text
     a.server_id = r.json_body["id"]
     r = a.post("/api/v1/servers/%s/test" % a.server_id)
@@ -51,6 +52,7 @@ def platform(images):
             if r.status_code == 202:
                 rt.wait_job(a, r.json_body["id"])
     d.cleanup()
+    rt.remove_edges()
 
 
 def create_env(a, **kw):
@@ -144,7 +146,9 @@ def test_remove_leaves_nothing_and_spares_others(platform):
     vols = rt.docker("volume", "ls", "-q", "--filter", "label=berth.env=%s" % gone["id"]).stdout.split()
     nets = rt.docker("network", "ls", "-q", "--filter", "label=berth.env=%s" % gone["id"]).stdout.split()
     assert vols == [] and nets == []
-    sites = rt.docker("exec", "berth-edge", "ls", "/etc/nginx/sites.d").stdout
+    edge = rt.docker("ps", "-q", "--filter", "label=berth.role=edge", "--filter",
+                     "label=berth.server=%s" % a.server_id).stdout.split()[0]
+    sites = rt.docker("exec", edge, "ls", "/etc/nginx/sites.d").stdout
     assert gone["id"].replace("-", "")[:12] not in sites
     assert rt.http_get(EDGE_PORT, host_of(keep), "/web/health")[0] == 200
 
@@ -226,3 +230,30 @@ def test_action_validation(platform):
     assert {"version": "18.0", "image": "berth-test/odoo:18.0"} in r.json_body
     r = a.put("/api/v1/admin/odoo-versions", [{"version": "15.0", "image": "odoo:15.0"}])
     assert r.status_code == 400
+
+
+def test_deploy_over_ssh(platform):
+    """The same environment lifecycle through a real sshd on loopback: the Docker API goes
+    over direct-streamlocal channels, health checks over direct-tcpip."""
+    a = platform
+    sshd = rt.Sshd().start()
+    try:
+        port = free_port()
+        r = a.post("/api/v1/orgs/%s/servers" % a.org_id,
+                   {"name": "ssh", "host": "127.0.0.1", "port": sshd.port, "user": "root",
+                    "private_key": sshd.private_key, "http_port": port,
+                    "https_port": free_port()})
+        assert r.status_code == 201, r.text
+        sid = r.json_body["id"]
+        r = a.post("/api/v1/servers/%s/test" % sid)
+        assert r.json_body["status"] == "running", r.text
+        assert r.json_body["host_key"].startswith("SHA256:")
+        env = create_env(a, vm_id=sid)
+        job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+        assert "answers /web/health" in rt.job_log(a, job["id"])
+        assert rt.http_get(port, host_of(env), "/web/health")[0] == 200
+        rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % env["id"], {"mode": "soft"})
+        rt.run_job(a, "DELETE", "/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+        assert rt.env_containers(env["id"]) == []
+    finally:
+        sshd.stop()
