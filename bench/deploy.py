@@ -18,7 +18,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from conftest import Berthd, ADMIN_EMAIL, ADMIN_PASSWORD  # noqa: E402
+from conftest import Berthd, ADMIN_EMAIL, ADMIN_PASSWORD, free_port  # noqa: E402
 import runtime as rt  # noqa: E402
 
 PORT = 18090
@@ -57,7 +57,8 @@ def main():
         org = r.json_body["organization"]["id"]
         a.put("/api/v1/admin/odoo-versions", [{"version": "18.0", "image": rt.STANDIN_TAG + ":18.0"}])
         sid = a.post("/api/v1/orgs/%s/servers" % org, {"name": "local", "transport": "local",
-                                                        "http_port": PORT}).json_body["id"]
+                                                        "http_port": PORT,
+                                                        "https_port": free_port()}).json_body["id"]
         a.post("/api/v1/servers/%s/test" % sid)
         pid = a.post("/api/v1/orgs/%s/projects" % org, {"name": "Bench", "odoo_version": "18.0"}).json_body["id"]
         env = a.post("/api/v1/projects/%s/environments" % pid,
@@ -132,6 +133,7 @@ def main():
         a.delete("/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
     finally:
         d.cleanup()
+        rt.remove_edges()
     return 0
 
 

@@ -36,6 +36,8 @@ struct envrt {
 	json_t *settings;
 	int http_port;
 	bool pgbouncer, pgtune, replica_on;
+	bool db_unchanged;    /* this deploy found PostgreSQL identical and running */
+	bool deployed_before; /* a deploy completed once: the database exists */
 	int odoo_cpu_c, pg_cpu_c;
 	long long odoo_ram, pg_ram;
 	json_t *effective;
@@ -141,6 +143,7 @@ static int envrt_load(struct envrt *rt, const char *env_id, struct berr *err)
 	}
 	snprintf(rt->fqdn, sizeof rt->fqdn, "%s.%s", S(rt->row, "subdomain"), api_cfg.apps_domain);
 	rt->http_port = (int)json_integer_value(json_object_get(rt->row, "server_http_port"));
+	rt->deployed_before = json_is_string(json_object_get(rt->row, "deployed_at"));
 	rt->pgbouncer = json_is_true(json_object_get(rt->row, "enable_pgbouncer"));
 	rt->pgtune = json_is_true(json_object_get(rt->row, "enable_pgtune"));
 	rt->replica_on = json_is_true(json_object_get(rt->row, "enable_read_replica")) &&
@@ -204,7 +207,7 @@ static int converge_container(struct engine *e, struct job *j, const char *name,
 	bool running = cur && json_is_true(json_object_get(json_object_get(cur, "State"), "Running"));
 	json_decref(cur);
 	if (changed)
-		*changed = !same;
+		*changed = !(same && running); /* false: it was there, identical and running */
 	if (same) {
 		if (running)
 			return 0;
@@ -261,7 +264,7 @@ static int wait_pg(struct engine *e, struct job *j, const char *container, struc
 		sbuf_release(&out);
 		if (job_cancelled(j))
 			return berr_set(err, BE_CONFLICT, NULL, "cancelled");
-		usleep(500000);
+		usleep(100000);
 	}
 	struct sbuf logs = SBUF_INIT;
 	engine_container_logs(e, container, 20, &logs, err);
@@ -311,14 +314,16 @@ static int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bo
 	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
 			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_pg,
 				      "Target", "/var/lib/postgresql/data"));
+	bool changed = true;
 	int rc = converge_container(e, j, rt->db, spec, "/etc/berth", files, ARRAY_SIZE(files), force,
-				    NULL, err);
+				    &changed, err);
 	json_decref(spec);
 	free(conf);
 	free(hba);
 	if (rc < 0)
 		return -1;
-	return wait_pg(e, j, rt->db, err);
+	rt->db_unchanged = !changed;
+	return changed ? wait_pg(e, j, rt->db, err) : 0;
 }
 
 static int deploy_replica(struct engine *e, struct job *j, struct envrt *rt, bool force,
@@ -472,7 +477,8 @@ static int db_initialised(struct engine *e, struct envrt *rt, struct berr *err)
 static int init_database(struct engine *e, struct job *j, struct envrt *rt, const char *image,
 			 const char *conf, struct berr *err)
 {
-	int done = db_initialised(e, rt, err);
+	/* an untouched database container of an environment deployed before holds its data */
+	int done = rt->db_unchanged && rt->deployed_before ? 1 : db_initialised(e, rt, err);
 	if (done < 0)
 		return -1;
 	if (done) {
@@ -646,6 +652,14 @@ static int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct b
 	snprintf(path, sizeof path, "/etc/nginx/sites.d/%s", rt->site);
 	snprintf(bak, sizeof bak, "%s.previous", path);
 	struct sbuf out = SBUF_INIT;
+	const char *cat[] = {"cat", path, NULL};
+	if (edge_exec(e, edge_name, cat, &out, err) == 0 && str_eq(sbuf_str(&out), site)) {
+		sbuf_release(&out);
+		free(site);
+		job_log(j, "edge proxy site unchanged");
+		return 0;
+	}
+	sbuf_reset(&out);
 	const char *save[] = {"cp", "-f", path, bak, NULL};
 	bool had_previous = edge_exec(e, edge_name, save, &out, err) == 0;
 	struct efile files[] = {{rt->site, site, strlen(site), 0644}};
@@ -717,7 +731,7 @@ static int wait_healthy(struct engine *e, struct job *j, struct envrt *rt, struc
 		last = status;
 		if (job_cancelled(j))
 			return berr_set(err, BE_CONFLICT, NULL, "cancelled");
-		usleep(300000);
+		usleep(50000);
 	}
 	struct sbuf logs = SBUF_INIT;
 	engine_container_logs(e, rt->odoo, 30, &logs, err);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make run: starts berthd in the foreground with its embedded store.
+set -eu
+cd "$(dirname "$0")/.."
+if command -v dockerd >/dev/null 2>&1; then
+  scripts/start-dockerd.sh || echo "run: no Docker Engine: environments cannot be deployed here"
+fi
+data=${BERTH_DATA:-./berth-data}
+listen=${BERTH_LISTEN:-127.0.0.1:8400}
+cat <<MSG
+berthd: data in $data, API on http://$listen/api/v1
+First run: create the administrator and the first organization:
+  build/berth setup --url http://$listen --email you@example.com --organization "My Company"
+or
+  curl -s -X POST http://$listen/api/v1/setup -H 'Content-Type: application/json' \\
+       -d '{"email": "you@example.com", "password": "a long password", "organization": "My Company"}'
+MSG
+exec build/berthd --data "$data" --listen "$listen" --register-local
