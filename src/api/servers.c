@@ -288,12 +288,20 @@ static int h_server_delete(struct req *r)
 }
 
 /* Probes the server and records the outcome. Shared with start-up registration. */
+static bool server_test_record(const char *id, bool prepare_ok);
+
 void server_test_and_record(const char *id)
+{
+	server_test_record(id, false);
+}
+
+/* Probes and records; true when Docker is missing and a prepare job should run. */
+static bool server_test_record(const char *id, bool prepare_ok)
 {
 	json_t *s = db_row("SELECT transport, host, port, user, docker_socket, host_key FROM servers"
 			   " WHERE id=?", "s", id);
 	if (!s)
-		return;
+		return false;
 	char *sealed = db_str("SELECT credential FROM servers WHERE id=?", "s", id);
 	char *plain = sealed ? secret_open(sealed) : NULL;
 	json_t *cred = plain ? json_loads(plain, 0, NULL) : NULL;
@@ -310,6 +318,12 @@ void server_test_and_record(const char *id)
 	struct probe_result pr;
 	memset(&pr, 0, sizeof pr);
 	server_probe(&t, &pr);
+	if (pr.docker_missing && prepare_ok) {
+		/* Debian/Ubuntu servers without Docker get it installed by a prepare job */
+		snprintf(pr.status, sizeof pr.status, "provisioning");
+		snprintf(pr.reason, sizeof pr.reason,
+			 "Docker Engine is not installed: installing it (prepare job)");
+	}
 	char *now = iso8601_now();
 	db_exec("UPDATE servers SET status=?, status_reason=?, last_checked_at=?, updated_at=?"
 		" WHERE id=?", "sssss", pr.status, pr.reason[0] ? pr.reason : NULL, now, now, id);
@@ -332,6 +346,7 @@ void server_test_and_record(const char *id)
 	secret_free(plain);
 	free(sealed);
 	json_decref(s);
+	return pr.docker_missing && prepare_ok;
 }
 
 static int h_server_test(struct req *r)
@@ -345,7 +360,17 @@ static int h_server_test(struct req *r)
 		access_release(&acc);
 		return reply_berr(r);
 	}
-	server_test_and_record(r->params[0]);
+	if (server_test_record(r->params[0], true)) {
+		char *queued = db_str("SELECT id FROM jobs WHERE server_id=? AND environment_id IS NULL"
+				      " AND type='prepare' AND status IN ('queued','running')", "s",
+				      r->params[0]);
+		if (!queued) {
+			json_t *job = queue_enqueue(acc.org_id, NULL, r->params[0], "prepare", NULL,
+						    r->actor.user_id, r->actor.email);
+			json_decref(job);
+		}
+		free(queued);
+	}
 	json_t *out = model_server_get(r->params[0]);
 	audit_record(r, acc.org_id, "server.test", "server", r->params[0],
 		     json_pack("{s:O}", "status", json_object_get(out, "status")));

@@ -173,6 +173,30 @@ struct engine *engine_open(const char *server_id, struct berr *err)
 	return e;
 }
 
+struct engine *engine_open_target(const char *transport, const char *host, int port,
+				  const char *user, const char *private_key, const char *password,
+				  const char *docker_socket, const char *known_fp, char *seen_fp,
+				  int timeout_s, struct berr *err)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	e->local = str_eq(transport, "local");
+	snprintf(e->socket_path, sizeof e->socket_path, "%s", docker_socket);
+	if (!e->local) {
+		e->ssh = sshconn_open(host, port, user, private_key, password, known_fp, seen_fp,
+				      timeout_s, err);
+		if (!e->ssh) {
+			free(e);
+			return NULL;
+		}
+	}
+	return e;
+}
+
+ssh_session engine_ssh(struct engine *e)
+{
+	return e->ssh;
+}
+
 void engine_close(struct engine *e)
 {
 	if (!e)

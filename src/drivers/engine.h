@@ -14,6 +14,14 @@ struct engine;
 /* Opens the server's engine (reads the server's row and credentials from the store). */
 struct engine *engine_open(const char *server_id, struct berr *err);
 void engine_close(struct engine *e);
+/* Opens with explicit connection parameters (server tests, before anything is stored).
+ * known_fp: pinned fingerprint or NULL; seen_fp (128 bytes, may be NULL) gets the server's. */
+struct engine *engine_open_target(const char *transport, const char *host, int port,
+				  const char *user, const char *private_key, const char *password,
+				  const char *docker_socket, const char *known_fp, char *seen_fp,
+				  int timeout_s, struct berr *err);
+/* The SSH session of a remote engine (NULL for the local socket). */
+struct ssh_session_struct *engine_ssh(struct engine *e);
 /* The host name under which the server's published ports are reached from berthd: for the
  * local server 127.0.0.1; over SSH, ports are reached through the session (engine_http). */
 

@@ -2,6 +2,7 @@
  * Engine answers, and read its capacity. */
 #ifndef BERTH_PROBE_H
 #define BERTH_PROBE_H
+#include <stdbool.h>
 
 struct server_target {
 	const char *transport;      /* "ssh" or "local" */
@@ -23,6 +24,7 @@ struct probe_result {
 	long long ram_mb;
 	long long disk_gb;        /* size of the filesystem holding Docker's root dir */
 	char docker_version[64];
+	bool docker_missing;      /* SSH works but no Docker Engine is installed (prepare it) */
 };
 
 /* Never fails as a call: the outcome is in out->status. A host key different from
