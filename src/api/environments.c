@@ -111,6 +111,10 @@ static int parse_env(struct req *r, struct env_in *in, bool create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "name",
 				"name: lowercase letters, numbers and hyphens only, starting and ending"
 				" with a letter or number, at most 63 characters");
+	if (in->name && (str_eq(in->name, "postgres") || str_eq(in->name, "pgbouncer") ||
+			 str_starts(in->name, "template")))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "name",
+				"name: '%s' is reserved (it names the environment's database)", in->name);
 	if (in->env_type && !create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "env_type",
 				"env_type: cannot be changed after creation");

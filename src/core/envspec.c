@@ -83,7 +83,8 @@ bool env_type_valid(const char *t)
 
 static const char *const PRESETS[] = {"minimal", "standard", "production", "high_performance"};
 static const char *const LOG_LEVELS[] = {"debug", "info", "warning", "error", "critical"};
-static const char *const SMTP_ENC[] = {"none", "starttls", "ssl"};
+/* odoo.conf can only ask for STARTTLS (smtp_ssl); implicit TLS needs a mail server record */
+static const char *const SMTP_ENC[] = {"none", "starttls"};
 
 static bool one_of(const char *s, const char *const *set, size_t n)
 {
@@ -131,12 +132,13 @@ static int smtp_validate(json_t *smtp, char **password, struct berr *err)
 				"odoo_config.smtp.user: must not contain spaces");
 	if (enc && !one_of(enc, SMTP_ENC, ARRAY_SIZE(SMTP_ENC)))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.encryption",
-				"odoo_config.smtp.encryption: must be none, starttls or ssl");
+				"odoo_config.smtp.encryption: must be none or starttls (odoo.conf cannot"
+				" ask for implicit TLS)");
 	if (from && !valid_email(from))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.from",
 				"odoo_config.smtp.from: not a valid email address");
 	if (!has_port)
-		json_object_set_new(smtp, "port", json_integer(str_eq(enc, "ssl") ? 465 : 587));
+		json_object_set_new(smtp, "port", json_integer(str_eq(enc, "none") ? 25 : 587));
 	if (!enc)
 		json_object_set_new(smtp, "encryption", json_string("starttls"));
 	if (pw)
@@ -263,9 +265,13 @@ json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb
 				json_is_string(l) ? json_string_value(l) : level);
 	/* memory limits per worker from Odoo's share: soft 80%, hard 95% of RAM / (workers+1) */
 	long long w_eff = json_integer_value(json_object_get(out, "workers"));
+	/* Odoo applies these to each worker's address space (RLIMIT_AS), which runs well above
+	 * its resident memory: never below Odoo's own defaults (2048/2560 MiB); the container's
+	 * memory limit is what caps real use */
 	long long per = odoo_ram_mb / (w_eff + 1);
-	json_object_set_new(out, "limit_memory_soft_mb", json_integer(per * 80 / 100));
-	json_object_set_new(out, "limit_memory_hard_mb", json_integer(per * 95 / 100));
+	long long soft = per * 80 / 100, hard = per * 95 / 100;
+	json_object_set_new(out, "limit_memory_soft_mb", json_integer(soft > 2048 ? soft : 2048));
+	json_object_set_new(out, "limit_memory_hard_mb", json_integer(hard > 2560 ? hard : 2560));
 	return out;
 }
 

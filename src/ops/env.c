@@ -344,9 +344,15 @@ static int deploy_replica(struct engine *e, struct job *j, struct envrt *rt, boo
 		return -1;
 	if (engine_volume_ensure(e, rt->vol_rep, labels(rt, "replica-data"), err) < 0)
 		return -1;
-	int cpu = (int)llround(rt->pg_cpu_c * 1.0); /* replicas mirror the primary's share */
+	int cpu = rt->pg_cpu_c; /* replicas mirror the primary's share */
+	/* a hot standby needs at least the primary's max_connections */
+	struct render_pgbouncer b = {rt->db, rt->db_name, DB_USER, rt->db_password, rt->pg_cpu_c,
+				     rt->pg_ram};
+	int pool, maxc, pg_max = 100;
+	render_pgbouncer_pools(&b, &pool, &maxc, &pg_max);
 	struct render_pg p = {.cpu_c = cpu, .ram_mb = rt->pg_ram, .pgtune = rt->pgtune,
-			      .max_connections = 100, .pg_major = 15, .replication = true};
+			      .max_connections = rt->pgbouncer && pg_max > 100 ? pg_max : 100,
+			      .pg_major = images_pg_major(rt->version), .replication = true};
 	char *conf = render_postgresql_conf(&p, err);
 	char *hba = conf ? render_pg_hba(DB_USER, true, "replicator", err) : NULL;
 	if (!hba) {
@@ -636,7 +642,8 @@ static int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct b
 		.odoo_host = rt->odoo,
 		.http_port = 8069,
 		.gevent_port = 8072,
-		.websocket_on_gevent = json_integer_value(json_object_get(eff, "workers")) > 0,
+		.websocket_on_gevent = render_odoo_extra_int(S(st, "odoo_config"), "workers",
+							     json_integer_value(json_object_get(eff, "workers"))) > 0,
 		.max_upload = S(st, "nginx_max_upload") ? S(st, "nginx_max_upload") : "100M",
 		.proxy_read_timeout_s = (int)setting_int(rt, "nginx_proxy_read_timeout_s", 300),
 		.proxy_connect_timeout_s = (int)setting_int(rt, "nginx_proxy_connect_timeout_s", 30),

@@ -1,14 +1,24 @@
 /* render.h: pure functions from an environment's model to the configuration files berth
  * generates: odoo.conf, postgresql.conf (PGTune), pg_hba.conf, pgbouncer.ini and its
  * userlist, the edge proxy's nginx.conf and per-environment sites. No I/O, no clock, no
- * randomness: golden-file tests (tests/golden/) pin the output byte for byte.
+ * randomness: golden-file tests (tests/golden/render/) pin the output byte for byte.
  * Every value that reaches a file is validated or escaped for that file's syntax; a value
- * that cannot be rendered safely makes the function return NULL with err set. */
+ * that cannot be rendered safely makes the function return NULL with err set
+ * (VALIDATION_ERROR naming the field). Free text from the user (the `extra` settings) is
+ * filtered line by line instead: lines that are not `key = value`, a comment or blank, and
+ * reserved keys, are dropped with a comment saying so. docs/generated-config.md describes
+ * every file, formula and reserved key. Results are malloc'ed; files holding passwords
+ * (odoo.conf, userlist.txt) should be freed with secret_free(). */
 #ifndef BERTH_RENDER_H
 #define BERTH_RENDER_H
 #include <jansson.h>
 #include <stdbool.h>
 #include "lib/errors.h"
+
+struct sbuf;
+
+/* Where the PgBouncer image reads its files (src/ops/images.c mounts them in /etc/berth). */
+#define RENDER_PGBOUNCER_AUTH_FILE "/etc/berth/userlist.txt"
 
 struct render_odoo {
 	const char *db_host;        /* PgBouncer's or PostgreSQL's container name */
@@ -17,7 +27,8 @@ struct render_odoo {
 	const char *admin_passwd;
 	const char *replica_host;   /* NULL without a read replica (Odoo 18+: db_replica_host) */
 	int replica_port;
-	json_t *config;             /* normalized odoo_config: db_filter, smtp {...}, session_timeout */
+	json_t *config;             /* normalized odoo_config: db_filter, smtp {...}, session_timeout
+				     * (session_timeout has no odoo.conf key: not rendered) */
 	json_t *effective;          /* odoo_config_effective(): workers, max_cron_threads, log_level,
 				     * limit_memory_soft_mb, limit_memory_hard_mb */
 	const char *smtp_password;  /* NULL when none */
@@ -25,21 +36,43 @@ struct render_odoo {
 	const char *extra;          /* user's free-text odoo.conf lines, NULL when none */
 };
 char *render_odoo_conf(const struct render_odoo *o, struct berr *err);
+/* The integer the user's odoo.conf text sets for key (the line that survives the filter: the
+ * last one), else dflt. Use it for settings other files depend on: a user's `workers = N`
+ * decides whether the websocket is served on the gevent port (websocket_on_gevent). */
+long long render_odoo_extra_int(const char *extra, const char *key, long long dflt);
 
 struct render_pg {
 	int cpu_c;                 /* PostgreSQL's CPU share in hundredths of a core */
 	long long ram_mb;          /* PostgreSQL's memory (the container's own limit) */
 	bool pgtune;               /* PGTune settings ("web" profile, SSD) */
-	int max_connections;       /* sized from PgBouncer's pools when enabled */
-	int pg_major;              /* 15 by default */
+	int max_connections;       /* sized from PgBouncer's pools when enabled; <= 0: 100.
+				    * A hot standby needs at least its primary's value. */
+	int pg_major;              /* 15 by default (0 means 15) */
 	bool replication;          /* primary of a read replica: wal_level replica, senders */
 	const char *extra;         /* user's free-text postgresql.conf lines, NULL when none */
 };
 char *render_postgresql_conf(const struct render_pg *p, struct berr *err);
-/* pg_hba.conf: scram-sha-256 for the environment's user from the environment's network,
- * replication entry for the replica user when replication is on; nothing else. */
+/* pg_hba.conf: the superuser over the container's Unix socket (trust), scram-sha-256 for the
+ * environment's user from the environment's network (samenet), a replication entry for the
+ * replica user when replication is on; nothing else. */
 char *render_pg_hba(const char *db_user, bool replication, const char *replica_user,
 		    struct berr *err);
+
+/* PGTune's "web" profile (le0pard/pgtune, SSD, Linux) for a container's own limits; sizes in
+ * kB. The parallel settings are 0 below 4 CPUs (not written). */
+struct render_pgtune {
+	int cpus;                  /* ceil(cpu_c / 100), at least 1 */
+	long long ram_kb;
+	int max_connections;
+	long long shared_buffers_kb, effective_cache_size_kb, maintenance_work_mem_kb;
+	long long wal_buffers_kb, work_mem_kb, min_wal_size_kb, max_wal_size_kb;
+	bool huge_pages;           /* "try" when shared_buffers >= 2 GB, else "off" */
+	int max_worker_processes, max_parallel_workers_per_gather, max_parallel_workers;
+	int max_parallel_maintenance_workers;
+};
+void render_pgtune(int cpu_c, long long ram_mb, int max_connections, struct render_pgtune *t);
+/* A size in kB the way PGTune prints it: GB or MB when exact, else kB ("314624kB"). */
+void render_pg_size(long long kb, char out[32]);
 
 struct render_pgbouncer {
 	const char *pg_host;       /* PostgreSQL container name */
@@ -47,7 +80,16 @@ struct render_pgbouncer {
 	int pg_cpu_c;
 	long long pg_ram_mb;
 };
-/* Pool sizes for the environment (also used to size max_connections). */
+/* Pool sizes for the environment (also used to size max_connections):
+ *   pool_size = min(max(5, ceil(3 x cores)), max(5, RAM MB / 16))   business database
+ *   reserve   = max(2, ceil(pool_size / 4))
+ *   listen    = RENDER_PGB_LISTEN_POOL (session pool of the `postgres` entry)
+ *   pg_max_connections = (pool_size + reserve) + (listen + reserve) + RENDER_PG_DIRECT_CONNS + 3
+ *   max_client_conn = RENDER_PGB_MAX_CLIENT_CONN
+ * Any output pointer may be NULL. */
+#define RENDER_PGB_LISTEN_POOL 20     /* Odoo's bus + up to 16 cron workers + spares */
+#define RENDER_PG_DIRECT_CONNS 10     /* berth's psql, pg_dump, SSH-tunnel clients */
+#define RENDER_PGB_MAX_CLIENT_CONN 500
 void render_pgbouncer_pools(const struct render_pgbouncer *b, int *pool_size, int *max_client_conn,
 			    int *pg_max_connections);
 char *render_pgbouncer_ini(const struct render_pgbouncer *b, struct berr *err);
@@ -71,8 +113,41 @@ struct render_site {
 	/* TLS: both NULL for plain HTTP */
 	const char *cert_path, *key_path;
 };
+/* Sites listen on 80 (and 443) inside the edge container. */
 char *render_nginx_site(const struct render_site *s, struct berr *err);
 /* The edge proxy's nginx.conf: Docker's resolver, websocket upgrade map, a default server
- * answering 404 for unknown hosts, include of the sites directory. */
+ * answering 404 for unknown hosts on http_port, a default TLS server on https_port (when
+ * > 0) that rejects handshakes for unknown names, include of /etc/nginx/sites.d/\*.conf. */
 char *render_nginx_main(int http_port, int https_port, struct berr *err);
+
+/* ---- shared by the renderers (src/render/common.c) ---- */
+
+/* One line of a configuration file: valid UTF-8 without control characters (C0, DEL, C1,
+ * U+2028, U+2029). */
+bool render_line_ok(const char *s);
+
+/* The user's free text, filtered: only `key = value` lines (key ^[a-z_][a-z0-9_]*$, with one
+ * `.` allowed in PostgreSQL's dialect), blank lines and comments survive; `[section]` lines,
+ * reserved keys and anything else are dropped with a note. When a key repeats, its last
+ * line wins. */
+enum render_dialect { RENDER_ODOO_CONF, RENDER_POSTGRESQL_CONF };
+struct render_extra_line {
+	enum { RX_BLANK, RX_COMMENT, RX_KV, RX_DROPPED } kind;
+	int lineno;
+	char *key, *value;         /* RX_KV; value normalized for the dialect */
+	char *text;                /* RX_COMMENT: the comment; RX_DROPPED: why */
+};
+struct render_extra {
+	struct render_extra_line *lines;
+	size_t n;
+	enum render_dialect dialect;
+};
+/* reserved: NULL-terminated list; an entry ending in '*' is a prefix, starting with '*' a
+ * suffix. */
+void render_extra_parse(struct render_extra *x, enum render_dialect d, const char *text,
+			const char *const *reserved);
+bool render_extra_has(const struct render_extra *x, const char *key);
+/* Appends the surviving lines (and notes on dropped ones) under a header comment. */
+void render_extra_emit(const struct render_extra *x, struct sbuf *sb, const char *title);
+void render_extra_release(struct render_extra *x);
 #endif
