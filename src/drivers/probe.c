@@ -33,8 +33,8 @@ void server_probe(const struct server_target *t, struct probe_result *out)
 	json_t *reply = NULL;
 	if (engine_call(e, "GET", "/_ping", NULL, &status, &reply, &err) < 0 || status != 200) {
 		json_decref(reply);
-		char why[600];
-		snprintf(why, sizeof why, "Docker Engine does not answer on %s: %s", t->docker_socket,
+		char why[sizeof out->reason];
+		snprintf(why, sizeof why, "Docker Engine does not answer on %.60s: %.400s", t->docker_socket,
 			 err.message[0] ? err.message : "no answer to /_ping");
 		set(out, "error", why);
 		if (engine_ssh(e)) { /* is it installed at all? */
