@@ -119,7 +119,13 @@ class Berthd:
 
     def cleanup(self):
         self.stop()
+        log = self.read_log()
         shutil.rmtree(self.dir, ignore_errors=True)
+        # a sanitizer build reports memory errors in the log: make them test failures
+        for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+            if marker in log:
+                i = log.index(marker)
+                raise AssertionError("berthd: %s" % log[max(0, i - 200):i + 3000])
 
     def api(self, token=None):
         return Api(self.url, token)
