@@ -137,8 +137,9 @@ static int smtp_validate(json_t *smtp, char **password, struct berr *err)
 	if (from && !valid_email(from))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.from",
 				"odoo_config.smtp.from: not a valid email address");
-	if (!has_port)
-		json_object_set_new(smtp, "port", json_integer(str_eq(enc, "none") ? 25 : 587));
+	/* stored as an integer even when sent as 587.0 (the renderer wants an integer) */
+	json_object_set_new(smtp, "port",
+			    json_integer(has_port ? port : str_eq(enc, "none") ? 25 : 587));
 	if (!enc)
 		json_object_set_new(smtp, "encryption", json_string("starttls"));
 	if (pw)
@@ -203,6 +204,8 @@ json_t *odoo_config_normalize(json_t *in, json_t *prev, char **smtp_password,
 			continue;
 		if (json_is_null(v))
 			json_object_del(out, k);
+		else if (json_is_real(v)) /* an integer field sent as 4.0: store 4 */
+			json_object_set_new(out, k, json_integer((json_int_t)json_real_value(v)));
 		else
 			json_object_set(out, k, v);
 	}

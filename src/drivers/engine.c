@@ -26,12 +26,15 @@ struct engine {
 	bool local;
 	char socket_path[108]; /* sun_path */
 	ssh_session ssh;
+	char api[16];          /* negotiated API version prefix, "" until the first call */
+	int io_timeout_ms;
 };
 
 /* A byte stream: a socket fd or an SSH channel. */
 struct stream {
 	int fd;
 	ssh_channel ch;
+	int timeout_ms;
 };
 
 static int s_write(struct stream *s, const void *buf, size_t len)
@@ -60,7 +63,7 @@ static int s_write(struct stream *s, const void *buf, size_t len)
 static ssize_t s_read(struct stream *s, char *buf, size_t len)
 {
 	if (s->ch) {
-		int n = ssh_channel_read_timeout(s->ch, buf, (uint32_t)len, 0, IO_TIMEOUT_MS);
+		int n = ssh_channel_read_timeout(s->ch, buf, (uint32_t)len, 0, s->timeout_ms);
 		if (n == SSH_ERROR)
 			return -1;
 		if (n == 0 && !ssh_channel_is_eof(s->ch) && ssh_channel_is_open(s->ch))
@@ -69,7 +72,7 @@ static ssize_t s_read(struct stream *s, char *buf, size_t len)
 	}
 	struct pollfd pfd = {s->fd, POLLIN, 0};
 	int pr;
-	while ((pr = poll(&pfd, 1, IO_TIMEOUT_MS)) < 0 && errno == EINTR)
+	while ((pr = poll(&pfd, 1, s->timeout_ms)) < 0 && errno == EINTR)
 		;
 	if (pr <= 0)
 		return -1;
@@ -96,6 +99,7 @@ static int open_docker(struct engine *e, struct stream *s, struct berr *err)
 {
 	s->fd = -1;
 	s->ch = NULL;
+	s->timeout_ms = e->io_timeout_ms;
 	if (e->local) {
 		s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -126,6 +130,7 @@ static int open_tcp(struct engine *e, int port, struct stream *s, struct berr *e
 {
 	s->fd = -1;
 	s->ch = NULL;
+	s->timeout_ms = e->io_timeout_ms < 30000 ? e->io_timeout_ms : 30000;
 	if (e->local) {
 		s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -158,6 +163,7 @@ struct engine *engine_open(const char *server_id, struct berr *err)
 		return NULL;
 	}
 	struct engine *e = xcalloc(1, sizeof *e);
+	e->io_timeout_ms = IO_TIMEOUT_MS;
 	snprintf(e->server_id, sizeof e->server_id, "%s", server_id);
 	e->local = str_eq(json_string_value(json_object_get(s, "transport")), "local");
 	snprintf(e->socket_path, sizeof e->socket_path, "%s",
@@ -179,6 +185,7 @@ struct engine *engine_open_target(const char *transport, const char *host, int p
 				  int timeout_s, struct berr *err)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
+	e->io_timeout_ms = IO_TIMEOUT_MS;
 	e->local = str_eq(transport, "local");
 	snprintf(e->socket_path, sizeof e->socket_path, "%s", docker_socket);
 	if (!e->local) {
@@ -190,6 +197,11 @@ struct engine *engine_open_target(const char *transport, const char *host, int p
 		}
 	}
 	return e;
+}
+
+void engine_set_io_timeout(struct engine *e, int ms)
+{
+	e->io_timeout_ms = ms > 0 ? ms : IO_TIMEOUT_MS;
 }
 
 ssh_session engine_ssh(struct engine *e)
@@ -341,15 +353,51 @@ bad:
 	return berr_set(err, BE_SERVER_UNREACHABLE, NULL, "bad or no answer to %s %s", method, path);
 }
 
+/* berth speaks API 1.41 (Docker 20.10); newer engines serve it unless their minimum is
+ * higher, older ones get their own version. */
+static int vcmp(const char *a, const char *b)
+{
+	int a1 = 0, a2 = 0, b1 = 0, b2 = 0;
+	sscanf(a, "%d.%d", &a1, &a2);
+	sscanf(b, "%d.%d", &b1, &b2);
+	return a1 != b1 ? a1 - b1 : a2 - b2;
+}
+
+static int negotiate(struct engine *e, struct berr *err)
+{
+	struct stream s;
+	if (open_docker(e, &s, err) < 0)
+		return -1;
+	int status = 0;
+	struct sbuf out = SBUF_INIT;
+	int rc = http_request(&s, "GET", "/version", "docker", NULL, NULL, 0, &status, &out, NULL,
+			      NULL, err);
+	s_close(&s);
+	const char *want = "1.41";
+	json_t *v = rc == 0 && status == 200 ? json_loadb(out.buf, out.len, 0, NULL) : NULL;
+	const char *api = json_string_value(json_object_get(v, "ApiVersion"));
+	const char *min = json_string_value(json_object_get(v, "MinAPIVersion"));
+	if (api && vcmp(api, want) < 0)
+		want = api;
+	else if (min && vcmp(min, want) > 0)
+		want = min;
+	snprintf(e->api, sizeof e->api, "%.15s", want);
+	json_decref(v);
+	sbuf_release(&out);
+	return rc;
+}
+
 int engine_call_raw(struct engine *e, const char *method, const char *path, const char *ctype,
 		    const void *body, size_t len, int *status, struct sbuf *out,
 		    void (*on_chunk)(void *cls, const char *data, size_t len), void *cls,
 		    struct berr *err)
 {
 	struct stream s;
+	if (!e->api[0] && negotiate(e, err) < 0)
+		return -1;
 	if (open_docker(e, &s, err) < 0)
 		return -1;
-	char *p = xasprintf("/v1.41%s", path);
+	char *p = xasprintf("/v%s%s", e->api, path);
 	*status = 0;
 	int rc = http_request(&s, method, p, "docker", ctype, body, len, status, out, on_chunk, cls,
 			      err);

@@ -20,6 +20,8 @@ struct engine *engine_open_target(const char *transport, const char *host, int p
 				  const char *user, const char *private_key, const char *password,
 				  const char *docker_socket, const char *known_fp, char *seen_fp,
 				  int timeout_s, struct berr *err);
+/* Bounds every read (default 10 minutes: builds and `odoo -i base` take time). */
+void engine_set_io_timeout(struct engine *e, int ms);
 /* The SSH session of a remote engine (NULL for the local socket). */
 struct ssh_session_struct *engine_ssh(struct engine *e);
 /* The host name under which the server's published ports are reached from berthd: for the

@@ -33,8 +33,12 @@ ssh_session sshconn_open(const char *host, int port, const char *user, const cha
 			 struct berr *err)
 {
 	ssh_session s = ssh_new();
+	if (!s) {
+		berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot allocate an SSH session");
+		return NULL;
+	}
 	long timeout = timeout_s > 0 ? timeout_s : 10;
-	int no = 0;
+	bool no = false;
 	ssh_options_set(s, SSH_OPTIONS_HOST, host);
 	ssh_options_set(s, SSH_OPTIONS_PORT, &port);
 	ssh_options_set(s, SSH_OPTIONS_USER, user);

@@ -96,9 +96,15 @@ static int one(const struct jfield *f, json_t *v, const char *prefix, struct ber
 
 int jspec_parse(json_t *obj, const struct jfield *spec, const char *prefix, struct berr *err)
 {
-	if (!json_is_object(obj))
-		return berr_set(err, BE_VALIDATION_ERROR, prefix ? prefix : "",
-				"%s must be a JSON object", prefix && *prefix ? prefix : "the request body");
+	if (!json_is_object(obj)) {
+		/* the field is the object's own name: the prefix without its '.' */
+		char field[96];
+		size_t n = prefix ? strlen(prefix) : 0;
+		snprintf(field, sizeof field, "%.*s", (int)(n && prefix[n - 1] == '.' ? n - 1 : n),
+			 prefix ? prefix : "");
+		return berr_set(err, BE_VALIDATION_ERROR, field, "%s must be a JSON object",
+				*field ? field : "the request body");
+	}
 	const char *key;
 	json_t *v;
 	json_object_foreach(obj, key, v) {

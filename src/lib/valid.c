@@ -116,6 +116,8 @@ bool valid_git_url(const char *s)
 		if (c <= ' ' || c == 127 || c == '\\' || c == '\'' || c == '"' || c == '`')
 			return false;
 	}
+	if (strstr(s, "://-") || strstr(s, "@-")) /* a host ssh would take for an option */
+		return false;
 	if (s[0] == '/')
 		return !strstr(s, "/../") && valid_abs_path(s);
 	if (str_starts(s, "https://") || str_starts(s, "http://") || str_starts(s, "ssh://") ||
