@@ -1,14 +1,33 @@
 #!/usr/bin/env bash
-# Runs cmocka test binaries; prints their output and "unit: N passed, N failed".
+# Runs cmocka test binaries (TAP output), prints their output and a total:
+#   unit: N passed, N failed[, N skipped]
+# A binary that crashes or exits non-zero after its last "ok" (a sanitizer report, a leak)
+# counts its unreported tests, or else one test, as failed.
+# Usage: scripts/run-unit.sh BIN...   (UNIT_TIMEOUT: seconds per binary, default 600)
 set -u
-pass=0; fail=0
+pass=0; fail=0; skip=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 for bin in "$@"; do
-  out=$("$bin" 2>&1); rc=$?
-  echo "$out"
-  p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-  f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
-  if [ $rc -ne 0 ] && [ -z "$f" ]; then fail=$((fail + 1)); fi
+  echo "-- $bin"
+  CMOCKA_MESSAGE_OUTPUT=TAP timeout "${UNIT_TIMEOUT:-600}" "$bin" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  cat "$tmp/out"
+  if [ -s "$tmp/err" ]; then sed 's/^/# stderr: /' "$tmp/err"; fi
+  planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$tmp/out" | head -1)
+  p=$(grep -cE '^ok [0-9]+' "$tmp/out")
+  s=$(grep -ciE '^ok [0-9]+.*# *skip' "$tmp/out")
+  f=$(grep -cE '^not ok [0-9]+' "$tmp/out")
+  p=$((p - s))
+  missing=$(( ${planned:-0} - p - s - f ))
+  [ "$missing" -gt 0 ] && f=$((f + missing))
+  if [ -z "$planned" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+    f=$((f + 1))
+    echo "not ok - $bin exited with status $rc"
+  fi
+  pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 done
-echo "unit: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+line="unit: $pass passed, $fail failed"
+[ "$skip" -gt 0 ] && line="$line, $skip skipped"
+echo "$line"
+[ "$fail" -eq 0 ]

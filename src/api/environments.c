@@ -112,7 +112,7 @@ static int parse_env(struct req *r, struct env_in *in, bool create)
 				"name: lowercase letters, numbers and hyphens only, starting and ending"
 				" with a letter or number, at most 63 characters");
 	if (in->name && (str_eq(in->name, "postgres") || str_eq(in->name, "pgbouncer") ||
-			 str_starts(in->name, "template")))
+			 str_eq(in->name, "template0") || str_eq(in->name, "template1")))
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "name",
 				"name: '%s' is reserved (it names the environment's database)", in->name);
 	if (in->env_type && !create)
@@ -156,6 +156,24 @@ static int check_room(struct req *r, const char *org_id, const char *server_id,
 	int cpu_c;
 	long long ram, disk;
 	env_resources_footprint(res, replica, &cpu_c, &ram, &disk);
+	/* an update is refused only for what it grows: an environment over a lowered quota or
+	 * on a smaller server can still shrink or change other settings */
+	int old_cpu = -1;
+	long long old_ram = -1, old_disk = -1;
+	json_t *old = exclude_env ? db_row("SELECT cpu_cores, ram_mb, disk_gb, enable_read_replica"
+					   " FROM environments WHERE id=?", "s", exclude_env)
+				  : NULL;
+	if (old) {
+		struct env_resources o = {
+			.cpu_c = (int)llround(json_number_value(json_object_get(old, "cpu_cores")) * 100),
+			.ram_mb = json_integer_value(json_object_get(old, "ram_mb")),
+			.disk_gb = json_integer_value(json_object_get(old, "disk_gb")),
+		};
+		env_resources_footprint(&o, json_is_true(json_object_get(old, "enable_read_replica")),
+					&old_cpu, &old_ram, &old_disk);
+		json_decref(old);
+	}
+	bool g_cpu = cpu_c > old_cpu, g_ram = ram > old_ram, g_disk = disk > old_disk;
 	struct usage u;
 	model_org_usage(org_id, exclude_env, &u);
 	json_t *plan = model_org_plan(org_id);
@@ -171,15 +189,15 @@ static int check_room(struct req *r, const char *org_id, const char *server_id,
 		return berr_set(&r->err, BE_QUOTA_EXCEEDED, NULL,
 				"Cannot create environment - environment quota exceeded (%lld of %lld on"
 				" the %s plan)", u.environments, q_envs, pname);
-	if (llround(u.cpu_cores * 100) + cpu_c > llround(q_cpu * 100))
+	if (g_cpu && llround(u.cpu_cores * 100) + cpu_c > llround(q_cpu * 100))
 		return berr_set(&r->err, BE_QUOTA_EXCEEDED, "cpu_cores",
 				"Cannot %s environment - CPU quota exceeded (%.2f requested, %.2f of %.2f"
 				" available)", verb, cpu_c / 100.0, q_cpu - u.cpu_cores, q_cpu);
-	if (u.ram_mb + ram > q_ram)
+	if (g_ram && u.ram_mb + ram > q_ram)
 		return berr_set(&r->err, BE_QUOTA_EXCEEDED, "ram_mb",
 				"Cannot %s environment - RAM quota exceeded (%lld MB requested, %lld of"
 				" %lld MB available)", verb, ram, q_ram - u.ram_mb, q_ram);
-	if (u.disk_gb + disk > q_disk)
+	if (g_disk && u.disk_gb + disk > q_disk)
 		return berr_set(&r->err, BE_QUOTA_EXCEEDED, "disk_gb",
 				"Cannot %s environment - disk quota exceeded (%lld GB requested, %lld of"
 				" %lld GB available)", verb, disk, q_disk - u.disk_gb, q_disk);
@@ -207,15 +225,15 @@ static int check_room(struct req *r, const char *org_id, const char *server_id,
 	double s_cpu = json_number_value(json_object_get(s, "cpu_cores"));
 	long long s_ram = json_integer_value(json_object_get(s, "ram_mb"));
 	long long s_disk = json_integer_value(json_object_get(s, "disk_gb"));
-	if (llround(a.cpu_cores * 100) + cpu_c > llround(s_cpu * 100))
+	if (g_cpu && llround(a.cpu_cores * 100) + cpu_c > llround(s_cpu * 100))
 		rc = berr_set(&r->err, BE_SERVER_CAPACITY_EXCEEDED, "cpu_cores",
 			      "Selected server does not have sufficient capacity: %.2f cores requested,"
 			      " %.2f of %.2f free on '%s'", cpu_c / 100.0, s_cpu - a.cpu_cores, s_cpu, sname);
-	else if (a.ram_mb + ram > s_ram)
+	else if (g_ram && a.ram_mb + ram > s_ram)
 		rc = berr_set(&r->err, BE_SERVER_CAPACITY_EXCEEDED, "ram_mb",
 			      "Selected server does not have sufficient capacity: %lld MB RAM requested,"
 			      " %lld of %lld MB free on '%s'", ram, s_ram - a.ram_mb, s_ram, sname);
-	else if (a.disk_gb + disk > s_disk)
+	else if (g_disk && a.disk_gb + disk > s_disk)
 		rc = berr_set(&r->err, BE_SERVER_CAPACITY_EXCEEDED, "disk_gb",
 			      "Selected server does not have sufficient capacity: %lld GB disk requested,"
 			      " %lld of %lld GB free on '%s'", disk, s_disk - a.disk_gb, s_disk, sname);
@@ -413,6 +431,8 @@ static int h_env_create(struct req *r)
 	if (smtp_pw)
 		sealed_pw = secret_seal(smtp_pw);
 	char *now = iso8601_now();
+	json_t *vars = in.vars ? json_incref(in.vars) : json_object();
+	json_t *addons = in.addons ? json_incref(in.addons) : json_array();
 	int rc = db_exec(
 		"INSERT INTO environments(id, project_id, org_id, vm_id, name, environment_type,"
 		" subdomain, custom_domain, status, cpu_cores, ram_mb, disk_gb, postgres_cpu_cores,"
@@ -427,9 +447,11 @@ static int h_env_create(struct req *r)
 			      : json_string_value(json_object_get(project, "default_branch")),
 		in.has_auto ? (int)in.auto_deploy : str_eq(type, "development"),
 		in.has_pgtune ? (int)in.pgtune : 1, in.has_pgbouncer ? (int)in.pgbouncer : 1,
-		(int)(in.has_replica && in.replica), ocfg, in.vars ? in.vars : json_object(),
-		in.addons ? in.addons : json_array(), sealed_pw, r->actor.user_id, now, now);
+		(int)(in.has_replica && in.replica), ocfg, vars, addons, sealed_pw, r->actor.user_id,
+		now, now);
 	free(now);
+	json_decref(vars);
+	json_decref(addons);
 	if (rc < 0) {
 		berr_set(&r->err, rc == -2 ? BE_CONFLICT : BE_INTERNAL_ERROR, NULL,
 			 rc == -2 ? "The name or subdomain was taken meanwhile: try again" : NULL);
@@ -460,6 +482,7 @@ fail:
 	free(name);
 	free(sub);
 	secret_free(smtp_pw);
+	free(sealed_pw);
 	json_decref(ocfg);
 	json_decref(project);
 	access_release(&acc);

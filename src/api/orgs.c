@@ -358,10 +358,11 @@ static int h_invite_accept(struct req *r)
 	if (r->authed) {
 		if (strcasecmp(r->actor.email, email) != 0) {
 			db_rollback();
-			json_decref(inv);
-			return reply_error(r, BE_PERMISSION_DENIED, NULL,
-					   "This invitation is for %s; you are logged in as %s", email,
-					   r->actor.email);
+			int status = reply_error(r, BE_PERMISSION_DENIED, NULL,
+						 "This invitation is for %s; you are logged in as %s",
+						 email, r->actor.email);
+			json_decref(inv); /* after the reply: email points into it */
+			return status;
 		}
 		snprintf(uid, sizeof uid, "%s", r->actor.user_id);
 	} else {
@@ -369,10 +370,11 @@ static int h_invite_accept(struct req *r)
 		if (existing) {
 			free(existing);
 			db_rollback();
-			json_decref(inv);
-			return reply_error(r, BE_CONFLICT, NULL,
-					   "%s already has an account: log in, then accept with your token",
-					   email);
+			int status = reply_error(r, BE_CONFLICT, NULL,
+						 "%s already has an account: log in, then accept with your"
+						 " token", email);
+			json_decref(inv); /* after the reply: email points into it */
+			return status;
 		}
 		if (!password) {
 			db_rollback();

@@ -52,17 +52,18 @@ static int plan_write(struct req *r, const char *id, bool create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "name", "name: must not be empty");
 	char *now = iso8601_now();
 	db_begin();
-	if (create) {
-		db_exec("INSERT INTO plans(id, name, cpu_cores, ram_mb, disk_gb, max_environments,"
-			" max_servers, max_projects, max_members, created_at, updated_at)"
-			" VALUES(?,?,?,0,0,0,0,0,0,?,?)", "ssdss", id, name, cpu, now, now);
-	}
 	int rc = 0;
-	if (name)
+	if (create) /* a duplicate name fails here already (-2) */
+		rc = db_exec("INSERT INTO plans(id, name, cpu_cores, ram_mb, disk_gb, max_environments,"
+			     " max_servers, max_projects, max_members, created_at, updated_at)"
+			     " VALUES(?,?,?,0,0,0,0,0,0,?,?)", "ssdss", id, name, cpu, now, now);
+	if (name && rc == 0)
 		rc = db_exec("UPDATE plans SET name=? WHERE id=?", "ss", name, id);
-	if (rc == -2) {
+	if (rc < 0) {
 		db_rollback();
 		free(now);
+		if (rc == -1)
+			return berr_set(&r->err, BE_INTERNAL_ERROR, NULL, NULL);
 		return berr_set(&r->err, BE_NAME_EXISTS, "name", "A plan named '%s' already exists", name);
 	}
 	if (has_cpu)
