@@ -120,15 +120,17 @@ static json_t *job_access(struct req *r, const char *job_id)
 		goto nf;
 	struct access acc;
 	const char *env = json_string_value(json_object_get(j, "environment_id"));
-	/* a removed environment's jobs stay visible to its organization */
-	if (env && db_int(0, "SELECT count(*) FROM environments WHERE id=?", "s", env) > 0) {
-		json_t *e = access_env(&r->actor, env, &acc, &r->err);
-		if (!e)
-			goto nf_free;
+	/* an environment's jobs follow its project's restrictions; a removed environment's jobs
+	 * (it may vanish while we look) stay visible to its organization */
+	json_t *e = env ? access_env(&r->actor, env, &acc, &r->err) : NULL;
+	if (e) {
 		json_decref(e);
-	} else if (access_org(&r->actor, json_string_value(json_object_get(j, "org_id")), &acc,
-			      &r->err) < 0) {
-		goto nf_free;
+	} else {
+		if (env && db_int(0, "SELECT count(*) FROM environments WHERE id=?", "s", env) > 0)
+			goto nf_free;
+		if (access_org(&r->actor, json_string_value(json_object_get(j, "org_id")), &acc,
+			       &r->err) < 0)
+			goto nf_free;
 	}
 	access_release(&acc);
 	return j;

@@ -281,13 +281,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		status = web_serve(r);
 	db_release_thread();
 	enum MHD_Result ret = send_reply(c, r, status);
-	json_t *f = json_pack("{s:s,s:s,s:i,s:I,s:s}", "method", method, "path", r->path,
+	/* secrets can travel in a path (invitation tokens): never log them */
+	char *logged = xstrdup(r->path);
+	for (char *p = strstr(logged, "/b"); p; p = strstr(p + 1, "/b"))
+		if ((p[2] == 'i' || p[2] == 't' || p[2] == 'k') && p[3] == '_')
+			for (char *q = p + 4; *q && *q != '/'; q++)
+				*q = '*';
+	json_t *f = json_pack("{s:s,s:s%,s:i,s:I,s:s}", "method", method, "path", logged, strlen(logged),
 			      "status", status, "duration_ms", (json_int_t)(now_ms() - r->t0),
 			      "remote", r->ip);
 	if (r->authed)
 		json_object_set_new(f, "user", json_string(r->actor.email));
 	if (status >= 400)
 		json_object_set_new(f, "error", json_string(berr_name(r->err.code)));
+	free(logged);
 	log_event(status >= 500 ? LOG_ERROR : LOG_INFO, "request", f);
 	return ret;
 }

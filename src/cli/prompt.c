@@ -54,6 +54,7 @@ static char *read_fd_line(int fd)
 {
 	struct sbuf sb = SBUF_INIT;
 	sbuf_grow(&sb, 4100); /* room for the longest line kept: no realloc leaves copies behind */
+	sb.buf[0] = '\0';
 	char ch;
 	for (;;) {
 		ssize_t n = read(fd, &ch, 1);

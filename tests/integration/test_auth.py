@@ -278,8 +278,6 @@ def test_secrets_not_stored_in_plaintext(berthd, admin):
     assert stat.S_IMODE(os.stat(berthd.data).st_mode) & 0o077 == 0
 
 
-@pytest.mark.xfail(reason="src/api/server.c logs the request path, which carries the "
-                          "invitation token of POST /api/v1/invitations/{token}/accept")
 def test_invitation_token_not_logged(berthd, admin):
     r = admin.post("/api/v1/orgs/%s/invitations" % admin.org_id,
                    {"email": "logged@example.com", "role": "viewer"})

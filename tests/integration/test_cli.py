@@ -109,7 +109,10 @@ def run_tty(cli, args, dialog, env=None):
     finally:
         os.close(fd)
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+    text = out.decode(errors="replace")
+    for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+        assert marker not in text, text
+    return os.waitstatus_to_exitcode(status), text
 
 
 @pytest.fixture
