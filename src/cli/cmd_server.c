@@ -9,8 +9,8 @@
 #include "lib/util.h"
 
 static const char *const SHOW_KEYS[] = {"id", "name", "transport", "host", "port", "user",
-					"status", "status_reason", "docker_version", "cpu_cores",
-					"ram_mb", "disk_gb", NULL};
+					"status", "status_reason", "docker_version", "capacity",
+					"allocated", "remaining", "environment_count", NULL};
 
 static int cmd_list(struct cli *c, struct args *a)
 {
@@ -35,14 +35,14 @@ static int cmd_list(struct cli *c, struct args *a)
 	json_t *s;
 	json_array_foreach(list, i, s) {
 		char ram[32], disk[32], aram[32];
-		fmt_unit(json_object_get(s, "ram_mb"), "M", ram, sizeof ram);
-		fmt_unit(json_object_get(s, "disk_gb"), "G", disk, sizeof disk);
+		fmt_unit(json_path(s, "capacity.ram_mb"), "M", ram, sizeof ram);
+		fmt_unit(json_path(s, "capacity.disk_gb"), "G", disk, sizeof disk);
 		fmt_unit(json_path(s, "allocated.ram_mb"), "M", aram, sizeof aram);
 		table_cellj(t, s, "name");
 		table_cellj(t, s, "transport");
 		table_cellj(t, s, "host");
 		table_cellj(t, s, "status");
-		table_cellj(t, s, "cpu_cores");
+		table_cellj(t, s, "capacity.cpu_cores");
 		table_cell(t, ram);
 		table_cell(t, disk);
 		char *acpu = fmt_json(json_path(s, "allocated.cpu_cores"));
@@ -109,11 +109,11 @@ static void print_status(json_t *s)
 	printf("Server %s: %s%s%s\n", jstr(s, "name"), jstr(s, "status"),
 	       strcmp(reason, "-") ? " - " : "", strcmp(reason, "-") ? reason : "");
 	free(reason);
-	if (json_is_number(json_object_get(s, "cpu_cores"))) {
-		char *cpu = fmt_json(json_object_get(s, "cpu_cores"));
+	if (json_is_number(json_path(s, "capacity.cpu_cores"))) {
+		char *cpu = fmt_json(json_path(s, "capacity.cpu_cores"));
 		printf("Capacity: %s CPU, %lld MB RAM, %lld GB disk; Docker %s\n", cpu,
-		       (long long)json_integer_value(json_object_get(s, "ram_mb")),
-		       (long long)json_integer_value(json_object_get(s, "disk_gb")),
+		       (long long)json_integer_value(json_path(s, "capacity.ram_mb")),
+		       (long long)json_integer_value(json_path(s, "capacity.disk_gb")),
 		       jstr(s, "docker_version"));
 		free(cpu);
 	}

@@ -352,6 +352,10 @@ def test_servers(cli):
     assert s["transport"] == "local" and s["name"] == "local"
     t = cli.json("server", "test", "local")
     assert t["id"] == s["id"] and t["last_checked_at"]
+    if t["status"] == "running":  # capacity is known once a test succeeds
+        row = table(cli.ok("server", "list"))[0]
+        assert row["CPU"] != "-" and row["RAM"].endswith("M") and row["STATUS"] == "running"
+        assert "Capacity:" in cli.ok("server", "test", "local")
     assert "Server local:" in cli.ok("server", "test", s["id"])
     assert cli.json("server", "update", "local", "--max-projects", "3")["max_projects"] == 3
     p = cli.fails(API, "server", "create", "local", "--transport", "local")
