@@ -7,7 +7,7 @@ mode=${1:-build}
 
 build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
   libsodium-dev libcurl4-openssl-dev libssh-dev libgit2-dev libarchive-dev libzstd-dev
-  libargon2-dev libssl-dev)
+  libssl-dev curl python3)
 test_pkgs=(libcmocka-dev python3-pytest python3-requests openssh-server openssh-client git
   docker.io debootstrap nginx-light curl ca-certificates)
 

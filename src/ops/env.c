@@ -732,7 +732,7 @@ static int wait_healthy(struct engine *e, struct job *j, struct envrt *rt, struc
 		int rc = engine_http_get(e, rt->http_port, "/web/health", rt->fqdn, &status, &body, &e2);
 		sbuf_release(&body);
 		if (rc == 0 && status == 200) {
-			job_log(j, "https://%s answers /web/health", rt->fqdn);
+			job_log(j, "%s answers /web/health through the edge proxy", rt->fqdn);
 			return 0;
 		}
 		last = status;
