@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from conftest import Berthd, ADMIN_EMAIL, ADMIN_PASSWORD, free_port  # noqa: E402
 import runtime as rt  # noqa: E402
 
-PORT = 18090
+PORT = free_port()
 
 
 def health(host):
@@ -49,6 +49,7 @@ def main():
         return 2
     rt.ensure_standin()
     d = Berthd().start()
+    sid = None
     try:
         api = d.api()
         r = api.post("/api/v1/setup", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
@@ -133,7 +134,8 @@ def main():
         a.delete("/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
     finally:
         d.cleanup()
-        rt.remove_edges()
+        if sid:
+            rt.remove_edges(sid)
     return 0
 
 

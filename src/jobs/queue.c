@@ -186,10 +186,11 @@ json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server
 	char id[37];
 	uuid4(id);
 	char *now = iso8601_now();
+	json_t *p = params ? json_incref(params) : json_object();
 	db_exec("INSERT INTO jobs(id, org_id, environment_id, server_id, type, params, initiated_by,"
 		" initiated_by_email, created_at) VALUES(?,?,?,?,?,?,?,?,?)",
-		"sssssjsss", id, org_id, env_id, server_id, type, params ? params : json_object(),
-		user_id, user_email, now);
+		"sssssjsss", id, org_id, env_id, server_id, type, p, user_id, user_email, now);
+	json_decref(p);
 	free(now);
 	log_event(LOG_INFO, "job queued",
 		  json_pack("{s:s,s:s,s:s?}", "job", id, "type", type, "environment", env_id));

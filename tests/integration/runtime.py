@@ -33,14 +33,18 @@ def ensure_standin():
         raise RuntimeError("building the Odoo stand-in failed:\n" + r.stdout + r.stderr)
 
 
-def remove_edges():
-    """Removes the edge proxies (and their site volumes) that tests' servers left."""
-    ids = docker("ps", "-aq", "--filter", "label=berth.role=edge").stdout.split()
-    if ids:
-        docker("rm", "-f", *ids, check=False)
-    vols = docker("volume", "ls", "-q", "--filter", "label=berth.role=edge").stdout.split()
-    if vols:
-        docker("volume", "rm", "-f", *vols, check=False)
+def remove_edges(*server_ids):
+    """Removes the edge proxies (and their site volumes) of the given test servers, and
+    nothing else: a machine running berth for real keeps its own."""
+    for sid in server_ids:
+        flt = ["--filter", "label=berth.role=edge", "--filter", "label=berth.server=%s" % sid]
+        ids = docker("ps", "-aq", *flt).stdout.split()
+        if ids:
+            docker("rm", "-f", *ids, check=False)
+        vols = [v for v in docker("volume", "ls", "-q", "--filter", "label=berth.role=edge").stdout.split()
+                if v.startswith("berth-edge-" + sid.replace("-", "")[:8])]
+        if vols:
+            docker("volume", "rm", "-f", *vols, check=False)
 
 
 def wait_job(api, job_id, timeout=900):

@@ -11,7 +11,7 @@ import runtime as rt
 
 pytestmark = pytest.mark.skipif(not rt.docker_available(), reason="no Docker Engine")
 
-EDGE_PORT = 18080
+EDGE_PORT = free_port()  # the edge proxy's HTTP port for this test run
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def platform(images):
             if r.status_code == 202:
                 rt.wait_job(a, r.json_body["id"])
     d.cleanup()
-    rt.remove_edges()
+    rt.remove_edges(a.server_id, *getattr(a, "extra_servers", []))
 
 
 def create_env(a, **kw):
@@ -245,6 +245,7 @@ def test_deploy_over_ssh(platform):
                     "https_port": free_port()})
         assert r.status_code == 201, r.text
         sid = r.json_body["id"]
+        a.extra_servers = [sid]
         r = a.post("/api/v1/servers/%s/test" % sid)
         assert r.json_body["status"] == "running", r.text
         assert r.json_body["host_key"].startswith("SHA256:")
