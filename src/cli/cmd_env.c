@@ -324,7 +324,7 @@ static int cmd_create(struct cli *c, struct args *a)
 		free(path);
 		if (ex == EX_OK) {
 			job_queued_msg(c, job, "Deploy");
-			if (arg_has(a, "wait"))
+			if ((arg_has(a, "wait") || arg_has(a, "follow")))
 				ex = job_follow(c, jstr(job, "id"));
 			json_decref(job);
 		}
@@ -401,7 +401,7 @@ static int cmd_delete(struct cli *c, struct args *a)
 	if (ex == EX_OK) {
 		if (job) {
 			job_queued_msg(c, job, "Removal");
-			if (arg_has(a, "wait"))
+			if ((arg_has(a, "wait") || arg_has(a, "follow")))
 				ex = job_follow(c, jstr(job, "id"));
 		} else if (!c->json) {
 			printf("Removed environment %s.\n", jstr(e, "name"));
@@ -429,7 +429,7 @@ static int action(struct cli *c, struct args *a, const char *verb, const char *w
 	if (ex)
 		return ex;
 	job_queued_msg(c, job, what);
-	if (arg_has(a, "wait"))
+	if ((arg_has(a, "wait") || arg_has(a, "follow")))
 		ex = job_follow(c, jstr(job, "id"));
 	json_decref(job);
 	return ex;
@@ -484,7 +484,9 @@ static int cmd_jobs(struct cli *c, struct args *a)
 #define PROJECT_OPTION                                                                         \
 	{"project", OPT_STR, NULL, "PROJECT", "the project (slug, name or id); default: search"     \
 					      " the organization", 0}
-#define WAIT_OPTION {"wait", OPT_FLAG, NULL, NULL, "follow the job's log until it ends", 0}
+#define WAIT_OPTION                                                                            \
+	{"follow", OPT_FLAG, NULL, NULL, "follow the job's log live until it ends", 0},           \
+	{"wait", OPT_FLAG, NULL, NULL, "same as --follow", 0}
 
 /* Settings that create and update share. */
 #define ENV_FIELDS                                                                              \
@@ -587,16 +589,16 @@ const struct verb env_verbs[] = {
 	{"update", "ENV [OPTIONS]",
 	 "Change an environment's settings (--var adds to the variables; deploy to apply).",
 	 UPDATE_OPTS, 1, 1, cmd_update},
-	{"delete", "ENV [--confirm DELETE] [--wait]",
+	{"delete", "ENV [--confirm DELETE] [--follow]",
 	 "Remove an environment and all its data (asks to type DELETE).", DELETE_OPTS, 1, 1,
 	 cmd_delete},
-	{"deploy", "ENV [--wait]", "Deploy (a job; --wait follows its log).", ACTION_OPTS, 1, 1,
+	{"deploy", "ENV [--follow]", "Deploy (a job; --wait follows its log).", ACTION_OPTS, 1, 1,
 	 cmd_deploy},
-	{"restart", "ENV [--mode soft|hard] [--wait]", "Restart Odoo (a job).", RESTART_OPTS, 1, 1,
+	{"restart", "ENV [--mode soft|hard] [--follow]", "Restart Odoo (a job).", RESTART_OPTS, 1, 1,
 	 cmd_restart},
-	{"stop", "ENV [--wait]", "Stop the environment's containers (a job).", ACTION_OPTS, 1, 1,
+	{"stop", "ENV [--follow]", "Stop the environment's containers (a job).", ACTION_OPTS, 1, 1,
 	 cmd_stop},
-	{"start", "ENV [--wait]", "Start a stopped environment (a job).", ACTION_OPTS, 1, 1,
+	{"start", "ENV [--follow]", "Start a stopped environment (a job).", ACTION_OPTS, 1, 1,
 	 cmd_start},
 	{"jobs", "ENV [--status S] [--limit N]", "The environment's jobs, newest first.", JOBS_OPTS,
 	 1, 1, cmd_jobs},

@@ -232,7 +232,7 @@ static int cmd_prepare(struct cli *c, struct args *a)
 	if (ex)
 		return ex;
 	job_queued_msg(c, job, "Preparation");
-	if (arg_has(a, "wait"))
+	if ((arg_has(a, "wait") || arg_has(a, "follow")))
 		ex = job_follow(c, jstr(job, "id"));
 	json_decref(job);
 	return ex;
@@ -269,7 +269,8 @@ static const struct opt UPDATE_OPTS[] = {
 };
 static const struct opt PREPARE_OPTS[] = {
 	ORG_OPTION,
-	{"wait", OPT_FLAG, NULL, NULL, "follow the job's log until it ends", 0},
+	{"follow", OPT_FLAG, NULL, NULL, "follow the job's log live until it ends", 0},
+	{"wait", OPT_FLAG, NULL, NULL, "same as --follow", 0},
 	OPT_END,
 };
 
@@ -284,7 +285,7 @@ const struct verb server_verbs[] = {
 	{"delete", "SERVER", "Remove a server that hosts no environments.", ORG_OPT, 1, 1, cmd_delete},
 	{"test", "SERVER", "Test the connection; records status and capacity.", ORG_OPT, 1, 1,
 	 cmd_test},
-	{"prepare", "SERVER [--wait]", "Install the Docker Engine on a Debian/Ubuntu server (a job).",
+	{"prepare", "SERVER [--follow]", "Install the Docker Engine on a Debian/Ubuntu server (a job).",
 	 PREPARE_OPTS, 1, 1, cmd_prepare},
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
