@@ -21,9 +21,14 @@ for bin in "$@"; do
   p=$((p - s))
   missing=$(( ${planned:-0} - p - s - f ))
   [ "$missing" -gt 0 ] && f=$((f + missing))
-  if [ -z "$planned" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+  if [ -z "$planned" ]; then
+    f=$((f + 1))
+    echo "not ok - $bin printed no TAP plan (exit status $rc)"
+  elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=$((f + 1))
     echo "not ok - $bin exited with status $rc"
+  elif [ "$missing" -gt 0 ]; then
+    echo "not ok - $bin stopped after $((planned - missing)) of $planned tests (exit status $rc)"
   fi
   pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 done

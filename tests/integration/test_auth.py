@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Berthd, new_user, unique
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, BUILD, Berthd, new_user, unique
 
 
 def expect_error(r, status, code, field=None):
@@ -142,6 +142,8 @@ def test_unauthenticated_and_bad_tokens(berthd, admin):
     assert len(admin.get("/api/v1/orgs").json_body) == 1
 
 
+@pytest.mark.skipif(os.path.basename(BUILD.rstrip("/")) == "asan",
+                    reason="mostly waiting (about 15 s): run once, in the plain pass")
 def test_throttling_locks_after_ten_failures(berthd, admin):
     api = berthd.api()
     user = new_user(berthd, admin)
@@ -265,11 +267,10 @@ def test_secrets_not_stored_in_plaintext(berthd, admin):
     assert len(blob) > 10000
     for s in secrets:
         assert s.encode() not in blob, "plaintext secret in the store: %s" % s[:12]
-    # the log has no secrets either (the invitation token: see the next test)
+    # the log has no secrets either
     log = berthd.read_log()
     for s in secrets:
-        if s != invite_token:
-            assert s not in log, s[:12]
+        assert s not in log, s[:12]
 
     key_file = os.path.join(berthd.data, "master.key")
     st = os.stat(key_file)
