@@ -219,8 +219,8 @@ static void sse_data(struct sbuf *sb, const char *data)
 	}
 }
 
-/* Fills s->out with what is new; true when something was added. */
-static bool sse_fill(struct sse *s)
+/* Appends log lines after s->after; true when there were some. */
+static bool sse_lines(struct sse *s)
 {
 	sqlite3_stmt *st = db_prep("SELECT n, ts, line FROM job_logs WHERE job_id=? AND n>? ORDER BY n"
 				   " LIMIT 500", "si", s->job_id, s->after);
@@ -233,10 +233,21 @@ static bool sse_fill(struct sse *s)
 		any = true;
 	}
 	sqlite3_finalize(st);
-	if (any)
+	return any;
+}
+
+/* Fills s->out with what is new; true when something was added. */
+static bool sse_fill(struct sse *s)
+{
+	if (sse_lines(s))
 		return true;
 	json_t *j = db_row("SELECT status, error, completed_at FROM jobs WHERE id=?", "s", s->job_id);
 	const char *status = json_string_value(json_object_get(j, "status"));
+	/* lines written between the query above and the status change come first */
+	if (j && !str_eq(status, "queued") && !str_eq(status, "running") && sse_lines(s)) {
+		json_decref(j);
+		return true;
+	}
 	if (!j || (!str_eq(status, "queued") && !str_eq(status, "running"))) {
 		char *d = j ? json_dumps(j, JSON_COMPACT) : xstrdup("{\"status\":\"gone\"}");
 		sbuf_addf(&s->out, "event: status\n");
@@ -244,10 +255,11 @@ static bool sse_fill(struct sse *s)
 		sbuf_addc(&s->out, '\n');
 		free(d);
 		s->done = true;
-		any = true;
+		json_decref(j);
+		return true;
 	}
 	json_decref(j);
-	return any;
+	return false;
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
