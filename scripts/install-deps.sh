@@ -7,8 +7,8 @@ mode=${1:-build}
 
 build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
   libsodium-dev libcurl4-openssl-dev libssh-dev libgit2-dev libarchive-dev libzstd-dev
-  libssl-dev curl python3)
-test_pkgs=(libcmocka-dev python3-pytest python3-requests openssh-server openssh-client git
+  libssl-dev curl python3 git openssh-client)
+test_pkgs=(libcmocka-dev python3-pytest python3-requests openssh-server
   docker.io debootstrap nginx-light curl ca-certificates)
 
 want=("${build_pkgs[@]}")

@@ -18,11 +18,13 @@
 #include "lib/util.h"
 #include "store/db.h"
 #include "store/model.h"
+#include "drivers/git.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: berthd [--data DIR] [--listen HOST:PORT] [--apps-domain DOMAIN]\n"
-	      "              [--public-url URL] [--web DIR] [--token-ttl SECONDS] [--debug]\n"
+	      "              [--public-url URL] [--web DIR] [--token-ttl SECONDS]\n"
+	      "              [--git-local-root DIR]... [--register-local] [--debug]\n"
 	      "\n"
 	      "  --data DIR          data directory: store, master key (default ./berth-data)\n"
 	      "  --listen HOST:PORT  address of the API and console (default 127.0.0.1:8400)\n"
@@ -31,6 +33,8 @@ static void usage(FILE *f)
 	      "  --public-url URL    how clients reach berthd, for links (default http://LISTEN)\n"
 	      "  --web DIR           the console's static files (default: ./web when present)\n"
 	      "  --token-ttl S       lifetime of login tokens in seconds (default 86400)\n"
+	      "  --git-local-root DIR  projects may use git repositories by local path under DIR\n"
+	      "                      (repeatable; without it, only remote URLs are accepted)\n"
 	      "  --register-local    register the local Docker Engine as server 'local' in the\n"
 	      "                      first organization when none is registered yet\n",
 	      f);
@@ -63,6 +67,8 @@ int main(int argc, char **argv)
 {
 	const char *data = "berth-data";
 	bool register_local = false;
+	const char *roots[9] = {0};
+	int nroots = 0;
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'},
 		{"listen", required_argument, NULL, 'l'},
@@ -71,6 +77,7 @@ int main(int argc, char **argv)
 		{"web", required_argument, NULL, 'w'},
 		{"token-ttl", required_argument, NULL, 't'},
 		{"register-local", no_argument, NULL, 'r'},
+		{"git-local-root", required_argument, NULL, 'g'},
 		{"debug", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -90,6 +97,13 @@ int main(int argc, char **argv)
 		case 'w': api_cfg.web_root = optarg; break;
 		case 't': api_cfg.token_ttl = atoll(optarg); break;
 		case 'r': register_local = true; break;
+		case 'g':
+			if (nroots == 8) {
+				fprintf(stderr, "berthd: at most 8 --git-local-root\n");
+				return 2;
+			}
+			roots[nroots++] = optarg;
+			break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -133,6 +147,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	model_seed_plans();
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is an error return, in every thread */
+	git_init(data, roots);
 	if (daemon_start(data, register_local, &err) < 0) {
 		fprintf(stderr, "berthd: %s\n", err.message);
 		return 1;

@@ -5,6 +5,7 @@
 #include "api/auth.h"
 #include "api/http.h"
 #include "core/envspec.h"
+#include "core/repo.h"
 #include "lib/jspec.h"
 #include "lib/secret.h"
 #include "lib/valid.h"
@@ -22,12 +23,16 @@ static const char *ENV_SELECT =
 	" e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica, e.odoo_config,"
 	" e.environment_vars, e.addon_repositories, p.odoo_version,"
 	" coalesce(json_extract(e.settings, '$.auto_restart'), 0) AS auto_restart,"
-	" e.deployed_at, e.created_by, e.created_at,"
+	" e.deployed_at, e.deployed_commit, e.branch_commit, e.commits_ahead, e.created_by,"
+	" e.created_at,"
 	" e.updated_at FROM environments e JOIN projects p ON p.id=e.project_id"
 	" JOIN servers s ON s.id=e.vm_id";
 
 static void decorate(json_t *e)
 {
+	const char *dep = json_string_value(json_object_get(e, "deployed_commit"));
+	const char *head = json_string_value(json_object_get(e, "branch_commit"));
+	json_object_set_new(e, "branch_ahead", json_boolean(dep && head && strcmp(dep, head) != 0));
 	json_object_set_new(e, "auto_restart",
 			    json_boolean(json_integer_value(json_object_get(e, "auto_restart")) != 0));
 	const char *sub = json_string_value(json_object_get(e, "subdomain"));
@@ -55,6 +60,42 @@ static json_t *env_get(const char *id)
 	if (e)
 		decorate(e);
 	return e;
+}
+
+/* git_branch must exist in the project's repository, when the project has one. */
+static int check_branch(struct req *r, const char *project_id, const char *branch)
+{
+	struct prepo pr;
+	if (prepo_load(&pr, project_id, &r->err) < 0)
+		return -1;
+	int rc = 0;
+	if (pr.url && (rc = prepo_sync(&pr, 10, &r->err)) == 0) {
+		char *head = git_resolve(pr.mirror, branch, true);
+		if (!head && (rc = prepo_sync(&pr, 0, &r->err)) == 0)
+			head = git_resolve(pr.mirror, branch, true); /* the mirror was recent, not new */
+		if (!head && rc == 0) {
+			json_t *bs = git_branches(pr.mirror);
+			struct sbuf names = SBUF_INIT;
+			size_t i;
+			json_t *b;
+			json_array_foreach(bs, i, b) {
+				if (i == 10) {
+					sbuf_adds(&names, ", ...");
+					break;
+				}
+				sbuf_addf(&names, "%s%s", i ? ", " : "",
+					  json_string_value(json_object_get(b, "name")));
+			}
+			rc = berr_set(&r->err, BE_VALIDATION_ERROR, "git_branch",
+				      "git_branch: '%s' does not exist in the project's repository"
+				      " (branches: %s)", branch, names.len ? sbuf_str(&names) : "none");
+			sbuf_release(&names);
+			json_decref(bs);
+		}
+		free(head);
+	}
+	prepo_free(&pr);
+	return rc;
 }
 
 /* The request body of create and update. */
@@ -339,6 +380,9 @@ static int h_env_create(struct req *r)
 	if (perm_require(&acc, "project.environments.create", &r->err) < 0 ||
 	    parse_env(r, &in, true) < 0)
 		goto fail;
+	if (check_branch(r, project_id, in.git_branch ? in.git_branch
+				: json_string_value(json_object_get(project, "default_branch"))) < 0)
+		goto fail;
 	const char *type = in.env_type ? in.env_type : "development";
 	struct env_resources res = {
 		.cpu_cores = in.has_cpu ? in.cpu : 1.0,
@@ -553,6 +597,9 @@ static int h_env_update(struct req *r)
 	json_t *ocfg = NULL;
 	bool smtp_clear = false;
 	if (perm_require(&acc, "environment.settings", &r->err) < 0 || parse_env(r, &in, false) < 0)
+		goto fail;
+	if (in.git_branch &&
+	    check_branch(r, json_string_value(json_object_get(cur, "project_id")), in.git_branch) < 0)
 		goto fail;
 #define CUR_I(k) json_integer_value(json_object_get(cur, k))
 #define CUR_D(k) json_number_value(json_object_get(cur, k))

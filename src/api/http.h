@@ -39,6 +39,7 @@ struct req {
 enum route_flags {
 	R_PUBLIC = 1,  /* no token needed */
 	R_OPTIONAL = 2, /* a token is used when present */
+	R_RAW = 4,      /* the body is not parsed (webhooks verify its bytes) */
 };
 
 typedef int (*handler_fn)(struct req *r);
@@ -77,5 +78,5 @@ void api_stop(void);
 
 /* Route tables, one per resource file. */
 extern const struct route auth_routes[], org_routes[], plan_routes[], server_routes[],
-	project_routes[], env_routes[], job_routes[], admin_routes[];
+	project_routes[], env_routes[], job_routes[], admin_routes[], repo_routes[];
 #endif

@@ -106,6 +106,53 @@ static int h_start(struct req *r)
 	return env_action(r, "start", "environment.start", json_object());
 }
 
+/* POST /environments/{id}/merge {"target_branch"}: a job merges the environment's branch into
+ * the target branch and pushes it. */
+static int h_merge(struct req *r)
+{
+	const char *target = NULL;
+	struct jfield spec[] = {
+		{.name = "target_branch", .type = J_STRING, .required = true, .dest = &target, .maxlen = 200},
+		JF_END,
+	};
+	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)
+		return reply_berr(r);
+	if (!valid_git_ref(target))
+		return reply_error(r, BE_VALIDATION_ERROR, "target_branch",
+				   "target_branch: not a valid git branch name");
+	struct access acc;
+	json_t *e = access_env(&r->actor, r->params[0], &acc, &r->err);
+	if (!e)
+		return reply_berr(r);
+	char *branch = db_str("SELECT git_branch FROM environments WHERE id=?", "s", r->params[0]);
+	int status = 0;
+	if (perm_require(&acc, "environment.merge", &r->err) < 0) {
+		status = reply_berr(r);
+	} else if (str_eq(branch, target)) {
+		status = reply_error(r, BE_VALIDATION_ERROR, "target_branch",
+				     "target_branch: the environment's own branch (%s) cannot be merged"
+				     " into itself", branch);
+	} else {
+		json_t *plan = model_org_plan(acc.org_id);
+		bool allowed = json_is_true(json_object_get(plan, "allow_merge"));
+		json_decref(plan);
+		if (!allowed)
+			status = reply_error(r, BE_PLAN_FEATURE_UNAVAILABLE, NULL,
+					     "Merging branches is not included in the organization's"
+					     " plan: upgrade to Pro or Enterprise");
+		else if (db_int(0, "SELECT repository_url IS NULL FROM projects WHERE id=?", "s",
+				json_string_value(json_object_get(e, "project_id"))) != 0)
+			status = reply_error(r, BE_CONFLICT, NULL,
+					     "The project has no repository: set its repository_url");
+	}
+	json_decref(e);
+	free(branch);
+	access_release(&acc);
+	if (status)
+		return status;
+	return env_action(r, "merge", "environment.merge", json_pack("{s:s}", "target_branch", target));
+}
+
 /* DELETE /environments/{id}: removal is a job (same confirmation and production rule). */
 int env_remove_request(struct req *r)
 {
@@ -363,6 +410,7 @@ static int h_org_jobs(struct req *r)
 
 const struct route job_routes[] = {
 	{"POST", "/api/v1/environments/{}/deploy", h_deploy, 0},
+	{"POST", "/api/v1/environments/{}/merge", h_merge, 0},
 	{"POST", "/api/v1/environments/{}/restart", h_restart, 0},
 	{"POST", "/api/v1/environments/{}/stop", h_stop, 0},
 	{"POST", "/api/v1/environments/{}/start", h_start, 0},

@@ -4,6 +4,8 @@
 #include "api/auth.h"
 #include "api/http.h"
 #include "core/envspec.h"
+#include "core/repo.h"
+#include "lib/secret.h"
 #include "lib/jspec.h"
 #include "lib/valid.h"
 #include "store/db.h"
@@ -12,21 +14,47 @@
 
 static const char *PROJECT_SELECT =
 	"SELECT p.id, p.org_id, p.name, p.slug, p.odoo_version, p.repository_url, p.default_branch,"
+	" p.deploy_key IS NOT NULL AS has_deploy_key, p.deploy_public_key,"
+	" p.access_token IS NOT NULL AS has_access_token, p.git_username, p.poll_interval_s,"
+	" p.last_poll_error,"
 	" (SELECT count(*) FROM environments e WHERE e.project_id=p.id) AS environment_count,"
 	" p.created_at, p.updated_at FROM projects p";
+
+static void project_decorate(json_t *p)
+{
+	const char *flags[] = {"has_deploy_key", "has_access_token"};
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+		json_object_set_new(p, flags[i],
+				    json_boolean(json_integer_value(json_object_get(p, flags[i])) != 0));
+	char *url = repo_webhook_url(json_string_value(json_object_get(p, "id")));
+	json_object_set_new(p, "webhook_url", json_string(url));
+	free(url);
+}
 
 static json_t *project_get(const char *id)
 {
 	char *sql = xasprintf("%s WHERE p.id=?", PROJECT_SELECT);
 	json_t *p = db_row(sql, "s", id);
 	free(sql);
+	if (p)
+		project_decorate(p);
 	return p;
 }
 
 struct project_in {
 	const char *name, *odoo_version, *repository_url, *default_branch;
-	bool has_repo;
+	const char *deploy_key, *access_token, *git_username;
+	long long poll_interval;
+	bool has_repo, has_key, has_token, has_user, has_poll;
+	/* derived */
+	char *key_private, *key_public;
 };
+
+static void project_in_free(struct project_in *in)
+{
+	secret_free(in->key_private);
+	free(in->key_public);
+}
 
 static int parse_project(struct req *r, struct project_in *in, bool create)
 {
@@ -36,10 +64,27 @@ static int parse_project(struct req *r, struct project_in *in, bool create)
 		{.name = "repository_url", .type = J_STRING, .dest = &in->repository_url,
 		 .present = &in->has_repo, .nullable = true, .maxlen = 1024},
 		{.name = "default_branch", .type = J_STRING, .dest = &in->default_branch, .maxlen = 200},
+		{.name = "deploy_key", .type = J_STRING, .dest = &in->deploy_key, .present = &in->has_key,
+		 .nullable = true, .maxlen = 16384, .multiline = true},
+		{.name = "access_token", .type = J_STRING, .dest = &in->access_token,
+		 .present = &in->has_token, .nullable = true, .maxlen = 1024},
+		{.name = "git_username", .type = J_STRING, .dest = &in->git_username,
+		 .present = &in->has_user, .nullable = true, .maxlen = 100},
+		{.name = "poll_interval_s", .type = J_INT, .dest = &in->poll_interval,
+		 .present = &in->has_poll, .imin = 0, .imax = 86400},
 		JF_END,
 	};
 	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)
 		return -1;
+	if (in->has_poll && in->poll_interval > 0 && in->poll_interval < 10)
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "poll_interval_s",
+				"poll_interval_s: 0 (no polling) or 10 to 86400 seconds");
+	if (in->access_token && (!*in->access_token || strpbrk(in->access_token, " \t\r\n")))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "access_token",
+				"access_token: must be a token without spaces");
+	if (in->git_username && (!*in->git_username || strpbrk(in->git_username, " \t\r\n:")))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "git_username",
+				"git_username: must be a user name without spaces or ':'");
 	if (in->name && !*in->name)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "name", "name: must not be empty");
 	if (in->odoo_version && !odoo_version_valid(in->odoo_version))
@@ -49,10 +94,71 @@ static int parse_project(struct req *r, struct project_in *in, bool create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "repository_url",
 				"repository_url: must be an https://, ssh:// or git@host:path URL or an"
 				" absolute path");
+	if (in->repository_url && *in->repository_url && !git_local_allowed(in->repository_url))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "repository_url",
+				"repository_url: local repositories must exist under a directory berthd"
+				" was started with (--git-local-root)");
 	if (in->default_branch && !valid_git_ref(in->default_branch))
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "default_branch",
 				"default_branch: not a valid git branch name");
+	if (in->deploy_key && str_eq(in->deploy_key, "generate")) {
+		char comment[80];
+		snprintf(comment, sizeof comment, "berth-%.40s", in->name ? in->name : "project");
+		for (char *c = comment; *c; c++)
+			if (*c == ' ' || (unsigned char)*c < ' ')
+				*c = '-';
+		if (git_keygen(comment, &in->key_private, &in->key_public, &r->err) < 0)
+			return -1;
+	} else if (in->deploy_key) {
+		in->key_public = git_public_key(in->deploy_key, &r->err);
+		if (!in->key_public)
+			return -1;
+		in->key_private = xstrdup(in->deploy_key);
+	}
 	return 0;
+}
+
+/* Stores the credential fields of a parsed request (inside the caller's transaction). */
+static void store_credentials(const char *id, struct project_in *in)
+{
+	if (in->has_key) {
+		char *sealed = in->key_private ? secret_seal(in->key_private) : NULL;
+		db_exec("UPDATE projects SET deploy_key=?, deploy_public_key=? WHERE id=?", "sss", sealed,
+			in->key_public, id);
+		free(sealed);
+	}
+	if (in->has_token) {
+		char *sealed = in->access_token ? secret_seal(in->access_token) : NULL;
+		db_exec("UPDATE projects SET access_token=? WHERE id=?", "ss", sealed, id);
+		free(sealed);
+	}
+	if (in->has_user)
+		db_exec("UPDATE projects SET git_username=? WHERE id=?", "ss", in->git_username, id);
+	if (in->has_poll)
+		db_exec("UPDATE projects SET poll_interval_s=?, last_polled_ts=NULL WHERE id=?", "is",
+			(int64_t)in->poll_interval, id);
+}
+
+/* A new webhook secret, stored sealed; returned in clear once. */
+static char *new_webhook_secret(const char *id)
+{
+	char *secret = xmalloc(41);
+	random_hex(secret, 20);
+	char *sealed = secret_seal(secret);
+	db_exec("UPDATE projects SET webhook_secret=? WHERE id=?", "ss", sealed, id);
+	free(sealed);
+	return secret;
+}
+
+/* The fields of a request worth an audit line (secrets named, never shown). */
+static json_t *audit_fields(struct req *r)
+{
+	json_t *a = json_array();
+	const char *k;
+	json_t *v;
+	json_object_foreach(req_body(r), k, v)
+		json_array_append_new(a, json_string(k));
+	return a;
 }
 
 static int h_projects_list(struct req *r)
@@ -64,6 +170,10 @@ static int h_projects_list(struct req *r)
 			      " (SELECT value FROM json_each(?))) ORDER BY p.name", PROJECT_SELECT);
 	json_t *a = db_rows(sql, "sjj", acc.org_id, acc.projects, acc.projects);
 	free(sql);
+	size_t i;
+	json_t *p;
+	json_array_foreach(a, i, p)
+		project_decorate(p);
 	access_release(&acc);
 	return reply_json(r, 200, a);
 }
@@ -108,14 +218,23 @@ static int h_project_create(struct req *r)
 			berr_set(&r->err, BE_INTERNAL_ERROR, NULL, NULL);
 		goto fail;
 	}
+	store_credentials(id, &in);
+	char *secret = new_webhook_secret(id);
 	audit_record(r, acc.org_id, "project.create", "project", id,
-		     json_pack("{s:s,s:s}", "name", in.name, "odoo_version", in.odoo_version));
+		     json_pack("{s:s,s:s,s:o}", "name", in.name, "odoo_version", in.odoo_version,
+			       "fields", audit_fields(r)));
 	db_commit();
 	free(slug);
+	project_in_free(&in);
 	access_release(&acc);
-	return reply_json(r, 201, project_get(id));
+	json_t *out = project_get(id);
+	/* shown this once; POST /projects/{id}/webhook/rotate makes a new one */
+	json_object_set_new(out, "webhook_secret", json_string(secret));
+	secret_free(secret);
+	return reply_json(r, 201, out);
 fail:
 	free(slug);
+	project_in_free(&in);
 	access_release(&acc);
 	return reply_berr(r);
 }
@@ -161,13 +280,17 @@ static int h_project_update(struct req *r)
 			in.repository_url && *in.repository_url ? in.repository_url : NULL, id);
 	if (in.default_branch)
 		db_exec("UPDATE projects SET default_branch=? WHERE id=?", "ss", in.default_branch, id);
+	store_credentials(id, &in);
 	db_exec("UPDATE projects SET updated_at=? WHERE id=?", "ss", now, id);
 	free(now);
-	audit_record(r, acc.org_id, "project.update", "project", id, json_incref(req_body(r)));
+	audit_record(r, acc.org_id, "project.update", "project", id,
+		     json_pack("{s:o}", "fields", audit_fields(r)));
 	db_commit();
+	project_in_free(&in);
 	access_release(&acc);
 	return reply_json(r, 200, project_get(id));
 fail:
+	project_in_free(&in);
 	access_release(&acc);
 	return reply_berr(r);
 }
@@ -188,6 +311,7 @@ static int h_project_delete(struct req *r)
 				     "The project still has environments: remove them first");
 	} else {
 		db_exec("DELETE FROM projects WHERE id=?", "s", r->params[0]);
+		repo_forget(r->params[0]);
 		audit_record(r, acc.org_id, "project.delete", "project", r->params[0], NULL);
 		status = reply_no_content(r);
 	}

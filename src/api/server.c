@@ -27,7 +27,7 @@ static struct MHD_Daemon *daemon_;
 
 static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
-	admin_routes,
+	repo_routes, admin_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -161,7 +161,7 @@ static int dispatch(struct req *r)
 					   r->method, r->path);
 		return reply_error(r, BE_NOT_FOUND, NULL, "No route %s %s", r->method, r->path);
 	}
-	if (r->raw.len) {
+	if (r->raw.len && !(found->flags & R_RAW)) {
 		const char *ct = req_header(r, "Content-Type");
 		/* curl -d sends form encoding by default: accept it when the body is JSON */
 		if (ct && !str_starts(ct, "application/json") &&
@@ -174,7 +174,8 @@ static int dispatch(struct req *r)
 			return reply_error(r, BE_INVALID_JSON, NULL, "Malformed JSON at line %d: %s",
 					   je.line, je.text);
 	}
-	if (!(found->flags & R_PUBLIC) || req_header(r, "Authorization")) {
+	if (!(found->flags & R_PUBLIC) ||
+	    (req_header(r, "Authorization") && !(found->flags & R_RAW))) {
 		if (auth_authenticate(r) < 0) {
 			if (found->flags & (R_PUBLIC | R_OPTIONAL))
 				berr_clear(&r->err);

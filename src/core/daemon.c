@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "api/servers.h"
+#include "core/repo.h"
 #include "jobs/queue.h"
 #include "ops/ops.h"
 #include "lib/log.h"
@@ -48,11 +49,14 @@ int daemon_start(const char *data_dir, bool register_local, struct berr *err)
 	daemon_maybe_register_local();
 	if (queue_start(daemon_workers) < 0)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot start job workers");
+	if (repo_poller_start() < 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot start the repository poller");
 	return 0;
 }
 
 void daemon_stop(void)
 {
+	repo_poller_stop();
 	queue_stop();
 	db_close_thread();
 }

@@ -1,4 +1,5 @@
 #include "core/envspec.h"
+#include "drivers/git.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -334,6 +335,10 @@ int addon_repos_validate(json_t *repos, struct berr *err)
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
 					"%surl: must be an https://, ssh:// or git@host:path URL or an"
 					" absolute path", prefix);
+		if (!git_local_allowed(url))
+			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
+					"%surl: local repositories must exist under a directory berthd was"
+					" started with (--git-local-root)", prefix);
 		if (!valid_git_ref(branch))
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
 					"%sbranch: not a valid git branch name", prefix);

@@ -151,6 +151,13 @@ void job_stage(struct job *j, const char *name)
 	job_log(j, "==> %s", name);
 }
 
+void job_result(struct job *j, json_t *result)
+{
+	db_exec("UPDATE jobs SET result=? WHERE id=?", "js", result, j->id);
+	json_decref(result);
+	announce();
+}
+
 bool job_cancelled(struct job *j)
 {
 	pthread_mutex_lock(&lock);
@@ -164,7 +171,7 @@ bool job_cancelled(struct job *j)
 static const char *JOB_SELECT =
 	"SELECT j.id, j.type, j.status, j.environment_id, e.name AS environment_name, j.server_id,"
 	" j.org_id, j.params, j.initiated_by, j.initiated_by_email, j.stage, j.error,"
-	" j.cancel_requested, j.created_at, j.started_at, j.completed_at"
+	" j.cancel_requested, j.result, j.created_at, j.started_at, j.completed_at"
 	" FROM jobs j LEFT JOIN environments e ON e.id=j.environment_id";
 
 json_t *queue_job_json(const char *job_id)

@@ -45,6 +45,8 @@ void job_logv(struct job *j, const char *fmt, va_list ap);
 /* Starts a named stage (ending the previous one with its duration). */
 void job_stage(struct job *j, const char *name);
 bool job_cancelled(struct job *j);
+/* Stores what the job found or made, shown as the job's `result` (consumes result). */
+void job_result(struct job *j, json_t *result);
 
 /* Event hub: wait until something changes (log line or status) or timeout_ms passes.
  * `gen` is the generation seen last; returns the new one. */

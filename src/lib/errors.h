@@ -34,7 +34,8 @@
 	X(UNSUPPORTED_MEDIA_TYPE, 415, "The request body must be JSON")                     \
 	X(TOO_MANY_ATTEMPTS, 429, "Too many failed attempts; try again later")              \
 	X(INTERNAL_ERROR, 500, "Internal error")                                            \
-	X(SERVER_UNREACHABLE, 502, "The server could not be reached")
+	X(SERVER_UNREACHABLE, 502, "The server could not be reached")                      \
+	X(REPOSITORY_UNREACHABLE, 502, "The git repository could not be reached")
 
 enum berth_code {
 	BERTH_OK = 0,

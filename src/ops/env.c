@@ -10,6 +10,8 @@
 
 #include "api/http.h"
 #include "core/envspec.h"
+#include "core/modules.h"
+#include "core/repo.h"
 #include "drivers/engine.h"
 #include "jobs/queue.h"
 #include "lib/log.h"
@@ -22,6 +24,7 @@
 #include "store/model.h"
 
 #define DB_USER "odoo"
+#define CODE_DIR "/mnt/berth-code"
 #define HEALTH_TIMEOUT_S 300
 
 /* Everything a job needs to know about its environment, read once at the start. */
@@ -30,7 +33,7 @@ struct envrt {
 	const char *id, *name, *version, *type, *server_id;
 	char key[13];
 	char net[40], db[48], pgb[48], odoo[48], replica[56], vol_pg[48], vol_rep[56],
-		vol_data[48], site[64];
+		vol_data[48], vol_code[48], code_helper[48], site[64];
 	char *db_name, *db_password, *admin_passwd, *repl_password, *smtp_password;
 	char fqdn[300];
 	json_t *settings;
@@ -41,6 +44,15 @@ struct envrt {
 	int odoo_cpu_c, pg_cpu_c;
 	long long odoo_ram, pg_ram;
 	json_t *effective;
+	/* code (the project's branch and the addon repositories) */
+	bool has_code;
+	char rev[13];          /* names the code's directory on the server */
+	char *commit;          /* the project's commit, NULL without a project repository */
+	json_t *addon_commits; /* {url: commit} */
+	json_t *sources;       /* [{mirror, commit, prefix}] to upload */
+	char *addons_path;     /* for odoo.conf; NULL: the image's default */
+	json_t *update;        /* modules to update (-u) */
+	bool odoo_touched;     /* this job replaced or signalled Odoo */
 };
 
 static const char *S(json_t *o, const char *k)
@@ -82,6 +94,11 @@ static void envrt_free(struct envrt *rt)
 	json_decref(rt->row);
 	json_decref(rt->settings);
 	json_decref(rt->effective);
+	free(rt->commit);
+	json_decref(rt->addon_commits);
+	json_decref(rt->sources);
+	free(rt->addons_path);
+	json_decref(rt->update);
 	free(rt->db_name);
 	secret_free(rt->db_password);
 	secret_free(rt->admin_passwd);
@@ -117,6 +134,8 @@ static int envrt_load(struct envrt *rt, const char *env_id, struct berr *err)
 	snprintf(rt->vol_pg, sizeof rt->vol_pg, "berth-%s-pgdata", rt->key);
 	snprintf(rt->vol_rep, sizeof rt->vol_rep, "berth-%s-pgdata-replica", rt->key);
 	snprintf(rt->vol_data, sizeof rt->vol_data, "berth-%s-odoodata", rt->key);
+	snprintf(rt->vol_code, sizeof rt->vol_code, "berth-%s-code", rt->key);
+	snprintf(rt->code_helper, sizeof rt->code_helper, "berth-%s-code-sync", rt->key);
 	snprintf(rt->site, sizeof rt->site, "%s.conf", rt->key);
 	const char *dbn = S(rt->row, "db_name");
 	if (!dbn) { /* fixed at first deploy: renaming the environment keeps its database */
@@ -437,6 +456,7 @@ static char *odoo_conf(struct envrt *rt, struct berr *err)
 		.effective = rt->effective,
 		.smtp_password = rt->smtp_password,
 		.extra = S(rt->settings, "odoo_config"),
+		.addons_path = rt->addons_path,
 	};
 	return render_odoo_conf(&o, err);
 }
@@ -456,8 +476,9 @@ static json_t *odoo_spec(struct envrt *rt, const char *image, json_t *cmd, const
 					     setting_int(rt, "odoo_shm_mb", 64),
 					     str_eq(role, "odoo") ? restart_policy(rt) : "no"));
 	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
-			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_data,
-				      "Target", "/var/lib/odoo"));
+			    json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s,s:b}]", "Type", "volume", "Source",
+				      rt->vol_data, "Target", "/var/lib/odoo", "Type", "volume",
+				      "Source", rt->vol_code, "Target", CODE_DIR, "ReadOnly", 1));
 	if (cmd)
 		json_object_set_new(spec, "Cmd", cmd);
 	return spec;
@@ -479,27 +500,16 @@ static int db_initialised(struct engine *e, struct envrt *rt, struct berr *err)
 	return r;
 }
 
-/* First deploy: `odoo -i base` in a one-off container, before serving. */
-static int init_database(struct engine *e, struct job *j, struct envrt *rt, const char *image,
-			 const char *conf, struct berr *err)
+/* Runs `odoo ARGS --stop-after-init` in a one-off container with the given odoo.conf; its
+ * last log lines go to the job's log. */
+static int run_odoo_once(struct engine *e, struct job *j, struct envrt *rt, const char *image,
+			 const char *conf, json_t *cmd, const char *suffix, const char *what,
+			 struct berr *err)
 {
-	/* an untouched database container of an environment deployed before holds its data */
-	int done = rt->db_unchanged && rt->deployed_before ? 1 : db_initialised(e, rt, err);
-	if (done < 0)
-		return -1;
-	if (done) {
-		job_log(j, "database %s is initialised: keeping its data", rt->db_name);
-		return 0;
-	}
 	char name[64];
-	snprintf(name, sizeof name, "%s-init", rt->odoo);
-	json_t *cmd = json_pack("[s,s,s,s,s,s,s,s]", "odoo", "-c", "/etc/odoo/odoo.conf", "-d",
-				rt->db_name, "-i", "base", "--stop-after-init");
-	if (!str_eq(rt->version, "19.0")) /* 19.0 loads no demo data unless asked */
-		json_array_append_new(cmd, json_string("--without-demo=all"));
-	json_t *spec = odoo_spec(rt, image, cmd, "odoo-init");
-	engine_container_remove(e, name, err); /* a leftover of an interrupted init */
-	job_log(j, "creating database %s (odoo -i base, no demo data)", rt->db_name);
+	snprintf(name, sizeof name, "%s-%s", rt->odoo, suffix);
+	json_t *spec = odoo_spec(rt, image, cmd, "odoo-once");
+	engine_container_remove(e, name, err); /* a leftover of an interrupted run */
 	struct efile files[] = {{"odoo.conf", conf, strlen(conf), 0644}};
 	int rc = engine_container_create(e, name, spec, err);
 	json_decref(spec);
@@ -518,13 +528,55 @@ static int init_database(struct engine *e, struct job *j, struct envrt *rt, cons
 	if (rc < 0)
 		return -1;
 	if (code != 0)
-		return berr_set(err, BE_INTERNAL_ERROR, NULL,
-				"odoo -i base exited with status %d (see the log above)", code);
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "%s exited with status %d (see the log above)",
+				what, code);
 	return 0;
 }
 
-static int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool force,
-		       struct berr *err)
+/* First deploy: `odoo -i base` in a one-off container, before serving. */
+static int init_database(struct engine *e, struct job *j, struct envrt *rt, const char *image,
+			 const char *conf, struct berr *err)
+{
+	/* an untouched database container of an environment deployed before holds its data */
+	int done = rt->db_unchanged && rt->deployed_before ? 1 : db_initialised(e, rt, err);
+	if (done < 0)
+		return -1;
+	if (done) {
+		job_log(j, "database %s is initialised: keeping its data", rt->db_name);
+		return 0;
+	}
+	json_t *cmd = json_pack("[s,s,s,s,s,s,s,s]", "odoo", "-c", "/etc/odoo/odoo.conf", "-d",
+				rt->db_name, "-i", "base", "--stop-after-init");
+	if (!str_eq(rt->version, "19.0")) /* 19.0 loads no demo data unless asked */
+		json_array_append_new(cmd, json_string("--without-demo=all"));
+	job_log(j, "creating database %s (odoo -i base, no demo data)", rt->db_name);
+	return run_odoo_once(e, j, rt, image, conf, cmd, "init", "odoo -i base", err);
+}
+
+/* Updates the modules whose files changed, with the new code, while the running Odoo keeps
+ * serving the previous code; a failure leaves it so. */
+static int update_modules(struct engine *e, struct job *j, struct envrt *rt, const char *image,
+			  const char *conf, struct berr *err)
+{
+	if (!rt->update || json_array_size(rt->update) == 0)
+		return 0;
+	struct sbuf mods = SBUF_INIT;
+	size_t i;
+	json_t *m;
+	json_array_foreach(rt->update, i, m)
+		sbuf_addf(&mods, "%s%s", i ? "," : "", json_string_value(m));
+	job_log(j, "updating modules: odoo -u %s", sbuf_str(&mods));
+	json_t *cmd = json_pack("[s,s,s,s,s,s,s,s]", "odoo", "-c", "/etc/odoo/odoo.conf", "-d",
+				rt->db_name, "-u", sbuf_str(&mods), "--stop-after-init");
+	sbuf_release(&mods);
+	int rc = run_odoo_once(e, j, rt, image, conf, cmd, "update", "odoo -u", err);
+	if (rc < 0 && !rt->odoo_touched)
+		job_log(j, "the module update failed: Odoo keeps running the previous code");
+	return rc;
+}
+
+/* The Odoo image of the version, pulled when missing. Caller frees. */
+static char *odoo_image(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
 {
 	char *image = ops_odoo_image(rt->version);
 	if (!engine_image_exists(e, image)) {
@@ -535,15 +587,26 @@ static int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool f
 				 "the Odoo image %s is not on the server and cannot be pulled (%s); set the"
 				 " image at /api/v1/admin/odoo-versions", image, perr.message);
 			free(image);
-			return -1;
+			return NULL;
 		}
 	}
+	return image;
+}
+
+static int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool force,
+		       struct berr *err)
+{
+	char *image = odoo_image(e, j, rt, err);
+	if (!image)
+		return -1;
 	char *conf = odoo_conf(rt, err);
 	if (!conf) {
 		free(image);
 		return -1;
 	}
 	int rc = init_database(e, j, rt, image, conf, err);
+	if (rc == 0 && rt->deployed_before)
+		rc = update_modules(e, j, rt, image, conf, err);
 	if (rc == 0) {
 		job_stage(j, "Odoo");
 		struct efile files[] = {{"odoo.conf", conf, strlen(conf), 0644}};
@@ -551,10 +614,288 @@ static int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool f
 		/* every deploy starts a fresh Odoo container (new code, clean process); the database
 		 * containers are kept when unchanged */
 		(void)force;
+		rt->odoo_touched = true;
 		rc = converge_container(e, j, rt->odoo, spec, "/etc/odoo", files, 1, true, NULL, err);
 		json_decref(spec);
 	}
 	secret_free(conf);
+	free(image);
+	return rc;
+}
+
+/* ---- code: the project's branch and the addon repositories ---- */
+
+/* Modules of one repository changed between the deployed commit and the new one. */
+static void changed_in(struct job *j, const char *mirror, const char *before, const char *after,
+		       const char *label, json_t *set)
+{
+	if (!before || str_eq(before, after))
+		return;
+	json_t *bf = git_tree_files(mirror, before), *af = git_tree_files(mirror, after);
+	json_t *ch = bf && af ? git_changed_files(mirror, before, after) : NULL;
+	if (!ch) {
+		job_log(j, "%s: the deployed commit %.7s is not in the repository any more: no module"
+			   " update", label, before);
+	} else {
+		json_t *mods = modules_changed(bf, af, ch);
+		size_t i;
+		json_t *m;
+		json_array_foreach(mods, i, m)
+			json_object_set_new(set, json_string_value(m), json_true());
+		json_decref(mods);
+	}
+	json_decref(bf);
+	json_decref(af);
+	json_decref(ch);
+}
+
+static void add_dirs(struct sbuf *path, const char *mirror, const char *commit, const char *base)
+{
+	json_t *files = git_tree_files(mirror, commit);
+	json_t *dirs = modules_addons_dirs(files);
+	size_t i;
+	json_t *d;
+	json_array_foreach(dirs, i, d) {
+		const char *dir = json_string_value(d);
+		sbuf_addf(path, "%s%s%s%s", path->len ? "," : "", base, *dir ? "/" : "", dir);
+	}
+	json_decref(dirs);
+	json_decref(files);
+}
+
+/* Fetches the project's branch and the addon repositories, resolves their commits, and works
+ * out the addons path and the modules to update. No change on the server. */
+static int code_plan(struct job *j, struct envrt *rt, struct berr *err)
+{
+	struct prepo pr;
+	if (prepo_load(&pr, S(rt->row, "project_id"), err) < 0)
+		return -1;
+	json_t *addons = json_object_get(rt->row, "addon_repositories");
+	rt->has_code = pr.url || json_array_size(addons) > 0;
+	if (!rt->has_code) {
+		prepo_free(&pr);
+		return 0;
+	}
+	int rc = -1;
+	rt->addon_commits = json_object();
+	rt->sources = json_array();
+	json_t *set = json_object();
+	struct sbuf path = SBUF_INIT;
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 6);
+	char base[96];
+	const char *branch = S(rt->row, "git_branch");
+	if (pr.url) {
+		job_log(j, "fetching %s", pr.url);
+		if (prepo_sync(&pr, 0, err) < 0)
+			goto out;
+		rt->commit = git_resolve(pr.mirror, branch, true);
+		if (!rt->commit) {
+			berr_set(err, BE_CONFLICT, "git_branch",
+				 "the branch '%s' does not exist in the project's repository", branch);
+			goto out;
+		}
+		json_t *top = git_log(pr.mirror, rt->commit, 1);
+		job_log(j, "%s at %.7s: %s", branch, rt->commit,
+			json_string_value(json_object_get(json_array_get(top, 0), "message")));
+		json_decref(top);
+		crypto_generichash_update(&st, (const unsigned char *)rt->commit, 40);
+	}
+	size_t i;
+	json_t *a;
+	json_array_foreach(addons, i, a) {
+		const char *url = S(a, "url"), *abranch = S(a, "branch"), *pin = S(a, "commit");
+		char mirror[PATH_MAX];
+		struct git_remote rm;
+		prepo_addon(&pr, url, mirror, &rm);
+		job_log(j, "fetching addon repository %s (%s%s%s)", url, pin ? "commit " : "",
+			pin ? pin : "branch ", pin ? "" : abranch);
+		if (!mirror[0] || git_fetch(mirror, &rm, err) < 0) {
+			if (!err->message[0])
+				berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot fetch %s", url);
+			goto out;
+		}
+		char *c = pin ? git_resolve(mirror, pin, false) : git_resolve(mirror, abranch, true);
+		if (!c && pin && git_fetch_commit(mirror, &rm, pin, err) == 0)
+			c = git_resolve(mirror, pin, false);
+		if (!c) {
+			if (!err->message[0] || !pin)
+				berr_set(err, BE_CONFLICT, "addon_repositories",
+					 "addon repository %s: %s '%s' not found", url,
+					 pin ? "commit" : "branch", pin ? pin : abranch);
+			goto out;
+		}
+		job_log(j, "addon repository %s at %.7s", url, c);
+		json_object_set_new(rt->addon_commits, url, json_string(c));
+		crypto_generichash_update(&st, (const unsigned char *)url, strlen(url) + 1);
+		crypto_generichash_update(&st, (const unsigned char *)c, 40);
+		free(c);
+	}
+	unsigned char h[6];
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(rt->rev, sizeof rt->rev, h, sizeof h);
+	/* sources and the addons path, in a stable order: the project, then the addon
+	 * repositories as listed */
+	if (pr.url) {
+		snprintf(base, sizeof base, "%s/%s/project", CODE_DIR, rt->rev);
+		add_dirs(&path, pr.mirror, rt->commit, base);
+		json_array_append_new(rt->sources, json_pack("{s:s,s:s,s:s}", "mirror", pr.mirror,
+							     "commit", rt->commit, "prefix", base + strlen(CODE_DIR) + 1));
+		const char *before = S(rt->row, "deployed_commit");
+		changed_in(j, pr.mirror, before, rt->commit, "project", set);
+	}
+	json_t *prev = json_object_get(rt->row, "deployed_addons");
+	json_array_foreach(addons, i, a) {
+		const char *url = S(a, "url");
+		char mirror[PATH_MAX];
+		struct git_remote rm;
+		prepo_addon(&pr, url, mirror, &rm);
+		const char *c = S(rt->addon_commits, url);
+		snprintf(base, sizeof base, "%s/%s/addons/%02zu", CODE_DIR, rt->rev, i + 1);
+		add_dirs(&path, mirror, c, base);
+		json_array_append_new(rt->sources, json_pack("{s:s,s:s,s:s}", "mirror", mirror, "commit",
+							     c, "prefix", base + strlen(CODE_DIR) + 1));
+		changed_in(j, mirror, S(prev, url), c, url, set);
+	}
+	rt->addons_path = path.len ? sbuf_detach(&path) : NULL;
+	job_log(j, "addons path: %s", rt->addons_path ? rt->addons_path : "(no modules found)");
+	rt->update = json_array();
+	const char *k;
+	json_t *v;
+	json_object_foreach(set, k, v)
+		json_array_append_new(rt->update, json_string(k));
+	if (rt->deployed_before)
+		job_log(j, "%s", json_array_size(rt->update) ? "modules changed since the last deploy:"
+			: "no installed module changed since the last deploy");
+	json_array_foreach(rt->update, i, v)
+		job_log(j, "  %s", json_string_value(v));
+	rc = 0;
+out:
+	sbuf_release(&path);
+	json_decref(set);
+	prepo_free(&pr);
+	return rc;
+}
+
+/* A short-lived container with the code volume mounted read-write, as root. */
+static int code_helper(struct engine *e, struct envrt *rt, const char *image, json_t *cmd,
+		       struct berr *err)
+{
+	engine_container_remove(e, rt->code_helper, err);
+	json_t *spec = json_pack("{s:s,s:o,s:[s],s:s,s:{s:s,s:[{s:s,s:s,s:s}]}}", "Image", image,
+				 "Labels", labels(rt, "code-sync"), "Entrypoint", "/usr/bin/env",
+				 "User", "root", "HostConfig", "NetworkMode", "none", "Mounts", "Type",
+				 "volume", "Source", rt->vol_code, "Target", CODE_DIR);
+	json_object_set_new(spec, "Cmd", cmd ? cmd : json_pack("[s]", "true"));
+	int rc = engine_container_create(e, rt->code_helper, spec, err);
+	json_decref(spec);
+	return rc;
+}
+
+/* Puts the planned code on the server, in CODE_DIR/<rev>/, unless a complete copy is there. */
+static int code_upload(struct engine *e, struct job *j, struct envrt *rt, const char *image,
+		       struct berr *err)
+{
+	if (code_helper(e, rt, image, NULL, err) < 0)
+		return -1;
+	char *c = xstrdup(rt->code_helper);
+	char *probe = xasprintf("/containers/%s/archive?path=%s/%s/.berth-complete", c, CODE_DIR,
+				rt->rev);
+	int status = 0;
+	struct berr e2 = {0};
+	engine_call_raw(e, "GET", probe, NULL, NULL, 0, &status, NULL, NULL, NULL, &e2);
+	free(probe);
+	int rc = 0;
+	if (status == 200) {
+		job_log(j, "code %s is already on the server", rt->rev);
+	} else {
+		size_t i;
+		json_t *src;
+		json_array_foreach(rt->sources, i, src) {
+			struct sbuf tar = SBUF_INIT;
+			char *prefix = xasprintf("%s/", S(src, "prefix"));
+			rc = git_archive(S(src, "mirror"), S(src, "commit"), prefix, &tar, err);
+			free(prefix);
+			if (rc == 0) {
+				char *path = xasprintf("/containers/%s/archive?path=%s", c, CODE_DIR);
+				struct sbuf out = SBUF_INIT;
+				rc = engine_call_raw(e, "PUT", path, "application/x-tar", tar.buf, tar.len,
+						     &status, &out, NULL, NULL, err);
+				if (rc == 0 && status != 200)
+					rc = berr_set(err, BE_INTERNAL_ERROR, NULL,
+						      "Docker: put code into %s: %d %.200s", rt->vol_code,
+						      status, sbuf_str(&out));
+				if (rc == 0)
+					job_log(j, "uploaded %s (%zu KiB compressed)", S(src, "prefix"),
+						tar.len / 1024);
+				sbuf_release(&out);
+				free(path);
+			}
+			sbuf_release(&tar);
+			if (rc < 0)
+				break;
+		}
+		if (rc == 0) {
+			char dir[64];
+			snprintf(dir, sizeof dir, "%s/%s", CODE_DIR, rt->rev);
+			struct efile done[] = {{".berth-complete", "", 0, 0644}};
+			rc = engine_put_files(e, rt->code_helper, dir, done, 1, err);
+		}
+	}
+	engine_container_remove(e, rt->code_helper, &e2);
+	free(c);
+	return rc;
+}
+
+/* Removes code directories other than the new one and the one deployed before. */
+static void code_prune(struct engine *e, struct job *j, struct envrt *rt, const char *image)
+{
+	const char *prev = S(rt->row, "code_rev");
+	json_t *cmd = json_pack("[s,s,s,s,s,s,s,s,s]", "find", CODE_DIR, "-mindepth", "1", "-maxdepth",
+				"1", "!", "-name", rt->rev);
+	if (prev && !str_eq(prev, rt->rev)) {
+		json_array_append_new(cmd, json_string("!"));
+		json_array_append_new(cmd, json_string("-name"));
+		json_array_append_new(cmd, json_string(prev));
+	}
+	const char *tail[] = {"-exec", "rm", "-rf", "{}", "+"};
+	for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
+		json_array_append_new(cmd, json_string(tail[i]));
+	struct berr err = {0};
+	int code = -1;
+	if (code_helper(e, rt, image, cmd, &err) == 0 && engine_container_start(e, rt->code_helper, &err) == 0)
+		engine_container_wait(e, rt->code_helper, &code, &err);
+	engine_container_remove(e, rt->code_helper, &err);
+	if (code != 0)
+		job_log(j, "could not remove old code directories (%s): they stay", err.message);
+}
+
+/* Records what was deployed: the commits, the code directory, the branch head. */
+static void code_record(struct job *j, struct envrt *rt)
+{
+	if (!rt->has_code)
+		return;
+	db_exec("UPDATE environments SET deployed_commit=?, deployed_addons=?, code_rev=?,"
+		" branch_commit=coalesce(?, branch_commit), commits_ahead=0 WHERE id=?", "sjsss",
+		rt->commit, rt->addon_commits, rt->rev, rt->commit, rt->id);
+	job_result(j, json_pack("{s:s?,s:O,s:O,s:s}", "commit", rt->commit, "addon_commits",
+				rt->addon_commits, "updated_modules", rt->update, "code_rev", rt->rev));
+}
+
+/* The code stage of deploy and soft restart: plan, then upload. */
+static int code_stage(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	if (code_plan(j, rt, err) < 0)
+		return -1;
+	if (!rt->has_code) {
+		job_log(j, "the project has no repository and no addon repositories: Odoo runs the"
+			   " image's modules only");
+		return 0;
+	}
+	char *image = odoo_image(e, j, rt, err);
+	if (!image)
+		return -1;
+	int rc = code_upload(e, j, rt, image, err);
 	free(image);
 	return rc;
 }
@@ -753,7 +1094,8 @@ static int ensure_network_volumes(struct engine *e, struct envrt *rt, struct ber
 {
 	if (engine_network_ensure(e, rt->net, labels(rt, "network"), err) < 0 ||
 	    engine_volume_ensure(e, rt->vol_pg, labels(rt, "db-data"), err) < 0 ||
-	    engine_volume_ensure(e, rt->vol_data, labels(rt, "odoo-data"), err) < 0)
+	    engine_volume_ensure(e, rt->vol_data, labels(rt, "odoo-data"), err) < 0 ||
+	    engine_volume_ensure(e, rt->vol_code, labels(rt, "code"), err) < 0)
 		return -1;
 	return 0;
 }
@@ -782,6 +1124,11 @@ static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 		goto out;
 	if (job_cancelled(j))
 		goto cancelled;
+	job_stage(j, "Code");
+	if (code_stage(e, j, rt, err) < 0)
+		goto out;
+	if (job_cancelled(j))
+		goto cancelled;
 	job_stage(j, "Database");
 	if (deploy_odoo(e, j, rt, force, err) < 0)
 		goto out;
@@ -792,6 +1139,11 @@ static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 	if (wait_healthy(e, j, rt, err) < 0)
 		goto out;
 	rc = 0;
+	if (rt->has_code) {
+		char *image = ops_odoo_image(rt->version);
+		code_prune(e, j, rt, image);
+		free(image);
+	}
 	goto out;
 cancelled:
 	berr_set(err, BE_CONFLICT, NULL, "cancelled");
@@ -805,6 +1157,7 @@ static int job_deploy(struct job *j, struct berr *err)
 	struct envrt rt;
 	if (envrt_load(&rt, j->env_id, err) < 0)
 		return -1;
+	char *before = xstrdup(S(rt.row, "status"));
 	env_status(rt.id, "deploying", NULL);
 	job_log(j, "deploying %s (%s, Odoo %s) to %s", rt.name, rt.type, rt.version, rt.fqdn);
 	int rc = deploy(j, &rt, false, err);
@@ -812,11 +1165,62 @@ static int job_deploy(struct job *j, struct berr *err)
 		char *now = iso8601_now();
 		db_exec("UPDATE environments SET deployed_at=? WHERE id=?", "ss", now, rt.id);
 		free(now);
+		code_record(j, &rt);
 		env_status(rt.id, "running", NULL);
+	} else if (!rt.odoo_touched && rt.deployed_before &&
+		   (str_eq(before, "running") || str_eq(before, "stopped"))) {
+		/* nothing of Odoo was replaced: the previous code still serves */
+		char *why = xasprintf("the last deploy failed, the previous code is still %s: %s",
+				      before, err->message);
+		env_status(rt.id, before, why);
+		free(why);
 	} else {
 		env_status(rt.id, "error", err->message);
 	}
+	free(before);
 	envrt_free(&rt);
+	return rc;
+}
+
+/* Soft restart: pull the code, update changed modules, then restart the Odoo service in its
+ * container (SIGHUP re-execs Odoo, which reads the new odoo.conf and code). */
+static int soft_restart(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	job_stage(j, "Code");
+	if (code_stage(e, j, rt, err) < 0)
+		return -1;
+	char *image = rt->has_code ? odoo_image(e, j, rt, err) : NULL;
+	char *conf = NULL;
+	int rc = 0;
+	if (rt->has_code) {
+		rc = -1;
+		conf = image ? odoo_conf(rt, err) : NULL;
+		if (conf) {
+			job_stage(j, "Modules");
+			rc = update_modules(e, j, rt, image, conf, err);
+		}
+		if (rc == 0) {
+			struct efile files[] = {{"odoo.conf", conf, strlen(conf), 0644}};
+			rc = engine_put_files(e, rt->odoo, "/etc/odoo", files, 1, err);
+		}
+	}
+	if (rc == 0) {
+		job_stage(j, "Restart Odoo");
+		job_log(j, "restarting the Odoo service in %s (SIGHUP)", rt->odoo);
+		rt->odoo_touched = true;
+		rc = engine_container_kill(e, rt->odoo, "HUP", err);
+	}
+	if (rc == 0) {
+		usleep(500000);
+		job_stage(j, "Health check");
+		rc = wait_healthy(e, j, rt, err);
+	}
+	if (rc == 0 && rt->has_code) {
+		code_record(j, rt);
+		code_prune(e, j, rt, image);
+	}
+	secret_free(conf);
+	free(image);
 	return rc;
 }
 
@@ -843,13 +1247,7 @@ static int job_restart(struct job *j, struct berr *err)
 				rc = berr_set(err, BE_CONFLICT, NULL,
 					      "Odoo is not running: deploy or start the environment");
 			} else {
-				job_log(j, "restarting the Odoo service in %s (SIGHUP)", rt.odoo);
-				rc = engine_container_kill(e, rt.odoo, "HUP", err);
-				if (rc == 0) {
-					usleep(500000);
-					job_stage(j, "Health check");
-					rc = wait_healthy(e, j, &rt, err);
-				}
+				rc = soft_restart(e, j, &rt, err);
 			}
 			engine_close(e);
 		}
@@ -991,8 +1389,100 @@ static int job_remove(struct job *j, struct berr *err)
 	return rc;
 }
 
+/* Merges the environment's branch into params.target_branch and pushes it. A conflict fails
+ * the job, lists the files in its result, and pushes nothing. */
+static int job_merge(struct job *j, struct berr *err)
+{
+	json_t *env = db_row("SELECT e.project_id, e.git_branch, j.initiated_by_email,"
+			     " u.name AS user_name FROM environments e, jobs j LEFT JOIN users u ON"
+			     " u.id=j.initiated_by WHERE e.id=? AND j.id=?", "ss", j->env_id, j->id);
+	if (!env)
+		return berr_set(err, BE_ENVIRONMENT_NOT_FOUND, NULL, "the environment no longer exists");
+	const char *source = S(env, "git_branch"), *target = S(j->params, "target_branch");
+	struct prepo pr;
+	int rc = -1;
+	char *src = NULL, *tgt = NULL, *result = NULL;
+	json_t *conflicts = NULL;
+	if (prepo_load(&pr, S(env, "project_id"), err) < 0) {
+		json_decref(env);
+		return -1;
+	}
+	job_stage(j, "Fetch");
+	job_log(j, "fetching %s", pr.url ? pr.url : "(no repository)");
+	if (prepo_sync(&pr, 0, err) < 0)
+		goto out;
+	src = git_resolve(pr.mirror, source, true);
+	tgt = git_resolve(pr.mirror, target, true);
+	if (!src || !tgt) {
+		berr_set(err, BE_CONFLICT, NULL, "the branch '%s' does not exist in the repository",
+			 src ? target : source);
+		goto out;
+	}
+	job_stage(j, "Merge");
+	job_log(j, "merging %s (%.7s) into %s (%.7s)", source, src, target, tgt);
+	char *msg = xasprintf("Merge branch '%s' into %s", source, target);
+	const char *email = S(env, "initiated_by_email");
+	const char *name = S(env, "user_name");
+	int m = git_merge(pr.mirror, tgt, src, msg, name && *name ? name : "berth",
+			  email ? email : "berth@localhost", &result, &conflicts, err);
+	free(msg);
+	if (m < 0)
+		goto out;
+	if (m == 1) {
+		size_t n = json_array_size(conflicts);
+		job_log(j, "conflicts in %zu file%s:", n, n == 1 ? "" : "s");
+		struct sbuf list = SBUF_INIT;
+		size_t i;
+		json_t *f;
+		json_array_foreach(conflicts, i, f) {
+			job_log(j, "  %s", json_string_value(f));
+			if (i < 10)
+				sbuf_addf(&list, "%s%s", i ? ", " : "", json_string_value(f));
+		}
+		job_result(j, json_pack("{s:s,s:s,s:b,s:O}", "source_branch", source, "target_branch",
+					target, "merged", 0, "conflicts", conflicts));
+		berr_set(err, BE_CONFLICT, NULL, "merge conflict in %s%s: %s was not changed",
+			 sbuf_str(&list), n > 10 ? ", ..." : "", target);
+		sbuf_release(&list);
+		goto out;
+	}
+	if (!result) {
+		job_log(j, "%s already contains %s: nothing to merge", target, source);
+		job_result(j, json_pack("{s:s,s:s,s:b,s:s}", "source_branch", source, "target_branch",
+					target, "merged", 0, "commit", tgt));
+		rc = 0;
+		goto out;
+	}
+	bool ff = str_eq(result, src);
+	job_log(j, ff ? "fast-forward to %.7s" : "merge commit %.7s", result);
+	job_stage(j, "Push");
+	if (git_push(pr.mirror, &pr.rm, result, target, err) < 0)
+		goto out;
+	job_log(j, "pushed %s to %s", target, pr.url);
+	job_result(j, json_pack("{s:s,s:s,s:b,s:s,s:b}", "source_branch", source, "target_branch",
+				target, "merged", 1, "commit", result, "fast_forward", ff));
+	repo_refresh_envs(&pr);
+	/* environments following the target branch redeploy as after any push */
+	json_t *jobs = json_array();
+	repo_trigger(pr.project_id, target, result, "merge", false, jobs);
+	if (json_array_size(jobs))
+		job_log(j, "auto-deploy: %zu environment%s on %s", json_array_size(jobs),
+			json_array_size(jobs) == 1 ? "" : "s", target);
+	json_decref(jobs);
+	rc = 0;
+out:
+	json_decref(conflicts);
+	free(result);
+	free(src);
+	free(tgt);
+	prepo_free(&pr);
+	json_decref(env);
+	return rc;
+}
+
 void ops_register(void)
 {
+	queue_register("merge", job_merge);
 	queue_register("deploy", job_deploy);
 	queue_register("restart", job_restart);
 	queue_register("stop", job_stop);

@@ -101,6 +101,22 @@ const char *const schema_migrations[] = {
 	"ALTER TABLE environments ADD COLUMN admin_passwd SECRET;"
 	"ALTER TABLE environments ADD COLUMN deployed_at TEXT;"
 	"ALTER TABLE environments ADD COLUMN settings JSON NOT NULL DEFAULT '{}';",
+	/* 3: git-driven environments */
+	"ALTER TABLE projects ADD COLUMN deploy_key SECRET;"
+	"ALTER TABLE projects ADD COLUMN deploy_public_key TEXT;"
+	"ALTER TABLE projects ADD COLUMN access_token SECRET;"
+	"ALTER TABLE projects ADD COLUMN git_username TEXT;"
+	"ALTER TABLE projects ADD COLUMN webhook_secret SECRET;"
+	"ALTER TABLE projects ADD COLUMN poll_interval_s INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE projects ADD COLUMN last_polled_ts INTEGER;"
+	"ALTER TABLE projects ADD COLUMN last_poll_error TEXT;"
+	"ALTER TABLE environments ADD COLUMN deployed_commit TEXT;"
+	"ALTER TABLE environments ADD COLUMN branch_commit TEXT;"
+	"ALTER TABLE environments ADD COLUMN commits_ahead INTEGER;"
+	"ALTER TABLE environments ADD COLUMN code_rev TEXT;"
+	"ALTER TABLE environments ADD COLUMN deployed_addons JSON;"
+	"ALTER TABLE environments ADD COLUMN last_trigger_commit TEXT;"
+	"ALTER TABLE jobs ADD COLUMN result JSON;",
 };
 
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -1,0 +1,278 @@
+/* repo.c: projects' repositories, auto-deploy and polling. */
+#include "core/repo.h"
+
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "api/http.h"
+#include "jobs/queue.h"
+#include "lib/log.h"
+#include "lib/secret.h"
+#include "lib/valid.h"
+#include "store/db.h"
+
+static const char *S(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+int prepo_load(struct prepo *p, const char *project_id, struct berr *err)
+{
+	memset(p, 0, sizeof *p);
+	/* SECRET columns are never rendered: read them one by one */
+	json_t *row = db_row("SELECT id, org_id, repository_url, default_branch, git_username"
+			     " FROM projects WHERE id=?", "s", project_id);
+	if (!row)
+		return berr_set(err, BE_PROJECT_NOT_FOUND, NULL, "Project '%s' doesn't exist", project_id);
+	snprintf(p->project_id, sizeof p->project_id, "%s", S(row, "id"));
+	snprintf(p->org_id, sizeof p->org_id, "%s", S(row, "org_id"));
+	p->url = S(row, "repository_url") ? xstrdup(S(row, "repository_url")) : NULL;
+	p->default_branch = xstrdup(S(row, "default_branch") ? S(row, "default_branch") : "main");
+	p->username = S(row, "git_username") ? xstrdup(S(row, "git_username")) : NULL;
+	json_decref(row);
+	char *k = db_str("SELECT deploy_key FROM projects WHERE id=?", "s", project_id);
+	p->deploy_key = k ? secret_open(k) : NULL;
+	free(k);
+	char *t = db_str("SELECT access_token FROM projects WHERE id=?", "s", project_id);
+	p->token = t ? secret_open(t) : NULL;
+	free(t);
+	if (snprintf(p->home, sizeof p->home, "%s/git/%s/home", git_data_dir(), p->project_id) >=
+		    (int)sizeof p->home ||
+	    snprintf(p->mirror, sizeof p->mirror, "%s/git/%s/project.git", git_data_dir(),
+		     p->project_id) >= (int)sizeof p->mirror) {
+		prepo_free(p);
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "the data directory's path is too long");
+	}
+	p->rm = (struct git_remote){.url = p->url, .deploy_key = p->deploy_key, .token = p->token,
+				    .username = p->username, .home = p->home};
+	return 0;
+}
+
+void prepo_free(struct prepo *p)
+{
+	free(p->url);
+	free(p->default_branch);
+	secret_free(p->deploy_key);
+	secret_free(p->token);
+	free(p->username);
+	memset(p, 0, sizeof *p);
+}
+
+void prepo_addon(const struct prepo *p, const char *url, char mirror[PATH_MAX],
+		 struct git_remote *rm)
+{
+	unsigned char h[6];
+	crypto_generichash(h, sizeof h, (const unsigned char *)url, strlen(url), NULL, 0);
+	char hex[13];
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	if (snprintf(mirror, PATH_MAX, "%s/git/%s/addons/%s.git", git_data_dir(), p->project_id, hex) >=
+	    PATH_MAX)
+		mirror[0] = '\0';
+	*rm = p->rm;
+	rm->url = url;
+}
+
+int prepo_sync(struct prepo *p, long max_age_s, struct berr *err)
+{
+	if (!p->url)
+		return berr_set(err, BE_CONFLICT, "repository_url",
+				"The project has no repository: set its repository_url");
+	if (max_age_s > 0 && git_fetch_age(p->mirror) < max_age_s)
+		return 0;
+	return git_fetch(p->mirror, &p->rm, err);
+}
+
+void repo_refresh_envs(struct prepo *p)
+{
+	json_t *envs = db_rows("SELECT id, git_branch, deployed_commit FROM environments WHERE"
+			       " project_id=?", "s", p->project_id);
+	size_t i;
+	json_t *e;
+	json_array_foreach(envs, i, e) {
+		char *head = git_resolve(p->mirror, S(e, "git_branch"), true);
+		const char *dep = S(e, "deployed_commit");
+		long ahead = head && dep ? git_count_between(p->mirror, dep, head) : -1;
+		if (ahead >= 0)
+			db_exec("UPDATE environments SET branch_commit=?, commits_ahead=? WHERE id=?",
+				"sis", head, (int64_t)ahead, S(e, "id"));
+		else
+			db_exec("UPDATE environments SET branch_commit=?, commits_ahead=NULL WHERE id=?",
+				"ss", head, S(e, "id"));
+		free(head);
+	}
+	json_decref(envs);
+}
+
+int repo_trigger(const char *project_id, const char *branch, const char *commit, const char *why,
+		 bool once, json_t *jobs)
+{
+	json_t *envs = db_rows("SELECT id, org_id, vm_id, deployed_commit, last_trigger_commit"
+			       " FROM environments WHERE project_id=? AND git_branch=? AND"
+			       " auto_deploy=1 AND deployed_at IS NOT NULL", "ss", project_id, branch);
+	size_t i;
+	json_t *e;
+	int n = 0;
+	json_array_foreach(envs, i, e) {
+		const char *id = S(e, "id");
+		if (commit && str_eq(commit, S(e, "deployed_commit")))
+			continue; /* already running that code */
+		if (once && commit && str_eq(commit, S(e, "last_trigger_commit")))
+			continue;
+		db_begin();
+		if (db_int(0, "SELECT count(*) FROM jobs WHERE environment_id=? AND type='remove' AND"
+			      " status IN ('queued','running')", "s", id) > 0) {
+			db_rollback();
+			continue;
+		}
+		char *now = iso8601_now();
+		/* at most one queued deploy: a newer push replaces the queued one */
+		db_exec("UPDATE jobs SET status='cancelled', completed_at=?, error='replaced by a newer"
+			" push' WHERE environment_id=? AND type='deploy' AND status='queued'", "ss", now, id);
+		free(now);
+		json_t *params = json_pack("{s:s,s:s}", "trigger", why, "branch", branch);
+		if (commit)
+			json_object_set_new(params, "commit", json_string(commit));
+		json_t *job = queue_enqueue(S(e, "org_id"), id, S(e, "vm_id"), "deploy", params, NULL,
+					    NULL);
+		json_decref(params);
+		if (commit)
+			db_exec("UPDATE environments SET last_trigger_commit=?, branch_commit=? WHERE id=?",
+				"sss", commit, commit, id);
+		db_exec("INSERT INTO audit(org_id, actor, action, target_type, target_id, details,"
+			" created_at) VALUES(?, ?, 'environment.deploy', 'environment', ?, ?, ?)",
+			"sssjs", S(e, "org_id"), why, id,
+			json_pack("{s:O,s:s,s:s?}", "job", json_object_get(job, "id"), "branch", branch,
+				  "commit", commit),
+			(now = iso8601_now()));
+		free(now);
+		db_commit();
+		if (jobs)
+			json_array_append(jobs, json_object_get(job, "id"));
+		json_decref(job);
+		n++;
+	}
+	json_decref(envs);
+	return n;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void repo_forget(const char *project_id)
+{
+	if (!valid_uuid(project_id) || !git_data_dir()[0])
+		return;
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s/git/%s", git_data_dir(), project_id) >= (int)sizeof path)
+		return;
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *repo_webhook_url(const char *project_id)
+{
+	const char *base = api_cfg.public_url ? api_cfg.public_url : "";
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s/api/v1/webhooks/%s", (int)n, base, project_id);
+}
+
+/* ---- polling ---- */
+
+static pthread_t poller;
+static bool poller_on;
+static pthread_mutex_t poll_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t poll_cv = PTHREAD_COND_INITIALIZER;
+static bool poll_stop;
+
+static void poll_project(const char *project_id)
+{
+	struct prepo p;
+	struct berr err = {0};
+	if (prepo_load(&p, project_id, &err) < 0)
+		return;
+	int64_t now = now_s();
+	if (prepo_sync(&p, 0, &err) < 0) {
+		db_exec("UPDATE projects SET last_polled_ts=?, last_poll_error=? WHERE id=?", "iss", now,
+			err.message, project_id);
+		log_event(LOG_WARN, "repository poll failed",
+			  json_pack("{s:s,s:s}", "project", project_id, "error", err.message));
+		prepo_free(&p);
+		return;
+	}
+	db_exec("UPDATE projects SET last_polled_ts=?, last_poll_error=NULL WHERE id=?", "is", now,
+		project_id);
+	json_t *branches = db_rows("SELECT DISTINCT git_branch FROM environments WHERE project_id=?"
+				   " AND auto_deploy=1", "s", project_id);
+	size_t i;
+	json_t *b;
+	json_array_foreach(branches, i, b) {
+		const char *br = S(b, "git_branch");
+		char *head = git_resolve(p.mirror, br, true);
+		if (head)
+			repo_trigger(project_id, br, head, "poll", true, NULL);
+		free(head);
+	}
+	json_decref(branches);
+	repo_refresh_envs(&p);
+	prepo_free(&p);
+}
+
+static void *poller_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&poll_lock);
+		if (!poll_stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 5;
+			pthread_cond_timedwait(&poll_cv, &poll_lock, &ts);
+		}
+		bool stop = poll_stop;
+		pthread_mutex_unlock(&poll_lock);
+		if (stop)
+			break;
+		json_t *due = db_rows("SELECT id FROM projects WHERE poll_interval_s > 0 AND"
+				      " repository_url IS NOT NULL AND (last_polled_ts IS NULL OR"
+				      " last_polled_ts + poll_interval_s <= ?)", "i", now_s());
+		size_t i;
+		json_t *r;
+		json_array_foreach(due, i, r)
+			poll_project(S(r, "id"));
+		json_decref(due);
+	}
+	db_close_thread();
+	return NULL;
+}
+
+int repo_poller_start(void)
+{
+	poll_stop = false;
+	if (pthread_create(&poller, NULL, poller_main, NULL) != 0)
+		return -1;
+	poller_on = true;
+	return 0;
+}
+
+void repo_poller_stop(void)
+{
+	if (!poller_on)
+		return;
+	pthread_mutex_lock(&poll_lock);
+	poll_stop = true;
+	pthread_cond_broadcast(&poll_cv);
+	pthread_mutex_unlock(&poll_lock);
+	pthread_join(poller, NULL);
+	poller_on = false;
+}

@@ -1,0 +1,220 @@
+"""Projects' repositories through the API alone (no Docker): credentials are write-only and
+encrypted, local paths are confined to --git-local-root, branches are listed, webhooks of each
+forge are verified and parsed, and bad signatures change nothing."""
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import uuid
+
+import pytest
+
+from conftest import Berthd, ADMIN_EMAIL, ADMIN_PASSWORD
+from test_git import Repo, git
+
+
+@pytest.fixture
+def roots():
+    d = tempfile.mkdtemp(prefix="berth-repos-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def api(roots):
+    d = Berthd(["--git-local-root", roots]).start()
+    r = d.api().post("/api/v1/setup", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
+                                       "organization": "Acme"})
+    assert r.status_code == 201, r.text
+    a = d.api(r.json_body["access_token"])
+    a.org_id = r.json_body["organization"]["id"]
+    a.berthd = d
+    yield a
+    d.cleanup()
+
+
+def project(a, **kw):
+    body = {"name": "P %s" % uuid.uuid4().hex[:6], "odoo_version": "17.0"}
+    body.update(kw)
+    return a.post("/api/v1/orgs/%s/projects" % a.org_id, body)
+
+
+def err(r, status, code, field=None):
+    assert r.status_code == status, r.text
+    assert r.json_body["error"]["code"] == code, r.text
+    if field:
+        assert r.json_body["error"]["field"] == field, r.text
+
+
+def test_credentials_are_write_only_and_sealed(api, roots):
+    a = api
+    r = project(a, repository_url="git@github.com:acme/shop.git", deploy_key="generate",
+                access_token="ghp_secretvalue123", git_username="bot")
+    assert r.status_code == 201, r.text
+    p = r.json_body
+    assert p["has_deploy_key"] and p["has_access_token"] and p["git_username"] == "bot"
+    assert p["deploy_public_key"].startswith("ssh-ed25519 ")
+    for k in ("deploy_key", "access_token"):
+        assert k not in p
+    got = a.get("/api/v1/projects/%s" % p["id"]).json_body
+    assert "webhook_secret" not in got and "ghp_secretvalue123" not in json.dumps(got)
+    listed = a.get("/api/v1/orgs/%s/projects" % a.org_id).json_body
+    assert "ghp_secretvalue123" not in json.dumps(listed)
+    # at rest: sealed, and never in berthd's log
+    db = sqlite3.connect(os.path.join(a.berthd.data, "berth.db"))
+    row = db.execute("SELECT deploy_key, access_token, webhook_secret FROM projects WHERE id=?",
+                     (p["id"],)).fetchone()
+    db.close()
+    assert all(v and v.startswith("v1:") for v in row), row
+    assert "PRIVATE KEY" not in str(row) and "ghp_secretvalue123" not in str(row)
+    assert "ghp_secretvalue123" not in a.berthd.read_log()
+    assert p["webhook_secret"] not in a.berthd.read_log()
+    # clearing
+    r = a.patch("/api/v1/projects/%s" % p["id"], {"access_token": None, "deploy_key": None})
+    assert r.status_code == 200 and not r.json_body["has_access_token"]
+    assert not r.json_body["has_deploy_key"] and r.json_body["deploy_public_key"] is None
+    # a key that is not one
+    err(a.patch("/api/v1/projects/%s" % p["id"], {"deploy_key": "hello"}), 400,
+        "VALIDATION_ERROR", "deploy_key")
+    err(a.patch("/api/v1/projects/%s" % p["id"], {"poll_interval_s": 5}), 400,
+        "VALIDATION_ERROR", "poll_interval_s")
+    err(a.patch("/api/v1/projects/%s" % p["id"], {"access_token": "a b"}), 400,
+        "VALIDATION_ERROR", "access_token")
+    # rotate: a new secret, once
+    r = a.post("/api/v1/projects/%s/webhook/rotate" % p["id"])
+    assert r.status_code == 200 and r.json_body["webhook_secret"] != p["webhook_secret"]
+    assert r.json_body["webhook_url"] == p["webhook_url"]
+
+
+def test_local_paths_only_under_the_local_root(api, roots):
+    a = api
+    outside = tempfile.mkdtemp(prefix="berth-outside-")
+    try:
+        git(outside, "init", "-q", "--bare", "x.git")
+        err(project(a, repository_url=os.path.join(outside, "x.git")), 400, "VALIDATION_ERROR",
+            "repository_url")
+        err(project(a, repository_url=a.berthd.data), 400, "VALIDATION_ERROR", "repository_url")
+        err(project(a, repository_url=os.path.join(roots, "missing.git")), 400,
+            "VALIDATION_ERROR", "repository_url")
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+    repo = Repo(roots, "ok")
+    repo.write("a.txt", "a")
+    head = repo.commit("a")
+    git(repo.work, "checkout", "-q", "-b", "dev")
+    repo.write("b.txt", "b")
+    dev = repo.commit("b", branch="dev")
+    r = project(a, repository_url=repo.bare, default_branch="main")
+    assert r.status_code == 201, r.text
+    r = a.get("/api/v1/projects/%s/branches" % r.json_body["id"])
+    assert r.status_code == 200, r.text
+    assert r.json_body == [{"name": "dev", "commit": dev, "default": False},
+                           {"name": "main", "commit": head, "default": True}]
+
+
+def test_unreachable_repository(api):
+    r = project(api, repository_url="https://127.0.0.1:1/none.git")
+    assert r.status_code == 201
+    err(api.get("/api/v1/projects/%s/branches" % r.json_body["id"]), 502,
+        "REPOSITORY_UNREACHABLE")
+    r = project(api)  # no repository at all
+    err(api.get("/api/v1/projects/%s/branches" % r.json_body["id"]), 409, "CONFLICT")
+
+
+def test_webhooks_of_each_forge(api):
+    a = api
+    p = project(a, repository_url="https://git.example.com/acme/shop.git").json_body
+    secret = p["webhook_secret"].encode()
+    url = "/api/v1/webhooks/%s" % p["id"]
+    after = "a" * 40
+
+    def send(body, headers, sign=None):
+        raw = json.dumps(body).encode()
+        h = {"Content-Type": "application/json"}
+        h.update(headers)
+        if sign:
+            h[sign[0]] = sign[1] + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+        return a.req("POST", url, raw=raw, headers=h, token="")
+
+    push = {"ref": "refs/heads/main", "after": after}
+    r = send(push, {"X-GitHub-Event": "push"}, ("X-Hub-Signature-256", "sha256="))
+    assert r.status_code == 202, r.text
+    assert r.json_body["provider"] == "github"
+    assert r.json_body["pushes"] == [{"branch": "main", "commit": after}]
+    assert r.json_body["jobs"] == []  # no deployed environment follows main
+    r = send(push, {"X-Gitea-Event": "push"}, ("X-Gitea-Signature", ""))
+    assert r.status_code == 202 and r.json_body["provider"] == "gitea"
+    r = send(push, {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": p["webhook_secret"]})
+    assert r.status_code == 202 and r.json_body["provider"] == "gitlab"
+    cloud = {"push": {"changes": [{"new": {"type": "branch", "name": "dev",
+                                           "target": {"hash": after}}},
+                                  {"new": None}]}}
+    r = send(cloud, {"X-Event-Key": "repo:push"}, ("X-Hub-Signature", "sha256="))
+    assert r.status_code == 202 and r.json_body["pushes"] == [{"branch": "dev", "commit": after}]
+    server = {"changes": [{"ref": {"type": "BRANCH", "displayId": "feat"}, "toHash": after,
+                           "type": "UPDATE"}]}
+    r = send(server, {"X-Event-Key": "repo:refs_changed"}, ("X-Hub-Signature", "sha256="))
+    assert r.status_code == 202 and r.json_body["pushes"] == [{"branch": "feat", "commit": after}]
+    r = send({"zen": "hi"}, {"X-GitHub-Event": "ping"}, ("X-Hub-Signature-256", "sha256="))
+    assert r.status_code == 200 and r.json_body["event"] == "ping"
+    # tags and deleted branches deploy nothing
+    r = send({"ref": "refs/tags/v1", "after": after}, {"X-GitHub-Event": "push"},
+             ("X-Hub-Signature-256", "sha256="))
+    assert r.status_code == 202 and r.json_body["pushes"] == []
+    r = send({"ref": "refs/heads/main", "after": "0" * 40}, {"X-GitHub-Event": "push"},
+             ("X-Hub-Signature-256", "sha256="))
+    assert r.json_body["pushes"] == []
+    # refused: wrong, missing, other project's, unknown project, malformed
+    for headers in ({"X-Hub-Signature-256": "sha256=" + "0" * 64}, {},
+                    {"X-Gitlab-Token": "nope"}, {"X-Gitea-Signature": "zz"}):
+        r = send(push, headers)
+        err(r, 401, "UNAUTHORIZED")
+    other = project(a).json_body
+    raw = json.dumps(push).encode()
+    sig = hmac.new(other["webhook_secret"].encode(), raw, hashlib.sha256).hexdigest()
+    r = a.req("POST", url, raw=raw, headers={"X-Hub-Signature-256": "sha256=" + sig}, token="")
+    err(r, 401, "UNAUTHORIZED")
+    r = a.req("POST", "/api/v1/webhooks/%s" % uuid.uuid4(), raw=raw,
+              headers={"X-Hub-Signature-256": "sha256=" + sig}, token="")
+    err(r, 401, "UNAUTHORIZED")
+    r = a.req("POST", url, raw=b"{not json", token="",
+              headers={"X-Hub-Signature-256": "sha256=" +
+                       hmac.new(secret, b"{not json", hashlib.sha256).hexdigest()})
+    err(r, 400, "INVALID_JSON")
+    # after a rotation the old secret is refused
+    a.post("/api/v1/projects/%s/webhook/rotate" % p["id"])
+    r = send(push, {"X-GitHub-Event": "push"}, ("X-Hub-Signature-256", "sha256="))
+    err(r, 401, "UNAUTHORIZED")
+
+
+def test_merge_needs_permission_and_plan(api, roots):
+    a = api
+    repo = Repo(roots, "m")
+    repo.write("a.txt", "a")
+    repo.commit("a")
+    p = project(a, repository_url=repo.bare).json_body
+    r = a.post("/api/v1/orgs/%s/servers" % a.org_id, {"name": "s1", "transport": "local"})
+    assert r.status_code == 201, r.text
+    # an environment needs a running server (the local Docker Engine); merge's refusals come
+    # before anything touches it
+    sid = r.json_body["id"]
+    a.post("/api/v1/servers/%s/test" % sid)
+    r = a.post("/api/v1/projects/%s/environments" % p["id"],
+               {"vm_id": sid, "git_branch": "main", "ram_mb": 1024, "disk_gb": 2})
+    if r.status_code != 201:
+        pytest.skip("no running server here: %s" % r.text)
+    env = r.json_body
+    free = [x for x in a.get("/api/v1/plans").json_body if x["name"] == "Free"][0]
+    r = a.put("/api/v1/orgs/%s/plan" % a.org_id, {"plan_id": free["id"]})
+    assert r.status_code == 200, r.text
+    err(a.post("/api/v1/environments/%s/merge" % env["id"], {"target_branch": "x"}), 403,
+        "PLAN_FEATURE_UNAVAILABLE")
+    err(a.post("/api/v1/environments/%s/merge" % env["id"], {"target_branch": "a..b"}), 400,
+        "VALIDATION_ERROR", "target_branch")
+    err(a.post("/api/v1/environments/%s/merge" % env["id"], {"target_branch": "x", "y": 1}), 400,
+        "VALIDATION_ERROR")
+    err(a.post("/api/v1/environments/%s/merge" % uuid.uuid4(), {"target_branch": "x"}), 404,
+        "ENVIRONMENT_NOT_FOUND")
