@@ -15,7 +15,8 @@ static const char *const SHOW_KEYS[] = {
 	"cpu_cores", "ram_mb", "disk_gb", "postgres_cpu_cores", "postgres_ram_mb", "odoo_cpu_cores",
 	"odoo_ram_mb", "auto_deploy", "auto_restart", "enable_pgtune", "enable_pgbouncer",
 	"enable_read_replica", "odoo_config", "odoo_config_effective", "environment_vars",
-	"addon_repositories", "deployed_at", "created_at", "updated_at", NULL};
+	"addon_repositories", "deployed_at", "deployed_commit", "branch_commit", "commits_ahead",
+	"created_at", "updated_at", NULL};
 
 /* The environment named on the command line (first argument). */
 static int env_arg(struct cli *c, struct args *a, json_t **env)
@@ -458,6 +459,50 @@ static int cmd_start(struct cli *c, struct args *a)
 	return action(c, a, "start", "Start", NULL);
 }
 
+static int cmd_merge(struct cli *c, struct args *a)
+{
+	if (!arg_has(a, "into"))
+		return usage_error(c, "--into BRANCH is required (the branch to merge into)");
+	return action(c, a, "merge", "Merge",
+		      json_pack("{s:s}", "target_branch", arg_get(a, "into")));
+}
+
+/* The Commits tab: the branch's newest commits, the deployed one marked. */
+static int cmd_commits(struct cli *c, struct args *a)
+{
+	json_t *e, *list;
+	int ex = env_arg(c, a, &e);
+	if (ex)
+		return ex;
+	char *path = xasprintf("/api/v1/environments/%s/commits?limit=%s", jstr(e, "id"),
+			       arg_has(a, "limit") ? arg_get(a, "limit") : "20");
+	ex = api_get(c, path, &list);
+	free(path);
+	json_decref(e);
+	if (ex)
+		return ex;
+	if (c->json) {
+		print_json(list);
+		json_decref(list);
+		return EX_OK;
+	}
+	struct table *t = table_new("  COMMIT DATE AUTHOR MESSAGE");
+	size_t i;
+	json_t *m;
+	json_array_foreach(list, i, m) {
+		table_cell(t, json_is_true(json_object_get(m, "deployed")) ? "*" : "");
+		table_cellj(t, m, "hash");
+		table_cellj(t, m, "date");
+		table_cellj(t, m, "author");
+		table_cellj(t, m, "message");
+	}
+	table_print(t);
+	if (json_array_size(list))
+		printf("(* deployed)\n");
+	json_decref(list);
+	return EX_OK;
+}
+
 static int cmd_jobs(struct cli *c, struct args *a)
 {
 	json_t *e, *list;
@@ -569,6 +614,19 @@ static const struct opt RESTART_OPTS[] = {
 	WAIT_OPTION,
 	OPT_END,
 };
+static const struct opt MERGE_OPTS[] = {
+	ORG_OPTION,
+	PROJECT_OPTION,
+	{"into", OPT_STR, NULL, "BRANCH", "the target branch (required)", 0},
+	WAIT_OPTION,
+	OPT_END,
+};
+static const struct opt COMMITS_OPTS[] = {
+	ORG_OPTION,
+	PROJECT_OPTION,
+	{"limit", OPT_INT, NULL, "N", "how many (default 20, at most 200)", 0},
+	OPT_END,
+};
 static const struct opt JOBS_OPTS[] = {
 	ORG_OPTION,
 	PROJECT_OPTION,
@@ -602,5 +660,10 @@ const struct verb env_verbs[] = {
 	 cmd_start},
 	{"jobs", "ENV [--status S] [--limit N]", "The environment's jobs, newest first.", JOBS_OPTS,
 	 1, 1, cmd_jobs},
+	{"commits", "ENV [--limit N]", "The branch's newest commits; * marks the deployed one.",
+	 COMMITS_OPTS, 1, 1, cmd_commits},
+	{"merge", "ENV --into BRANCH [--follow]",
+	 "Merge the environment's branch into BRANCH and push it (a job).", MERGE_OPTS, 1, 1,
+	 cmd_merge},
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -218,3 +218,33 @@ def test_merge_needs_permission_and_plan(api, roots):
         "VALIDATION_ERROR")
     err(a.post("/api/v1/environments/%s/merge" % uuid.uuid4(), {"target_branch": "x"}), 404,
         "ENVIRONMENT_NOT_FOUND")
+
+
+def test_cli_projects_with_git(api, roots):
+    from test_cli import Cli
+    c = Cli(api.berthd.url)
+    try:
+        c.login()
+        repo = Repo(roots, "cli")
+        repo.write("a.txt", "a")
+        head = repo.commit("first commit")
+        out = c.ok("project", "create", "Cli Shop", "--odoo-version", "17.0", "--repo", repo.bare,
+                   "--generate-deploy-key")
+        assert "Deploy key" in out and "ssh-ed25519 " in out
+        assert "/api/v1/webhooks/" in out and "Secret: " in out
+        out = c.ok("project", "branches", "cli-shop")
+        assert "main" in out and head[:12] in out
+        assert c.json("project", "branches", "cli-shop") == [
+            {"name": "main", "commit": head, "default": True}]
+        shown = c.json("project", "show", "cli-shop")
+        assert shown["has_deploy_key"] and "deploy_key" not in shown
+        c.ok("project", "update", "cli-shop", "--token-stdin", "--git-user", "bot", "--poll", "60",
+             input="tok_123\n")
+        shown = c.json("project", "show", "cli-shop")
+        assert shown["has_access_token"] and shown["git_username"] == "bot"
+        assert shown["poll_interval_s"] == 60
+        out = c.ok("project", "webhook", "cli-shop", "--rotate")
+        assert "Secret: " in out
+        c.fails(2, "env", "merge", "x", "--project", "cli-shop")  # --into is required
+    finally:
+        c.cleanup()
