@@ -142,12 +142,13 @@ int repo_trigger(const char *project_id, const char *branch, const char *commit,
 		if (commit)
 			db_exec("UPDATE environments SET last_trigger_commit=?, branch_commit=? WHERE id=?",
 				"sss", commit, commit, id);
+		json_t *details = json_pack("{s:O,s:s,s:s?}", "job", json_object_get(job, "id"), "branch",
+					    branch, "commit", commit);
+		now = iso8601_now();
 		db_exec("INSERT INTO audit(org_id, actor, action, target_type, target_id, details,"
 			" created_at) VALUES(?, ?, 'environment.deploy', 'environment', ?, ?, ?)",
-			"sssjs", S(e, "org_id"), why, id,
-			json_pack("{s:O,s:s,s:s?}", "job", json_object_get(job, "id"), "branch", branch,
-				  "commit", commit),
-			(now = iso8601_now()));
+			"sssjs", S(e, "org_id"), why, id, details, now);
+		json_decref(details);
 		free(now);
 		db_commit();
 		if (jobs)
