@@ -15,4 +15,7 @@ or
   curl -s -X POST http://$listen/api/v1/setup -H 'Content-Type: application/json' \\
        -d '{"email": "you@example.com", "password": "a long password", "organization": "My Company"}'
 MSG
-exec build/berthd --data "$data" --listen "$listen" --register-local
+args=(--data "$data" --listen "$listen" --register-local)
+# git repositories by local path are refused unless berthd is told where they may live
+[ -n "${BERTH_GIT_LOCAL_ROOT:-}" ] && args+=(--git-local-root "$BERTH_GIT_LOCAL_ROOT")
+exec build/berthd "${args[@]}"

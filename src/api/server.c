@@ -133,11 +133,17 @@ no:
 	return false;
 }
 
+/* Forges send push payloads of up to 25 MB; everything else is small JSON. */
+static size_t max_body_of(const struct req *r)
+{
+	return str_starts(r->path, "/api/v1/webhooks/") ? (size_t)25 << 20 : api_cfg.max_body;
+}
+
 static int dispatch(struct req *r)
 {
 	if (r->too_large)
 		return reply_error(r, BE_PAYLOAD_TOO_LARGE, NULL, "The request body exceeds %zu bytes",
-				   api_cfg.max_body);
+				   max_body_of(r));
 	const struct route *found = NULL;
 	bool path_known = false;
 	size_t plen = strlen(r->path);
@@ -268,7 +274,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (r->raw.len + *upload_size > api_cfg.max_body)
+		if (r->raw.len + *upload_size > max_body_of(r))
 			r->too_large = true;
 		else
 			sbuf_add(&r->raw, upload, *upload_size);
