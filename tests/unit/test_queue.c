@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "core/repo.h"
 #include "jobs/queue.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -68,6 +69,58 @@ static void test_enqueue_and_cancel(void **state)
 	assert_int_equal(err.code, BE_CONFLICT);
 	json_decref(k);
 	json_decref(j);
+}
+
+/* Auto-deploy: a push enqueues a deploy for deployed environments on the branch with
+ * auto-deploy on; a newer push replaces the queued one; the deployed commit is skipped. */
+static void test_push_replaces_queued_deploy(void **state)
+{
+	(void)state;
+	db_exec("INSERT INTO servers(id, org_id, name, transport, auth_method, docker_socket,"
+		" created_at, updated_at) VALUES('s1','o','s','local','none','/x','t','t')", "");
+	db_exec("INSERT INTO projects(id, org_id, name, slug, odoo_version, created_at, updated_at)"
+		" VALUES('pr','o','P','p','18.0','t','t')", "");
+	const char *envs[][4] = {
+		/* id, branch, auto_deploy, deployed_at */
+		{"e-on", "main", "1", "t"},
+		{"e-off", "main", "0", "t"},
+		{"e-new", "main", "1", NULL},
+		{"e-dev", "dev", "1", "t"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
+		db_exec("INSERT INTO environments(id, project_id, org_id, vm_id, name, environment_type,"
+			" subdomain, cpu_cores, ram_mb, disk_gb, postgres_cpu_cores, postgres_ram_mb,"
+			" git_branch, auto_deploy, deployed_at, deployed_commit, created_at, updated_at)"
+			" VALUES(?,'pr','o','s1',?,'development',?,1,1024,2,0.3,307,?,?,?,?,'t','t')",
+			"sssssss", envs[i][0], envs[i][0], envs[i][0], envs[i][1], envs[i][2], envs[i][3],
+			"1111111111111111111111111111111111111111");
+	const char *c2 = "2222222222222222222222222222222222222222";
+	const char *c3 = "3333333333333333333333333333333333333333";
+	json_t *jobs = json_array();
+	assert_int_equal(repo_trigger("pr", "main", c2, "push", false, jobs), 1);
+	assert_int_equal(json_array_size(jobs), 1);
+	json_t *first = queue_job_json(json_string_value(json_array_get(jobs, 0)));
+	assert_string_equal(json_string_value(json_object_get(first, "environment_id")), "e-on");
+	assert_string_equal(status_of(first), "queued");
+	/* a newer push: the queued deploy is replaced, one stays queued */
+	assert_int_equal(repo_trigger("pr", "main", c3, "push", false, jobs), 1);
+	json_t *again = queue_job_json(json_string_value(json_array_get(jobs, 0)));
+	assert_string_equal(status_of(again), "cancelled");
+	assert_string_equal(json_string_value(json_object_get(again, "error")),
+			    "replaced by a newer push");
+	assert_int_equal(db_int(0, "SELECT count(*) FROM jobs WHERE environment_id='e-on' AND"
+				   " status='queued'", ""), 1);
+	json_t *second = queue_job_json(json_string_value(json_array_get(jobs, 1)));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(second, "params"),
+							       "commit")), c3);
+	/* polling does not trigger twice for one commit; the deployed commit never triggers */
+	assert_int_equal(repo_trigger("pr", "main", c3, "poll", true, NULL), 0);
+	assert_int_equal(repo_trigger("pr", "main", "1111111111111111111111111111111111111111",
+				      "push", false, NULL), 0);
+	json_decref(first);
+	json_decref(again);
+	json_decref(second);
+	json_decref(jobs);
 }
 
 static void test_recover_fails_running_jobs(void **state)
@@ -136,6 +189,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enqueue_and_cancel),
 		cmocka_unit_test(test_recover_fails_running_jobs),
+		cmocka_unit_test(test_push_replaces_queued_deploy),
 		cmocka_unit_test(test_workers_run_jobs_in_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
