@@ -56,6 +56,18 @@ static void project_in_free(struct project_in *in)
 	free(in->key_public);
 }
 
+/* "https://user:secret@host/..." would store and show a credential in clear. */
+static bool url_has_password(const char *url)
+{
+	const char *p = strstr(url, "://");
+	if (!p || git_url_is_local(url))
+		return false;
+	p += 3;
+	size_t auth = strcspn(p, "/");
+	const char *at = memchr(p, '@', auth);
+	return at && memchr(p, ':', (size_t)(at - p));
+}
+
 static int parse_project(struct req *r, struct project_in *in, bool create)
 {
 	struct jfield spec[] = {
@@ -94,6 +106,10 @@ static int parse_project(struct req *r, struct project_in *in, bool create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "repository_url",
 				"repository_url: must be an https://, ssh:// or git@host:path URL or an"
 				" absolute path");
+	if (in->repository_url && url_has_password(in->repository_url))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "repository_url",
+				"repository_url: must not hold a password; give it as access_token (it is"
+				" stored encrypted)");
 	if (in->repository_url && *in->repository_url && !git_local_allowed(in->repository_url))
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "repository_url",
 				"repository_url: local repositories must exist under a directory berthd"

@@ -83,6 +83,9 @@ def test_credentials_are_write_only_and_sealed(api, roots):
         "VALIDATION_ERROR", "poll_interval_s")
     err(a.patch("/api/v1/projects/%s" % p["id"], {"access_token": "a b"}), 400,
         "VALIDATION_ERROR", "access_token")
+    err(a.patch("/api/v1/projects/%s" % p["id"],
+                {"repository_url": "https://bob:hunter2@git.example.com/x.git"}), 400,
+        "VALIDATION_ERROR", "repository_url")
     # rotate: a new secret, once
     r = a.post("/api/v1/projects/%s/webhook/rotate" % p["id"])
     assert r.status_code == 200 and r.json_body["webhook_secret"] != p["webhook_secret"]
