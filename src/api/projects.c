@@ -166,14 +166,17 @@ static char *new_webhook_secret(const char *id)
 	return secret;
 }
 
-/* The fields of a request worth an audit line (secrets named, never shown). */
+/* The request for the audit log: credentials show as "(set)" or null, never their value. */
 static json_t *audit_fields(struct req *r)
 {
-	json_t *a = json_array();
-	const char *k;
-	json_t *v;
-	json_object_foreach(req_body(r), k, v)
-		json_array_append_new(a, json_string(k));
+	json_t *a = json_deep_copy(req_body(r));
+	const char *secret[] = {"deploy_key", "access_token"};
+	for (size_t i = 0; i < ARRAY_SIZE(secret); i++) {
+		json_t *v = json_object_get(a, secret[i]);
+		if (v && !json_is_null(v))
+			json_object_set_new(a, secret[i], json_string(str_eq(json_string_value(v), "generate")
+								      ? "generate" : "(set)"));
+	}
 	return a;
 }
 
@@ -236,9 +239,7 @@ static int h_project_create(struct req *r)
 	}
 	store_credentials(id, &in);
 	char *secret = new_webhook_secret(id);
-	audit_record(r, acc.org_id, "project.create", "project", id,
-		     json_pack("{s:s,s:s,s:o}", "name", in.name, "odoo_version", in.odoo_version,
-			       "fields", audit_fields(r)));
+	audit_record(r, acc.org_id, "project.create", "project", id, audit_fields(r));
 	db_commit();
 	free(slug);
 	project_in_free(&in);
@@ -299,8 +300,7 @@ static int h_project_update(struct req *r)
 	store_credentials(id, &in);
 	db_exec("UPDATE projects SET updated_at=? WHERE id=?", "ss", now, id);
 	free(now);
-	audit_record(r, acc.org_id, "project.update", "project", id,
-		     json_pack("{s:o}", "fields", audit_fields(r)));
+	audit_record(r, acc.org_id, "project.update", "project", id, audit_fields(r));
 	db_commit();
 	project_in_free(&in);
 	access_release(&acc);

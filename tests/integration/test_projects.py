@@ -30,6 +30,9 @@ def test_create_and_get(admin):
                repository_url="https://github.com/acme/shop.git", default_branch="production")
     assert r.status_code == 201, r.text
     p = r.json_body
+    # the webhook secret is in the creation answer only
+    assert len(p.pop("webhook_secret")) == 40
+    assert p["webhook_url"].endswith("/api/v1/webhooks/" + p["id"])
     assert p["name"] == "My Shop" and p["slug"] == "my-shop"
     assert p["org_id"] == admin.org_id
     assert p["odoo_version"] == "17.0"
@@ -54,11 +57,15 @@ def test_every_supported_version_and_url_form(admin):
         assert r.status_code == 201, r.text
         assert r.json_body["slug"] == "odoo-" + v.replace(".", "-")
     for i, url in enumerate(("git@github.com:acme/shop.git", "ssh://git@git.example.com/x.git",
-                             "https://git.example.com/team/repo", "/srv/git/shop.git")):
+                             "https://git.example.com/team/repo")):
         r = create(admin, admin.org_id, name="Repo %d" % i, odoo_version="18.0",
                    repository_url=url)
         assert r.status_code == 201, (url, r.text)
         assert r.json_body["repository_url"] == url
+    # local paths only under a --git-local-root (test_repos.py), which this berthd has none of
+    r = create(admin, admin.org_id, name="Local", odoo_version="18.0",
+               repository_url="/srv/git/shop.git")
+    expect_error(r, 400, "VALIDATION_ERROR", "repository_url")
 
 
 def test_slug_unique_in_org(berthd, admin):

@@ -71,6 +71,8 @@ def test_credentials_are_write_only_and_sealed(api, roots):
     assert all(v and v.startswith("v1:") for v in row), row
     assert "PRIVATE KEY" not in str(row) and "ghp_secretvalue123" not in str(row)
     assert "ghp_secretvalue123" not in a.berthd.read_log()
+    audit = json.dumps(a.get("/api/v1/orgs/%s/audit" % a.org_id).json_body)
+    assert "ghp_secretvalue123" not in audit and "PRIVATE KEY" not in audit
     assert p["webhook_secret"] not in a.berthd.read_log()
     # clearing
     r = a.patch("/api/v1/projects/%s" % p["id"], {"access_token": None, "deploy_key": None})
