@@ -102,6 +102,10 @@ int main(int argc, char **argv)
 				fprintf(stderr, "berthd: at most 8 --git-local-root\n");
 				return 2;
 			}
+			if (optarg[0] != '/') {
+				fprintf(stderr, "berthd: --git-local-root wants an absolute path\n");
+				return 2;
+			}
 			roots[nroots++] = optarg;
 			break;
 		case 'D': log_set_level(LOG_DEBUG); break;

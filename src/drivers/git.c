@@ -29,14 +29,11 @@ void git_init(const char *dir, const char *const *local_roots)
 	char *abs = realpath(dir, NULL);
 	snprintf(data_dir, sizeof data_dir, "%s", abs ? abs : dir);
 	free(abs);
+	/* kept as given: a root may be created after berthd starts; resolved when used */
 	nroots = 0;
-	for (int i = 0; local_roots && local_roots[i] && nroots < MAX_ROOTS; i++) {
-		char *r = realpath(local_roots[i], NULL);
-		if (r) {
-			snprintf(roots[nroots++], PATH_MAX, "%s", r);
-			free(r);
-		}
-	}
+	for (int i = 0; local_roots && local_roots[i] && nroots < MAX_ROOTS; i++)
+		if (local_roots[i][0] == '/')
+			snprintf(roots[nroots++], PATH_MAX, "%s", local_roots[i]);
 }
 
 const char *git_data_dir(void)
@@ -65,8 +62,11 @@ bool git_local_allowed(const char *url)
 	if (!real)
 		return false;
 	bool ok = false;
-	for (int i = 0; i < nroots && !ok; i++)
-		ok = under(real, roots[i]);
+	for (int i = 0; i < nroots && !ok; i++) {
+		char *root = realpath(roots[i], NULL);
+		ok = root && under(real, root);
+		free(root);
+	}
 	if (ok && data_dir[0] && under(real, data_dir))
 		ok = false; /* never berthd's own files */
 	free(real);
