@@ -486,12 +486,12 @@ static int cmd_commits(struct cli *c, struct args *a)
 		json_decref(list);
 		return EX_OK;
 	}
-	struct table *t = table_new("  COMMIT DATE AUTHOR MESSAGE");
+	struct table *t = table_new("COMMIT DATE AUTHOR MESSAGE");
 	size_t i;
 	json_t *m;
 	json_array_foreach(list, i, m) {
-		table_cell(t, json_is_true(json_object_get(m, "deployed")) ? "*" : "");
-		table_cellj(t, m, "hash");
+		table_cellf(t, "%s%s", jstr(m, "hash") ? jstr(m, "hash") : "",
+			    json_is_true(json_object_get(m, "deployed")) ? " *" : "");
 		table_cellj(t, m, "date");
 		table_cellj(t, m, "author");
 		table_cellj(t, m, "message");
