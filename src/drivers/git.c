@@ -76,7 +76,7 @@ bool git_local_allowed(const char *url)
 /* ---- running git ---- */
 
 struct genv {
-	char *vars[24];
+	char *vars[40];
 	int n;
 	char keyfile[PATH_MAX];
 };
@@ -139,7 +139,15 @@ static int genv_build(struct genv *g, const struct git_remote *rm, struct berr *
 	confs[nconf++] = xstrdup("/dev/null");
 	const char *home = rm && rm->home ? rm->home : data_dir;
 	genv_add(g, xasprintf("HOME=%s", home));
-	if (rm && rm->token && *rm->token && !git_url_is_local(rm->url)) {
+	/* a proxy set for berthd applies to git too */
+	const char *pass[] = {"http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+			      "NO_PROXY"};
+	for (size_t i = 0; i < ARRAY_SIZE(pass); i++)
+		if (getenv(pass[i]))
+			genv_add(g, xasprintf("%s=%s", pass[i], getenv(pass[i])));
+	const char *scheme_end = rm && rm->url ? strstr(rm->url, "://") : NULL;
+	if (rm && rm->token && *rm->token && scheme_end &&
+	    (str_starts(rm->url, "https://") || str_starts(rm->url, "http://"))) {
 		char *cred = xasprintf("%s:%s", rm->username && *rm->username ? rm->username
 									  : "x-access-token", rm->token);
 		size_t blen = sodium_base64_ENCODED_LEN(strlen(cred), sodium_base64_VARIANT_ORIGINAL);
@@ -148,7 +156,9 @@ static int genv_build(struct genv *g, const struct git_remote *rm, struct berr *
 				  sodium_base64_VARIANT_ORIGINAL);
 		sodium_memzero(cred, strlen(cred));
 		free(cred);
-		confs[nconf++] = xstrdup("http.extraHeader");
+		/* only for the repository's own site: never to a host a redirect points at */
+		size_t site = (size_t)(scheme_end + 3 - rm->url) + strcspn(scheme_end + 3, "/");
+		confs[nconf++] = xasprintf("http.%.*s/.extraHeader", (int)site, rm->url);
 		confs[nconf++] = xasprintf("Authorization: Basic %s", b64);
 		sodium_memzero(b64, strlen(b64));
 		free(b64);

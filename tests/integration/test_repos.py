@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import uuid
 
@@ -253,3 +254,83 @@ def test_cli_projects_with_git(api, roots):
         c.fails(2, "env", "merge", "x", "--project", "cli-shop")  # --into is required
     finally:
         c.cleanup()
+
+
+class _GitHttp:
+    """git's smart HTTP (git http-backend as CGI) behind HTTP basic auth with a token."""
+
+    def __init__(self, root, user, token):
+        import base64
+        import http.server
+        import threading
+        want = "Basic " + base64.b64encode(("%s:%s" % (user, token)).encode()).decode()
+        seen = self.seen = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def handle_one(self):
+                auth = self.headers.get("Authorization")
+                seen.append(auth)
+                if auth != want:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                path, _, query = self.path.partition("?")
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                env = {"GIT_PROJECT_ROOT": root, "GIT_HTTP_EXPORT_ALL": "1",
+                       "PATH_INFO": path, "QUERY_STRING": query,
+                       "REQUEST_METHOD": self.command, "REMOTE_USER": user,
+                       "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                       "CONTENT_LENGTH": str(len(body)), "PATH": os.environ["PATH"],
+                       "GIT_CONFIG_NOSYSTEM": "1", "HOME": root}
+                out = subprocess.run(["git", "http-backend"], input=body, env=env,
+                                     capture_output=True).stdout
+                head, _, payload = out.partition(b"\r\n\r\n")
+                status = 200
+                headers = []
+                for line in head.split(b"\r\n"):
+                    k, _, v = line.decode().partition(":")
+                    if k.lower() == "status":
+                        status = int(v.split()[0])
+                    elif k:
+                        headers.append((k, v.strip()))
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = handle_one
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+def test_https_repository_with_a_token(api, roots):
+    a = api
+    repo = Repo(roots, "tok")
+    repo.write("a.txt", "a")
+    head = repo.commit("a")
+    srv = _GitHttp(roots, "bot", "s3cret-token")
+    try:
+        url = "http://127.0.0.1:%d/tok.git" % srv.port
+        p = project(a, repository_url=url).json_body
+        err(a.get("/api/v1/projects/%s/branches" % p["id"]), 502, "REPOSITORY_UNREACHABLE")
+        r = a.patch("/api/v1/projects/%s" % p["id"], {"access_token": "s3cret-token",
+                                                       "git_username": "bot"})
+        assert r.status_code == 200, r.text
+        r = a.get("/api/v1/projects/%s/branches" % p["id"])
+        assert r.status_code == 200, r.text
+        assert r.json_body == [{"name": "main", "commit": head, "default": True}]
+        assert "s3cret-token" not in a.berthd.read_log()
+    finally:
+        srv.stop()
