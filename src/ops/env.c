@@ -1235,11 +1235,12 @@ static int job_restart(struct job *j, struct berr *err)
 		job_log(j, "hard restart: recreating the containers of %s (data volumes stay)", rt.name);
 		env_status(rt.id, "deploying", NULL);
 		rc = deploy(j, &rt, true, err);
+		if (rc == 0)
+			code_record(j, &rt);
 	} else {
 		job_stage(j, "Connect to server");
 		struct engine *e = engine_open(rt.server_id, err);
 		if (e) {
-			job_stage(j, "Restart Odoo");
 			json_t *c = engine_container_inspect(e, rt.odoo);
 			bool running = c && json_is_true(json_object_get(json_object_get(c, "State"), "Running"));
 			json_decref(c);
