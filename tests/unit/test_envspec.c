@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "core/envspec.h"
+#include "drivers/git.h"
 #include "lib/util.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -811,13 +812,18 @@ static void repos_ok(const char *text)
 static void test_addon_repos(void **state)
 {
 	(void)state;
+	/* local paths only under a --git-local-root */
+	const char *roots[] = {"/tmp", NULL};
+	git_init("/nonexistent-berth-data", roots);
 	repos_ok("[]");
 	repos_ok("[{\"url\": \"https://github.com/OCA/web.git\", \"branch\": \"17.0\"}]");
 	repos_ok("[{\"url\": \"git@github.com:acme/addons.git\", \"branch\": \"feature/x\","
 		 " \"commit\": \"abcdef1\"},"
 		 " {\"url\": \"ssh://git@gitlab.com/acme/more.git\", \"branch\": \"main\","
 		 " \"commit\": \"0123456789abcdef0123456789abcdef01234567\"},"
-		 " {\"url\": \"/srv/addons\", \"branch\": \"main\", \"commit\": null}]");
+		 " {\"url\": \"/tmp\", \"branch\": \"main\", \"commit\": null}]");
+	repos_bad("[{\"url\": \"/usr/share\", \"branch\": \"main\"}]", "addon_repositories",
+		  "--git-local-root");
 	/* urls that could become git options or shell syntax */
 	repos_bad("[{\"url\": \"--upload-pack=x\", \"branch\": \"main\"}]", "addon_repositories",
 		  "addon_repositories[0].url");
