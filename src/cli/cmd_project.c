@@ -93,10 +93,10 @@ static void show_git(struct cli *c, json_t *p)
 {
 	if (c->json)
 		return;
-	if (jstr(p, "deploy_public_key"))
+	if (json_is_string(json_object_get(p, "deploy_public_key")))
 		printf("Deploy key (add it to the repository, with write access for merges):\n  %s\n",
 		       jstr(p, "deploy_public_key"));
-	if (jstr(p, "webhook_secret"))
+	if (json_is_string(json_object_get(p, "webhook_secret")))
 		printf("Webhook (push events, content type application/json; the secret is shown"
 		       " only now):\n  URL:    %s\n  Secret: %s\n",
 		       jstr(p, "webhook_url"), jstr(p, "webhook_secret"));
