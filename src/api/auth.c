@@ -63,19 +63,8 @@ int auth_authenticate(struct req *r)
 void audit_record(struct req *r, const char *org_id, const char *action, const char *target_type,
 		  const char *target_id, json_t *details)
 {
-	char *now = iso8601_now();
-	db_exec("INSERT INTO audit(org_id, user_id, actor, action, target_type, target_id, details,"
-		" source_ip, created_at) VALUES(?,?,?,?,?,?,?,?,?)",
-		"sssssssss", org_id, r->authed ? r->actor.user_id : NULL,
-		r->authed ? r->actor.email : NULL, action, target_type, target_id, NULL, r->ip, now);
-	if (details) {
-		db_exec("UPDATE audit SET details=? WHERE id=last_insert_rowid()", "j", details);
-		json_decref(details);
-	}
-	json_t *f = json_pack("{s:s,s:s?,s:s?,s:s?}", "action", action, "org", org_id, "target",
-			      target_id, "user", r->authed ? r->actor.email : NULL);
-	log_event(LOG_INFO, "change", f);
-	free(now);
+	model_audit(org_id, r->authed ? r->actor.user_id : NULL, r->authed ? r->actor.email : NULL,
+		    action, target_type, target_id, details, r->ip);
 }
 
 int auth_check_password(const char *pw, const char *field, struct berr *err)

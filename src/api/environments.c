@@ -69,11 +69,9 @@ static int check_branch(struct req *r, const char *project_id, const char *branc
 	if (prepo_load(&pr, project_id, &r->err) < 0)
 		return -1;
 	int rc = 0;
-	if (pr.url && (rc = prepo_sync(&pr, 10, &r->err)) == 0) {
+	if (pr.url && (rc = prepo_sync(&pr, 0, &r->err)) == 0) {
 		char *head = git_resolve(pr.mirror, branch, true);
-		if (!head && (rc = prepo_sync(&pr, 0, &r->err)) == 0)
-			head = git_resolve(pr.mirror, branch, true); /* the mirror was recent, not new */
-		if (!head && rc == 0) {
+		if (!head) {
 			json_t *bs = git_branches(pr.mirror);
 			struct sbuf names = SBUF_INIT;
 			size_t i;

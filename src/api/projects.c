@@ -155,17 +155,6 @@ static void store_credentials(const char *id, struct project_in *in)
 			(int64_t)in->poll_interval, id);
 }
 
-/* A new webhook secret, stored sealed; returned in clear once. */
-static char *new_webhook_secret(const char *id)
-{
-	char *secret = xmalloc(41);
-	random_hex(secret, 20);
-	char *sealed = secret_seal(secret);
-	db_exec("UPDATE projects SET webhook_secret=? WHERE id=?", "ss", sealed, id);
-	free(sealed);
-	return secret;
-}
-
 /* The request for the audit log: credentials show as "(set)" or null, never their value. */
 static json_t *audit_fields(struct req *r)
 {
@@ -238,7 +227,7 @@ static int h_project_create(struct req *r)
 		goto fail;
 	}
 	store_credentials(id, &in);
-	char *secret = new_webhook_secret(id);
+	char *secret = repo_webhook_secret_new(id);
 	audit_record(r, acc.org_id, "project.create", "project", id, audit_fields(r));
 	db_commit();
 	free(slug);

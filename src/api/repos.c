@@ -52,14 +52,10 @@ static int h_webhook_rotate(struct req *r)
 		access_release(&acc);
 		return reply_berr(r);
 	}
-	char *secret = xmalloc(41);
-	random_hex(secret, 20);
-	char *sealed = secret_seal(secret);
 	db_begin();
-	db_exec("UPDATE projects SET webhook_secret=? WHERE id=?", "ss", sealed, r->params[0]);
+	char *secret = repo_webhook_secret_new(r->params[0]);
 	audit_record(r, acc.org_id, "project.webhook.rotate", "project", r->params[0], NULL);
 	db_commit();
-	free(sealed);
 	access_release(&acc);
 	char *url = repo_webhook_url(r->params[0]);
 	json_t *out = json_pack("{s:s,s:s}", "webhook_url", url, "webhook_secret", secret);

@@ -79,6 +79,8 @@ int cli_api_error(struct cli *c, const char *code, const char *fmt, ...)
 
 /* Prints a response for scripts (--json): pretty JSON on stdout. */
 void print_json(json_t *v);
+/* With --json: prints v, releases it and returns true (the command is done). */
+bool emit_json(struct cli *c, json_t *v);
 /* Prints an object: its JSON with --json, else a key: value block (keys first; only: just
  * those). Takes the reference. */
 void emit(struct cli *c, json_t *obj, const char *const *keys, int only);

@@ -15,11 +15,8 @@ static int cmd_list(struct cli *c, struct args *a)
 	int ex = api_get(c, "/api/v1/api-keys", &list);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new("NAME SCOPE PREFIX CREATED EXPIRES LAST_USED ID");
 	size_t i;
 	json_t *k;

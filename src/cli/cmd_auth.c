@@ -171,11 +171,8 @@ static int cmd_whoami(struct cli *c, struct args *a)
 	int ex = api_get(c, "/api/v1/me", &me);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(me);
-		json_decref(me);
+	if (emit_json(c, me))
 		return EX_OK;
-	}
 	json_t *out = json_object();
 	json_object_set(out, "email", json_object_get(me, "email"));
 	json_object_set(out, "name", json_object_get(me, "name"));

@@ -35,9 +35,7 @@ static int list_org(struct cli *c, const char *org, json_t **out)
 		return ex ? api_report(c) : EX_OK;
 	/* an older berthd without the organization-wide list: project by project */
 	json_t *projects;
-	path = xasprintf("/api/v1/orgs/%s/projects", org);
-	ex = api_get(c, path, &projects);
-	free(path);
+	ex = org_get(c, org, "projects", &projects);
 	if (ex)
 		return ex;
 	*out = json_array();
@@ -84,11 +82,8 @@ static int cmd_list(struct cli *c, struct args *a)
 		if ((ex = resolve_org(c, arg_get(a, "org"), &org)))
 			return ex;
 		ex = list_org(c, org, &list);
-		if (ex == EX_OK && !c->json) {
-			char *path = xasprintf("/api/v1/orgs/%s/projects", org);
-			ex = api_get(c, path, &projects);
-			free(path);
-		}
+		if (ex == EX_OK && !c->json)
+			ex = org_get(c, org, "projects", &projects);
 		free(org);
 		if (ex == EX_OK && type) { /* the organization-wide list has no type filter */
 			json_t *keep = json_array();
@@ -107,11 +102,8 @@ static int cmd_list(struct cli *c, struct args *a)
 		json_decref(projects);
 		return ex;
 	}
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new(projects ? "PROJECT NAME TYPE STATUS CPU RAM DISK URL"
 					     : "NAME TYPE STATUS CPU RAM DISK URL");
 	size_t i;
@@ -481,11 +473,8 @@ static int cmd_commits(struct cli *c, struct args *a)
 	json_decref(e);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new("COMMIT DATE AUTHOR MESSAGE");
 	size_t i;
 	json_t *m;

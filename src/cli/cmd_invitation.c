@@ -9,10 +9,7 @@
 
 static int list_of(struct cli *c, const char *org, json_t **list)
 {
-	char *path = xasprintf("/api/v1/orgs/%s/invitations", org);
-	int ex = api_get(c, path, list);
-	free(path);
-	return ex;
+	return org_get(c, org, "invitations", list);
 }
 
 static int cmd_list(struct cli *c, struct args *a)
@@ -26,11 +23,8 @@ static int cmd_list(struct cli *c, struct args *a)
 	free(org);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new("EMAIL ROLE EXPIRES CREATED ID");
 	size_t i;
 	json_t *inv;

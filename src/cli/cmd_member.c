@@ -16,10 +16,8 @@ static int member_projects_json(struct cli *c, const char *org_id, const char *l
 		*out = json_null();
 		return EX_OK;
 	}
-	char *path = xasprintf("/api/v1/orgs/%s/projects", org_id);
 	json_t *projects;
-	int ex = api_get(c, path, &projects);
-	free(path);
+	int ex = org_get(c, org_id, "projects", &projects);
 	if (ex)
 		return ex;
 	static const char *const keys[] = {"id", "slug", "name", NULL};
@@ -75,25 +73,17 @@ static int cmd_list(struct cli *c, struct args *a)
 	int ex = resolve_org(c, arg_get(a, "org"), &org);
 	if (ex)
 		return ex;
-	char *path = xasprintf("/api/v1/orgs/%s/members", org);
 	json_t *list, *projects = NULL;
-	ex = api_get(c, path, &list);
-	free(path);
-	if (ex == EX_OK && !c->json) {
-		path = xasprintf("/api/v1/orgs/%s/projects", org);
-		ex = api_get(c, path, &projects);
-		free(path);
-	}
+	ex = org_get(c, org, "members", &list);
+	if (ex == EX_OK && !c->json)
+		ex = org_get(c, org, "projects", &projects);
 	free(org);
 	if (ex) {
 		json_decref(list);
 		return ex;
 	}
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new("EMAIL NAME ROLE PROJECTS JOINED USER_ID");
 	size_t i;
 	json_t *m;

@@ -21,11 +21,8 @@ static int cmd_list(struct cli *c, struct args *a)
 	int ex = api_get(c, "/api/v1/orgs", &orgs);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(orgs);
-		json_decref(orgs);
+	if (emit_json(c, orgs))
 		return EX_OK;
-	}
 	const char *dflt = config_same_server(c) ? config_get(c, "org") : NULL;
 	struct table *t = table_new("NAME SLUG ROLE PLAN DEFAULT ID");
 	size_t i;
@@ -119,11 +116,8 @@ static int cmd_usage(struct cli *c, struct args *a)
 	free(id);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(u);
-		json_decref(u);
+	if (emit_json(c, u))
 		return EX_OK;
-	}
 	static const char *const rows[][2] = {
 		{"cpu_cores", "CPU cores"}, {"ram_mb", "RAM (MB)"},        {"disk_gb", "Disk (GB)"},
 		{"environments", "Environments"}, {"servers", "Servers"}, {"projects", "Projects"},
@@ -163,11 +157,8 @@ static int cmd_audit(struct cli *c, struct args *a)
 	sbuf_release(&path);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new("ID TIME ACTOR ACTION TARGET DETAILS");
 	size_t i;
 	json_t *e;

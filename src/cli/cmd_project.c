@@ -9,22 +9,12 @@
 
 static int cmd_list(struct cli *c, struct args *a)
 {
-	char *org;
-	int ex = resolve_org(c, arg_get(a, "org"), &org);
-	if (ex)
-		return ex;
-	char *path = xasprintf("/api/v1/orgs/%s/projects", org);
 	json_t *list;
-	ex = api_get(c, path, &list);
-	free(path);
-	free(org);
+	int ex = resolve_org_get(c, arg_get(a, "org"), "projects", &list);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new("NAME SLUG ODOO ENVS BRANCH REPOSITORY ID");
 	size_t i;
 	json_t *p;
@@ -180,11 +170,8 @@ static int cmd_branches(struct cli *c, struct args *a)
 	json_decref(p);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new("BRANCH COMMIT DEFAULT");
 	size_t i;
 	json_t *b;

@@ -14,22 +14,12 @@ static const char *const SHOW_KEYS[] = {"id", "name", "transport", "host", "port
 
 static int cmd_list(struct cli *c, struct args *a)
 {
-	char *org;
-	int ex = resolve_org(c, arg_get(a, "org"), &org);
-	if (ex)
-		return ex;
-	char *path = xasprintf("/api/v1/orgs/%s/servers", org);
 	json_t *list;
-	ex = api_get(c, path, &list);
-	free(path);
-	free(org);
+	int ex = resolve_org_get(c, arg_get(a, "org"), "servers", &list);
 	if (ex)
 		return ex;
-	if (c->json) {
-		print_json(list);
-		json_decref(list);
+	if (emit_json(c, list))
 		return EX_OK;
-	}
 	struct table *t = table_new("NAME TRANSPORT HOST STATUS CPU RAM DISK ALLOCATED ID");
 	size_t i;
 	json_t *s;

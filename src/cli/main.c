@@ -99,6 +99,15 @@ void print_json(json_t *v)
 	}
 }
 
+bool emit_json(struct cli *c, json_t *v)
+{
+	if (!c->json)
+		return false;
+	print_json(v);
+	json_decref(v);
+	return true;
+}
+
 void emit(struct cli *c, json_t *obj, const char *const *keys, int only)
 {
 	if (c->json)

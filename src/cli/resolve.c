@@ -92,6 +92,25 @@ int resolve_org(struct cli *c, const char *org, char **org_id)
 	return EX_OK;
 }
 
+int org_get(struct cli *c, const char *org_id, const char *what, json_t **out)
+{
+	char *path = xasprintf("/api/v1/orgs/%s/%s", org_id, what);
+	int ex = api_get(c, path, out);
+	free(path);
+	return ex;
+}
+
+int resolve_org_get(struct cli *c, const char *org, const char *what, json_t **out)
+{
+	char *org_id;
+	int ex = resolve_org(c, org, &org_id);
+	if (ex)
+		return ex;
+	ex = org_get(c, org_id, what, out);
+	free(org_id);
+	return ex;
+}
+
 static const char *const PROJECT_KEYS[] = {"id", "slug", "name", NULL};
 
 int resolve_project(struct cli *c, const char *org, const char *name, json_t **project)
@@ -103,15 +122,8 @@ int resolve_project(struct cli *c, const char *org, const char *name, json_t **p
 		free(path);
 		return ex;
 	}
-	char *org_id;
-	int ex = resolve_org(c, org, &org_id);
-	if (ex)
-		return ex;
-	char *path = xasprintf("/api/v1/orgs/%s/projects", org_id);
 	json_t *list;
-	ex = api_get(c, path, &list);
-	free(path);
-	free(org_id);
+	int ex = resolve_org_get(c, org, "projects", &list);
 	if (ex)
 		return ex;
 	if (!name) {
@@ -153,15 +165,8 @@ int resolve_server(struct cli *c, const char *org, const char *name, json_t **se
 		free(path);
 		return ex;
 	}
-	char *org_id;
-	int ex = resolve_org(c, org, &org_id);
-	if (ex)
-		return ex;
-	char *path = xasprintf("/api/v1/orgs/%s/servers", org_id);
 	json_t *list;
-	ex = api_get(c, path, &list);
-	free(path);
-	free(org_id);
+	int ex = resolve_org_get(c, org, "servers", &list);
 	if (ex)
 		return ex;
 	size_t n;
@@ -178,16 +183,14 @@ int resolve_server(struct cli *c, const char *org, const char *name, json_t **se
  * organization-wide list). */
 static int envs_by_projects(struct cli *c, const char *org_id, const char *name, json_t *found)
 {
-	char *path = xasprintf("/api/v1/orgs/%s/projects", org_id);
 	json_t *projects;
-	int ex = api_get(c, path, &projects);
-	free(path);
+	int ex = org_get(c, org_id, "projects", &projects);
 	if (ex)
 		return ex;
 	size_t i;
 	json_t *p;
 	json_array_foreach(projects, i, p) {
-		path = xasprintf("/api/v1/projects/%s/environments",
+		char *path = xasprintf("/api/v1/projects/%s/environments",
 				 json_string_value(json_object_get(p, "id")));
 		json_t *envs;
 		ex = api_get(c, path, &envs);
@@ -297,10 +300,8 @@ int resolve_plan(struct cli *c, const char *name, json_t **plan)
 int resolve_member(struct cli *c, const char *org_id, const char *who, json_t **member)
 {
 	*member = NULL;
-	char *path = xasprintf("/api/v1/orgs/%s/members", org_id);
 	json_t *list;
-	int ex = api_get(c, path, &list);
-	free(path);
+	int ex = org_get(c, org_id, "members", &list);
 	if (ex)
 		return ex;
 	static const char *const keys[] = {"user_id", "email", NULL};

@@ -10,6 +10,10 @@
 /* The organization: org (id, slug or name) when given, else the default saved by
  * `berth org use`, else the user's only organization. */
 int resolve_org(struct cli *c, const char *org, char **org_id);
+/* GET /api/v1/orgs/<org_id>/<what> (org_id already resolved). */
+int org_get(struct cli *c, const char *org_id, const char *what, json_t **out);
+/* resolve_org, then org_get. */
+int resolve_org_get(struct cli *c, const char *org, const char *what, json_t **out);
 /* A project by id, slug or name; name NULL: the organization's only project. */
 int resolve_project(struct cli *c, const char *org, const char *name, json_t **project);
 int resolve_server(struct cli *c, const char *org, const char *name, json_t **server);

@@ -14,6 +14,7 @@
 #include "lib/secret.h"
 #include "lib/valid.h"
 #include "store/db.h"
+#include "store/model.h"
 
 static const char *S(json_t *o, const char *k)
 {
@@ -142,14 +143,9 @@ int repo_trigger(const char *project_id, const char *branch, const char *commit,
 		if (commit)
 			db_exec("UPDATE environments SET last_trigger_commit=?, branch_commit=? WHERE id=?",
 				"sss", commit, commit, id);
-		json_t *details = json_pack("{s:O,s:s,s:s?}", "job", json_object_get(job, "id"), "branch",
-					    branch, "commit", commit);
-		now = iso8601_now();
-		db_exec("INSERT INTO audit(org_id, actor, action, target_type, target_id, details,"
-			" created_at) VALUES(?, ?, 'environment.deploy', 'environment', ?, ?, ?)",
-			"sssjs", S(e, "org_id"), why, id, details, now);
-		json_decref(details);
-		free(now);
+		model_audit(S(e, "org_id"), NULL, why, "environment.deploy", "environment", id,
+			    json_pack("{s:O,s:s,s:s?}", "job", json_object_get(job, "id"), "branch",
+				      branch, "commit", commit), NULL);
 		db_commit();
 		if (jobs)
 			json_array_append(jobs, json_object_get(job, "id"));
@@ -177,6 +173,16 @@ void repo_forget(const char *project_id)
 	if (snprintf(path, sizeof path, "%s/git/%s", git_data_dir(), project_id) >= (int)sizeof path)
 		return;
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *repo_webhook_secret_new(const char *project_id)
+{
+	char *secret = xmalloc(41);
+	random_hex(secret, 20);
+	char *sealed = secret_seal(secret);
+	db_exec("UPDATE projects SET webhook_secret=? WHERE id=?", "ss", sealed, project_id);
+	free(sealed);
+	return secret;
 }
 
 char *repo_webhook_url(const char *project_id)

@@ -37,6 +37,8 @@ int repo_trigger(const char *project_id, const char *branch, const char *commit,
 /* Removes the project's mirrors (project deleted). */
 void repo_forget(const char *project_id);
 
+/* A new webhook secret for the project, stored sealed; returned in clear (secret_free). */
+char *repo_webhook_secret_new(const char *project_id);
 /* The webhook URL of a project. */
 char *repo_webhook_url(const char *project_id);
 

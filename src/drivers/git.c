@@ -324,11 +324,6 @@ static int ensure_mirror(const char *mirror, struct berr *err)
 	return 0;
 }
 
-static const char *url_for_git(const struct git_remote *rm)
-{
-	return rm->url;
-}
-
 int git_fetch(const char *mirror, const struct git_remote *rm, struct berr *err)
 {
 	if (git_url_is_local(rm->url) && !git_local_allowed(rm->url))
@@ -340,7 +335,7 @@ int git_fetch(const char *mirror, const struct git_remote *rm, struct berr *err)
 	if (rc == 0) {
 		char *gd = xasprintf("--git-dir=%s", mirror);
 		const char *args[] = {gd, "fetch", "--prune", "--no-tags", "--quiet", "--no-write-fetch-head",
-				      "--", url_for_git(rm), "+refs/heads/*:refs/heads/*", NULL};
+				      "--", rm->url, "+refs/heads/*:refs/heads/*", NULL};
 		struct sbuf eo = SBUF_INIT;
 		int code = run_git(rm, args, NULL, 0, NULL, &eo, NET_TIMEOUT_MS, err);
 		free(gd);
@@ -378,7 +373,7 @@ int git_fetch_commit(const char *mirror, const struct git_remote *rm, const char
 	char *gd = xasprintf("--git-dir=%s", mirror);
 	char *ref = xasprintf("%s:refs/berth/pins/%s", commit, commit);
 	const char *args[] = {gd, "fetch", "--no-tags", "--quiet", "--no-write-fetch-head", "--",
-			      url_for_git(rm), ref, NULL};
+			      rm->url, ref, NULL};
 	struct sbuf eo = SBUF_INIT;
 	int code = run_git(rm, args, NULL, 0, NULL, &eo, NET_TIMEOUT_MS, err);
 	int rc = 0;
@@ -405,7 +400,7 @@ int git_push(const char *mirror, const struct git_remote *rm, const char *commit
 	int fd = lock_mirror(mirror);
 	char *gd = xasprintf("--git-dir=%s", mirror);
 	char *spec = xasprintf("%s:refs/heads/%s", commit, branch);
-	const char *args[] = {gd, "push", "--quiet", "--no-verify", "--", url_for_git(rm), spec, NULL};
+	const char *args[] = {gd, "push", "--quiet", "--no-verify", "--", rm->url, spec, NULL};
 	struct sbuf eo = SBUF_INIT;
 	int code = run_git(rm, args, NULL, 0, NULL, &eo, NET_TIMEOUT_MS, err);
 	int rc = 0;

@@ -53,6 +53,7 @@ struct envrt {
 	char *addons_path;     /* for odoo.conf; NULL: the image's default */
 	json_t *update;        /* modules to update (-u) */
 	bool odoo_touched;     /* this job replaced or signalled Odoo */
+	bool image_present;    /* the Odoo image was found (or pulled) on the server */
 };
 
 static const char *S(json_t *o, const char *k)
@@ -575,11 +576,11 @@ static int update_modules(struct engine *e, struct job *j, struct envrt *rt, con
 	return rc;
 }
 
-/* The Odoo image of the version, pulled when missing. Caller frees. */
+/* The Odoo image of the version, pulled when missing (checked once per job). Caller frees. */
 static char *odoo_image(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
 {
 	char *image = ops_odoo_image(rt->version);
-	if (!engine_image_exists(e, image)) {
+	if (!rt->image_present && !engine_image_exists(e, image)) {
 		job_log(j, "pulling %s", image);
 		struct berr perr = {0};
 		if (engine_image_pull(e, image, &perr) < 0) {
@@ -590,6 +591,7 @@ static char *odoo_image(struct engine *e, struct job *j, struct envrt *rt, struc
 			return NULL;
 		}
 	}
+	rt->image_present = true;
 	return image;
 }
 
@@ -625,13 +627,14 @@ static int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool f
 
 /* ---- code: the project's branch and the addon repositories ---- */
 
-/* Modules of one repository changed between the deployed commit and the new one. */
+/* Modules of one repository changed between the deployed commit and the new one (whose files
+ * are af). */
 static void changed_in(struct job *j, const char *mirror, const char *before, const char *after,
-		       const char *label, json_t *set)
+		       json_t *af, const char *label, json_t *set)
 {
 	if (!before || str_eq(before, after))
 		return;
-	json_t *bf = git_tree_files(mirror, before), *af = git_tree_files(mirror, after);
+	json_t *bf = git_tree_files(mirror, before);
 	json_t *ch = bf && af ? git_changed_files(mirror, before, after) : NULL;
 	if (!ch) {
 		job_log(j, "%s: the deployed commit %.7s is not in the repository any more: no module"
@@ -645,11 +648,14 @@ static void changed_in(struct job *j, const char *mirror, const char *before, co
 		json_decref(mods);
 	}
 	json_decref(bf);
-	json_decref(af);
 	json_decref(ch);
 }
 
-static void add_dirs(struct sbuf *path, const char *mirror, const char *commit, const char *base)
+/* One source of code: its directories with modules go on the addons path, its changed
+ * modules into set, and it is queued for upload under base. */
+static void add_source(struct job *j, struct envrt *rt, struct sbuf *path, const char *mirror,
+		       const char *commit, const char *before, const char *base, const char *label,
+		       json_t *set)
 {
 	json_t *files = git_tree_files(mirror, commit);
 	json_t *dirs = modules_addons_dirs(files);
@@ -660,6 +666,9 @@ static void add_dirs(struct sbuf *path, const char *mirror, const char *commit, 
 		sbuf_addf(path, "%s%s%s%s", path->len ? "," : "", base, *dir ? "/" : "", dir);
 	}
 	json_decref(dirs);
+	json_array_append_new(rt->sources, json_pack("{s:s,s:s,s:s}", "mirror", mirror, "commit",
+						     commit, "prefix", base + strlen(CODE_DIR) + 1));
+	changed_in(j, mirror, before, commit, files, label, set);
 	json_decref(files);
 }
 
@@ -738,11 +747,8 @@ static int code_plan(struct job *j, struct envrt *rt, struct berr *err)
 	 * repositories as listed */
 	if (pr.url) {
 		snprintf(base, sizeof base, "%s/%s/project", CODE_DIR, rt->rev);
-		add_dirs(&path, pr.mirror, rt->commit, base);
-		json_array_append_new(rt->sources, json_pack("{s:s,s:s,s:s}", "mirror", pr.mirror,
-							     "commit", rt->commit, "prefix", base + strlen(CODE_DIR) + 1));
-		const char *before = S(rt->row, "deployed_commit");
-		changed_in(j, pr.mirror, before, rt->commit, "project", set);
+		add_source(j, rt, &path, pr.mirror, rt->commit, S(rt->row, "deployed_commit"), base,
+			   "project", set);
 	}
 	json_t *prev = json_object_get(rt->row, "deployed_addons");
 	json_array_foreach(addons, i, a) {
@@ -750,12 +756,9 @@ static int code_plan(struct job *j, struct envrt *rt, struct berr *err)
 		char mirror[PATH_MAX];
 		struct git_remote rm;
 		prepo_addon(&pr, url, mirror, &rm);
-		const char *c = S(rt->addon_commits, url);
 		snprintf(base, sizeof base, "%s/%s/addons/%02zu", CODE_DIR, rt->rev, i + 1);
-		add_dirs(&path, mirror, c, base);
-		json_array_append_new(rt->sources, json_pack("{s:s,s:s,s:s}", "mirror", mirror, "commit",
-							     c, "prefix", base + strlen(CODE_DIR) + 1));
-		changed_in(j, mirror, S(prev, url), c, url, set);
+		add_source(j, rt, &path, mirror, S(rt->addon_commits, url), S(prev, url), base, url,
+			   set);
 	}
 	rt->addons_path = path.len ? sbuf_detach(&path) : NULL;
 	job_log(j, "addons path: %s", rt->addons_path ? rt->addons_path : "(no modules found)");

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "lib/secret.h"
 #include "lib/util.h"
 #include "lib/valid.h"
@@ -274,4 +275,18 @@ void model_setting_set(const char *key, const char *value)
 	db_exec("INSERT INTO settings(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET"
 		" value=excluded.value",
 		"ss", key, value);
+}
+
+void model_audit(const char *org_id, const char *user_id, const char *actor, const char *action,
+		 const char *target_type, const char *target_id, json_t *details, const char *ip)
+{
+	char *now = iso8601_now();
+	db_exec("INSERT INTO audit(org_id, user_id, actor, action, target_type, target_id, details,"
+		" source_ip, created_at) VALUES(?,?,?,?,?,?,?,?,?)",
+		"ssssssjss", org_id, user_id, actor, action, target_type, target_id, details, ip, now);
+	json_decref(details);
+	free(now);
+	log_event(LOG_INFO, "change",
+		  json_pack("{s:s,s:s?,s:s?,s:s?}", "action", action, "org", org_id, "target",
+			    target_id, "user", actor));
 }

@@ -43,6 +43,10 @@ json_t *model_server_get(const char *server_id); /* with capacity, allocated, re
 json_t *model_servers_of_org(const char *org_id);
 
 /* settings */
+/* One audit entry (and its "change" log line); details is consumed, may be NULL. actor is
+ * the user's email, or what acted ("push", "poll", "merge"). */
+void model_audit(const char *org_id, const char *user_id, const char *actor, const char *action,
+		 const char *target_type, const char *target_id, json_t *details, const char *ip);
 char *model_setting_get(const char *key);
 void model_setting_set(const char *key, const char *value);
 #endif

@@ -252,7 +252,8 @@ def test_push_webhook_updates_exactly_the_changed_module(plat, roots):
     container = odoo_container(env["id"])
     repo.module("shop_b", version="1.2", text="shop_b broken", data=["views/missing.xml"])
     third = repo.commit("shop_b: reference a missing file")
-    got = a.get("/api/v1/environments/%s/commits?limit=1" % env["id"]).json_body
+    # the Commits tab fetches: the environment learns that its branch moved
+    assert a.get("/api/v1/environments/%s/commits?limit=1" % env["id"]).status_code == 200
     got = a.get("/api/v1/environments/%s" % env["id"]).json_body
     assert got["branch_commit"] == third and got["branch_ahead"] and got["commits_ahead"] == 1
     job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"], expect="failed")
@@ -343,6 +344,12 @@ def test_ssh_repository_addon_pin_and_polling(plat, roots):
         assert job["result"]["addon_commits"] == {addons.bare: pinned}, job
         env = a.get("/api/v1/environments/%s" % env["id"]).json_body
         assert static(env, "extra_x") == (200, "extra v1")
+        # the addons path: the project's directories first, then the addon repositories
+        info = json.loads(rt.http_get(EDGE_PORT, env["subdomain"] + ".localhost",
+                                      "/berth-standin/info")[1])
+        paths = info["addons_path"]
+        assert [p_.rsplit("/", 2)[-2:] for p_ in paths] == [[job["result"]["code_rev"],
+                                                             "project"], ["addons", "01"]], paths
         assert static(env, "shop_main") == (200, "shop_main 1.0")
 
         # polling: a push is picked up without a webhook

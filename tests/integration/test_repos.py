@@ -213,6 +213,13 @@ def test_merge_needs_permission_and_plan(api, roots):
     if r.status_code != 201:
         pytest.skip("no running server here: %s" % r.text)
     env = r.json_body
+    # a viewer has no environment.merge; the project's other routes answer by permission too
+    from conftest import new_user
+    viewer = new_user(a.berthd, a, role="viewer")
+    err(viewer.post("/api/v1/environments/%s/merge" % env["id"], {"target_branch": "x"}), 403,
+        "PERMISSION_DENIED")
+    err(viewer.post("/api/v1/projects/%s/webhook/rotate" % p["id"]), 403, "PERMISSION_DENIED")
+    assert viewer.get("/api/v1/projects/%s/branches" % p["id"]).status_code == 200
     free = [x for x in a.get("/api/v1/plans").json_body if x["name"] == "Free"][0]
     r = a.put("/api/v1/orgs/%s/plan" % a.org_id, {"plan_id": free["id"]})
     assert r.status_code == 200, r.text
