@@ -20,7 +20,7 @@ ALL_LDFLAGS = $(CFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 LIB_SRC    := $(wildcard src/lib/*.c)
-DAEMON_SRC := $(wildcard src/store/*.c src/api/*.c src/drivers/*.c src/core/*.c src/jobs/*.c src/ops/*.c src/render/*.c)
+DAEMON_SRC := $(wildcard src/store/*.c src/svc/*.c src/api/*.c src/drivers/*.c src/core/*.c src/jobs/*.c src/ops/*.c src/render/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
@@ -292,4 +293,40 @@ int db_commit(void)
 void db_rollback(void)
 {
 	sqlite3_exec(db_conn(), "ROLLBACK", NULL, NULL, NULL);
+}
+
+static bool busy(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+int db_tx(db_tx_fn fn, void *ctx, struct berr *err)
+{
+	sqlite3 *c = db_conn();
+	for (int attempt = 0;; attempt++) {
+		int rc = sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			if (busy(rc) && attempt < 5) {
+				usleep(20000u << attempt);
+				continue;
+			}
+			log_msg(LOG_ERROR, "store: begin failed: %s", sqlite3_errmsg(c));
+			return berr_set(err, BE_INTERNAL_ERROR, NULL, "the store is busy; try again");
+		}
+		int r = fn(ctx, err);
+		if (r != 0) {
+			sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+			return r;
+		}
+		rc = sqlite3_exec(c, "COMMIT", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+		if (busy(rc) && attempt < 5) {
+			usleep(20000u << attempt);
+			continue;
+		}
+		log_msg(LOG_ERROR, "store: commit failed: %s", sqlite3_errmsg(c));
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "the change could not be saved");
+	}
 }

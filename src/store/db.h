@@ -30,6 +30,12 @@ int64_t db_changes(void);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int db_begin(void);
+/* Runs fn(ctx, err) inside one BEGIN IMMEDIATE transaction: commits when it returns 0,
+ * rolls back otherwise. A busy database (SQLITE_BUSY on BEGIN or COMMIT) is retried a few
+ * times with a short backoff; fn must then be safe to run again (it only touches the store).
+ * Returns fn's result, or -1 with err set (BE_INTERNAL_ERROR) when the transaction itself failed. */
+typedef int (*db_tx_fn)(void *ctx, struct berr *err);
+int db_tx(db_tx_fn fn, void *ctx, struct berr *err);
 int db_commit(void);
 void db_rollback(void);
 #endif
