@@ -25,6 +25,7 @@ static const struct noun NOUNS[] = {
 	{"project", "Projects: an Odoo version and a repository", project_verbs},
 	{"env", "Environments of a project", env_verbs},
 	{"job", "Jobs: deploys, restarts and removals", job_verbs},
+	{"admin", "Platform settings (administrator): the Odoo image per version", admin_verbs},
 };
 
 static const struct {

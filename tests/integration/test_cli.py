@@ -402,6 +402,19 @@ def test_plans(cli, berthd, admin):
     cli.fails(API, "plan", "set", "Acme", "NoSuchPlan")
 
 
+def test_admin_odoo_versions(cli):
+    rows = table(cli.ok("admin", "odoo-versions"))
+    assert [r["VERSION"] for r in rows] == ["16.0", "17.0", "18.0", "19.0"]
+    out = cli.ok("admin", "odoo-versions", "set", "17.0", "registry.example:5000/odoo:17.0-custom")
+    assert "17.0" in out and "registry.example:5000/odoo:17.0-custom" in out
+    got = {v["version"]: v["image"] for v in cli.json("admin", "odoo-versions")}
+    assert got["17.0"] == "registry.example:5000/odoo:17.0-custom"
+    p = cli.fails(API, "admin", "odoo-versions", "set", "15.0", "odoo:15.0")
+    assert "VALIDATION_ERROR" in p.stderr
+    cli.fails(USAGE, "admin", "odoo-versions", "get", "17.0")
+    cli.ok("admin", "odoo-versions", "set", "17.0", "odoo:17.0")
+
+
 # ---- members, invitations, API keys ----
 
 def test_invite_accept_and_members(cli, cli_factory):
