@@ -43,7 +43,7 @@ const char *git_data_dir(void)
 
 bool git_url_is_local(const char *url)
 {
-	return url && (url[0] == '/' || str_starts(url, "file://"));
+	return url && git_url_classify(url) == GIT_URL_LOCAL;
 }
 
 static bool under(const char *path, const char *root)
@@ -57,7 +57,9 @@ bool git_local_allowed(const char *url)
 {
 	if (!git_url_is_local(url))
 		return true;
-	const char *path = url[0] == '/' ? url : url + strlen("file://");
+	const char *path = str_starts(url, "file://") ? url + strlen("file://") : url;
+	if (path[0] != '/' || !valid_git_url(url))
+		return false; /* relative paths and ".." never */
 	char *real = realpath(path, NULL);
 	if (!real)
 		return false;

@@ -106,6 +106,35 @@ bool valid_commit(const char *s)
 	return true;
 }
 
+/* A ".." path segment anywhere: "../x", "x/../y", "x/..", and "host:../x" of scp-like URLs. */
+static bool has_dotdot_segment(const char *s)
+{
+	for (const char *p = s; (p = strstr(p, "..")) != NULL; p += 2) {
+		bool starts = p == s || p[-1] == '/' || p[-1] == ':';
+		bool ends = p[2] == '\0' || p[2] == '/';
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
+enum git_url_kind git_url_classify(const char *s)
+{
+	if (!s || !*s)
+		return GIT_URL_LOCAL;
+	/* git's is_url(): a scheme of [A-Za-z0-9+.-] then "://" */
+	const char *p = s;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '.' || *p == '-')
+		p++;
+	if (p > s && str_starts(p, "://"))
+		return str_starts(s, "file://") ? GIT_URL_LOCAL : GIT_URL_REMOTE;
+	/* git's url_is_local_not_ssh(): local when there is no ':' or a '/' comes before it */
+	const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
+	if (!colon || (slash && slash < colon))
+		return GIT_URL_LOCAL;
+	return GIT_URL_SCP;
+}
+
 bool valid_git_url(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -118,14 +147,26 @@ bool valid_git_url(const char *s)
 	}
 	if (strstr(s, "://-") || strstr(s, "@-")) /* a host ssh would take for an option */
 		return false;
-	if (s[0] == '/')
-		return !strstr(s, "/../") && valid_abs_path(s);
-	if (str_starts(s, "https://") || str_starts(s, "http://") || str_starts(s, "ssh://") ||
-	    str_starts(s, "git://") || str_starts(s, "file:///"))
+	if (has_dotdot_segment(s))
+		return false;
+	switch (git_url_classify(s)) {
+	case GIT_URL_LOCAL:
+		/* only absolute paths (checked against the local roots later) and file:/// */
+		if (s[0] == '/')
+			return valid_abs_path(s);
+		return str_starts(s, "file:///") && valid_abs_path(s + strlen("file://"));
+	case GIT_URL_REMOTE:
+		if (!(str_starts(s, "https://") || str_starts(s, "http://") || str_starts(s, "ssh://") ||
+		      str_starts(s, "git://")))
+			return false;
 		return strlen(strstr(s, "://") + 3) > 0;
-	/* scp-like: user@host:path */
-	const char *at = strchr(s, '@'), *colon = strchr(s, ':');
-	return at && colon && at < colon && colon[1] && at > s;
+	case GIT_URL_SCP: {
+		/* user@host:path, with no '/' before the ':' (git's own rule) */
+		const char *at = strchr(s, '@'), *colon = strchr(s, ':');
+		return at && at < colon && at > s && colon > at + 1 && colon[1];
+	}
+	}
+	return false;
 }
 
 bool valid_env_name(const char *s)

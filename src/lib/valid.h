@@ -19,6 +19,13 @@ bool valid_git_ref(const char *s);
 bool valid_commit(const char *s);
 /* https://, http://, ssh://, git@host:path or an absolute local path; no whitespace or
  * control characters, no leading '-'. */
+/* How git reads a repository URL (connect.c: is_url, url_is_local_not_ssh): a URL with a
+ * scheme ("https://", "ssh://", ...; "file://" is local), an scp-like "user@host:path" (a ':'
+ * with no '/' before it), or else a local path. */
+enum git_url_kind { GIT_URL_LOCAL, GIT_URL_REMOTE, GIT_URL_SCP };
+enum git_url_kind git_url_classify(const char *s);
+/* A repository URL berth accepts: https/http/ssh/git URLs, user@host:path, an absolute local
+ * path or file:///path; never a ".." segment, a relative path or an option-like value. */
 bool valid_git_url(const char *s);
 /* Environment variable name: ^[A-Za-z_][A-Za-z0-9_]*$, at most 128 chars. */
 bool valid_env_name(const char *s);

@@ -121,6 +121,25 @@ def test_local_paths_only_under_the_local_root(api, roots):
                            {"name": "main", "commit": head, "default": True}]
 
 
+def test_relative_scp_like_url_is_a_local_path(api, roots):
+    """git reads `a/b@c:d` as a local path (a '/' before the ':'): such a URL must not pass as
+    a remote scp-like one and reach another project's mirror in the data directory."""
+    a = api
+    other = project(a, name="Other", odoo_version="17.0")
+    assert other.status_code == 201, other.text
+    mirror = os.path.join(a.berthd.data, "git", other.json_body["id"], "project.git")
+    up = "../" * (os.getcwd().count("/") + 2)
+    for url in ("%susr/share/locale/en@quot/../../../..%s" % (up, mirror),
+                "en@quot/x:%s" % mirror,
+                "./git@host:" + mirror,
+                "git@host:../" + mirror.lstrip("/"),
+                os.path.join(roots, "..", os.path.basename(roots), "x.git")):
+        err(project(a, repository_url=url), 400, "VALIDATION_ERROR", "repository_url")
+    r = a.patch("/api/v1/projects/%s" % other.json_body["id"],
+                {"repository_url": "../x/en@quot/..:y"})
+    err(r, 400, "VALIDATION_ERROR", "repository_url")
+
+
 def test_unreachable_repository(api):
     r = project(api, repository_url="https://127.0.0.1:1/none.git")
     assert r.status_code == 201

@@ -225,6 +225,32 @@ static void test_git_url(void **state)
 	NO(valid_git_url, NULL);
 	NO(valid_git_url, "");
 	NO(valid_git_url, "x");
+	/* git reads these as local paths (a '/' before the first ':'), not as scp-like URLs */
+	NO(valid_git_url, "../../../../usr/share/locale/en@quot/../../../../tmp/data/git/p/project.git");
+	NO(valid_git_url, "./a@b:c");
+	NO(valid_git_url, "a/b@c:d");
+	NO(valid_git_url, "relative/repo.git");
+	NO(valid_git_url, "en@quot/x:y");
+	/* ".." segments anywhere */
+	NO(valid_git_url, "/srv/git/../../etc");
+	NO(valid_git_url, "/srv/git/..");
+	NO(valid_git_url, "file:///srv/../x");
+	NO(valid_git_url, "git@host:../other.git");
+	NO(valid_git_url, "https://host/a/../b");
+	YES(valid_git_url, "git@host:a..b/c.git");
+	YES(valid_git_url, "/srv/git/v1..v2.git");
+	/* other schemes, empty hosts */
+	NO(valid_git_url, "ext::sh -c id");
+	NO(valid_git_url, "fd::3");
+	NO(valid_git_url, "ftp://host/repo");
+	NO(valid_git_url, "@host:path");
+	NO(valid_git_url, "git@:path");
+	assert_int_equal(git_url_classify("../a/en@quot/x:y"), GIT_URL_LOCAL);
+	assert_int_equal(git_url_classify("git@host:x/y"), GIT_URL_SCP);
+	assert_int_equal(git_url_classify("host:x"), GIT_URL_SCP);
+	assert_int_equal(git_url_classify("ssh://h/x"), GIT_URL_REMOTE);
+	assert_int_equal(git_url_classify("file:///x"), GIT_URL_LOCAL);
+	assert_int_equal(git_url_classify("/x:y"), GIT_URL_LOCAL);
 	/* option injection into git */
 	NO(valid_git_url, "--upload-pack=touch /tmp/pwned");
 	NO(valid_git_url, "--upload-pack=x");
