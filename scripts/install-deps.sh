@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian bookworm packages, what berth needs to build and test.
-# Usage: scripts/install-deps.sh [build|test]   (default: build)
+# Usage: scripts/install-deps.sh [build|test|bench]   (default: build; bench adds wrk)
 # Installs only what is missing; safe to run again.
 set -euo pipefail
 mode=${1:-build}
@@ -13,6 +13,7 @@ test_pkgs=(libcmocka-dev python3-pytest python3-requests openssh-server
 
 want=("${build_pkgs[@]}")
 [ "$mode" = test ] && want+=("${test_pkgs[@]}")
+[ "$mode" = bench ] && want+=("${test_pkgs[@]}" wrk)
 
 missing=()
 for p in "${want[@]}"; do
