@@ -12,15 +12,29 @@
 #include "store/schema.h"
 
 static char *db_path;
-static __thread sqlite3 *tls_db;
+
+/* Statements prepared once per connection and reused: the helpers below (db_exec, db_rows,
+ * db_row, db_int, db_str) look their SQL text up here; db_prep's statements stay the
+ * caller's to finalize. A connection moves between threads with its cache. */
+#define STMT_CACHE 256
+struct cached_stmt {
+	uint64_t hash;
+	char *sql;
+	sqlite3_stmt *st;
+};
+struct dbconn {
+	sqlite3 *db;
+	struct cached_stmt cache[STMT_CACHE];
+};
+static __thread struct dbconn *tls_db;
 
 /* Connections of finished requests wait here for the next one (HTTP threads come and go). */
 #define POOL_MAX 16
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static sqlite3 *pool[POOL_MAX];
+static struct dbconn *pool[POOL_MAX];
 static int pool_n;
 
-static sqlite3 *open_conn(void)
+static struct dbconn *open_conn(void)
 {
 	sqlite3 *d = NULL;
 	if (sqlite3_open_v2(db_path, &d,
@@ -32,10 +46,22 @@ static sqlite3 *open_conn(void)
 	sqlite3_busy_timeout(d, 10000);
 	sqlite3_exec(d, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
 		     NULL, NULL, NULL);
-	return d;
+	struct dbconn *c = xcalloc(1, sizeof *c);
+	c->db = d;
+	return c;
 }
 
-sqlite3 *db_conn(void)
+static void close_conn(struct dbconn *c)
+{
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		sqlite3_finalize(c->cache[i].st);
+		free(c->cache[i].sql);
+	}
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static struct dbconn *conn(void)
 {
 	if (!tls_db) {
 		pthread_mutex_lock(&pool_lock);
@@ -48,12 +74,17 @@ sqlite3 *db_conn(void)
 	return tls_db;
 }
 
+sqlite3 *db_conn(void)
+{
+	return conn()->db;
+}
+
 void db_release_thread(void)
 {
 	if (!tls_db)
 		return;
-	if (!sqlite3_get_autocommit(tls_db))
-		sqlite3_exec(tls_db, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(tls_db->db))
+		sqlite3_exec(tls_db->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_lock(&pool_lock);
 	if (pool_n < POOL_MAX) {
 		pool[pool_n++] = tls_db;
@@ -66,7 +97,7 @@ void db_release_thread(void)
 void db_close_thread(void)
 {
 	if (tls_db) {
-		sqlite3_close_v2(tls_db);
+		close_conn(tls_db);
 		tls_db = NULL;
 	}
 }
@@ -76,14 +107,22 @@ void db_shutdown(void)
 	db_close_thread();
 	pthread_mutex_lock(&pool_lock);
 	while (pool_n)
-		sqlite3_close_v2(pool[--pool_n]);
+		close_conn(pool[--pool_n]);
 	pthread_mutex_unlock(&pool_lock);
 	free(db_path);
 	db_path = NULL;
 }
 
+/* Before SQLite initialises: no global memory statistics (a mutex on every allocation). */
+static void sqlite_global_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int db_open(const char *data_dir, struct berr *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_global_config);
 	free(db_path);
 	db_path = xasprintf("%s/berth.db", data_dir);
 	sqlite3 *d = db_conn();
@@ -108,15 +147,8 @@ int db_open(const char *data_dir, struct berr *err)
 	return 0;
 }
 
-sqlite3_stmt *db_vprep(const char *sql, const char *types, va_list ap)
+static void bind_args(sqlite3_stmt *st, const char *types, va_list ap)
 {
-	sqlite3 *d = db_conn();
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_event(LOG_ERROR, "sql prepare failed",
-			  json_pack("{s:s,s:s}", "error", sqlite3_errmsg(d), "sql", sql));
-		return NULL;
-	}
 	int i = 1;
 	for (const char *t = types; *t; t++, i++) {
 		switch (*t) {
@@ -151,7 +183,58 @@ sqlite3_stmt *db_vprep(const char *sql, const char *types, va_list ap)
 			abort();
 		}
 	}
+}
+
+
+sqlite3_stmt *db_vprep(const char *sql, const char *types, va_list ap)
+{
+	sqlite3 *d = db_conn();
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_event(LOG_ERROR, "sql prepare failed",
+			  json_pack("{s:s,s:s}", "error", sqlite3_errmsg(d), "sql", sql));
+		return NULL;
+	}
+	bind_args(st, types, ap);
 	return st;
+}
+
+static uint64_t sql_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* A cached statement for sql, bound; hand it back with done(). */
+static sqlite3_stmt *cprep(const char *sql, const char *types, va_list ap)
+{
+	struct dbconn *c = conn();
+	uint64_t h = sql_hash(sql);
+	struct cached_stmt *e = &c->cache[h % STMT_CACHE];
+	if (!e->st || e->hash != h || strcmp(e->sql, sql) != 0) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK) {
+			log_event(LOG_ERROR, "sql prepare failed",
+				  json_pack("{s:s,s:s}", "error", sqlite3_errmsg(c->db), "sql", sql));
+			return NULL;
+		}
+		sqlite3_finalize(e->st);
+		free(e->sql);
+		e->st = st;
+		e->sql = xstrdup(sql);
+		e->hash = h;
+	}
+	bind_args(e->st, types, ap);
+	return e->st;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 }
 
 sqlite3_stmt *db_prep(const char *sql, const char *types, ...)
@@ -167,14 +250,14 @@ int db_exec(const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	sqlite3_stmt *st = cprep(sql, types, ap);
 	va_end(ap);
 	if (!st)
 		return -1;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
-	sqlite3_finalize(st);
+	done(st);
 	if (rc == SQLITE_DONE)
 		return 0;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -219,14 +302,14 @@ json_t *db_rows(const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	sqlite3_stmt *st = cprep(sql, types, ap);
 	va_end(ap);
 	json_t *a = json_array();
 	if (!st)
 		return a;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(a, db_row_json(st));
-	sqlite3_finalize(st);
+	done(st);
 	return a;
 }
 
@@ -234,14 +317,14 @@ json_t *db_row(const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	sqlite3_stmt *st = cprep(sql, types, ap);
 	va_end(ap);
 	if (!st)
 		return NULL;
 	json_t *o = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		o = db_row_json(st);
-	sqlite3_finalize(st);
+	done(st);
 	return o;
 }
 
@@ -249,14 +332,14 @@ int64_t db_int(int64_t dflt, const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	sqlite3_stmt *st = cprep(sql, types, ap);
 	va_end(ap);
 	if (!st)
 		return dflt;
 	int64_t v = dflt;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	done(st);
 	return v;
 }
 
@@ -264,14 +347,14 @@ char *db_str(const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *st = db_vprep(sql, types, ap);
+	sqlite3_stmt *st = cprep(sql, types, ap);
 	va_end(ap);
 	if (!st)
 		return NULL;
 	char *v = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	done(st);
 	return v;
 }
 
