@@ -1,6 +1,7 @@
 /* environments.c: environments of a project (create-environment.txt). */
 #include <math.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "api/auth.h"
 #include "api/http.h"
@@ -23,7 +24,8 @@ static const char *ENV_SELECT =
 	" e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica, e.odoo_config,"
 	" e.environment_vars, e.addon_repositories, p.odoo_version,"
 	" coalesce(json_extract(e.settings, '$.auto_restart'), 0) AS auto_restart,"
-	" e.deployed_at, e.deployed_commit, e.branch_commit, e.commits_ahead, e.created_by,"
+	" e.deployed_at, e.deployed_commit, e.branch_commit, e.commits_ahead, e.admin_login,"
+	" e.created_by,"
 	" e.created_at,"
 	" e.updated_at FROM environments e JOIN projects p ON p.id=e.project_id"
 	" JOIN servers s ON s.id=e.vm_id";
@@ -98,7 +100,7 @@ static int check_branch(struct req *r, const char *project_id, const char *branc
 
 /* The request body of create and update. */
 struct env_in {
-	const char *name, *env_type, *vm_id, *subdomain, *custom_domain, *git_branch;
+	const char *name, *env_type, *vm_id, *subdomain, *custom_domain, *git_branch, *admin_login;
 	double cpu, pg_cpu;
 	long long ram, disk, pg_ram;
 	bool auto_deploy, pgtune, pgbouncer, replica, auto_restart;
@@ -106,6 +108,26 @@ struct env_in {
 	bool has_cpu, has_ram, has_disk, has_pg_cpu, has_pg_ram, has_auto, has_pgtune, has_pgbouncer,
 		has_replica, has_custom_domain, has_subdomain, has_auto_restart;
 };
+
+/* Odoo's administrator login: 1 to 100 characters (UTF-8), no surrounding space (jspec has
+ * refused control characters already). */
+static bool admin_login_valid(const char *s)
+{
+	size_t n = strlen(s), chars = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		chars += (*p & 0xC0) != 0x80;
+	return chars >= 1 && chars <= 100 && s[0] != ' ' && s[n - 1] != ' ';
+}
+
+/* A new administrator password: 24 random letters and digits. */
+static void admin_password_new(char out[25])
+{
+	static const char set[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	for (int i = 0; i < 24; i++)
+		out[i] = set[randombytes_uniform(sizeof set - 1)];
+	out[24] = '\0';
+}
 
 static int parse_env(struct req *r, struct env_in *in, bool create)
 {
@@ -136,6 +158,7 @@ static int parse_env(struct req *r, struct env_in *in, bool create)
 		{.name = "odoo_config", .type = J_OBJECT, .dest = &in->odoo_config},
 		{.name = "environment_vars", .type = J_OBJECT, .dest = &in->vars},
 		{.name = "addon_repositories", .type = J_ARRAY, .dest = &in->addons},
+		{.name = "admin_login", .type = J_STRING, .dest = &in->admin_login, .maxlen = 400},
 		JF_END,
 	};
 	json_t *body = req_body(r);
@@ -157,6 +180,13 @@ static int parse_env(struct req *r, struct env_in *in, bool create)
 	if (in->env_type && !create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "env_type",
 				"env_type: cannot be changed after creation");
+	if (in->admin_login && !create)
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "admin_login",
+				"admin_login: is set at creation only (change it in Odoo)");
+	if (in->admin_login && !admin_login_valid(in->admin_login))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "admin_login",
+				"admin_login: 1 to 100 characters, without control characters or"
+				" surrounding spaces");
 	if (in->vm_id && !create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "vm_id",
 				"vm_id: an environment cannot move to another server");
@@ -369,6 +399,7 @@ static int h_env_create(struct req *r)
 		return reply_berr(r);
 	struct env_in in = {0};
 	char *server_id = NULL, *name = NULL, *sub = NULL, *smtp_pw = NULL, *sealed_pw = NULL;
+	char *sealed_admin = NULL, admin_pw[25];
 	json_t *ocfg = NULL;
 	bool smtp_clear;
 	char id[37];
@@ -472,6 +503,8 @@ static int h_env_create(struct req *r)
 	uuid4(id);
 	if (smtp_pw)
 		sealed_pw = secret_seal(smtp_pw);
+	admin_password_new(admin_pw);
+	sealed_admin = secret_seal(admin_pw);
 	char *now = iso8601_now();
 	json_t *vars = in.vars ? json_incref(in.vars) : json_object();
 	json_t *addons = in.addons ? json_incref(in.addons) : json_array();
@@ -480,17 +513,19 @@ static int h_env_create(struct req *r)
 		" subdomain, custom_domain, status, cpu_cores, ram_mb, disk_gb, postgres_cpu_cores,"
 		" postgres_ram_mb, postgres_custom, git_branch, auto_deploy, enable_pgtune,"
 		" enable_pgbouncer, enable_read_replica, odoo_config, environment_vars,"
-		" addon_repositories, smtp_password, created_by, created_at, updated_at)"
-		" VALUES(?,?,?,?,?,?,?,?,'pending',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		"ssssssssdiidibsbbbbjjjssss", id, project_id, acc.org_id, server_id, name, type, sub,
+		" addon_repositories, smtp_password, admin_login, admin_password, created_by,"
+		" created_at, updated_at)"
+		" VALUES(?,?,?,?,?,?,?,?,'pending',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		"ssssssssdiidibsbbbbjjjssssss", id, project_id, acc.org_id, server_id, name, type, sub,
 		in.custom_domain, res.cpu_c / 100.0, (int64_t)res.ram_mb, (int64_t)res.disk_gb,
 		res.pg_cpu_c / 100.0, (int64_t)res.pg_ram_mb, (int)res.pg_custom,
 		in.git_branch ? in.git_branch
 			      : json_string_value(json_object_get(project, "default_branch")),
 		in.has_auto ? (int)in.auto_deploy : str_eq(type, "development"),
 		in.has_pgtune ? (int)in.pgtune : 1, in.has_pgbouncer ? (int)in.pgbouncer : 1,
-		(int)(in.has_replica && in.replica), ocfg, vars, addons, sealed_pw, r->actor.user_id,
-		now, now);
+		(int)(in.has_replica && in.replica), ocfg, vars, addons, sealed_pw,
+		in.admin_login ? in.admin_login : r->actor.email, sealed_admin, r->actor.user_id, now,
+		now);
 	free(now);
 	json_decref(vars);
 	json_decref(addons);
@@ -508,11 +543,15 @@ static int h_env_create(struct req *r)
 			       (json_int_t)res.ram_mb, "disk_gb", (json_int_t)res.disk_gb));
 	db_commit();
 	json_t *out = env_get(id);
+	/* shown this once, like a project's webhook secret */
+	json_object_set_new(out, "admin_password", json_string(admin_pw));
+	sodium_memzero(admin_pw, sizeof admin_pw);
 	free(server_id);
 	free(name);
 	free(sub);
 	secret_free(smtp_pw);
 	free(sealed_pw);
+	free(sealed_admin);
 	json_decref(ocfg);
 	json_decref(project);
 	access_release(&acc);
@@ -520,11 +559,13 @@ static int h_env_create(struct req *r)
 fail_tx:
 	db_rollback();
 fail:
+	sodium_memzero(admin_pw, sizeof admin_pw);
 	free(server_id);
 	free(name);
 	free(sub);
 	secret_free(smtp_pw);
 	free(sealed_pw);
+	free(sealed_admin);
 	json_decref(ocfg);
 	json_decref(project);
 	access_release(&acc);
