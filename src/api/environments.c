@@ -137,7 +137,7 @@ static int parse_env(struct req *r, struct env_in *in, bool create)
 				"git_branch: not a valid git branch name");
 	if (in->vars && env_vars_validate(in->vars, &r->err) < 0)
 		return -1;
-	if (in->addons && addon_repos_validate(in->addons, &r->err) < 0)
+	if (in->addons && svc_env_addons_validate(in->addons, &r->err) < 0)
 		return -1;
 	return 0;
 }

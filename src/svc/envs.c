@@ -539,6 +539,11 @@ json_t *svc_env_remove(const struct actor *a, const char *ip, const char *env_id
 	return job;
 }
 
+int svc_env_addons_validate(json_t *addons, struct berr *err)
+{
+	return addon_repos_validate(addons, git_local_allowed, err);
+}
+
 bool svc_subdomain_taken(const char *subdomain)
 {
 	return env_subdomain_taken(subdomain, NULL);
