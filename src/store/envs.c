@@ -13,6 +13,14 @@ static char *col_str(sqlite3_stmt *st, int c)
 		       : xstrdup((const char *)sqlite3_column_text(st, c));
 }
 
+/* A JSON column parsed; dflt() (may be NULL) when NULL or unreadable. */
+static json_t *col_json(sqlite3_stmt *st, int c, json_t *(*dflt)(void))
+{
+	const char *t = (const char *)sqlite3_column_text(st, c);
+	json_t *v = t ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
+	return v ? v : dflt ? dflt() : NULL;
+}
+
 static void col_id(sqlite3_stmt *st, int c, char out[37])
 {
 	const char *s = (const char *)sqlite3_column_text(st, c);
@@ -28,8 +36,11 @@ int env_load(const char *env_id, struct env_row *e)
 		" e.postgres_cpu_cores, e.ram_mb, e.disk_gb, e.postgres_ram_mb, e.postgres_custom,"
 		" e.auto_deploy, e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica,"
 		" e.odoo_config, e.deployed_commit, e.last_trigger_commit, e.admin_login,"
-		" e.deployed_at IS NOT NULL"
-		" FROM environments e JOIN projects p ON p.id=e.project_id WHERE e.id=?",
+		" e.deployed_at IS NOT NULL, e.environment_vars, e.addon_repositories, e.settings,"
+		" e.deployed_addons, e.deployed_at, e.db_name, e.code_rev, e.status_reason,"
+		" s.http_port, s.https_port"
+		" FROM environments e JOIN projects p ON p.id=e.project_id"
+		" LEFT JOIN servers s ON s.id=e.vm_id WHERE e.id=?",
 		"s", env_id);
 	if (!st)
 		return -1;
@@ -60,14 +71,21 @@ int env_load(const char *env_id, struct env_row *e)
 	e->enable_pgtune = sqlite3_column_int(st, c++) != 0;
 	e->enable_pgbouncer = sqlite3_column_int(st, c++) != 0;
 	e->enable_read_replica = sqlite3_column_int(st, c++) != 0;
-	const char *cfg = (const char *)sqlite3_column_text(st, c++);
-	e->odoo_config = cfg ? json_loads(cfg, 0, NULL) : NULL;
-	if (!e->odoo_config)
-		e->odoo_config = json_object();
+	e->odoo_config = col_json(st, c++, json_object);
 	e->deployed_commit = col_str(st, c++);
 	e->last_trigger_commit = col_str(st, c++);
 	e->admin_login = col_str(st, c++);
 	e->deployed = sqlite3_column_int(st, c++) != 0;
+	e->environment_vars = col_json(st, c++, json_object);
+	e->addon_repositories = col_json(st, c++, json_array);
+	e->settings = col_json(st, c++, json_object);
+	e->deployed_addons = col_json(st, c++, NULL);
+	e->deployed_at = col_str(st, c++);
+	e->db_name = col_str(st, c++);
+	e->code_rev = col_str(st, c++);
+	e->status_reason = col_str(st, c++);
+	e->server_http_port = sqlite3_column_int64(st, c++);
+	e->server_https_port = sqlite3_column_int64(st, c++);
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -83,6 +101,14 @@ void env_row_free(struct env_row *e)
 	free(e->odoo_version);
 	free(e->project_slug);
 	json_decref(e->odoo_config);
+	json_decref(e->environment_vars);
+	json_decref(e->addon_repositories);
+	json_decref(e->settings);
+	json_decref(e->deployed_addons);
+	free(e->deployed_at);
+	free(e->db_name);
+	free(e->code_rev);
+	free(e->status_reason);
 	free(e->deployed_commit);
 	free(e->last_trigger_commit);
 	free(e->admin_login);

@@ -15,9 +15,12 @@ struct env_row {
 	double cpu_cores, postgres_cpu_cores;
 	long long ram_mb, disk_gb, postgres_ram_mb;
 	bool postgres_custom, auto_deploy, enable_pgtune, enable_pgbouncer, enable_read_replica;
-	json_t *odoo_config;                 /* never NULL after env_load */
+	json_t *odoo_config, *environment_vars, *addon_repositories, *settings; /* never NULL */
+	json_t *deployed_addons;             /* may be NULL */
 	char *deployed_commit, *last_trigger_commit, *admin_login; /* may be NULL */
+	char *deployed_at, *db_name, *code_rev, *status_reason;    /* may be NULL */
 	bool deployed;                       /* deployed_at is set */
+	long long server_http_port, server_https_port; /* of the server it is placed on */
 };
 
 /* 0, or -1 when there is no such environment. env_row_free releases it. */
