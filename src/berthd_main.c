@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "api/http.h"
+#include "core/config.h"
 #include "core/daemon.h"
 #include "lib/log.h"
 #include "lib/secret.h"
@@ -140,6 +141,8 @@ int main(int argc, char **argv)
 		api_cfg.web_root = "web";
 	if (!api_cfg.public_url)
 		api_cfg.public_url = xasprintf("http://%s:%d", api_cfg.listen_host, api_cfg.listen_port);
+	berth_cfg.apps_domain = api_cfg.apps_domain;
+	berth_cfg.public_url = api_cfg.public_url;
 	char ebuf[512];
 	if (secret_init(data, ebuf, sizeof ebuf) < 0) {
 		fprintf(stderr, "berthd: %s\n", ebuf);

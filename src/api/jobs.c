@@ -1,6 +1,5 @@
 /* jobs.c: environment actions (each a job), the job queue's views, live logs (SSE), and the
  * platform administrator's settings. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <microhttpd.h>
@@ -10,62 +9,24 @@
 #include "jobs/queue.h"
 #include "lib/jspec.h"
 #include "lib/valid.h"
-#include "core/envspec.h"
-#include "ops/ops.h"
 #include "store/db.h"
-#include "store/model.h"
+#include "store/jobs_store.h"
+#include "svc/actions.h"
 
-/* Checks access and permission, refuses actions on an environment being removed, and
- * enqueues; an identical job still queued is answered instead of a second one. */
+/* Checks access and permission, then queues the action (svc/actions.h: refused on an
+ * environment being removed; an identical job still queued is answered instead). */
 static int env_action(struct req *r, const char *type, const char *perm, json_t *params)
 {
 	struct access acc;
 	json_t *e = access_env(&r->actor, r->params[0], &acc, &r->err);
-	if (!e) {
-		json_decref(params);
-		return reply_berr(r);
-	}
+	json_t *job = NULL;
+	if (e && perm_require(&acc, perm, &r->err) == 0)
+		job = svc_env_action(&r->actor, r->ip, r->params[0], type, params, &r->err);
+	if (e)
+		access_release(&acc);
 	json_decref(e);
-	const char *id = r->params[0];
-	int status;
-	if (perm_require(&acc, perm, &r->err) < 0) {
-		status = reply_berr(r);
-		goto out;
-	}
-	db_begin();
-	char *st = db_str("SELECT status FROM environments WHERE id=?", "s", id);
-	bool removing = db_int(0, "SELECT count(*) FROM jobs WHERE environment_id=? AND type='remove'"
-				  " AND status IN ('queued','running')", "s", id) > 0;
-	if (removing) {
-		db_rollback();
-		free(st);
-		status = reply_error(r, BE_CONFLICT, NULL, "The environment is being removed");
-		goto out;
-	}
-	free(st);
-	char *dup = db_str("SELECT id FROM jobs WHERE environment_id=? AND type=? AND status='queued'"
-			   " AND params=? ORDER BY seq DESC LIMIT 1", "ssj", id, type, params);
-	json_t *job;
-	if (dup) {
-		job = queue_job_json(dup);
-		free(dup);
-		db_commit();
-	} else {
-		char *server = db_str("SELECT vm_id FROM environments WHERE id=?", "s", id);
-		job = queue_enqueue(acc.org_id, id, server, type, params, r->actor.user_id,
-				    r->actor.email);
-		free(server);
-		char action[48];
-		snprintf(action, sizeof action, "environment.%s", type);
-		audit_record(r, acc.org_id, action, "environment", id,
-			     json_pack("{s:O}", "job", json_object_get(job, "id")));
-		db_commit();
-	}
-	status = reply_json(r, 202, job);
-out:
 	json_decref(params);
-	access_release(&acc);
-	return status;
+	return job ? reply_json(r, 202, job) : reply_berr(r);
 }
 
 static int h_deploy(struct req *r)
@@ -124,68 +85,18 @@ static int h_merge(struct req *r)
 	json_t *e = access_env(&r->actor, r->params[0], &acc, &r->err);
 	if (!e)
 		return reply_berr(r);
-	char *branch = db_str("SELECT git_branch FROM environments WHERE id=?", "s", r->params[0]);
-	int status = 0;
-	if (perm_require(&acc, "environment.merge", &r->err) < 0) {
-		status = reply_berr(r);
-	} else if (str_eq(branch, target)) {
-		status = reply_error(r, BE_VALIDATION_ERROR, "target_branch",
-				     "target_branch: the environment's own branch (%s) cannot be merged"
-				     " into itself", branch);
-	} else {
-		json_t *plan = model_org_plan(acc.org_id);
-		bool allowed = json_is_true(json_object_get(plan, "allow_merge"));
-		json_decref(plan);
-		if (!allowed)
-			status = reply_error(r, BE_PLAN_FEATURE_UNAVAILABLE, NULL,
-					     "Merging branches is not included in the organization's"
-					     " plan: upgrade to Pro or Enterprise");
-		else if (db_int(0, "SELECT repository_url IS NULL FROM projects WHERE id=?", "s",
-				json_string_value(json_object_get(e, "project_id"))) != 0)
-			status = reply_error(r, BE_CONFLICT, NULL,
-					     "The project has no repository: set its repository_url");
-	}
 	json_decref(e);
-	free(branch);
+	json_t *job = NULL;
+	if (perm_require(&acc, "environment.merge", &r->err) == 0)
+		job = svc_env_merge(&r->actor, r->ip, acc.org_id, r->params[0], target, &r->err);
 	access_release(&acc);
-	if (status)
-		return status;
-	return env_action(r, "merge", "environment.merge", json_pack("{s:s}", "target_branch", target));
-}
-
-/* DELETE /environments/{id}: removal is a job (same confirmation and production rule). */
-int env_remove_request(struct req *r)
-{
-	return env_action(r, "remove", "environment.remove", json_object());
+	return job ? reply_json(r, 202, job) : reply_berr(r);
 }
 
 /* A job is visible to members of its organization (and its project's restrictions). */
 static json_t *job_access(struct req *r, const char *job_id)
 {
-	json_t *j = queue_job_json(job_id);
-	if (!j)
-		goto nf;
-	struct access acc;
-	const char *env = json_string_value(json_object_get(j, "environment_id"));
-	/* an environment's jobs follow its project's restrictions; a removed environment's jobs
-	 * (it may vanish while we look) stay visible to its organization */
-	json_t *e = env ? access_env(&r->actor, env, &acc, &r->err) : NULL;
-	if (e) {
-		json_decref(e);
-	} else {
-		if (env && db_int(0, "SELECT count(*) FROM environments WHERE id=?", "s", env) > 0)
-			goto nf_free;
-		if (access_org(&r->actor, json_string_value(json_object_get(j, "org_id")), &acc,
-			       &r->err) < 0)
-			goto nf_free;
-	}
-	access_release(&acc);
-	return j;
-nf_free:
-	json_decref(j);
-nf:
-	berr_set(&r->err, BE_NOT_FOUND, NULL, "Job '%s' doesn't exist", job_id);
-	return NULL;
+	return svc_job_visible(&r->actor, job_id, &r->err);
 }
 
 static int h_job_get(struct req *r)
@@ -198,23 +109,8 @@ static int h_job_get(struct req *r)
 
 static int h_job_cancel(struct req *r)
 {
-	json_t *j = job_access(r, r->params[0]);
-	if (!j)
-		return reply_berr(r);
-	struct access acc;
-	const char *env = json_string_value(json_object_get(j, "environment_id"));
-	const char *perm = "environment.deploy";
-	bool ok = access_org(&r->actor, json_string_value(json_object_get(j, "org_id")), &acc, &r->err) == 0;
-	(void)env;
-	if (ok && perm_require(&acc, perm, &r->err) < 0)
-		ok = false;
-	access_release(&acc);
-	json_decref(j);
-	if (!ok)
-		return reply_berr(r);
-	if (queue_cancel(r->params[0], &r->err) < 0)
-		return reply_berr(r);
-	return reply_json(r, 202, queue_job_json(r->params[0]));
+	json_t *j = svc_job_cancel(&r->actor, r->params[0], &r->err);
+	return j ? reply_json(r, 202, j) : reply_berr(r);
 }
 
 static int h_job_log(struct req *r)
@@ -223,13 +119,8 @@ static int h_job_log(struct req *r)
 	if (!j)
 		return reply_berr(r);
 	json_decref(j);
-	sqlite3_stmt *st = db_prep("SELECT ts, line FROM job_logs WHERE job_id=? ORDER BY n", "s",
-				   r->params[0]);
 	struct sbuf sb = SBUF_INIT;
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		sbuf_addf(&sb, "%s %s\n", (const char *)sqlite3_column_text(st, 0),
-			  (const char *)sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
+	jobs_log_text(r->params[0], &sb);
 	r->reply_text = sbuf_detach(&sb);
 	r->content_type = "text/plain; charset=utf-8";
 	return 200;
@@ -360,17 +251,11 @@ static int h_job_events(struct req *r)
 	return 200;
 }
 
-static json_t *job_list(const char *where_col, const char *id, struct req *r)
+static long long list_limit(struct req *r)
 {
-	const char *ls = req_query(r, "limit"), *status = req_query(r, "status");
+	const char *ls = req_query(r, "limit");
 	long long limit = ls ? atoll(ls) : 50;
-	if (limit < 1 || limit > 500)
-		limit = 50;
-	char *sql = xasprintf("%s WHERE j.%s=? AND (? IS NULL OR j.status=?) ORDER BY j.seq DESC"
-			      " LIMIT ?", queue_job_select(), where_col);
-	json_t *a = db_rows(sql, "sssi", id, status, status, (int64_t)limit);
-	free(sql);
-	return a;
+	return limit < 1 || limit > 500 ? 50 : limit;
 }
 
 static int h_env_jobs(struct req *r)
@@ -381,7 +266,8 @@ static int h_env_jobs(struct req *r)
 		return reply_berr(r);
 	json_decref(e);
 	access_release(&acc);
-	return reply_json(r, 200, job_list("environment_id", r->params[0], r));
+	return reply_json(r, 200, jobs_json_of_env(r->params[0], req_query(r, "status"),
+						   list_limit(r)));
 }
 
 static int h_org_jobs(struct req *r)
@@ -389,21 +275,7 @@ static int h_org_jobs(struct req *r)
 	struct access acc;
 	if (access_org(&r->actor, r->params[0], &acc, &r->err) < 0)
 		return reply_berr(r);
-	json_t *a = job_list("org_id", acc.org_id, r);
-	if (acc.projects) { /* project-limited members see their projects' jobs only */
-		json_t *keep = json_array();
-		size_t i;
-		json_t *j;
-		json_array_foreach(a, i, j) {
-			char *p = db_str("SELECT project_id FROM environments WHERE id=?", "s",
-					 json_string_value(json_object_get(j, "environment_id")));
-			if (p && access_project_allowed(&acc, p))
-				json_array_append(keep, j);
-			free(p);
-		}
-		json_decref(a);
-		a = keep;
-	}
+	json_t *a = svc_org_jobs(&acc, req_query(r, "status"), list_limit(r));
 	access_release(&acc);
 	return reply_json(r, 200, a);
 }
@@ -430,20 +302,7 @@ static int h_odoo_versions_get(struct req *r)
 	if (!r->actor.is_admin)
 		return reply_error(r, BE_PERMISSION_DENIED, NULL,
 				   "Only the platform administrator reads platform settings");
-	return reply_json(r, 200, ops_odoo_images());
-}
-
-/* An image reference as Docker takes it: [registry[:port]/]name[:tag][@digest]. It only ever
- * travels as a JSON value to the Engine API, never through a shell. */
-static bool valid_image_ref(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 255 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("._-/:@", *p))
-			return false;
-	return !strstr(s, "//") && !strstr(s, "..") && s[n - 1] != ':' && s[n - 1] != '/';
+	return reply_json(r, 200, svc_odoo_images());
 }
 
 static int h_odoo_versions_put(struct req *r)
@@ -451,43 +310,8 @@ static int h_odoo_versions_put(struct req *r)
 	if (!r->actor.is_admin)
 		return reply_error(r, BE_PERMISSION_DENIED, NULL,
 				   "Only the platform administrator changes platform settings");
-	json_t *body = req_body(r);
-	if (!json_is_array(body))
-		return reply_error(r, BE_VALIDATION_ERROR, "",
-				   "the body must be an array of {\"version\", \"image\"}");
-	json_t *cur = ops_odoo_images();
-	size_t i;
-	json_t *v;
-	json_array_foreach(body, i, v) {
-		const char *version = NULL, *image = NULL;
-		struct jfield spec[] = {
-			{.name = "version", .type = J_STRING, .required = true, .dest = &version},
-			{.name = "image", .type = J_STRING, .required = true, .dest = &image},
-			JF_END,
-		};
-		char prefix[32];
-		snprintf(prefix, sizeof prefix, "[%zu].", i);
-		if (jspec_parse(v, spec, prefix, &r->err) < 0) {
-			json_decref(cur);
-			return reply_berr(r);
-		}
-		if (!odoo_version_valid(version) || !valid_image_ref(image)) {
-			json_decref(cur);
-			return reply_error(r, BE_VALIDATION_ERROR, odoo_version_valid(version) ? "image" : "version",
-					   "[%zu]: %s", i, odoo_version_valid(version)
-							       ? "image: not a valid image reference"
-							       : "version: must be 16.0, 17.0, 18.0 or 19.0");
-		}
-		size_t k;
-		json_t *c;
-		json_array_foreach(cur, k, c)
-			if (str_eq(json_string_value(json_object_get(c, "version")), version))
-				json_object_set_new(c, "image", json_string(image));
-	}
-	char *s = json_dumps(cur, JSON_COMPACT);
-	model_setting_set("odoo_images", s);
-	free(s);
-	return reply_json(r, 200, cur);
+	json_t *cur = svc_odoo_images_set(req_body(r), &r->err);
+	return cur ? reply_json(r, 200, cur) : reply_berr(r);
 }
 
 const struct route admin_routes[] = {

@@ -3,11 +3,11 @@
 
 #include "api/auth.h"
 #include "api/http.h"
-#include "core/repo.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "lib/valid.h"
-#include "store/db.h"
+#include "svc/projects.h"
+#include "svc/repos.h"
 
 static const char *S(json_t *o, const char *k)
 {
@@ -23,21 +23,8 @@ static int h_branches(struct req *r)
 		return reply_berr(r);
 	json_decref(p);
 	access_release(&acc);
-	struct prepo pr;
-	if (prepo_load(&pr, r->params[0], &r->err) < 0)
-		return reply_berr(r);
-	if (prepo_sync(&pr, 0, &r->err) < 0) {
-		prepo_free(&pr);
-		return reply_berr(r);
-	}
-	json_t *a = git_branches(pr.mirror);
-	size_t i;
-	json_t *b;
-	json_array_foreach(a, i, b)
-		json_object_set_new(b, "default", json_boolean(str_eq(S(b, "name"), pr.default_branch)));
-	repo_refresh_envs(&pr);
-	prepo_free(&pr);
-	return reply_json(r, 200, a);
+	json_t *a = svc_project_branches(r->params[0], &r->err);
+	return a ? reply_json(r, 200, a) : reply_berr(r);
 }
 
 /* POST /projects/{id}/webhook/rotate: a new secret, shown once. */
@@ -48,20 +35,19 @@ static int h_webhook_rotate(struct req *r)
 	if (!p)
 		return reply_berr(r);
 	json_decref(p);
-	if (perm_require(&acc, "project.update", &r->err) < 0) {
-		access_release(&acc);
-		return reply_berr(r);
-	}
-	db_begin();
-	char *secret = repo_webhook_secret_new(r->params[0]);
-	audit_record(r, acc.org_id, "project.webhook.rotate", "project", r->params[0], NULL);
-	db_commit();
+	char *secret = NULL;
+	if (perm_require(&acc, "project.update", &r->err) == 0)
+		secret = svc_project_webhook_rotate(&r->actor, r->ip, acc.org_id, r->params[0],
+						    &r->err);
 	access_release(&acc);
-	char *url = repo_webhook_url(r->params[0]);
-	json_t *out = json_pack("{s:s,s:s}", "webhook_url", url, "webhook_secret", secret);
-	free(url);
+	if (!secret)
+		return reply_berr(r);
+	json_t *out = svc_project_json(r->params[0]);
+	json_t *ans = json_pack("{s:O,s:s}", "webhook_url", json_object_get(out, "webhook_url"),
+				"webhook_secret", secret);
+	json_decref(out);
 	secret_free(secret);
-	return reply_json(r, 200, out);
+	return reply_json(r, 200, ans);
 }
 
 /* "sha256=<hex>" or "<hex>" against the HMAC of the body. */
@@ -133,10 +119,7 @@ static json_t *pushed_branches(json_t *body)
 static int h_webhook(struct req *r)
 {
 	const char *pid = r->params[0];
-	char *sealed = valid_uuid(pid) ? db_str("SELECT webhook_secret FROM projects WHERE id=?", "s",
-						pid) : NULL;
-	char *secret = sealed ? secret_open(sealed) : NULL;
-	free(sealed);
+	char *secret = svc_project_webhook_secret(pid);
 	bool ok = false;
 	const char *provider = NULL;
 	if (secret) {
@@ -194,7 +177,7 @@ static int h_webhook(struct req *r)
 	size_t i;
 	json_t *p;
 	json_array_foreach(pushes, i, p)
-		repo_trigger(pid, S(p, "branch"), S(p, "commit"), "push", false, jobs);
+		svc_repo_push(pid, S(p, "branch"), S(p, "commit"), jobs);
 	log_event(LOG_INFO, "webhook",
 		  json_pack("{s:s,s:s,s:s?,s:O,s:I}", "project", pid, "provider", provider, "event",
 			    event, "pushes", pushes, "jobs", (json_int_t)json_array_size(jobs)));
@@ -219,41 +202,8 @@ static int h_commits(struct req *r)
 		if (*end || limit < 1 || limit > 200)
 			return reply_error(r, BE_VALIDATION_ERROR, "limit", "limit: 1 to 200");
 	}
-	json_t *env = db_row("SELECT project_id, git_branch, deployed_commit FROM environments"
-			     " WHERE id=?", "s", r->params[0]);
-	struct prepo pr;
-	int status;
-	if (prepo_load(&pr, S(env, "project_id"), &r->err) < 0) {
-		json_decref(env);
-		return reply_berr(r);
-	}
-	/* the tab's Refresh: always ask the remote */
-	if (prepo_sync(&pr, 0, &r->err) < 0) {
-		status = reply_berr(r);
-		goto out;
-	}
-	char *head = git_resolve(pr.mirror, S(env, "git_branch"), true);
-	if (!head) {
-		status = reply_error(r, BE_CONFLICT, "git_branch",
-				     "The branch '%s' does not exist in the project's repository",
-				     S(env, "git_branch"));
-		goto out;
-	}
-	json_t *log = git_log(pr.mirror, head, (int)limit);
-	size_t i;
-	json_t *c;
-	json_array_foreach(log, i, c) {
-		json_object_set_new(c, "deployed", json_boolean(str_eq(S(c, "commit"),
-								       S(env, "deployed_commit"))));
-		json_object_del(c, "email");
-	}
-	free(head);
-	repo_refresh_envs(&pr);
-	status = reply_json(r, 200, log);
-out:
-	prepo_free(&pr);
-	json_decref(env);
-	return status;
+	json_t *log = svc_env_commits(r->params[0], (int)limit, &r->err);
+	return log ? reply_json(r, 200, log) : reply_berr(r);
 }
 
 const struct route repo_routes[] = {

@@ -282,6 +282,10 @@ static void print_created(json_t *e, json_t *project)
 	free(cpu);
 	free(pcpu);
 	printf("URL: %s\n", jstr(e, "url"));
+	if (json_is_string(json_object_get(e, "admin_password")))
+		printf("Odoo administrator (set by the first deploy; the password is shown only now):\n"
+		       "  Login:    %s\n  Password: %s\n", jstr(e, "admin_login"),
+		       jstr(e, "admin_password"));
 	printf("Status: %s. Deploy it with: berth env deploy %s --project %s\n", jstr(e, "status"),
 	       jstr(e, "name"), jstr(project, "slug"));
 }
@@ -573,6 +577,8 @@ static const struct opt CREATE_OPTS[] = {
 	{"project", OPT_STR, NULL, "PROJECT", "the project (default: the only one)", 0},
 	{"type", OPT_STR, "env_type", "TYPE", "development (default), staging or production", 0},
 	{"server", OPT_STR, NULL, "SERVER", "the server (default: the one with most free RAM)", 0},
+	{"admin-login", OPT_STR, "admin_login", "LOGIN", "the Odoo administrator's login (default:"
+							     " your email)", 0},
 	ENV_FIELDS,
 	{"deploy", OPT_FLAG, NULL, NULL, "deploy it right away", 0},
 	WAIT_OPTION,

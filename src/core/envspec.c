@@ -1,5 +1,4 @@
 #include "core/envspec.h"
-#include "drivers/git.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -312,7 +311,8 @@ int env_vars_validate(json_t *vars, struct berr *err)
 	return 0;
 }
 
-int addon_repos_validate(json_t *repos, struct berr *err)
+int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url),
+			 struct berr *err)
 {
 	if (!json_is_array(repos) || json_array_size(repos) > 20)
 		return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
@@ -335,7 +335,7 @@ int addon_repos_validate(json_t *repos, struct berr *err)
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
 					"%surl: must be an https://, ssh:// or git@host:path URL or an"
 					" absolute path", prefix);
-		if (!git_local_allowed(url))
+		if (local_allowed && !local_allowed(url))
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
 					"%surl: local repositories must exist under a directory berthd was"
 					" started with (--git-local-root)", prefix);

@@ -8,13 +8,15 @@
 #include <time.h>
 #include <sodium.h>
 
-#include "api/http.h"
-#include "jobs/queue.h"
+#include "core/actions.h"
+#include "core/config.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "lib/valid.h"
 #include "store/db.h"
+#include "store/envs.h"
 #include "store/model.h"
+#include "store/projects.h"
 
 static const char *S(json_t *o, const char *k)
 {
@@ -24,23 +26,17 @@ static const char *S(json_t *o, const char *k)
 int prepo_load(struct prepo *p, const char *project_id, struct berr *err)
 {
 	memset(p, 0, sizeof *p);
-	/* SECRET columns are never rendered: read them one by one */
-	json_t *row = db_row("SELECT id, org_id, repository_url, default_branch, git_username"
-			     " FROM projects WHERE id=?", "s", project_id);
-	if (!row)
+	struct project_row row;
+	if (project_load(project_id, &row) < 0)
 		return berr_set(err, BE_PROJECT_NOT_FOUND, NULL, "Project '%s' doesn't exist", project_id);
-	snprintf(p->project_id, sizeof p->project_id, "%s", S(row, "id"));
-	snprintf(p->org_id, sizeof p->org_id, "%s", S(row, "org_id"));
-	p->url = S(row, "repository_url") ? xstrdup(S(row, "repository_url")) : NULL;
-	p->default_branch = xstrdup(S(row, "default_branch") ? S(row, "default_branch") : "main");
-	p->username = S(row, "git_username") ? xstrdup(S(row, "git_username")) : NULL;
-	json_decref(row);
-	char *k = db_str("SELECT deploy_key FROM projects WHERE id=?", "s", project_id);
-	p->deploy_key = k ? secret_open(k) : NULL;
-	free(k);
-	char *t = db_str("SELECT access_token FROM projects WHERE id=?", "s", project_id);
-	p->token = t ? secret_open(t) : NULL;
-	free(t);
+	snprintf(p->project_id, sizeof p->project_id, "%s", row.id);
+	snprintf(p->org_id, sizeof p->org_id, "%s", row.org_id);
+	p->url = row.repository_url ? xstrdup(row.repository_url) : NULL;
+	p->default_branch = xstrdup(row.default_branch ? row.default_branch : "main");
+	p->username = row.git_username ? xstrdup(row.git_username) : NULL;
+	p->deploy_key = row.deploy_key_sealed ? secret_open(row.deploy_key_sealed) : NULL;
+	p->token = row.access_token_sealed ? secret_open(row.access_token_sealed) : NULL;
+	project_row_free(&row);
 	if (snprintf(p->home, sizeof p->home, "%s/git/%s/home", git_data_dir(), p->project_id) >=
 		    (int)sizeof p->home ||
 	    snprintf(p->mirror, sizeof p->mirror, "%s/git/%s/project.git", git_data_dir(),
@@ -87,22 +83,40 @@ int prepo_sync(struct prepo *p, long max_age_s, struct berr *err)
 	return git_fetch(p->mirror, &p->rm, err);
 }
 
+int prepo_has_branch(struct prepo *p, const char *branch, long fresh_s, int timeout_s,
+		     struct berr *err)
+{
+	if (!p->url)
+		return berr_set(err, BE_CONFLICT, "repository_url",
+				"The project has no repository: set its repository_url");
+	if (git_fetch_age(p->mirror) < fresh_s) {
+		char *head = git_resolve(p->mirror, branch, true);
+		bool known = head != NULL;
+		free(head);
+		if (known)
+			return 1;
+	}
+	/* unknown in a fresh mirror, or the mirror is stale: ask the remote (bounded) */
+	struct git_remote rm = p->rm;
+	rm.timeout_s = timeout_s;
+	if (git_fetch(p->mirror, &rm, err) < 0)
+		return -1;
+	char *head = git_resolve(p->mirror, branch, true);
+	int found = head != NULL;
+	free(head);
+	return found;
+}
+
 void repo_refresh_envs(struct prepo *p)
 {
-	json_t *envs = db_rows("SELECT id, git_branch, deployed_commit FROM environments WHERE"
-			       " project_id=?", "s", p->project_id);
+	json_t *envs = env_branches_of_project(p->project_id);
 	size_t i;
 	json_t *e;
 	json_array_foreach(envs, i, e) {
 		char *head = git_resolve(p->mirror, S(e, "git_branch"), true);
 		const char *dep = S(e, "deployed_commit");
 		long ahead = head && dep ? git_count_between(p->mirror, dep, head) : -1;
-		if (ahead >= 0)
-			db_exec("UPDATE environments SET branch_commit=?, commits_ahead=? WHERE id=?",
-				"sis", head, (int64_t)ahead, S(e, "id"));
-		else
-			db_exec("UPDATE environments SET branch_commit=?, commits_ahead=NULL WHERE id=?",
-				"ss", head, S(e, "id"));
+		env_set_branch_head(S(e, "id"), head, ahead);
 		free(head);
 	}
 	json_decref(envs);
@@ -111,48 +125,44 @@ void repo_refresh_envs(struct prepo *p)
 int repo_trigger(const char *project_id, const char *branch, const char *commit, const char *why,
 		 bool once, json_t *jobs)
 {
-	json_t *envs = db_rows("SELECT id, org_id, vm_id, deployed_commit, last_trigger_commit"
-			       " FROM environments WHERE project_id=? AND git_branch=? AND"
-			       " auto_deploy=1 AND deployed_at IS NOT NULL", "ss", project_id, branch);
+	json_t *ids = env_ids_auto_deploy(project_id, branch);
 	size_t i;
-	json_t *e;
+	json_t *idv;
 	int n = 0;
-	json_array_foreach(envs, i, e) {
-		const char *id = S(e, "id");
-		if (commit && str_eq(commit, S(e, "deployed_commit")))
-			continue; /* already running that code */
-		if (once && commit && str_eq(commit, S(e, "last_trigger_commit")))
+	json_array_foreach(ids, i, idv) {
+		struct env_row e;
+		if (env_load(json_string_value(idv), &e) < 0)
 			continue;
-		db_begin();
-		if (db_int(0, "SELECT count(*) FROM jobs WHERE environment_id=? AND type='remove' AND"
-			      " status IN ('queued','running')", "s", id) > 0) {
-			db_rollback();
+		bool skip = (commit && str_eq(commit, e.deployed_commit)) || /* already runs it */
+			    (once && commit && str_eq(commit, e.last_trigger_commit));
+		if (skip) {
+			env_row_free(&e);
 			continue;
 		}
-		char *now = iso8601_now();
-		/* at most one queued deploy: a newer push replaces the queued one */
-		db_exec("UPDATE jobs SET status='cancelled', completed_at=?, error='replaced by a newer"
-			" push' WHERE environment_id=? AND type='deploy' AND status='queued'", "ss", now, id);
-		free(now);
 		json_t *params = json_pack("{s:s,s:s}", "trigger", why, "branch", branch);
 		if (commit)
 			json_object_set_new(params, "commit", json_string(commit));
-		json_t *job = queue_enqueue(S(e, "org_id"), id, S(e, "vm_id"), "deploy", params, NULL,
-					    NULL);
+		json_t *audit = json_pack("{s:s,s:s?}", "branch", branch, "commit", commit);
+		struct env_action a = {
+			.env_id = e.id, .type = "deploy", .params = params,
+			/* at most one queued deploy: a newer push replaces the queued one */
+			.policy = ENV_Q_REPLACES, .replace_reason = "replaced by a newer push",
+			.actor = why, .audit = audit, .trigger_commit = commit,
+		};
+		json_t *job = NULL;
+		struct berr err = {0};
+		/* an environment being removed takes no deploy: skipped */
+		if (env_action_enqueue(&a, &job, NULL, &err) == 0) {
+			if (jobs)
+				json_array_append(jobs, json_object_get(job, "id"));
+			json_decref(job);
+			n++;
+		}
 		json_decref(params);
-		if (commit)
-			db_exec("UPDATE environments SET last_trigger_commit=?, branch_commit=? WHERE id=?",
-				"sss", commit, commit, id);
-		model_audit(S(e, "org_id"), NULL, why, "environment.deploy", "environment", id,
-			    json_pack("{s:O,s:s,s:s?}", "job", json_object_get(job, "id"), "branch",
-				      branch, "commit", commit), NULL);
-		db_commit();
-		if (jobs)
-			json_array_append(jobs, json_object_get(job, "id"));
-		json_decref(job);
-		n++;
+		json_decref(audit);
+		env_row_free(&e);
 	}
-	json_decref(envs);
+	json_decref(ids);
 	return n;
 }
 
@@ -180,14 +190,14 @@ char *repo_webhook_secret_new(const char *project_id)
 	char *secret = xmalloc(41);
 	random_hex(secret, 20);
 	char *sealed = secret_seal(secret);
-	db_exec("UPDATE projects SET webhook_secret=? WHERE id=?", "ss", sealed, project_id);
+	project_set_webhook_secret(project_id, sealed);
 	free(sealed);
 	return secret;
 }
 
 char *repo_webhook_url(const char *project_id)
 {
-	const char *base = api_cfg.public_url ? api_cfg.public_url : "";
+	const char *base = berth_cfg.public_url ? berth_cfg.public_url : "";
 	size_t n = strlen(base);
 	while (n && base[n - 1] == '/')
 		n--;

@@ -25,12 +25,19 @@ void prepo_addon(const struct prepo *p, const char *url, char mirror[PATH_MAX],
 		 struct git_remote *rm);
 /* Fetches when the mirror is older than max_age_s; CONFLICT when there is no repository. */
 int prepo_sync(struct prepo *p, long max_age_s, struct berr *err);
+/* Does the repository have this branch? Reads the mirror when it was fetched less than
+ * fresh_s seconds ago and knows the branch; otherwise fetches (giving up after timeout_s) and
+ * looks again. 1 yes, 0 no, -1 with err (REPOSITORY_UNREACHABLE; CONFLICT without a
+ * repository). */
+int prepo_has_branch(struct prepo *p, const char *branch, long fresh_s, int timeout_s,
+		     struct berr *err);
 /* Updates branch_commit and commits_ahead of the project's environments from the mirror. */
 void repo_refresh_envs(struct prepo *p);
 
 /* A push to `branch` (new head `commit`, may be NULL): enqueues a deploy for each deployed
- * environment of the project on that branch with auto-deploy on. A queued deploy of such an
- * environment is replaced. once: skip environments already triggered for this commit (polling).
+ * environment of the project on that branch with auto-deploy on, through the one rule of
+ * core/actions.h (ENV_Q_REPLACES: a queued deploy of such an environment is replaced; an
+ * environment being removed is skipped). once: skip environments already triggered for this commit (polling).
  * Returns the new jobs' ids in `jobs`. */
 int repo_trigger(const char *project_id, const char *branch, const char *commit, const char *why,
 		 bool once, json_t *jobs);

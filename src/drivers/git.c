@@ -339,7 +339,8 @@ int git_fetch(const char *mirror, const struct git_remote *rm, struct berr *err)
 		const char *args[] = {gd, "fetch", "--prune", "--no-tags", "--quiet", "--no-write-fetch-head",
 				      "--", rm->url, "+refs/heads/*:refs/heads/*", NULL};
 		struct sbuf eo = SBUF_INIT;
-		int code = run_git(rm, args, NULL, 0, NULL, &eo, NET_TIMEOUT_MS, err);
+		int code = run_git(rm, args, NULL, 0, NULL, &eo,
+				   rm->timeout_s > 0 ? rm->timeout_s * 1000 : NET_TIMEOUT_MS, err);
 		free(gd);
 		if (code > 0) {
 			char line[320];

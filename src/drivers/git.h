@@ -15,6 +15,7 @@ struct git_remote {
 	const char *token;      /* HTTPS access token, or NULL */
 	const char *username;   /* for the token (default "x-access-token") */
 	const char *home;       /* a private directory: known_hosts, temporary key files */
+	int timeout_s;          /* fetch: give up after this many seconds (0: 10 minutes) */
 };
 
 /* data_dir holds the mirrors; local_roots (NULL-terminated, may be NULL) are the only

@@ -5,14 +5,17 @@ GET/PATCH/DELETE /api/v1/environments/{id}, GET /api/v1/subdomain-check.
 Tests that need a running server use the local Docker Engine (this machine: 2 CPUs,
 about 24 GB RAM): requests stay small (0.25 core / 256 MB / 1 GB) unless a test is about
 resources, and server capacity is provoked with 4 cores."""
+import json
+import os
 import re
+import sqlite3
 import threading
 import time
 import uuid
 
 import pytest
 
-from conftest import new_user, unique
+from conftest import ADMIN_EMAIL, new_user, unique
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -856,6 +859,54 @@ def test_odoo_config_parameters(admin, server, project):
     r = admin.patch("/api/v1/environments/%s" % e["id"],
                     {"odoo_config": {"smtp": {"host": "mail2.example.com"}}})
     assert r.json_body["odoo_config"]["smtp"]["password_set"] is False
+
+
+# ---- the Odoo administrator: login given or the creator's email, password shown once --------
+
+def test_admin_password_returned_once_and_sealed(admin, berthd, server, project):
+    r = create(admin, project["id"], small(admin_login="boss@acme.example"))
+    assert r.status_code == 201, r.text
+    e = r.json_body
+    pw = e["admin_password"]
+    assert re.match(r"^[A-Za-z0-9]{24}$", pw), pw
+    assert e["admin_login"] == "boss@acme.example"
+    # never again: not by GET, lists, the audit log nor berthd's log
+    for path in ("/api/v1/environments/%s" % e["id"], envs_path(project["id"]),
+                 "/api/v1/orgs/%s/environments" % admin.org_id,
+                 "/api/v1/orgs/%s/audit" % admin.org_id):
+        g = admin.get(path)
+        assert g.status_code == 200, g.text
+        assert pw not in g.text and "admin_password" not in g.text, path
+    g = admin.get("/api/v1/environments/%s" % e["id"]).json_body
+    assert g["admin_login"] == "boss@acme.example"
+    u = admin.patch("/api/v1/environments/%s" % e["id"], {"auto_deploy": False})
+    assert u.status_code == 200 and "admin_password" not in u.json_body, u.text
+    assert pw not in berthd.read_log()
+    # at rest: sealed
+    db = sqlite3.connect(os.path.join(berthd.data, "berth.db"))
+    row = db.execute("SELECT admin_login, admin_password FROM environments WHERE id=?",
+                     (e["id"],)).fetchone()
+    db.close()
+    assert row[0] == "boss@acme.example"
+    assert row[1] and row[1].startswith("v1:") and pw not in row[1], row
+    # each environment its own password; the login defaults to the creator's email
+    e2 = create_ok(admin, project["id"], small())
+    assert e2["admin_login"] == ADMIN_EMAIL
+    assert re.match(r"^[A-Za-z0-9]{24}$", e2["admin_password"]) and e2["admin_password"] != pw
+    assert "admin_password" not in json.dumps(admin.get(envs_path(project["id"])).json_body)
+
+
+@pytest.mark.parametrize("login", ["", " boss", "boss ", "a\tb", "x" * 101, 42])
+def test_admin_login_refused(admin, project, login):
+    expect_error(create(admin, project["id"], small(admin_login=login)), 400,
+                 "VALIDATION_ERROR", "admin_login")
+
+
+def test_admin_login_limits_accepted_and_fixed_after_creation(admin, server, project):
+    e = create_ok(admin, project["id"], small(admin_login="é" * 100))
+    assert e["admin_login"] == "é" * 100
+    expect_error(admin.patch("/api/v1/environments/%s" % e["id"], {"admin_login": "other"}), 400,
+                 "VALIDATION_ERROR", "admin_login")
 
 
 def test_odoo_config_integral_numbers(admin, server, project):

@@ -252,6 +252,45 @@ def test_merge_needs_permission_and_plan(api, roots):
         "ENVIRONMENT_NOT_FOUND")
 
 
+def test_branch_check_reads_a_fresh_mirror(api, roots):
+    """Creating an environment checks git_branch against berthd's mirror when it was fetched
+    in the last 60 s and knows the branch, and fetches only for a branch it does not know."""
+    a = api
+    repo = Repo(roots, "fresh")
+    repo.write("a.txt", "a")
+    repo.commit("a")
+    git(repo.work, "checkout", "-q", "-b", "dev")
+    repo.write("b.txt", "b")
+    repo.commit("b", branch="dev")
+    p = project(a, repository_url=repo.bare).json_body
+    r = a.post("/api/v1/orgs/%s/servers" % a.org_id, {"name": "s1", "transport": "local"})
+    assert r.status_code == 201, r.text
+    sid = r.json_body["id"]
+    a.post("/api/v1/servers/%s/test" % sid)
+    small = {"vm_id": sid, "cpu_cores": 0.25, "ram_mb": 256, "disk_gb": 1}
+    r = a.post("/api/v1/projects/%s/environments" % p["id"], dict(small, git_branch="main"))
+    if r.status_code != 201:
+        pytest.skip("no running server here: %s" % r.text)
+    # the remote stops answering: branches the fresh mirror knows are still accepted
+    os.rename(repo.bare, repo.bare + ".away")
+    os.mkdir(repo.bare)
+    try:
+        r = a.post("/api/v1/projects/%s/environments" % p["id"], dict(small, git_branch="dev"))
+        assert r.status_code == 201, r.text
+        # an unknown branch is looked for at the remote
+        err(a.post("/api/v1/projects/%s/environments" % p["id"],
+                   dict(small, git_branch="feature")), 502, "REPOSITORY_UNREACHABLE")
+    finally:
+        os.rmdir(repo.bare)
+        os.rename(repo.bare + ".away", repo.bare)
+    err(a.post("/api/v1/projects/%s/environments" % p["id"], dict(small, git_branch="feature")),
+        400, "VALIDATION_ERROR", "git_branch")
+    # pushed meanwhile: the mirror does not know it yet, so it is fetched
+    git(repo.work, "push", "-q", "origin", "HEAD:refs/heads/feature")
+    r = a.post("/api/v1/projects/%s/environments" % p["id"], dict(small, git_branch="feature"))
+    assert r.status_code == 201, r.text
+
+
 def test_cli_projects_with_git(api, roots):
     from test_cli import Cli
     c = Cli(api.berthd.url)

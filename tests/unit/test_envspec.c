@@ -789,7 +789,7 @@ static void repos_bad(const char *text, const char *field, const char *in_messag
 {
 	json_t *v = J(text);
 	struct berr err = {0};
-	if (addon_repos_validate(v, &err) == 0)
+	if (addon_repos_validate(v, git_local_allowed, &err) == 0)
 		fail_msg("addon_repositories %s accepted", text);
 	json_decref(v);
 	assert_int_equal(err.code, BE_VALIDATION_ERROR);
@@ -804,7 +804,7 @@ static void repos_ok(const char *text)
 {
 	json_t *v = J(text);
 	struct berr err = {0};
-	if (addon_repos_validate(v, &err) != 0)
+	if (addon_repos_validate(v, git_local_allowed, &err) != 0)
 		fail_msg("addon_repositories %s refused: %s", text, err.message);
 	json_decref(v);
 }
@@ -871,7 +871,7 @@ static void test_addon_repos(void **state)
 		json_array_append_new(many, json_pack("{s:s,s:s}", "url", "https://x/y", "branch", "m"));
 	/* the same url 21 times: refused on the count before the duplicates */
 	struct berr err = {0};
-	assert_int_equal(addon_repos_validate(many, &err), -1);
+	assert_int_equal(addon_repos_validate(many, git_local_allowed, &err), -1);
 	assert_string_equal(err.field, "addon_repositories");
 	assert_non_null(strstr(err.message, "20"));
 	json_decref(many);

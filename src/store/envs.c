@@ -1,0 +1,334 @@
+/* envs.c: the environments table (see envs.h). */
+#include "store/envs.h"
+
+#include <string.h>
+
+#include "lib/util.h"
+#include "store/db.h"
+
+static char *col_str(sqlite3_stmt *st, int c)
+{
+	return sqlite3_column_type(st, c) == SQLITE_NULL
+		       ? NULL
+		       : xstrdup((const char *)sqlite3_column_text(st, c));
+}
+
+/* A JSON column parsed; dflt() (may be NULL) when NULL or unreadable. */
+static json_t *col_json(sqlite3_stmt *st, int c, json_t *(*dflt)(void))
+{
+	const char *t = (const char *)sqlite3_column_text(st, c);
+	json_t *v = t ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
+	return v ? v : dflt ? dflt() : NULL;
+}
+
+static void col_id(sqlite3_stmt *st, int c, char out[37])
+{
+	const char *s = (const char *)sqlite3_column_text(st, c);
+	snprintf(out, 37, "%s", s ? s : "");
+}
+
+int env_load(const char *env_id, struct env_row *e)
+{
+	memset(e, 0, sizeof *e);
+	sqlite3_stmt *st = db_prep(
+		"SELECT e.id, e.project_id, e.org_id, e.vm_id, e.name, e.environment_type, e.subdomain,"
+		" e.custom_domain, e.status, e.git_branch, p.odoo_version, p.slug, e.cpu_cores,"
+		" e.postgres_cpu_cores, e.ram_mb, e.disk_gb, e.postgres_ram_mb, e.postgres_custom,"
+		" e.auto_deploy, e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica,"
+		" e.odoo_config, e.deployed_commit, e.last_trigger_commit, e.admin_login,"
+		" e.deployed_at IS NOT NULL, e.environment_vars, e.addon_repositories, e.settings,"
+		" e.deployed_addons, e.deployed_at, e.db_name, e.code_rev, e.status_reason,"
+		" s.http_port, s.https_port"
+		" FROM environments e JOIN projects p ON p.id=e.project_id"
+		" LEFT JOIN servers s ON s.id=e.vm_id WHERE e.id=?",
+		"s", env_id);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	int c = 0;
+	col_id(st, c++, e->id);
+	col_id(st, c++, e->project_id);
+	col_id(st, c++, e->org_id);
+	col_id(st, c++, e->vm_id);
+	e->name = col_str(st, c++);
+	e->environment_type = col_str(st, c++);
+	e->subdomain = col_str(st, c++);
+	e->custom_domain = col_str(st, c++);
+	e->status = col_str(st, c++);
+	e->git_branch = col_str(st, c++);
+	e->odoo_version = col_str(st, c++);
+	e->project_slug = col_str(st, c++);
+	e->cpu_cores = sqlite3_column_double(st, c++);
+	e->postgres_cpu_cores = sqlite3_column_double(st, c++);
+	e->ram_mb = sqlite3_column_int64(st, c++);
+	e->disk_gb = sqlite3_column_int64(st, c++);
+	e->postgres_ram_mb = sqlite3_column_int64(st, c++);
+	e->postgres_custom = sqlite3_column_int(st, c++) != 0;
+	e->auto_deploy = sqlite3_column_int(st, c++) != 0;
+	e->enable_pgtune = sqlite3_column_int(st, c++) != 0;
+	e->enable_pgbouncer = sqlite3_column_int(st, c++) != 0;
+	e->enable_read_replica = sqlite3_column_int(st, c++) != 0;
+	e->odoo_config = col_json(st, c++, json_object);
+	e->deployed_commit = col_str(st, c++);
+	e->last_trigger_commit = col_str(st, c++);
+	e->admin_login = col_str(st, c++);
+	e->deployed = sqlite3_column_int(st, c++) != 0;
+	e->environment_vars = col_json(st, c++, json_object);
+	e->addon_repositories = col_json(st, c++, json_array);
+	e->settings = col_json(st, c++, json_object);
+	e->deployed_addons = col_json(st, c++, NULL);
+	e->deployed_at = col_str(st, c++);
+	e->db_name = col_str(st, c++);
+	e->code_rev = col_str(st, c++);
+	e->status_reason = col_str(st, c++);
+	e->server_http_port = sqlite3_column_int64(st, c++);
+	e->server_https_port = sqlite3_column_int64(st, c++);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+void env_row_free(struct env_row *e)
+{
+	free(e->name);
+	free(e->environment_type);
+	free(e->subdomain);
+	free(e->custom_domain);
+	free(e->status);
+	free(e->git_branch);
+	free(e->odoo_version);
+	free(e->project_slug);
+	json_decref(e->odoo_config);
+	json_decref(e->environment_vars);
+	json_decref(e->addon_repositories);
+	json_decref(e->settings);
+	json_decref(e->deployed_addons);
+	free(e->deployed_at);
+	free(e->db_name);
+	free(e->code_rev);
+	free(e->status_reason);
+	free(e->deployed_commit);
+	free(e->last_trigger_commit);
+	free(e->admin_login);
+	memset(e, 0, sizeof *e);
+}
+
+int env_insert(const struct env_new *n)
+{
+	json_t *vars = n->environment_vars ? json_incref(n->environment_vars) : json_object();
+	json_t *addons = n->addon_repositories ? json_incref(n->addon_repositories) : json_array();
+	json_t *settings = json_object();
+	if (n->has_auto_restart)
+		json_object_set_new(settings, "auto_restart", json_boolean(n->auto_restart));
+	char *now = iso8601_now();
+	int rc = db_exec(
+		"INSERT INTO environments(id, project_id, org_id, vm_id, name, environment_type,"
+		" subdomain, custom_domain, status, cpu_cores, ram_mb, disk_gb, postgres_cpu_cores,"
+		" postgres_ram_mb, postgres_custom, git_branch, auto_deploy, enable_pgtune,"
+		" enable_pgbouncer, enable_read_replica, odoo_config, environment_vars,"
+		" addon_repositories, smtp_password, admin_login, admin_password, settings, created_by,"
+		" created_at, updated_at)"
+		" VALUES(?,?,?,?,?,?,?,?,'pending',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		"ssssssssdiidibsbbbbjjjsssjsss", n->id, n->project_id, n->org_id, n->vm_id, n->name,
+		n->environment_type, n->subdomain, n->custom_domain, n->cpu_c / 100.0,
+		(int64_t)n->ram_mb, (int64_t)n->disk_gb, n->pg_cpu_c / 100.0, (int64_t)n->pg_ram_mb,
+		(int)n->pg_custom, n->git_branch, (int)n->auto_deploy, (int)n->enable_pgtune,
+		(int)n->enable_pgbouncer, (int)n->enable_read_replica, n->odoo_config, vars, addons,
+		n->smtp_password_sealed, n->admin_login, n->admin_password_sealed, settings,
+		n->created_by, now, now);
+	free(now);
+	json_decref(vars);
+	json_decref(addons);
+	json_decref(settings);
+	return rc;
+}
+
+int env_update(const char *env_id, const struct env_change *c)
+{
+	char *now = iso8601_now();
+	int rc = db_exec(
+		"UPDATE environments SET cpu_cores=?, ram_mb=?, disk_gb=?, postgres_cpu_cores=?,"
+		" postgres_ram_mb=?, postgres_custom=?, enable_read_replica=?, odoo_config=?,"
+		" updated_at=?,"
+		" name=coalesce(?, name), subdomain=coalesce(?, subdomain),"
+		" git_branch=coalesce(?, git_branch),"
+		" custom_domain=CASE WHEN ? THEN ? ELSE custom_domain END,"
+		" auto_deploy=CASE WHEN ? THEN ? ELSE auto_deploy END,"
+		" enable_pgtune=CASE WHEN ? THEN ? ELSE enable_pgtune END,"
+		" enable_pgbouncer=CASE WHEN ? THEN ? ELSE enable_pgbouncer END,"
+		" settings=CASE WHEN ? THEN json_set(settings, '$.auto_restart', json(?))"
+		"   ELSE settings END,"
+		" environment_vars=coalesce(?, environment_vars),"
+		" addon_repositories=coalesce(?, addon_repositories),"
+		" smtp_password=CASE WHEN ? THEN ? ELSE smtp_password END"
+		" WHERE id=?",
+		"diidibbjs" "sss" "bs" "bb" "bb" "bb" "bs" "jj" "bs" "s",
+		c->cpu_c / 100.0, (int64_t)c->ram_mb, (int64_t)c->disk_gb, c->pg_cpu_c / 100.0,
+		(int64_t)c->pg_ram_mb, (int)c->pg_custom, (int)c->enable_read_replica, c->odoo_config,
+		now, c->name, c->subdomain, c->git_branch, (int)c->has_custom_domain, c->custom_domain,
+		(int)c->has_auto_deploy, (int)c->auto_deploy, (int)c->has_pgtune, (int)c->enable_pgtune,
+		(int)c->has_pgbouncer, (int)c->enable_pgbouncer, (int)c->has_auto_restart,
+		c->auto_restart ? "true" : "false", c->environment_vars, c->addon_repositories,
+		(int)c->smtp_set, c->smtp_password_sealed, env_id);
+	free(now);
+	return rc;
+}
+
+bool env_name_taken(const char *project_id, const char *name)
+{
+	return db_int(0, "SELECT count(*) FROM environments WHERE project_id=? AND name=?", "ss",
+		      project_id, name) > 0;
+}
+
+bool env_subdomain_taken(const char *sub, const char *exclude_env_id)
+{
+	return db_int(0, "SELECT count(*) FROM environments WHERE subdomain=? AND id IS NOT ?", "ss",
+		      sub, exclude_env_id) > 0;
+}
+
+bool env_domain_taken(const char *d, const char *exclude_env_id)
+{
+	return db_int(0, "SELECT count(*) FROM environments WHERE custom_domain=? AND id IS NOT ?",
+		      "ss", d, exclude_env_id) > 0;
+}
+
+char *env_server_of(const char *env_id)
+{
+	return db_str("SELECT vm_id FROM environments WHERE id=?", "s", env_id);
+}
+
+char *env_project_of(const char *env_id)
+{
+	return db_str("SELECT project_id FROM environments WHERE id=?", "s", env_id);
+}
+
+bool env_exists(const char *env_id)
+{
+	return db_int(0, "SELECT count(*) FROM environments WHERE id=?", "s", env_id) > 0;
+}
+
+int env_set_trigger_commit(const char *env_id, const char *commit)
+{
+	return db_exec("UPDATE environments SET last_trigger_commit=?, branch_commit=? WHERE id=?",
+		       "sss", commit, commit, env_id);
+}
+
+json_t *env_ids_auto_deploy(const char *project_id, const char *branch)
+{
+	json_t *rows = db_rows("SELECT id FROM environments WHERE project_id=? AND git_branch=? AND"
+			       " auto_deploy=1 AND deployed_at IS NOT NULL", "ss", project_id, branch);
+	json_t *ids = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		json_array_append(ids, json_object_get(r, "id"));
+	json_decref(rows);
+	return ids;
+}
+
+json_t *env_branches_of_project(const char *project_id)
+{
+	return db_rows("SELECT id, git_branch, deployed_commit FROM environments WHERE project_id=?",
+		       "s", project_id);
+}
+
+int env_set_branch_head(const char *env_id, const char *head, long ahead)
+{
+	if (ahead >= 0)
+		return db_exec("UPDATE environments SET branch_commit=?, commits_ahead=? WHERE id=?",
+			       "sis", head, (int64_t)ahead, env_id);
+	return db_exec("UPDATE environments SET branch_commit=?, commits_ahead=NULL WHERE id=?", "ss",
+		       head, env_id);
+}
+
+long long env_count_of_project(const char *project_id)
+{
+	return db_int(0, "SELECT count(*) FROM environments WHERE project_id=?", "s", project_id);
+}
+
+static const char *ENV_SELECT =
+	"SELECT e.id, e.name, e.project_id, e.org_id, e.vm_id, s.name AS server_name,"
+	" e.environment_type, e.subdomain, e.custom_domain, e.status, e.status_reason,"
+	" e.cpu_cores, e.ram_mb, e.disk_gb, e.postgres_cpu_cores, e.postgres_ram_mb,"
+	" e.postgres_custom, round(e.cpu_cores - e.postgres_cpu_cores, 2) AS odoo_cpu_cores,"
+	" e.ram_mb - e.postgres_ram_mb AS odoo_ram_mb, e.git_branch, e.auto_deploy,"
+	" e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica, e.odoo_config,"
+	" e.environment_vars, e.addon_repositories, p.odoo_version,"
+	" coalesce(json_extract(e.settings, '$.auto_restart'), 0) AS auto_restart,"
+	" e.deployed_at, e.deployed_commit, e.branch_commit, e.commits_ahead, e.admin_login,"
+	" e.created_by,"
+	" e.created_at,"
+	" e.updated_at FROM environments e JOIN projects p ON p.id=e.project_id"
+	" JOIN servers s ON s.id=e.vm_id";
+
+json_t *env_json_get(const char *env_id)
+{
+	char *sql = xasprintf("%s WHERE e.id=?", ENV_SELECT);
+	json_t *e = db_row(sql, "s", env_id);
+	free(sql);
+	return e;
+}
+
+json_t *env_json_of_project(const char *project_id, const char *type)
+{
+	char *sql = xasprintf("%s WHERE e.project_id=? AND (? IS NULL OR e.environment_type=?)"
+			      " ORDER BY e.created_at, e.name", ENV_SELECT);
+	json_t *a = db_rows(sql, "sss", project_id, type, type);
+	free(sql);
+	return a;
+}
+
+json_t *env_json_of_org(const char *org_id, json_t *project_ids, const char *name)
+{
+	char *sql = xasprintf("%s WHERE e.org_id=? AND (? IS NULL OR e.project_id IN"
+			      " (SELECT value FROM json_each(?))) AND (? IS NULL OR e.name=?)"
+			      " ORDER BY p.name, e.created_at", ENV_SELECT);
+	json_t *a = db_rows(sql, "sjjss", org_id, project_ids, project_ids, name, name);
+	free(sql);
+	return a;
+}
+
+int placement_server_load(const char *server_id, struct placement_server *s)
+{
+	memset(s, 0, sizeof *s);
+	sqlite3_stmt *st = db_prep("SELECT id, name, status, cpu_cores, ram_mb, disk_gb, max_projects"
+				   " FROM servers WHERE id=?", "s", server_id);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	col_id(st, 0, s->id);
+	s->name = col_str(st, 1);
+	s->status = col_str(st, 2);
+	s->capacity_known = sqlite3_column_type(st, 3) != SQLITE_NULL;
+	s->cpu_cores = sqlite3_column_double(st, 3);
+	s->ram_mb = sqlite3_column_int64(st, 4);
+	s->disk_gb = sqlite3_column_int64(st, 5);
+	s->max_projects = sqlite3_column_int64(st, 6);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+void placement_server_free(struct placement_server *s)
+{
+	free(s->name);
+	free(s->status);
+	memset(s, 0, sizeof *s);
+}
+
+json_t *placement_running_servers(const char *org_id)
+{
+	json_t *rows = db_rows("SELECT id FROM servers WHERE org_id=? AND status='running' ORDER BY"
+			       " name", "s", org_id);
+	json_t *ids = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		json_array_append(ids, json_object_get(r, "id"));
+	json_decref(rows);
+	return ids;
+}

@@ -1,0 +1,98 @@
+/* envs.h: the environments table, typed. What services and jobs read of an environment comes
+ * as a struct env_row with named fields (a misspelt field does not compile); the API's JSON
+ * rendering of a row comes from env_json_*. Functions that take an org_id trust it (callers
+ * obtain it from access_*()). */
+#ifndef BERTH_STORE_ENVS_H
+#define BERTH_STORE_ENVS_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct env_row {
+	char id[37], project_id[37], org_id[37], vm_id[37];
+	char *name, *environment_type, *subdomain, *custom_domain; /* custom_domain may be NULL */
+	char *status, *git_branch, *odoo_version, *project_slug;
+	double cpu_cores, postgres_cpu_cores;
+	long long ram_mb, disk_gb, postgres_ram_mb;
+	bool postgres_custom, auto_deploy, enable_pgtune, enable_pgbouncer, enable_read_replica;
+	json_t *odoo_config, *environment_vars, *addon_repositories, *settings; /* never NULL */
+	json_t *deployed_addons;             /* may be NULL */
+	char *deployed_commit, *last_trigger_commit, *admin_login; /* may be NULL */
+	char *deployed_at, *db_name, *code_rev, *status_reason;    /* may be NULL */
+	bool deployed;                       /* deployed_at is set */
+	long long server_http_port, server_https_port; /* of the server it is placed on */
+};
+
+/* 0, or -1 when there is no such environment. env_row_free releases it. */
+int env_load(const char *env_id, struct env_row *e);
+void env_row_free(struct env_row *e);
+
+/* A new environment (status pending). JSON values are stored as given (NULL: {} or []);
+ * sealed values are secret_seal()ed already. */
+struct env_new {
+	const char *id, *project_id, *org_id, *vm_id, *name, *environment_type, *subdomain;
+	const char *custom_domain, *git_branch, *created_by;
+	int cpu_c, pg_cpu_c;                 /* hundredths of a core */
+	long long ram_mb, disk_gb, pg_ram_mb;
+	bool pg_custom, auto_deploy, enable_pgtune, enable_pgbouncer, enable_read_replica;
+	bool has_auto_restart, auto_restart;
+	json_t *odoo_config, *environment_vars, *addon_repositories;
+	const char *smtp_password_sealed, *admin_login, *admin_password_sealed;
+};
+/* 0, -2 when a unique constraint refused it (name or subdomain taken meanwhile), -1 error. */
+int env_insert(const struct env_new *n);
+
+/* A change of settings, written by one UPDATE. Resources and odoo_config are always written;
+ * the rest only when its has_ flag is set. */
+struct env_change {
+	int cpu_c, pg_cpu_c;
+	long long ram_mb, disk_gb, pg_ram_mb;
+	bool pg_custom, enable_read_replica;
+	json_t *odoo_config;
+	const char *name, *subdomain, *git_branch; /* NULL: unchanged */
+	bool has_custom_domain; const char *custom_domain;
+	bool has_auto_deploy, auto_deploy;
+	bool has_pgtune, enable_pgtune;
+	bool has_pgbouncer, enable_pgbouncer;
+	bool has_auto_restart, auto_restart;
+	json_t *environment_vars, *addon_repositories; /* NULL: unchanged */
+	bool smtp_set; const char *smtp_password_sealed; /* smtp_set with NULL clears it */
+};
+/* 0, -2 on a unique constraint, -1 error. */
+int env_update(const char *env_id, const struct env_change *c);
+
+bool env_name_taken(const char *project_id, const char *name);
+bool env_subdomain_taken(const char *subdomain, const char *exclude_env_id);
+bool env_domain_taken(const char *domain, const char *exclude_env_id);
+char *env_server_of(const char *env_id);       /* vm_id; caller frees */
+char *env_project_of(const char *env_id);      /* project_id; caller frees */
+bool env_exists(const char *env_id);
+/* Auto-deploy: the last commit a trigger asked for, shown as the branch head meanwhile. */
+int env_set_trigger_commit(const char *env_id, const char *commit);
+/* Deployed environments with auto_deploy on and git_branch = branch (array of ids). */
+json_t *env_ids_auto_deploy(const char *project_id, const char *branch);
+/* [{id, git_branch, deployed_commit}] of a project, for showing branch heads. */
+json_t *env_branches_of_project(const char *project_id);
+int env_set_branch_head(const char *env_id, const char *head, long ahead /* -1: unknown */);
+long long env_count_of_project(const char *project_id);
+
+/* The API's rendering: the environment row with its project's and server's names (SECRET
+ * columns left out), before the API's decoration. NULL / [] when none. */
+json_t *env_json_get(const char *env_id);
+json_t *env_json_of_project(const char *project_id, const char *type /* may be NULL */);
+json_t *env_json_of_org(const char *org_id, json_t *project_ids /* NULL: all */,
+			const char *name /* may be NULL */);
+
+/* Servers as placement sees them. */
+struct placement_server {
+	char id[37];
+	char *name, *status;
+	bool capacity_known;                 /* cpu_cores etc. measured */
+	double cpu_cores;
+	long long ram_mb, disk_gb, max_projects;
+};
+int placement_server_load(const char *server_id, struct placement_server *s);
+void placement_server_free(struct placement_server *s);
+/* The running servers of an organization, by name: array of ids. */
+json_t *placement_running_servers(const char *org_id);
+#endif
