@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/servers.h"
 #include "core/repo.h"
 #include "jobs/queue.h"
 #include "ops/ops.h"
+#include "ops/server.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/valid.h"
@@ -31,7 +31,7 @@ void daemon_maybe_register_local(void)
 	if (!org)
 		return;
 	struct stat st;
-	if (stat("/var/run/docker.sock", &st) == 0 && server_register_local(org) > 0)
+	if (stat("/var/run/docker.sock", &st) == 0 && ops_server_register_local(org) > 0)
 		log_event(LOG_INFO, "registered the local Docker Engine as server 'local'",
 			  json_pack("{s:s}", "org", org));
 	free(org);
