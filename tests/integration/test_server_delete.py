@@ -1,0 +1,191 @@
+"""Deleting a server (DELETE /api/v1/servers/{id}): refused while environments are placed on
+it (409, the environments named); a server whose Docker Engine never answered goes at once;
+otherwise a server_remove job removes berth's objects on it (its edge proxy, the proxy's
+sites volume, anything labelled berth.server=<id>, nothing else) and then the server; an
+unreachable server is kept, with a status reason that says what was left and why."""
+import time
+
+import pytest
+
+from conftest import unique
+from runtime import docker, docker_available
+from test_servers import FakeDocker
+
+
+def expect_error(r, status, code):
+    assert r.status_code == status, r.text
+    e = r.json_body["error"]
+    assert e["code"] == code, r.text
+    return e
+
+
+@pytest.fixture
+def org(admin):
+    """The admin's org on a plan that allows several servers."""
+    plans = admin.get("/api/v1/plans").json_body
+    roomy = max(plans, key=lambda p: p["max_servers"])
+    r = admin.put("/api/v1/orgs/%s/plan" % admin.org_id, {"plan_id": roomy["id"]})
+    assert r.status_code == 200, r.text
+    return admin
+
+
+def add_local(api, name, docker_socket=None, test=True):
+    body = {"name": name, "transport": "local"}
+    if docker_socket:
+        body["docker_socket"] = docker_socket
+    r = api.post("/api/v1/orgs/%s/servers" % api.org_id, body)
+    assert r.status_code == 201, r.text
+    s = r.json_body
+    if test:
+        r = api.post("/api/v1/servers/%s/test" % s["id"])
+        assert r.status_code == 200, r.text
+        s = r.json_body
+    return s
+
+
+def wait_server(api, sid, until, timeout=120):
+    """Polls GET /servers/{id} until until(response) holds; the last response."""
+    deadline = time.time() + timeout
+    while True:
+        r = api.get("/api/v1/servers/%s" % sid)
+        if until(r):
+            return r
+        if time.time() > deadline:
+            raise AssertionError("server %s: %s" % (sid, r.text))
+        time.sleep(0.2)
+
+
+def server_jobs(api, sid):
+    r = api.get("/api/v1/orgs/%s/jobs" % api.org_id)
+    assert r.status_code == 200, r.text
+    return [j for j in r.json_body if j.get("server_id") == sid and j["type"] == "server_remove"]
+
+
+def edge_names(sid):
+    key = sid.replace("-", "")[:8]
+    return "berth-edge-%s" % key, "berth-edge-%s-sites" % key
+
+
+def any_image():
+    names = [n for n in docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+             if "<none>" not in n]
+    if not names:
+        pytest.skip("no image on the local Docker Engine to create a container from")
+    return names[0]
+
+
+def exists(kind, name):
+    return docker(kind, "inspect", name, check=False).returncode == 0
+
+
+def test_delete_refused_while_environments_are_placed(org):
+    s = add_local(org, unique("hosting"), test=False)
+    # placement wants a running server: make it one with a stand-in Engine
+    fake = FakeDocker()
+    try:
+        r = org.patch("/api/v1/servers/%s" % s["id"], {"docker_socket": fake.path})
+        assert r.status_code == 200, r.text
+        r = org.post("/api/v1/servers/%s/test" % s["id"])
+        assert r.json_body["status"] == "running", r.text
+        p = org.post("/api/v1/orgs/%s/projects" % org.org_id,
+                     {"name": unique("Shop"), "odoo_version": "18.0"}).json_body
+        names = []
+        for n in ("alpha", "beta"):
+            r = org.post("/api/v1/projects/%s/environments" % p["id"],
+                         {"name": n, "vm_id": s["id"], "cpu_cores": 0.25, "ram_mb": 256,
+                          "disk_gb": 1, "environment_type": "development"})
+            assert r.status_code == 201, r.text
+            names.append("%s/%s" % (p["name"], n))
+        err = expect_error(org.delete("/api/v1/servers/%s" % s["id"]), 409, "CONFLICT")
+        for n in names:
+            assert n in err["message"], err
+        # nothing changed
+        t = org.get("/api/v1/servers/%s" % s["id"]).json_body
+        assert t["status"] == "running", t
+        assert server_jobs(org, s["id"]) == []
+    finally:
+        fake.stop()
+
+
+def test_delete_never_reached_server_goes_at_once(org):
+    r = org.post("/api/v1/orgs/%s/servers" % org.org_id,
+                 {"name": unique("down"), "host": "192.0.2.7", "password": "pw-not-used"})
+    assert r.status_code == 201, r.text
+    sid = r.json_body["id"]
+    assert org.delete("/api/v1/servers/%s" % sid).status_code == 204
+    expect_error(org.get("/api/v1/servers/%s" % sid), 404, "SERVER_NOT_FOUND")
+    assert server_jobs(org, sid) == []
+
+
+def test_delete_removes_the_edge_proxy_and_labelled_objects(org):
+    if not docker_available():
+        pytest.skip("no Docker Engine")
+    s = add_local(org, unique("edgy"))
+    if s["status"] != "running":
+        pytest.skip("the local Docker Engine server is not running: %r" % s["status_reason"])
+    other = add_local(org, unique("neighbour"), test=False)
+    sid = s["id"]
+    edge, sites = edge_names(sid)
+    o_edge, o_sites = edge_names(other["id"])
+    image = any_image()
+    mine = "berth-test-leftover-%s" % sid[:8]
+    net, vol = "berth-test-net-%s" % sid[:8], "berth-test-vol-%s" % sid[:8]
+    try:
+        # the edge proxy as ops makes it (ops/env.c edge_ensure), and the neighbour's
+        for e, v, server in ((edge, sites, sid), (o_edge, o_sites, other["id"])):
+            docker("volume", "create", "--label", "berth.managed=1", "--label", "berth.role=edge", v)
+            docker("create", "--name", e, "--label", "berth.managed=1", "--label", "berth.role=edge",
+                   "--label", "berth.server=%s" % server, "--mount",
+                   "type=volume,source=%s,target=/etc/nginx/sites.d" % v, image, "true")
+        # anything else labelled for the server
+        docker("network", "create", "--label", "berth.server=%s" % sid, net)
+        docker("volume", "create", "--label", "berth.server=%s" % sid, vol)
+        docker("create", "--name", mine, "--label", "berth.server=%s" % sid, image, "true")
+
+        r = org.delete("/api/v1/servers/%s" % sid)
+        assert r.status_code == 204, r.text
+        wait_server(org, sid, lambda r: r.status_code == 404)
+        for kind, name in (("container", edge), ("volume", sites), ("container", mine),
+                           ("network", net), ("volume", vol)):
+            assert not exists(kind, name), (kind, name)
+        # nothing of another server's
+        assert exists("container", o_edge) and exists("volume", o_sites)
+        jobs = server_jobs(org, sid)
+        assert [j["status"] for j in jobs] == ["done"], jobs
+        log = org.get("/api/v1/jobs/%s/log" % jobs[0]["id"]).text
+        assert edge in log and sites in log, log
+        audit = org.get("/api/v1/orgs/%s/audit" % org.org_id).json_body
+        assert any(a["action"] == "server.delete" and a["target_id"] == sid for a in audit)
+    finally:
+        docker("rm", "-f", edge, o_edge, mine, check=False)
+        docker("volume", "rm", "-f", sites, o_sites, vol, check=False)
+        docker("network", "rm", net, check=False)
+
+
+def test_delete_unreachable_server_is_kept_saying_what_was_left(org):
+    fake = FakeDocker()
+    s = add_local(org, unique("gone"), docker_socket=fake.path)
+    assert s["status"] == "running", s
+    fake.stop()  # the Engine goes away
+    sid = s["id"]
+    edge, sites = edge_names(sid)
+    assert org.delete("/api/v1/servers/%s" % sid).status_code == 204
+    r = wait_server(org, sid, lambda r: r.json_body.get("status") not in ("removing",))
+    t = r.json_body
+    assert r.status_code == 200 and t["status"] == "error", t
+    for words in (edge, sites, "berth.server=%s" % sid, "could not be reached",
+                  "delete it again"):
+        assert words in t["status_reason"], t
+    jobs = server_jobs(org, sid)
+    assert [j["status"] for j in jobs] == ["failed"], jobs
+    assert "could not be reached" in jobs[0]["error"], jobs
+    # reachable again (a stand-in Engine holding nothing of berth's): a second DELETE retries
+    fake2 = FakeDocker()
+    try:
+        r = org.patch("/api/v1/servers/%s" % sid, {"docker_socket": fake2.path})
+        assert r.status_code == 200, r.text
+        assert org.delete("/api/v1/servers/%s" % sid).status_code == 204
+        wait_server(org, sid, lambda r: r.status_code == 404)
+        assert sorted(j["status"] for j in server_jobs(org, sid)) == ["done", "failed"]
+    finally:
+        fake2.stop()
