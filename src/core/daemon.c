@@ -14,6 +14,7 @@
 #include "lib/valid.h"
 #include "store/db.h"
 #include "store/model.h"
+#include "store/orgs.h"
 
 bool daemon_apps_domain_valid(const char *d)
 {
@@ -27,7 +28,7 @@ void daemon_maybe_register_local(void)
 	free(want);
 	if (!on)
 		return;
-	char *org = db_str("SELECT id FROM orgs ORDER BY created_at LIMIT 1", "");
+	char *org = orgs_first_id();
 	if (!org)
 		return;
 	struct stat st;
