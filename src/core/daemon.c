@@ -8,7 +8,6 @@
 #include "core/repo.h"
 #include "jobs/queue.h"
 #include "ops/ops.h"
-#include "ops/server.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/valid.h"
@@ -21,18 +20,25 @@ bool daemon_apps_domain_valid(const char *d)
 	return valid_dns_label(d) || valid_domain(d);
 }
 
+static int (*local_registrar)(const char *org_id);
+
+void daemon_set_local_registrar(int (*fn)(const char *org_id))
+{
+	local_registrar = fn;
+}
+
 void daemon_maybe_register_local(void)
 {
 	char *want = model_setting_get("register_local");
 	bool on = str_eq(want, "1");
 	free(want);
-	if (!on)
+	if (!on || !local_registrar)
 		return;
 	char *org = orgs_first_id();
 	if (!org)
 		return;
 	struct stat st;
-	if (stat("/var/run/docker.sock", &st) == 0 && ops_server_register_local(org) > 0)
+	if (stat("/var/run/docker.sock", &st) == 0 && local_registrar(org) > 0)
 		log_event(LOG_INFO, "registered the local Docker Engine as server 'local'",
 			  json_pack("{s:s}", "org", org));
 	free(org);

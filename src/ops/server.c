@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/daemon.h"
 #include "drivers/sshconn.h"
 #include "jobs/queue.h"
 #include "lib/util.h"
@@ -277,4 +278,5 @@ void ops_register_server(void)
 {
 	queue_register("prepare", job_prepare);
 	queue_register("server_remove", job_server_remove);
+	daemon_set_local_registrar(ops_server_register_local);
 }
