@@ -147,10 +147,15 @@ static int h_server_delete(struct req *r)
 	if (!s)
 		return reply_berr(r);
 	json_decref(s);
+	/* an optional {"force": true}; other fields are ignored as they always were */
+	json_t *force = json_object_get(req_body(r), "force");
 	int status;
 	if (perm_require(&acc, "server.manage", &r->err) < 0) {
 		status = reply_berr(r);
-	} else if (svc_server_delete(&r->actor, r->ip, acc.org_id, r->params[0], &r->err) < 0) {
+	} else if (force && !json_is_boolean(force)) {
+		status = reply_error(r, BE_VALIDATION_ERROR, "force", "force: must be a boolean");
+	} else if (svc_server_delete(&r->actor, r->ip, acc.org_id, r->params[0], json_is_true(force),
+				     &r->err) < 0) {
 		status = reply_berr(r);
 	} else {
 		status = reply_no_content(r);

@@ -208,7 +208,8 @@ static int job_server_remove(struct job *j, struct berr *err)
 		berr_set(err, BE_SERVER_UNREACHABLE, NULL,
 			 "left on server %.60s: its edge proxy %s, the volume %s and anything"
 			 " labelled berth.server=%s, because the server could not be reached (%.240s);"
-			 " the server is kept: delete it again once it is reachable",
+			 " the server is kept: delete it again once it is reachable, or with"
+			 " {\"force\": true} to forget it",
 			 r.name, edge, sites, id, why);
 		servers_set_status(id, "error", err->message);
 		engine_close(e);

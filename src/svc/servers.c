@@ -179,7 +179,7 @@ json_t *svc_server_update(const struct actor *a, const char *ip, const char *org
 struct delete_ctx {
 	const struct actor *a;
 	const char *ip, *org_id, *id;
-	bool need_job;
+	bool force, need_job;
 };
 
 /* "shop/main, shop/staging" (at most 10, then "and N more"). */
@@ -214,6 +214,17 @@ static int delete_tx(void *p, struct berr *err)
 				"The server still hosts environments (%s): remove them first", names);
 	}
 	json_decref(envs);
+	if (c->force) {
+		/* forgotten without touching the server: say in the audit what may be left */
+		char edge[32], sites[40];
+		ops_edge_names(c->id, edge, sites);
+		if (servers_delete(c->id) < 0)
+			return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+		audit(c->a, c->ip, c->org_id, "server.delete", c->id,
+		      json_pack("{s:b,s:[s,s,s]}", "force", 1, "may_be_left", edge, sites,
+				"objects labelled berth.server"));
+		return 0;
+	}
 	char *pending = servers_pending_job(c->id, "server_remove");
 	if (pending) { /* being removed already: the same answer */
 		free(pending);
@@ -238,9 +249,9 @@ static int delete_tx(void *p, struct berr *err)
 }
 
 int svc_server_delete(const struct actor *a, const char *ip, const char *org_id,
-		      const char *server_id, struct berr *err)
+		      const char *server_id, bool force, struct berr *err)
 {
-	struct delete_ctx c = {.a = a, .ip = ip, .org_id = org_id, .id = server_id};
+	struct delete_ctx c = {.a = a, .ip = ip, .org_id = org_id, .id = server_id, .force = force};
 	if (db_tx(delete_tx, &c, err) < 0)
 		return -1;
 	if (c.need_job) {

@@ -26,9 +26,10 @@ json_t *svc_server_update(const struct actor *a, const char *ip, const char *org
 /* Deletes the server: CONFLICT (naming them) while environments are placed on it. A server
  * whose Docker Engine never answered holds nothing of berth's: its row goes now. Otherwise
  * its status becomes "removing" and a server_remove job removes berth's objects from it and
- * then the row. 0 or -1. */
+ * then the row. force: the row goes now, whatever is left on the server (a server that is
+ * gone for good). 0 or -1. */
 int svc_server_delete(const struct actor *a, const char *ip, const char *org_id,
-		      const char *server_id, struct berr *err);
+		      const char *server_id, bool force, struct berr *err);
 /* Probes and records; queues a prepare job when Docker is missing on an SSH server. The
  * server JSON after the test. */
 json_t *svc_server_test(const struct actor *a, const char *ip, const char *org_id,

@@ -189,3 +189,40 @@ def test_delete_unreachable_server_is_kept_saying_what_was_left(org):
         assert sorted(j["status"] for j in server_jobs(org, sid)) == ["done", "failed"]
     finally:
         fake2.stop()
+
+
+def test_force_forgets_an_unreachable_server(org):
+    fake = FakeDocker()
+    s = add_local(org, unique("dead"), docker_socket=fake.path)
+    fake.stop()
+    sid = s["id"]
+    expect_error(org.delete("/api/v1/servers/%s" % sid, {"force": "yes"}), 400, "VALIDATION_ERROR")
+    assert org.delete("/api/v1/servers/%s" % sid).status_code == 204
+    r = wait_server(org, sid, lambda r: r.json_body.get("status") not in ("removing",))
+    assert "force" in r.json_body["status_reason"], r.text
+    # gone for good: forgotten without contacting it, the audit saying what may be left
+    assert org.delete("/api/v1/servers/%s" % sid, {"force": True}).status_code == 204
+    expect_error(org.get("/api/v1/servers/%s" % sid), 404, "SERVER_NOT_FOUND")
+    audit = [a for a in org.get("/api/v1/orgs/%s/audit" % org.org_id).json_body
+             if a["action"] == "server.delete" and a["target_id"] == sid]
+    forced = [a for a in audit if (a["details"] or {}).get("force") is True]
+    assert forced and edge_names(sid)[0] in forced[0]["details"]["may_be_left"], audit
+
+
+def test_force_still_refuses_a_server_with_environments(org):
+    fake = FakeDocker()
+    try:
+        s = add_local(org, unique("busy"), docker_socket=fake.path)
+        assert s["status"] == "running", s
+        p = org.post("/api/v1/orgs/%s/projects" % org.org_id,
+                     {"name": unique("Shop"), "odoo_version": "18.0"}).json_body
+        r = org.post("/api/v1/projects/%s/environments" % p["id"],
+                     {"name": "main", "vm_id": s["id"], "cpu_cores": 0.25, "ram_mb": 256,
+                      "disk_gb": 1})
+        assert r.status_code == 201, r.text
+        err = expect_error(org.delete("/api/v1/servers/%s" % s["id"], {"force": True}), 409,
+                           "CONFLICT")
+        assert "%s/main" % p["name"] in err["message"], err
+        assert org.get("/api/v1/servers/%s" % s["id"]).status_code == 200
+    finally:
+        fake.stop()
