@@ -7,7 +7,6 @@
 
 #include "core/repo.h"
 #include "jobs/queue.h"
-#include "ops/ops.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/valid.h"
@@ -51,7 +50,6 @@ int daemon_start(const char *data_dir, bool register_local, struct berr *err)
 	(void)data_dir;
 	if (register_local)
 		model_setting_set("register_local", "1");
-	ops_register();
 	queue_recover();
 	daemon_maybe_register_local();
 	if (queue_start(daemon_workers) < 0)

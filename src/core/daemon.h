@@ -1,4 +1,5 @@
-/* daemon.h: background parts of berthd (workers, scheduler) and start-up chores. */
+/* daemon.h: background parts of berthd (workers, scheduler) and start-up chores. The job
+ * types are registered (ops_register) by berthd_main before daemon_start. */
 #ifndef BERTH_DAEMON_H
 #define BERTH_DAEMON_H
 #include <stdbool.h>
