@@ -192,8 +192,10 @@ static int h_server_prepare(struct req *r)
 		access_release(&acc);
 		return reply_berr(r);
 	}
-	json_t *job = svc_server_prepare(&r->actor, r->ip, acc.org_id, r->params[0]);
+	json_t *job = svc_server_prepare(&r->actor, r->ip, acc.org_id, r->params[0], &r->err);
 	access_release(&acc);
+	if (!job)
+		return reply_berr(r);
 	return reply_json(r, 202, job);
 }
 

@@ -292,8 +292,14 @@ json_t *svc_server_test(const struct actor *a, const char *ip, const char *org_i
 }
 
 json_t *svc_server_prepare(const struct actor *a, const char *ip, const char *org_id,
-			   const char *server_id)
+			   const char *server_id, struct berr *err)
 {
+	char *removing = servers_pending_job(server_id, "server_remove");
+	if (removing) {
+		free(removing);
+		berr_set(err, BE_CONFLICT, NULL, "The server is being removed");
+		return NULL;
+	}
 	char *queued = servers_pending_job(server_id, "prepare");
 	if (queued) {
 		json_t *job = queue_job_json(queued);

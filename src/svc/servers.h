@@ -34,7 +34,8 @@ int svc_server_delete(const struct actor *a, const char *ip, const char *org_id,
  * server JSON after the test. */
 json_t *svc_server_test(const struct actor *a, const char *ip, const char *org_id,
 			const char *server_id);
-/* The prepare job (the one already queued or running, or a new one). */
+/* The prepare job (the one already queued or running, or a new one); NULL with CONFLICT while
+ * the server is being removed. */
 json_t *svc_server_prepare(const struct actor *a, const char *ip, const char *org_id,
-			   const char *server_id);
+			   const char *server_id, struct berr *err);
 #endif

@@ -3,6 +3,7 @@ it (409, the environments named); a server whose Docker Engine never answered go
 otherwise a server_remove job removes berth's objects on it (its edge proxy, the proxy's
 sites volume, anything labelled berth.server=<id>, nothing else) and then the server; an
 unreachable server is kept, with a status reason that says what was left and why."""
+import threading
 import time
 
 import pytest
@@ -225,4 +226,45 @@ def test_force_still_refuses_a_server_with_environments(org):
         assert "%s/main" % p["name"] in err["message"], err
         assert org.get("/api/v1/servers/%s" % s["id"]).status_code == 200
     finally:
+        fake.stop()
+
+
+class HeldDocker(FakeDocker):
+    """A stand-in Engine that holds every container listing until released: a removal stays
+    running for as long as the test needs."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        super().__init__()
+
+    def answer(self, path):
+        if "/containers/json" in path:
+            self.release.wait(60)
+        return super().answer(path)
+
+
+def test_while_removing_test_keeps_status_and_prepare_is_refused(org):
+    fake = HeldDocker()
+    try:
+        s = add_local(org, unique("held"), docker_socket=fake.path)
+        assert s["status"] == "running", s
+        sid = s["id"]
+        assert org.delete("/api/v1/servers/%s" % sid).status_code == 204
+        deadline = time.time() + 60
+        while [j["status"] for j in server_jobs(org, sid)] != ["running"]:
+            assert time.time() < deadline, server_jobs(org, sid)
+            time.sleep(0.1)
+        assert org.get("/api/v1/servers/%s" % sid).json_body["status"] == "removing"
+        # a test does not bring it back to running; a prepare is refused; a second DELETE
+        # queues nothing more
+        r = org.post("/api/v1/servers/%s/test" % sid)
+        assert r.status_code == 200 and r.json_body["status"] == "removing", r.text
+        expect_error(org.post("/api/v1/servers/%s/prepare" % sid), 409, "CONFLICT")
+        assert org.delete("/api/v1/servers/%s" % sid).status_code == 204
+        assert len(server_jobs(org, sid)) == 1
+        fake.release.set()
+        wait_server(org, sid, lambda r: r.status_code == 404)
+        assert [j["status"] for j in server_jobs(org, sid)] == ["done"]
+    finally:
+        fake.release.set()
         fake.stop()
