@@ -306,9 +306,10 @@ json_t *svc_server_prepare(const struct actor *a, const char *ip, const char *or
 		free(queued);
 		return job;
 	}
+	/* before the job is queued: a quick job must not have its outcome overwritten */
+	servers_set_status(server_id, "provisioning", NULL);
 	json_t *job = queue_enqueue(org_id, NULL, server_id, "prepare", NULL, a ? a->user_id : NULL,
 				    a ? a->email : NULL);
-	servers_set_status(server_id, "provisioning", NULL);
 	audit(a, ip, org_id, "server.prepare", server_id,
 	      json_pack("{s:O}", "job", json_object_get(job, "id")));
 	return job;
