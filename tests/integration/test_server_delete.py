@@ -3,6 +3,7 @@ it (409, the environments named); a server whose Docker Engine never answered go
 otherwise a server_remove job removes berth's objects on it (its edge proxy, the proxy's
 sites volume, anything labelled berth.server=<id>, nothing else) and then the server; an
 unreachable server is kept, with a status reason that says what was left and why."""
+import socket
 import threading
 import time
 
@@ -268,3 +269,52 @@ def test_while_removing_test_keeps_status_and_prepare_is_refused(org):
     finally:
         fake.release.set()
         fake.stop()
+
+
+def test_delete_after_a_real_deploy_frees_the_edge_and_its_ports(org):
+    """The edge proxy a deploy made (the Odoo stand-in): refused while the environment is
+    there; once it is removed, deleting the server removes the edge and its sites volume,
+    and the edge's ports are free again."""
+    if not docker_available():
+        pytest.skip("no Docker Engine")
+    import runtime as rt
+    from conftest import free_port
+    rt.ensure_standin()
+    r = org.put("/api/v1/admin/odoo-versions",
+                [{"version": v, "image": "%s:%s" % (rt.STANDIN_TAG, v)}
+                 for v in ("16.0", "17.0", "18.0", "19.0")])
+    assert r.status_code == 200, r.text
+    http_port, https_port = free_port(), free_port()
+    r = org.post("/api/v1/orgs/%s/servers" % org.org_id,
+                 {"name": unique("deployed"), "transport": "local", "http_port": http_port,
+                  "https_port": https_port})
+    assert r.status_code == 201, r.text
+    sid = r.json_body["id"]
+    edge, sites = edge_names(sid)
+    try:
+        assert org.post("/api/v1/servers/%s/test" % sid).json_body["status"] == "running"
+        p = org.post("/api/v1/orgs/%s/projects" % org.org_id,
+                     {"name": unique("Shop"), "odoo_version": "18.0"}).json_body
+        r = org.post("/api/v1/projects/%s/environments" % p["id"],
+                     {"name": "web", "env_type": "staging", "vm_id": sid, "cpu_cores": 1.0,
+                      "ram_mb": 1024, "disk_gb": 2})
+        assert r.status_code == 201, r.text
+        env = r.json_body
+        rt.run_job(org, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+        assert exists("container", edge) and exists("volume", sites)
+        err = expect_error(org.delete("/api/v1/servers/%s" % sid), 409, "CONFLICT")
+        assert "%s/web" % p["name"] in err["message"], err
+        rt.run_job(org, "DELETE", "/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+        assert exists("container", edge)  # removing an environment keeps the server's edge
+        assert org.delete("/api/v1/servers/%s" % sid).status_code == 204
+        wait_server(org, sid, lambda r: r.status_code == 404)
+        assert not exists("container", edge) and not exists("volume", sites)
+        left = rt.docker("ps", "-aq", "--filter", "label=berth.server=%s" % sid).stdout.split()
+        assert left == [], left
+        for port in (http_port, https_port):  # nothing holds the edge's ports any more
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", port))
+            s.close()
+    finally:
+        rt.remove_edges(sid)
