@@ -20,6 +20,7 @@
 #include "store/db.h"
 #include "store/model.h"
 #include "drivers/git.h"
+#include "ops/ops.h"
 
 static void usage(FILE *f)
 {
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 	model_seed_plans();
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is an error return, in every thread */
 	git_init(data, roots);
+	ops_register(); /* the job types, before the workers and the local server's registration */
 	if (daemon_start(data, register_local, &err) < 0) {
 		fprintf(stderr, "berthd: %s\n", err.message);
 		return 1;

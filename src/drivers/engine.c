@@ -17,12 +17,10 @@
 
 #include "drivers/sshconn.h"
 #include "lib/log.h"
-#include "store/db.h"
 
 #define IO_TIMEOUT_MS 600000 /* a build or an `odoo -i base` may take minutes */
 
 struct engine {
-	char server_id[37];
 	bool local;
 	char socket_path[108]; /* sun_path */
 	ssh_session ssh;
@@ -155,42 +153,15 @@ static int open_tcp(struct engine *e, int port, struct stream *s, struct berr *e
 	return 0;
 }
 
-struct engine *engine_open(const char *server_id, struct berr *err)
+struct engine *engine_connect(const struct engine_target *t, char *seen_fp, struct berr *err)
 {
-	json_t *s = db_row("SELECT transport, docker_socket FROM servers WHERE id=?", "s", server_id);
-	if (!s) {
-		berr_set(err, BE_SERVER_NOT_FOUND, NULL, "the server no longer exists");
-		return NULL;
-	}
 	struct engine *e = xcalloc(1, sizeof *e);
 	e->io_timeout_ms = IO_TIMEOUT_MS;
-	snprintf(e->server_id, sizeof e->server_id, "%s", server_id);
-	e->local = str_eq(json_string_value(json_object_get(s, "transport")), "local");
+	e->local = str_eq(t->transport, "local");
 	snprintf(e->socket_path, sizeof e->socket_path, "%s",
-		 json_string_value(json_object_get(s, "docker_socket")));
-	json_decref(s);
+		 t->docker_socket ? t->docker_socket : "/var/run/docker.sock");
 	if (!e->local) {
-		e->ssh = sshconn_open_server(server_id, err);
-		if (!e->ssh) {
-			free(e);
-			return NULL;
-		}
-	}
-	return e;
-}
-
-struct engine *engine_open_target(const char *transport, const char *host, int port,
-				  const char *user, const char *private_key, const char *password,
-				  const char *docker_socket, const char *known_fp, char *seen_fp,
-				  int timeout_s, struct berr *err)
-{
-	struct engine *e = xcalloc(1, sizeof *e);
-	e->io_timeout_ms = IO_TIMEOUT_MS;
-	e->local = str_eq(transport, "local");
-	snprintf(e->socket_path, sizeof e->socket_path, "%s", docker_socket);
-	if (!e->local) {
-		e->ssh = sshconn_open(host, port, user, private_key, password, known_fp, seen_fp,
-				      timeout_s, err);
+		e->ssh = sshconn_connect(t, seen_fp, err);
 		if (!e->ssh) {
 			free(e);
 			return NULL;

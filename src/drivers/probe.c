@@ -119,7 +119,7 @@ static bool docker_installed(struct engine *e)
 	return !missing;
 }
 
-void server_probe(const struct server_target *t, struct probe_result *out)
+void server_probe(const struct engine_target *t, struct probe_result *out)
 {
 	memset(out, 0, sizeof *out);
 	bool local = str_eq(t->transport, "local");
@@ -138,9 +138,10 @@ void server_probe(const struct server_target *t, struct probe_result *out)
 	}
 
 	struct berr err = {0};
-	struct engine *e = engine_open_target(local ? "local" : "ssh", t->host, t->port, t->user,
-					      t->private_key, t->password, sock, t->known_host_key,
-					      local ? NULL : out->host_key, t->timeout_s, &err);
+	struct engine_target tt = *t;
+	if (tt.docker_socket && !*tt.docker_socket)
+		tt.docker_socket = NULL; /* engine_connect: the default socket */
+	struct engine *e = engine_connect(&tt, local ? NULL : out->host_key, &err);
 	if (!e) {
 		/* cannot connect (refused, timeout, DNS): offline; connected but refused (host
 		 * key changed, authentication, unreadable key): error */

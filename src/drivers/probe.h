@@ -3,18 +3,7 @@
 #ifndef BERTH_PROBE_H
 #define BERTH_PROBE_H
 #include <stdbool.h>
-
-struct server_target {
-	const char *transport;      /* "ssh" or "local" */
-	const char *host;
-	int port;
-	const char *user;
-	const char *private_key;    /* OpenSSH/PEM private key text, or NULL */
-	const char *password;       /* or NULL */
-	const char *docker_socket;  /* path of the Docker socket on the server */
-	const char *known_host_key; /* pinned "SHA256:..." fingerprint, or NULL on first contact */
-	int timeout_s;              /* connect timeout, seconds (0: 10) */
-};
+#include "drivers/target.h"
 
 struct probe_result {
 	char status[16];          /* "running", "offline" (cannot connect) or "error" */
@@ -28,7 +17,7 @@ struct probe_result {
 };
 
 /* Never fails as a call: the outcome is in out->status. A host key different from
- * known_host_key yields "error" with a reason naming both fingerprints, and nothing else is
+ * t->known_host_key yields "error" with a reason naming both fingerprints, and nothing else is
  * done on that connection. */
-void server_probe(const struct server_target *t, struct probe_result *out);
+void server_probe(const struct engine_target *t, struct probe_result *out);
 #endif

@@ -2,11 +2,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sodium.h>
 
-#include "lib/secret.h"
 #include "lib/util.h"
-#include "store/db.h"
 
 static int fingerprint(ssh_session s, char *out, size_t len)
 {
@@ -87,40 +84,10 @@ fail:
 	return NULL;
 }
 
-ssh_session sshconn_open_server(const char *server_id, struct berr *err)
+ssh_session sshconn_connect(const struct engine_target *t, char *seen_fp, struct berr *err)
 {
-	json_t *row = db_row("SELECT host, port, user, host_key FROM servers WHERE id=?", "s", server_id);
-	if (!row) {
-		berr_set(err, BE_SERVER_NOT_FOUND, NULL, "the server no longer exists");
-		return NULL;
-	}
-	const char *known = json_string_value(json_object_get(row, "host_key"));
-	if (!known) {
-		json_decref(row);
-		berr_set(err, BE_CONFLICT, NULL, "the server's host key is not pinned yet: test the server");
-		return NULL;
-	}
-	char *sealed = db_str("SELECT credential FROM servers WHERE id=?", "s", server_id);
-	char *plain = sealed ? secret_open(sealed) : NULL;
-	free(sealed);
-	json_t *cred = plain ? json_loads(plain, 0, NULL) : NULL;
-	secret_free(plain);
-	ssh_session s = sshconn_open(json_string_value(json_object_get(row, "host")),
-				     (int)json_integer_value(json_object_get(row, "port")),
-				     json_string_value(json_object_get(row, "user")),
-				     json_string_value(json_object_get(cred, "private_key")),
-				     json_string_value(json_object_get(cred, "password")), known, NULL,
-				     15, err);
-	if (cred) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(cred, k, v)
-			if (json_is_string(v))
-				sodium_memzero((void *)json_string_value(v), strlen(json_string_value(v)));
-		json_decref(cred);
-	}
-	json_decref(row);
-	return s;
+	return sshconn_open(t->host, t->port, t->user, t->private_key, t->password,
+			    t->known_host_key, seen_fp, t->timeout_s, err);
 }
 
 int sshconn_exec(ssh_session s, const char *command, int *exit_code, struct sbuf *out,

@@ -1,11 +1,14 @@
-/* sshconn.h: an authenticated SSH session to a server of the store, with its pinned host key
- * enforced (operations never pin: a server is pinned by its first test). */
+/* sshconn.h: an authenticated SSH session to a server, with its pinned host key enforced
+ * (operations never pin: a server is pinned by its first test). */
 #ifndef BERTH_SSHCONN_H
 #define BERTH_SSHCONN_H
 #include <libssh/libssh.h>
+#include "drivers/target.h"
 #include "lib/errors.h"
 
-ssh_session sshconn_open_server(const char *server_id, struct berr *err);
+/* Connects and authenticates as the target says (host, port, user, private_key or password;
+ * known_host_key required when set). seen_fp as for sshconn_open. */
+ssh_session sshconn_connect(const struct engine_target *t, char *seen_fp, struct berr *err);
 /* Connects and authenticates with explicit parameters. known_fp: required fingerprint
  * ("SHA256:...") or NULL to accept any; seen_fp (>= 128 bytes, may be NULL) receives the
  * server's. */

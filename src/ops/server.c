@@ -1,13 +1,79 @@
-/* server.c: preparing a server: installs the Docker Engine through the package manager of a
- * Debian or Ubuntu server when it is missing. The remote script is fixed text. */
+/* server.c: operations on a server: probe and record; preparing a server (installs the Docker
+ * Engine through the package manager of a Debian or Ubuntu server when it is missing; the
+ * remote script is fixed text); removing berth's objects from a server being deleted. */
+#include "ops/server.h"
+
+#include <stdio.h>
 #include <string.h>
 
-#include "api/servers.h"
+#include "core/daemon.h"
 #include "drivers/sshconn.h"
 #include "jobs/queue.h"
 #include "lib/util.h"
+#include "ops/conn.h"
 #include "ops/ops.h"
-#include "store/db.h"
+#include "store/servers.h"
+
+int ops_server_probe_record(const char *server_id, struct probe_result *out)
+{
+	struct engine_target t;
+	struct berr err = {0};
+	if (server_target_load(server_id, &t, &err) < 0)
+		return -1;
+	struct probe_result pr;
+	server_probe(&t, &pr);
+	struct server_probe_rec rec = {
+		.status = pr.status,
+		.reason = pr.reason,
+		.host_key = t.known_host_key ? NULL : pr.host_key,
+		.docker_version = pr.docker_version,
+		.cpu_cores = pr.cpu_cores,
+		.ram_mb = pr.ram_mb,
+		.disk_gb = pr.disk_gb,
+	};
+	int rc = servers_record_probe(server_id, &rec);
+	target_release(&t);
+	if (out)
+		*out = pr;
+	return rc;
+}
+
+int ops_server_register_local(const char *org_id)
+{
+	if (servers_local_count() > 0)
+		return 0;
+	struct server_new n = {
+		.org_id = org_id,
+		.name = "local",
+		.transport = "local",
+		.host = "localhost",
+		.port = SERVER_DEFAULT_SSH_PORT,
+		.auth_method = "local",
+		.docker_socket = SERVER_DEFAULT_DOCKER_SOCKET,
+		.max_projects = SERVER_DEFAULT_MAX_PROJECTS,
+		.http_port = SERVER_DEFAULT_HTTP_PORT,
+		.https_port = SERVER_DEFAULT_HTTPS_PORT,
+	};
+	char id[37];
+	if (servers_insert(&n, id) < 0)
+		return -1;
+	ops_server_probe_record(id, NULL);
+	return 1;
+}
+
+void ops_edge_names(const char *server_id, char edge[32], char sites[40])
+{
+	char key[9];
+	int k = 0;
+	for (const char *p = server_id; *p && k < 8; p++)
+		if (*p != '-')
+			key[k++] = *p;
+	key[k] = '\0';
+	snprintf(edge, 32, "berth-edge-%s", key);
+	snprintf(sites, 40, "berth-edge-%s-sites", key);
+}
+
+/* ---- prepare ---- */
 
 static const char PREPARE_SCRIPT[] =
 	"set -e\n"
@@ -29,49 +95,189 @@ static const char PREPARE_SCRIPT[] =
 
 static int job_prepare(struct job *j, struct berr *err)
 {
-	char *transport = db_str("SELECT transport FROM servers WHERE id=?", "s", j->server_id);
-	bool local = str_eq(transport, "local");
-	free(transport);
+	struct server_row r;
+	if (servers_get(j->server_id, &r) < 0)
+		return berr_set(err, BE_SERVER_NOT_FOUND, NULL, "the server no longer exists");
+	bool local = str_eq(r.transport, "local");
+	server_row_free(&r);
 	if (local)
 		return berr_set(err, BE_CONFLICT, NULL,
 				"the local server uses the Docker Engine of the machine berthd runs on:"
 				" install docker.io there");
-	db_exec("UPDATE servers SET status='provisioning', status_reason=NULL WHERE id=?", "s",
-		j->server_id);
+	servers_set_status(j->server_id, "provisioning", NULL);
 	job_stage(j, "Connect to server");
-	ssh_session s = sshconn_open_server(j->server_id, err);
-	if (!s) {
-		db_exec("UPDATE servers SET status='error', status_reason=? WHERE id=?", "ss",
-			err->message, j->server_id);
+	/* the SSH session of the server's engine; its Docker Engine is not needed yet */
+	struct engine *e = engine_open_server(j->server_id, err);
+	if (!e) {
+		servers_set_status(j->server_id, "error", err->message);
 		return -1;
 	}
 	job_stage(j, "Install Docker Engine");
 	struct sbuf out = SBUF_INIT;
 	int code = -1;
-	int rc = sshconn_exec(s, PREPARE_SCRIPT, &code, &out, 1200, err);
+	int rc = sshconn_exec(engine_ssh(e), PREPARE_SCRIPT, &code, &out, 1200, err);
 	job_log(j, "%s", sbuf_str(&out));
 	sbuf_release(&out);
-	ssh_disconnect(s);
-	ssh_free(s);
+	engine_close(e);
 	if (rc == 0 && code != 0)
 		rc = berr_set(err, BE_INTERNAL_ERROR, NULL,
 			      code == 3 ? "only Debian and Ubuntu servers can be prepared"
 					: "installing the Docker Engine failed (exit status %d)", code);
 	if (rc < 0) {
-		db_exec("UPDATE servers SET status='error', status_reason=? WHERE id=?", "ss",
-			err->message, j->server_id);
+		servers_set_status(j->server_id, "error", err->message);
 		return -1;
 	}
 	job_stage(j, "Test");
-	server_test_and_record(j->server_id);
-	char *st = db_str("SELECT status FROM servers WHERE id=?", "s", j->server_id);
-	rc = str_eq(st, "running") ? 0 : berr_set(err, BE_INTERNAL_ERROR, NULL,
-						  "the server is %s after preparation", st);
-	free(st);
+	struct probe_result pr;
+	if (ops_server_probe_record(j->server_id, &pr) < 0)
+		return berr_set(err, BE_SERVER_NOT_FOUND, NULL, "the server no longer exists");
+	return str_eq(pr.status, "running")
+		       ? 0
+		       : berr_set(err, BE_INTERNAL_ERROR, NULL, "the server is %s after preparation",
+				  pr.status);
+}
+
+/* ---- server_remove ---- */
+
+/* Names of berth's objects of one kind on the server: those labelled berth.server=<id>, plus
+ * extra (a name) when it exists and is not listed yet. */
+static json_t *objects_of(struct engine *e, const char *kind, const char *server_id,
+			  const char *extra)
+{
+	json_t *names = engine_list_labeled(e, kind, "berth.server", server_id);
+	if (!names)
+		names = json_array();
+	if (extra) {
+		bool listed = false;
+		size_t i;
+		json_t *n;
+		json_array_foreach(names, i, n)
+			listed = listed || str_eq(json_string_value(n), extra);
+		if (!listed) {
+			json_t *all = engine_list_labeled(e, kind, "berth.role", "edge");
+			json_array_foreach(all, i, n)
+				if (str_eq(json_string_value(n), extra))
+					json_array_append_new(names, json_string(extra));
+			json_decref(all);
+		}
+	}
+	return names;
+}
+
+static void describe(struct sbuf *b, const char *what, json_t *names)
+{
+	size_t i;
+	json_t *n;
+	json_array_foreach(names, i, n)
+		sbuf_addf(b, "%s%s %s", b->len ? ", " : "", what, json_string_value(n));
+}
+
+/* Removes every object berth made on the server (its edge proxy and the sites volume, and
+ * any container, volume or network labelled berth.server=<id>), then the server's row. When
+ * the server cannot be reached or an object cannot be removed, the job fails naming what was
+ * left and why; the row stays (status "error") so that a later DELETE retries. */
+static int job_server_remove(struct job *j, struct berr *err)
+{
+	const char *id = j->server_id;
+	struct server_row r;
+	if (servers_get(id, &r) < 0) {
+		job_log(j, "the server is already gone");
+		return 0;
+	}
+	char edge[32], sites[40];
+	ops_edge_names(id, edge, sites);
+	json_t *envs = servers_environments(id);
+	if (json_array_size(envs) > 0) {
+		json_decref(envs);
+		server_row_free(&r);
+		berr_set(err, BE_CONFLICT, NULL,
+			 "the server hosts environments again: nothing was removed");
+		servers_set_status(id, "error", err->message);
+		return -1;
+	}
+	json_decref(envs);
+	job_stage(j, "Connect to server");
+	struct engine *e = engine_open_server(id, err);
+	int status = 0;
+	if (e && engine_call(e, "GET", "/_ping", NULL, &status, NULL, err) == 0 && status != 200)
+		berr_set(err, BE_SERVER_UNREACHABLE, NULL, "the Docker Engine answered /_ping with %d",
+			 status);
+	if (!e || status != 200) {
+		char why[512];
+		snprintf(why, sizeof why, "%s", err->message);
+		berr_set(err, BE_SERVER_UNREACHABLE, NULL,
+			 "left on server %.60s: its edge proxy %s, the volume %s and anything"
+			 " labelled berth.server=%s, because the server could not be reached (%.240s);"
+			 " the server is kept: delete it again once it is reachable, or with"
+			 " {\"force\": true} to forget it",
+			 r.name, edge, sites, id, why);
+		servers_set_status(id, "error", err->message);
+		engine_close(e);
+		server_row_free(&r);
+		return -1;
+	}
+	job_stage(j, "Containers");
+	json_t *cs = objects_of(e, "containers", id, edge);
+	size_t i;
+	json_t *n;
+	json_array_foreach(cs, i, n) {
+		struct berr e2 = {0};
+		job_log(j, "removing container %s", json_string_value(n));
+		if (engine_container_remove(e, json_string_value(n), &e2) < 0)
+			job_log(j, "%s", e2.message);
+	}
+	json_decref(cs);
+	job_stage(j, "Volumes and networks");
+	json_t *vs = objects_of(e, "volumes", id, sites);
+	json_array_foreach(vs, i, n) {
+		struct berr e2 = {0};
+		job_log(j, "removing volume %s", json_string_value(n));
+		if (engine_volume_remove(e, json_string_value(n), &e2) < 0)
+			job_log(j, "%s", e2.message);
+	}
+	json_decref(vs);
+	json_t *ns = objects_of(e, "networks", id, NULL);
+	json_array_foreach(ns, i, n) {
+		struct berr e2 = {0};
+		job_log(j, "removing network %s", json_string_value(n));
+		if (engine_network_remove(e, json_string_value(n), &e2) < 0)
+			job_log(j, "%s", e2.message);
+	}
+	json_decref(ns);
+	/* what is still there is what could not be removed */
+	struct sbuf left = SBUF_INIT;
+	cs = objects_of(e, "containers", id, edge);
+	vs = objects_of(e, "volumes", id, sites);
+	ns = objects_of(e, "networks", id, NULL);
+	describe(&left, "container", cs);
+	describe(&left, "volume", vs);
+	describe(&left, "network", ns);
+	json_decref(cs);
+	json_decref(vs);
+	json_decref(ns);
+	engine_close(e);
+	int rc = 0;
+	if (left.len) {
+		rc = berr_set(err, BE_INTERNAL_ERROR, NULL,
+			      "left on server %.60s: %.300s (the Docker Engine refused to remove them:"
+			      " see the job's log); the server is kept: delete it again to retry",
+			      r.name, sbuf_str(&left));
+		servers_set_status(id, "error", err->message);
+	} else {
+		job_stage(j, "Forget server");
+		if (servers_delete(id) < 0)
+			rc = berr_set(err, BE_INTERNAL_ERROR, NULL, "the server's row could not be deleted");
+		else
+			job_log(j, "server %s removed", r.name);
+	}
+	sbuf_release(&left);
+	server_row_free(&r);
 	return rc;
 }
 
 void ops_register_server(void)
 {
 	queue_register("prepare", job_prepare);
+	queue_register("server_remove", job_server_remove);
+	daemon_set_local_registrar(ops_server_register_local);
 }

@@ -1,0 +1,98 @@
+/* conn.c: a server's connection description from the store, its credential unsealed here and
+ * wiped on release. */
+#include "ops/conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "lib/secret.h"
+#include "lib/util.h"
+#include "store/servers.h"
+
+static char *take(char **p)
+{
+	char *v = *p;
+	*p = NULL;
+	return v;
+}
+
+static char *cred_field(json_t *cred, const char *key)
+{
+	const char *v = json_string_value(json_object_get(cred, key));
+	return v ? xstrdup(v) : NULL;
+}
+
+int server_target_load(const char *server_id, struct engine_target *t, struct berr *err)
+{
+	memset(t, 0, sizeof *t);
+	struct server_row r;
+	if (servers_get(server_id, &r) < 0)
+		return berr_set(err, BE_SERVER_NOT_FOUND, NULL, "the server no longer exists");
+	t->transport = take(&r.transport);
+	t->host = take(&r.host);
+	t->port = r.port;
+	t->user = take(&r.user);
+	t->docker_socket = take(&r.docker_socket);
+	t->known_host_key = take(&r.host_key);
+	server_row_free(&r);
+	char *sealed = servers_credential_sealed(server_id);
+	char *plain = sealed ? secret_open(sealed) : NULL;
+	free(sealed);
+	json_t *cred = plain ? json_loads(plain, 0, NULL) : NULL;
+	secret_free(plain);
+	if (cred) {
+		t->private_key = cred_field(cred, "private_key");
+		t->password = cred_field(cred, "password");
+		/* wipe the parsed copy before it goes back to the allocator */
+		const char *k;
+		json_t *v;
+		json_object_foreach(cred, k, v)
+			if (json_is_string(v))
+				sodium_memzero((void *)json_string_value(v), strlen(json_string_value(v)));
+		json_decref(cred);
+	}
+	return 0;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void target_release(struct engine_target *t)
+{
+	wipe_free(t->private_key);
+	wipe_free(t->password);
+	free(t->transport);
+	free(t->host);
+	free(t->user);
+	free(t->docker_socket);
+	free(t->known_host_key);
+	memset(t, 0, sizeof *t);
+}
+
+struct engine *engine_open_server(const char *server_id, struct berr *err)
+{
+	struct engine_target t;
+	if (server_target_load(server_id, &t, err) < 0)
+		return NULL;
+	struct engine *e = NULL;
+	if (!str_eq(t.transport, "local") && !t.known_host_key)
+		berr_set(err, BE_CONFLICT, NULL, "the server's host key is not pinned yet: test the server");
+	else {
+		t.timeout_s = 15;
+		e = engine_connect(&t, NULL, err);
+	}
+	target_release(&t);
+	return e;
+}
+
+struct engine *engine_open(const char *server_id, struct berr *err)
+{
+	return engine_open_server(server_id, err);
+}

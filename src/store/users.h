@@ -1,0 +1,50 @@
+/* users.h: users, their tokens (sessions and API keys) and login failures, as typed rows.
+ * model_user_create / model_user_get (store/model.h) create and show users. */
+#ifndef BERTH_STORE_USERS_H
+#define BERTH_STORE_USERS_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+int64_t users_count(void);
+/* The user's id, or NULL. Caller frees. */
+char *users_id_by_email(const char *email);
+/* The stored password hash, or NULL. Caller frees. */
+char *users_password_hash(const char *email);
+
+/* A token with its user. */
+struct token_row {
+	char token_id[37];
+	char user_id[37];
+	char email[256];
+	char kind[16];  /* "session" or "api_key" */
+	char scope[16]; /* "read-only" or "read-write" */
+	int64_t expires_at; /* unix seconds, 0: never */
+	bool is_admin;
+};
+/* 0 and *t filled, or -1 when no token has that hash. */
+int tokens_by_hash(const char *hash, struct token_row *t);
+int tokens_touch(const char *token_id); /* last_used_at = now */
+int tokens_insert_session(const char *id, const char *hash, const char *user_id,
+			  int64_t expires_at);
+/* expires_at 0: never. */
+int tokens_insert_api_key(const char *id, const char *hash, const char *user_id, const char *name,
+			  const char *scope, const char *prefix, int64_t expires_at);
+int tokens_delete_session(const char *token_id);
+/* 1 deleted, 0 no such key of that user, -1 error. */
+int tokens_delete_api_key(const char *id, const char *user_id);
+/* API keys as the API shows them (expires_at as an ISO 8601 time). */
+json_t *tokens_api_key_get(const char *id);
+json_t *tokens_api_keys_of(const char *user_id);
+
+/* Failed logins counted per key ("email:<lowercase address>"). */
+struct login_failure {
+	int64_t count, first_at, locked_until;
+};
+/* 0 and *f filled, or -1 when there is none. */
+int login_failures_get(const char *key, struct login_failure *f);
+int login_failures_clear(const char *key);
+/* One more failure (the first at now). */
+int login_failures_add(const char *key, int64_t now);
+int login_failures_lock(const char *key, int64_t until);
+#endif

@@ -1,0 +1,245 @@
+/* auth.c: the rules of identity (see svc/auth.h). */
+#include "svc/auth.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/daemon.h"
+#include "lib/log.h"
+#include "lib/secret.h"
+#include "lib/util.h"
+#include "lib/valid.h"
+#include "store/db.h"
+#include "store/model.h"
+#include "store/users.h"
+
+#define FAIL_WINDOW 900   /* seconds over which failures are counted */
+#define FAIL_SLOW 3       /* failures after which each attempt is slowed */
+#define FAIL_LOCK 10      /* failures after which the account is refused */
+#define LOCK_SECONDS 900
+
+int svc_authenticate(const char *tok, struct actor *a, struct berr *err)
+{
+	char hash[65];
+	token_hash(tok, hash);
+	struct token_row t;
+	if (tokens_by_hash(hash, &t) < 0)
+		return berr_set(err, BE_UNAUTHORIZED, NULL, "The token is not valid");
+	if (t.expires_at && t.expires_at <= now_s())
+		return berr_set(err, BE_UNAUTHORIZED, NULL, "The token has expired");
+	snprintf(a->user_id, sizeof a->user_id, "%s", t.user_id);
+	snprintf(a->email, sizeof a->email, "%s", t.email);
+	snprintf(a->token_id, sizeof a->token_id, "%s", t.token_id);
+	a->is_admin = t.is_admin;
+	a->is_api_key = str_eq(t.kind, "api_key");
+	a->read_only = str_eq(t.scope, "read-only");
+	if (a->is_api_key)
+		tokens_touch(a->token_id);
+	return 0;
+}
+
+int svc_check_password(const char *pw, const char *field, struct berr *err)
+{
+	size_t n = strlen(pw);
+	if (n < 8 || n > 256)
+		return berr_set(err, BE_VALIDATION_ERROR, field,
+				"%s: must be between 8 and 256 characters", field);
+	return 0;
+}
+
+json_t *svc_session_issue(const char *user_id, int64_t ttl)
+{
+	char *tok = token_new("bt_");
+	char hash[65], id[37];
+	token_hash(tok, hash);
+	uuid4(id);
+	tokens_insert_session(id, hash, user_id, now_s() + ttl);
+	json_t *o = json_pack("{s:s,s:s,s:I}", "access_token", tok, "token_type", "bearer",
+			      "expires_in", (json_int_t)ttl);
+	secret_free(tok);
+	return o;
+}
+
+bool svc_setup_required(void)
+{
+	return users_count() == 0;
+}
+
+/* ---- setup ---- */
+
+struct setup_ctx {
+	const struct setup_in *in;
+	int64_t ttl;
+	const char *ip;
+	char uid[37];
+	json_t *org, *ans;
+};
+
+static int setup_tx(void *p, struct berr *err)
+{
+	struct setup_ctx *c = p;
+	json_decref(c->org); /* a retried attempt starts over */
+	json_decref(c->ans);
+	c->org = c->ans = NULL;
+	if (users_count() > 0)
+		return berr_set(err, BE_ALREADY_SET_UP, NULL,
+				"berth is already set up: log in with POST /api/v1/auth/login");
+	const struct setup_in *in = c->in;
+	if (model_user_create(in->email, in->name ? in->name : in->email, in->password, true, c->uid,
+			      err) < 0)
+		return -1;
+	c->org = model_org_create(in->organization, c->uid, "Enterprise", err);
+	if (!c->org)
+		return -1;
+	c->ans = svc_session_issue(c->uid, c->ttl);
+	const char *org_id = json_string_value(json_object_get(c->org, "id"));
+	model_audit(org_id, c->uid, in->email, "setup", "organization", org_id, NULL, c->ip);
+	return 0;
+}
+
+json_t *svc_setup(const struct setup_in *in, int64_t ttl, const char *ip, struct actor *who,
+		  struct berr *err)
+{
+	if (!valid_email(in->email)) {
+		berr_set(err, BE_VALIDATION_ERROR, "email", "email: not a valid address");
+		return NULL;
+	}
+	if (svc_check_password(in->password, "password", err) < 0)
+		return NULL;
+	if (!*in->organization) {
+		berr_set(err, BE_VALIDATION_ERROR, "organization", "organization: must not be empty");
+		return NULL;
+	}
+	struct setup_ctx c = {.in = in, .ttl = ttl, .ip = ip};
+	if (db_tx(setup_tx, &c, err) < 0) {
+		json_decref(c.org);
+		json_decref(c.ans);
+		return NULL;
+	}
+	if (who) {
+		memset(who, 0, sizeof *who);
+		snprintf(who->user_id, sizeof who->user_id, "%s", c.uid);
+		snprintf(who->email, sizeof who->email, "%s", in->email);
+		who->is_admin = true;
+	}
+	json_object_set_new(c.ans, "user", model_user_get(c.uid));
+	json_object_set_new(c.ans, "organization", c.org);
+	daemon_maybe_register_local();
+	return c.ans;
+}
+
+/* ---- login ---- */
+
+static char *dummy_value;
+static void make_dummy_hash(void)
+{
+	dummy_value = password_hash("berth-dummy-password");
+}
+
+static const char *dummy_hash(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, make_dummy_hash);
+	return dummy_value;
+}
+
+json_t *svc_login(const char *email, const char *password, int64_t ttl, const char *ip,
+		  struct berr *err)
+{
+	char key[300];
+	snprintf(key, sizeof key, "email:%s", email);
+	for (char *p = key; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	int64_t now = now_s();
+	struct login_failure f;
+	int64_t count = 0;
+	if (login_failures_get(key, &f) == 0) {
+		count = f.count;
+		if (f.locked_until > now) {
+			berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
+				 "Too many failed logins for this account; try again in %lld seconds",
+				 (long long)(f.locked_until - now));
+			return NULL;
+		}
+		if (now - f.first_at > FAIL_WINDOW) {
+			login_failures_clear(key);
+			count = 0;
+		}
+	}
+	if (count >= FAIL_SLOW) /* slow down guessing: 0.5 s per failure past the threshold, max 3 s */
+		usleep((useconds_t)(count - FAIL_SLOW + 1 > 6 ? 6 : count - FAIL_SLOW + 1) * 500000);
+	char *uid = users_id_by_email(email);
+	char *hash = users_password_hash(email);
+	/* an unknown email costs the same hashing time as a wrong password */
+	bool ok = password_verify(hash ? hash : dummy_hash(), password) && hash;
+	free(hash);
+	if (!ok || !uid) {
+		free(uid);
+		login_failures_add(key, now);
+		if (count + 1 >= FAIL_LOCK)
+			login_failures_lock(key, now + LOCK_SECONDS);
+		log_event(LOG_WARN, "login failed", json_pack("{s:s,s:s}", "email", email, "remote", ip));
+		berr_set(err, BE_INVALID_CREDENTIALS, NULL, NULL);
+		return NULL;
+	}
+	login_failures_clear(key);
+	json_t *ans = svc_session_issue(uid, ttl);
+	free(uid);
+	return ans;
+}
+
+int svc_logout(const struct actor *a)
+{
+	return tokens_delete_session(a->token_id);
+}
+
+/* ---- API keys ---- */
+
+json_t *svc_api_key_create(const struct actor *a, const char *name, const char *scope,
+			   long long days, struct berr *err)
+{
+	if (!str_eq(scope, "read-only") && !str_eq(scope, "read-write")) {
+		berr_set(err, BE_VALIDATION_ERROR, "scope",
+			 "scope: must be \"read-only\" or \"read-write\"");
+		return NULL;
+	}
+	if (a->is_api_key && a->read_only) {
+		berr_set(err, BE_PERMISSION_DENIED, NULL, "This API key is read-only");
+		return NULL;
+	}
+	char *tok = token_new("bk_");
+	char hash[65], id[37], prefix[12];
+	token_hash(tok, hash);
+	uuid4(id);
+	snprintf(prefix, sizeof prefix, "%.10s", tok);
+	if (tokens_insert_api_key(id, hash, a->user_id, name, scope, prefix,
+				  days ? now_s() + days * 86400 : 0) < 0) {
+		secret_free(tok);
+		berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+		return NULL;
+	}
+	json_t *o = tokens_api_key_get(id);
+	json_object_set_new(o, "key", json_string(tok));
+	secret_free(tok);
+	log_event(LOG_INFO, "api key created", json_pack("{s:s,s:s}", "user", a->email, "id", id));
+	return o;
+}
+
+json_t *svc_api_keys(const struct actor *a)
+{
+	return tokens_api_keys_of(a->user_id);
+}
+
+int svc_api_key_delete(const struct actor *a, const char *id, struct berr *err)
+{
+	int rc = tokens_delete_api_key(id, a->user_id);
+	if (rc < 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+	if (rc == 0)
+		return berr_set(err, BE_NOT_FOUND, NULL, "API key '%s' doesn't exist", id);
+	return 0;
+}
