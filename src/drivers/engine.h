@@ -54,7 +54,8 @@ json_t *engine_container_inspect(struct engine *e, const char *name);
 int engine_container_create(struct engine *e, const char *name, json_t *spec, struct berr *err);
 int engine_container_start(struct engine *e, const char *name, struct berr *err);
 int engine_container_stop(struct engine *e, const char *name, int timeout_s, struct berr *err);
-int engine_container_remove(struct engine *e, const char *name, struct berr *err); /* forced */
+/* Forced; takes the container's anonymous volumes with it (named volumes stay). */
+int engine_container_remove(struct engine *e, const char *name, struct berr *err);
 int engine_container_kill(struct engine *e, const char *name, const char *signal, struct berr *err);
 int engine_network_connect(struct engine *e, const char *network, const char *container,
 			   struct berr *err); /* no-op when already connected */

@@ -163,7 +163,9 @@ int engine_container_stop(struct engine *e, const char *name, int timeout_s, str
 int engine_container_remove(struct engine *e, const char *name, struct berr *err)
 {
 	char *n = esc(name);
-	char *path = xasprintf("/containers/%s?force=1&v=0", n);
+	/* v=1: the container's anonymous volumes (an image's VOLUMEs that no named volume
+	 * covers, e.g. the Odoo image's /mnt/extra-addons) go with it; named volumes stay */
+	char *path = xasprintf("/containers/%s?force=1&v=1", n);
 	static const int ok[] = {204, 404, 0};
 	int rc = call(e, "DELETE", path, NULL, "remove container", ok, err);
 	/* removal is asynchronous while "removal in progress": wait until the name is free */
