@@ -1044,23 +1044,40 @@ out:
 	return rc < 0 ? -1 : rc;
 }
 
-static int edge_site_remove(struct engine *e, struct envrt *rt, struct berr *err)
+/* Removes the environment's site from the edge proxy, touching only what exists: no edge
+ * proxy on the server (a first deploy that failed before the edge stage) or no site in it
+ * means nothing to do; the edge proxy is never created for this. */
+static int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
 {
 	char edge_name[32], sites_vol[40];
 	edge_names(rt->server_id, edge_name, sites_vol);
 	json_t *c = engine_container_inspect(e, edge_name);
-	if (!c)
-		return 0;
+	bool running = c && json_is_true(json_object_get(json_object_get(c, "State"), "Running"));
 	json_decref(c);
+	if (!c) {
+		job_log(j, "no edge proxy on the server: no site to remove");
+		return 0;
+	}
+	if (!running) {
+		job_log(j, "the edge proxy %s is not running: its site %s stays", edge_name, rt->site);
+		return 0;
+	}
 	char path[128], bak[140];
 	snprintf(path, sizeof path, "/etc/nginx/sites.d/%s", rt->site);
 	snprintf(bak, sizeof bak, "%s.previous", path);
+	struct sbuf out = SBUF_INIT;
+	const char *test[] = {"test", "-e", path, "-o", "-e", bak, NULL};
+	if (edge_exec(e, edge_name, test, &out, err) != 0) {
+		sbuf_release(&out);
+		job_log(j, "the edge proxy has no site for the environment");
+		return 0;
+	}
 	const char *rm[] = {"rm", "-f", path, bak, NULL};
 	const char *reload[] = {"nginx", "-s", "reload", NULL};
-	struct sbuf out = SBUF_INIT;
 	edge_exec(e, edge_name, rm, &out, err);
 	edge_exec(e, edge_name, reload, &out, err);
 	sbuf_release(&out);
+	job_log(j, "edge proxy site %s removed", rt->site);
 	return 0;
 }
 
@@ -1346,7 +1363,7 @@ static int job_remove(struct job *j, struct berr *err)
 		job_log(j, "the environment was never deployed: nothing to remove on the server");
 	if (e) {
 		job_stage(j, "Proxy site");
-		edge_site_remove(e, &rt, err);
+		edge_site_remove(e, j, &rt, err);
 		job_stage(j, "Containers, volumes, network");
 		json_t *cs = engine_list_labeled(e, "containers", "berth.env", rt.id);
 		size_t i;
@@ -1362,7 +1379,8 @@ static int job_remove(struct job *j, struct berr *err)
 		char edge_name[32], sites_vol[40];
 		edge_names(rt.server_id, edge_name, sites_vol);
 		json_t *ec = engine_container_inspect(e, edge_name);
-		if (ec) {
+		if (json_object_get(json_object_get(json_object_get(ec, "NetworkSettings"), "Networks"),
+				    rt.net)) {
 			/* disconnect the edge proxy from the environment's network */
 			char path[160];
 			snprintf(path, sizeof path, "/networks/%s/disconnect", rt.net);
@@ -1370,8 +1388,8 @@ static int job_remove(struct job *j, struct berr *err)
 			int status;
 			engine_call(e, "POST", path, body, &status, NULL, &e2);
 			json_decref(body);
-			json_decref(ec);
 		}
+		json_decref(ec);
 		json_t *vs = engine_list_labeled(e, "volumes", "berth.env", rt.id);
 		json_array_foreach(vs, i, n) {
 			job_log(j, "removing volume %s", json_string_value(n));

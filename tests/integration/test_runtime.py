@@ -260,3 +260,31 @@ def test_deploy_over_ssh(platform):
         assert rt.env_containers(env["id"]) == []
     finally:
         sshd.stop()
+
+
+def edge_containers(server_id):
+    return rt.docker("ps", "-aq", "--filter", "label=berth.role=edge", "--filter",
+                     "label=berth.server=%s" % server_id).stdout.split()
+
+
+def test_remove_after_failed_first_deploy_touches_only_what_exists(platform):
+    """A first deploy that fails before the edge stage (here: the Odoo image cannot be had)
+    leaves no edge proxy on the fresh server; removing the environment then removes what the
+    deploy made and creates nothing (no edge proxy on ports 80/443)."""
+    a = platform
+    r = a.put("/api/v1/admin/odoo-versions",
+              [{"version": "18.0", "image": "berth-test/missing-image:18.0"}])
+    assert r.status_code == 200, r.text
+    env = create_env(a)
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"], expect="failed")
+    log = rt.job_log(a, job["id"])
+    assert "==> PostgreSQL" in log and "==> Edge proxy" not in log, log
+    assert edge_containers(a.server_id) == []
+    job = rt.run_job(a, "DELETE", "/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+    log = rt.job_log(a, job["id"])
+    assert "no edge proxy" in log, log
+    assert edge_containers(a.server_id) == []
+    assert rt.env_containers(env["id"]) == []
+    assert rt.docker("volume", "ls", "-q", "--filter",
+                     "label=berth.env=%s" % env["id"]).stdout.split() == []
+    assert a.get("/api/v1/environments/%s" % env["id"]).status_code == 404
