@@ -2,6 +2,7 @@
  * objects are found by name, compared with what they should be (a hash label), and only
  * what differs is recreated, so a job interrupted anywhere completes on the next run. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -905,6 +906,46 @@ static int code_stage(struct engine *e, struct job *j, struct envrt *rt, struct 
 
 /* ---- the edge proxy (one per server) ---- */
 
+/* One lock per server for its edge proxy, held by whoever creates, changes or removes it
+ * (deploys, removals, server removal), so that two first deploys on one server create it
+ * once: the second finds it there and converges. Locks live as long as the process (one per
+ * server). */
+struct edge_lock {
+	char server_id[64];
+	pthread_mutex_t mu;
+	struct edge_lock *next;
+};
+static pthread_mutex_t edge_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct edge_lock *edge_locks;
+
+static pthread_mutex_t *edge_lock_of(const char *server_id)
+{
+	pthread_mutex_lock(&edge_locks_mu);
+	struct edge_lock *l = edge_locks;
+	while (l && !str_eq(l->server_id, server_id))
+		l = l->next;
+	if (!l) {
+		l = xmalloc(sizeof *l);
+		memset(l, 0, sizeof *l);
+		snprintf(l->server_id, sizeof l->server_id, "%s", server_id);
+		pthread_mutex_init(&l->mu, NULL);
+		l->next = edge_locks;
+		edge_locks = l;
+	}
+	pthread_mutex_unlock(&edge_locks_mu);
+	return &l->mu;
+}
+
+void ops_edge_lock(const char *server_id)
+{
+	pthread_mutex_lock(edge_lock_of(server_id));
+}
+
+void ops_edge_unlock(const char *server_id)
+{
+	pthread_mutex_unlock(edge_lock_of(server_id));
+}
+
 /* Named after the server so that two server records reaching one Docker Engine (tests, or a
  * server registered twice) never fight over one container. */
 static void edge_names(const char *server_id, char edge[32], char sites[40])
@@ -1153,7 +1194,10 @@ static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 	if (deploy_odoo(e, j, rt, force, err) < 0)
 		goto out;
 	job_stage(j, "Edge proxy");
-	if (edge_ensure(e, j, rt->server_id, err) < 0 || edge_site(e, j, rt, err) != 0)
+	ops_edge_lock(rt->server_id);
+	bool edge_ok = edge_ensure(e, j, rt->server_id, err) == 0 && edge_site(e, j, rt, err) == 0;
+	ops_edge_unlock(rt->server_id);
+	if (!edge_ok)
 		goto out;
 	job_stage(j, "Health check");
 	if (wait_healthy(e, j, rt, err) < 0)
@@ -1363,7 +1407,9 @@ static int job_remove(struct job *j, struct berr *err)
 		job_log(j, "the environment was never deployed: nothing to remove on the server");
 	if (e) {
 		job_stage(j, "Proxy site");
+		ops_edge_lock(rt.server_id);
 		edge_site_remove(e, j, &rt, err);
+		ops_edge_unlock(rt.server_id);
 		job_stage(j, "Containers, volumes, network");
 		json_t *cs = engine_list_labeled(e, "containers", "berth.env", rt.id);
 		size_t i;
@@ -1378,6 +1424,7 @@ static int job_remove(struct job *j, struct berr *err)
 		struct berr e2 = {0};
 		char edge_name[32], sites_vol[40];
 		edge_names(rt.server_id, edge_name, sites_vol);
+		ops_edge_lock(rt.server_id);
 		json_t *ec = engine_container_inspect(e, edge_name);
 		if (json_object_get(json_object_get(json_object_get(ec, "NetworkSettings"), "Networks"),
 				    rt.net)) {
@@ -1390,6 +1437,7 @@ static int job_remove(struct job *j, struct berr *err)
 			json_decref(body);
 		}
 		json_decref(ec);
+		ops_edge_unlock(rt.server_id);
 		json_t *vs = engine_list_labeled(e, "volumes", "berth.env", rt.id);
 		json_array_foreach(vs, i, n) {
 			job_log(j, "removing volume %s", json_string_value(n));

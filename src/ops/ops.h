@@ -11,4 +11,8 @@ void ops_register_server(void); /* "prepare": installs the Docker Engine on a se
 json_t *ops_odoo_images(void);
 /* Caller frees. */
 char *ops_odoo_image(const char *version);
+/* The lock of a server's edge proxy (one per server, in this process): held while its edge
+ * proxy is created, its sites changed or the edge removed, whoever does it. */
+void ops_edge_lock(const char *server_id);
+void ops_edge_unlock(const char *server_id);
 #endif

@@ -288,3 +288,22 @@ def test_remove_after_failed_first_deploy_touches_only_what_exists(platform):
     assert rt.docker("volume", "ls", "-q", "--filter",
                      "label=berth.env=%s" % env["id"]).stdout.split() == []
     assert a.get("/api/v1/environments/%s" % env["id"]).status_code == 404
+
+
+def test_two_first_deploys_on_a_fresh_server_share_one_edge(platform):
+    """Two environments deployed at once on a server that has no edge proxy yet: the edge
+    proxy is created once (under the server's edge lock), and both deploys succeed."""
+    a = platform
+    assert edge_containers(a.server_id) == []
+    envs = [create_env(a), create_env(a)]
+    jobs = []
+    for e in envs:
+        r = a.post("/api/v1/environments/%s/deploy" % e["id"])
+        assert r.status_code == 202, r.text
+        jobs.append(r.json_body["id"])
+    for job_id in jobs:
+        job = rt.wait_job(a, job_id)
+        assert job["status"] == "done", "%s\n%s" % (job, rt.job_log(a, job_id))
+    assert len(edge_containers(a.server_id)) == 1
+    for e in envs:
+        assert rt.http_get(EDGE_PORT, host_of(e), "/web/health")[0] == 200
