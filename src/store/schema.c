@@ -117,6 +117,7 @@ const char *const schema_migrations[] = {
 	"ALTER TABLE environments ADD COLUMN deployed_addons JSON;"
 	"ALTER TABLE environments ADD COLUMN last_trigger_commit TEXT;"
 	"ALTER TABLE jobs ADD COLUMN result JSON;",
+	"ALTER TABLE environments ADD COLUMN admin_login TEXT; ALTER TABLE environments ADD COLUMN admin_password SECRET;",
 };
 
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];
