@@ -67,6 +67,11 @@ int engine_put_files(struct engine *e, const char *container, const char *dir,
 /* Runs argv in a running container; output (stdout+stderr, demultiplexed) into out. */
 int engine_exec(struct engine *e, const char *container, const char *const *argv, const char *user,
 		int *exit_code, struct sbuf *out, struct berr *err);
+/* The same with environment variables ("NAME=value", NULL-terminated) for the command: values
+ * that must not appear on a command line (the request body is not logged). */
+int engine_exec_env(struct engine *e, const char *container, const char *const *argv,
+		    const char *const *envv, const char *user, int *exit_code, struct sbuf *out,
+		    struct berr *err);
 /* Waits for a container to exit (for one-off containers); its exit code. */
 int engine_container_wait(struct engine *e, const char *name, int *exit_code, struct berr *err);
 /* Last lines of a container's logs (stdout+stderr). */

@@ -535,7 +535,102 @@ static int run_odoo_once(struct engine *e, struct job *j, struct envrt *rt, cons
 	return 0;
 }
 
-/* First deploy: `odoo -i base` in a one-off container, before serving. */
+/* The environment's Odoo administrator password, unsealed; one is made (24 random
+ * alphanumerics, stored sealed) for an environment created without one. Caller frees with
+ * secret_free. */
+static char *admin_password(const char *env_id)
+{
+	char *sealed = db_str("SELECT admin_password FROM environments WHERE id=?", "s", env_id);
+	char *plain = sealed ? secret_open(sealed) : NULL;
+	free(sealed);
+	if (plain)
+		return plain;
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	char pw[25];
+	for (size_t i = 0; i < 24; i++)
+		pw[i] = alnum[randombytes_uniform(sizeof alnum - 1)];
+	pw[24] = '\0';
+	char *s = secret_seal(pw);
+	db_exec("UPDATE environments SET admin_password=? WHERE id=? AND admin_password IS NULL", "ss",
+		s, env_id);
+	free(s);
+	sodium_memzero(pw, sizeof pw);
+	sealed = db_str("SELECT admin_password FROM environments WHERE id=?", "s", env_id);
+	plain = sealed ? secret_open(sealed) : NULL;
+	free(sealed);
+	return plain;
+}
+
+/* Sets the administrator (res_users id 2, login 'admin' after `-i base`) of a database this
+ * environment just created: its login becomes admin_login (kept 'admin' without one) and its
+ * password the environment's admin_password, in Odoo's stored form. psql reads both from its
+ * environment (\getenv), never from a command line. */
+static const char ADMIN_SQL[] =
+	"\\set ON_ERROR_STOP 1\n"
+	"\\getenv l BERTH_ADMIN_LOGIN\n"
+	"\\getenv p BERTH_ADMIN_PASSWORD\n"
+	"UPDATE res_users SET login = coalesce(nullif(:'l', ''), login), password = :'p' WHERE id = 2;\n";
+
+static int set_admin(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	char *pw = admin_password(rt->id);
+	if (!pw)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot read the administrator password");
+	unsigned char salt[16];
+	randombytes_buf(salt, sizeof salt);
+	char *hash = render_odoo_password(pw, salt, sizeof salt, RENDER_ODOO_PASSWORD_ROUNDS);
+	secret_free(pw);
+	const char *login = S(rt->row, "admin_login");
+	char *env_login = xasprintf("BERTH_ADMIN_LOGIN=%s", login ? login : "");
+	char *env_pw = xasprintf("BERTH_ADMIN_PASSWORD=%s", hash);
+	secret_free(hash);
+	const char *envv[] = {env_login, env_pw, NULL};
+	const char *argv[] = {"psql", "-X", "-h", "/run/postgresql", "-U", "postgres", "-d", rt->db_name,
+			      "-f", "/tmp/berth-admin.sql", NULL};
+	struct efile files[] = {{"berth-admin.sql", ADMIN_SQL, strlen(ADMIN_SQL), 0644}};
+	int code = -1;
+	struct sbuf out = SBUF_INIT;
+	int rc = engine_put_files(e, rt->db, "/tmp", files, 1, err);
+	if (rc == 0)
+		rc = engine_exec_env(e, rt->db, argv, envv, "postgres", &code, &out, err);
+	if (rc == 0 && (code != 0 || !strstr(sbuf_str(&out), "UPDATE 1")))
+		rc = berr_set(err, BE_INTERNAL_ERROR, NULL, "setting the Odoo administrator failed: %.300s",
+			      sbuf_str(&out));
+	const char *rm[] = {"rm", "-f", "/tmp/berth-admin.sql", NULL};
+	struct berr e2 = {0};
+	struct sbuf o2 = SBUF_INIT;
+	engine_exec(e, rt->db, rm, "root", &code, &o2, &e2);
+	sbuf_release(&o2);
+	sbuf_release(&out);
+	free(env_login);
+	secret_free(env_pw);
+	if (rc == 0)
+		job_log(j, "Odoo administrator: login %s, password set (stored sealed)",
+			login ? login : "admin");
+	return rc;
+}
+
+/* A database initialised by an earlier, unfinished first deploy whose administrator was not
+ * set yet (still 'admin'): -1 error, 0 no, 1 yes. */
+static int admin_pending(struct engine *e, struct envrt *rt, struct berr *err)
+{
+	const char *argv[] = {"psql", "-X", "-U", "postgres", "-h", "/run/postgresql", "-d", rt->db_name,
+			      "-tAc", "SELECT login FROM res_users WHERE id=2", NULL};
+	int code = -1;
+	struct sbuf out = SBUF_INIT;
+	if (engine_exec(e, rt->db, argv, "postgres", &code, &out, err) < 0) {
+		sbuf_release(&out);
+		return -1;
+	}
+	while (out.len && (out.buf[out.len - 1] == '\n' || out.buf[out.len - 1] == '\r'))
+		out.buf[--out.len] = '\0';
+	int r = code == 0 && str_eq(sbuf_str(&out), "admin");
+	sbuf_release(&out);
+	return r;
+}
+
+/* First deploy: `odoo -i base` in a one-off container, before serving, then the
+ * administrator's login and password. */
 static int init_database(struct engine *e, struct job *j, struct envrt *rt, const char *image,
 			 const char *conf, struct berr *err)
 {
@@ -545,14 +640,21 @@ static int init_database(struct engine *e, struct job *j, struct envrt *rt, cons
 		return -1;
 	if (done) {
 		job_log(j, "database %s is initialised: keeping its data", rt->db_name);
-		return 0;
+		/* a first deploy interrupted between `-i base` and the administrator: finish it;
+		 * a database of an environment deployed before is never touched */
+		int pending = rt->deployed_before ? 0 : admin_pending(e, rt, err);
+		if (pending < 0)
+			return -1;
+		return pending ? set_admin(e, j, rt, err) : 0;
 	}
 	json_t *cmd = json_pack("[s,s,s,s,s,s,s,s]", "odoo", "-c", "/etc/odoo/odoo.conf", "-d",
 				rt->db_name, "-i", "base", "--stop-after-init");
 	if (!str_eq(rt->version, "19.0")) /* 19.0 loads no demo data unless asked */
 		json_array_append_new(cmd, json_string("--without-demo=all"));
 	job_log(j, "creating database %s (odoo -i base, no demo data)", rt->db_name);
-	return run_odoo_once(e, j, rt, image, conf, cmd, "init", "odoo -i base", err);
+	if (run_odoo_once(e, j, rt, image, conf, cmd, "init", "odoo -i base", err) < 0)
+		return -1;
+	return set_admin(e, j, rt, err);
 }
 
 /* Updates the modules whose files changed, with the new code, while the running Odoo keeps
