@@ -19,6 +19,7 @@
 #include "store/db.h"
 #include "store/model.h"
 #include "drivers/git.h"
+#include "ops/ops.h"
 
 static void usage(FILE *f)
 {
@@ -125,6 +126,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "berthd: --apps-domain '%s' is not a valid domain\n", api_cfg.apps_domain);
 		return 2;
 	}
+	ops_cfg.apps_domain = api_cfg.apps_domain;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "berthd: libsodium failed to initialise\n");
 		return 1;

@@ -4,6 +4,12 @@
 #define BERTH_OPS_H
 #include <jansson.h>
 
+/* What the operations read from berthd's configuration; berthd_main sets it at start. */
+struct ops_cfg {
+	const char *apps_domain; /* environments answer at <subdomain>.<apps_domain> */
+};
+extern struct ops_cfg ops_cfg;
+
 /* Registers the job types: deploy, restart, stop, start, remove. */
 void ops_register(void);
 void ops_register_server(void); /* "prepare": installs the Docker Engine on a server */
