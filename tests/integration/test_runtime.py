@@ -21,8 +21,17 @@ def images():
 
 @pytest.fixture
 def platform(images):
+    yield from make_platform()
+
+
+@pytest.fixture
+def platform_apps_domain(images):
+    yield from make_platform(["--apps-domain", "apps.example.test"])
+
+
+def make_platform(args=()):
     """berthd with the local server registered and tested, the stand-in as Odoo image."""
-    d = Berthd().start()
+    d = Berthd(args).start()
     api = d.api()
     r = api.post("/api/v1/setup", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
                                    "organization": "Acme"})
@@ -388,3 +397,13 @@ def test_admin_login_and_password_set_when_the_database_is_created(platform):
     job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
     assert "Odoo administrator" not in rt.job_log(a, job["id"])
     assert authenticate(env, db, login, "changed-by-the-user")[0] == 2
+
+
+def test_apps_domain_names_the_sites(platform_apps_domain):
+    """berthd's --apps-domain (ops_cfg) names the environment's site in the edge proxy."""
+    a = platform_apps_domain
+    env = create_env(a)
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    fqdn = env["subdomain"] + ".apps.example.test"
+    assert "edge proxy routes %s" % fqdn in rt.job_log(a, job["id"])
+    assert rt.http_get(EDGE_PORT, fqdn, "/web/health")[0] == 200
