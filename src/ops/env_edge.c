@@ -2,6 +2,7 @@
  * sites. */
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ops/env_int.h"
 #include "ops/images.h"
@@ -63,6 +64,38 @@ void edge_names(const char *server_id, char edge[32], char sites[40])
 	snprintf(sites, 40, "berth-edge-%s-sites", key);
 }
 
+static int edge_exec(struct engine *e, const char *edge, const char *const *argv, struct sbuf *out,
+		     struct berr *err)
+{
+	int code = -1;
+	if (engine_exec(e, edge, argv, NULL, &code, out, err) < 0)
+		return -1;
+	return code == 0 ? 0 : 1;
+}
+
+/* Waits until the edge proxy's nginx runs (its pid file is written), so that the first
+ * reload of a freshly started edge proxy reaches it. */
+static int edge_wait_started(struct engine *e, struct job *j, const char *edge, struct berr *err)
+{
+	const char *argv[] = {"test", "-s", "/run/nginx.pid", NULL};
+	for (int i = 0; i < 200; i++) {
+		struct sbuf out = SBUF_INIT;
+		struct berr e2 = {0};
+		int rc = edge_exec(e, edge, argv, &out, &e2);
+		sbuf_release(&out);
+		if (rc == 0)
+			return 0;
+		if (job_cancelled(j))
+			return berr_set(err, BE_CONFLICT, NULL, "cancelled");
+		usleep(50000);
+	}
+	struct sbuf logs = SBUF_INIT;
+	engine_container_logs(e, edge, 20, &logs, err);
+	job_log(j, "%s", sbuf_str(&logs));
+	sbuf_release(&logs);
+	return berr_set(err, BE_INTERNAL_ERROR, NULL, "the edge proxy %s did not start nginx", edge);
+}
+
 int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err)
 {
 	char edge_name[32], sites_vol[40];
@@ -100,16 +133,10 @@ int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct b
 	int rc = converge_container(e, j, edge_name, spec, "/etc/nginx", files, 1, false, &changed, err);
 	json_decref(spec);
 	free(main);
+	/* a reload sent before nginx wrote its pid file fails: wait for it once started */
+	if (rc == 0 && changed)
+		rc = edge_wait_started(e, j, edge_name, err);
 	return rc;
-}
-
-static int edge_exec(struct engine *e, const char *edge, const char *const *argv, struct sbuf *out,
-		     struct berr *err)
-{
-	int code = -1;
-	if (engine_exec(e, edge, argv, NULL, &code, out, err) < 0)
-		return -1;
-	return code == 0 ? 0 : 1;
 }
 
 /* Writes the environment's site, checks the whole configuration with nginx -t, reloads; a
