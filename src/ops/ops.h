@@ -10,7 +10,7 @@ struct ops_cfg {
 };
 extern struct ops_cfg ops_cfg;
 
-/* Registers the job types: deploy, restart, stop, start, remove. */
+/* Registers the job types: deploy, restart, stop, start, remove, merge. */
 void ops_register(void);
 void ops_register_server(void); /* "prepare": installs the Docker Engine on a server */
 /* The platform's Odoo image per version: [{"version": "18.0", "image": "odoo:18.0"}, ...]. */

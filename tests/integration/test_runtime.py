@@ -397,6 +397,19 @@ def test_admin_login_and_password_set_when_the_database_is_created(platform):
     job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
     assert "Odoo administrator" not in rt.job_log(a, job["id"])
     assert authenticate(env, db, login, "changed-by-the-user")[0] == 2
+    # a first deploy interrupted between `-i base` and the administrator (the database is
+    # there, its administrator still admin, no deploy completed): the next deploy finishes it
+    rt.psql(env["id"], db, "UPDATE res_users SET login='admin', password='admin' WHERE id=2")
+    con = sqlite3.connect(store, timeout=30)
+    with con:
+        con.execute("UPDATE environments SET deployed_at=NULL WHERE id=?", (env["id"],))
+    con.close()
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    log = rt.job_log(a, job["id"])
+    assert "keeping its data" in log and "Odoo administrator: login %s" % login in log, log
+    assert authenticate(env, db, "admin", "admin")[0] is None
+    if password is not None:
+        assert authenticate(env, db, login, password)[0] == 2
 
 
 def test_apps_domain_names_the_sites(platform_apps_domain):
