@@ -16,9 +16,6 @@ struct engine;
  * host key must match t->known_host_key when that is set (NULL accepts any: first test);
  * seen_fp (128 bytes, may be NULL) receives the key the server presented. */
 struct engine *engine_connect(const struct engine_target *t, char *seen_fp, struct berr *err);
-/* Defined in ops/conn.c (reads the store): engine_open_server(). Declared here only until
- * ops/env*.c include ops/conn.h; then this line goes. */
-struct engine *engine_open(const char *server_id, struct berr *err);
 void engine_close(struct engine *e);
 /* Bounds every read (default 10 minutes: builds and `odoo -i base` take time). */
 void engine_set_io_timeout(struct engine *e, int ms);
@@ -54,7 +51,8 @@ json_t *engine_container_inspect(struct engine *e, const char *name);
 int engine_container_create(struct engine *e, const char *name, json_t *spec, struct berr *err);
 int engine_container_start(struct engine *e, const char *name, struct berr *err);
 int engine_container_stop(struct engine *e, const char *name, int timeout_s, struct berr *err);
-int engine_container_remove(struct engine *e, const char *name, struct berr *err); /* forced */
+/* Forced; takes the container's anonymous volumes with it (named volumes stay). */
+int engine_container_remove(struct engine *e, const char *name, struct berr *err);
 int engine_container_kill(struct engine *e, const char *name, const char *signal, struct berr *err);
 int engine_network_connect(struct engine *e, const char *network, const char *container,
 			   struct berr *err); /* no-op when already connected */
@@ -66,6 +64,11 @@ int engine_put_files(struct engine *e, const char *container, const char *dir,
 /* Runs argv in a running container; output (stdout+stderr, demultiplexed) into out. */
 int engine_exec(struct engine *e, const char *container, const char *const *argv, const char *user,
 		int *exit_code, struct sbuf *out, struct berr *err);
+/* The same with environment variables ("NAME=value", NULL-terminated) for the command: values
+ * that must not appear on a command line (the request body is not logged). */
+int engine_exec_env(struct engine *e, const char *container, const char *const *argv,
+		    const char *const *envv, const char *user, int *exit_code, struct sbuf *out,
+		    struct berr *err);
 /* Waits for a container to exit (for one-off containers); its exit code. */
 int engine_container_wait(struct engine *e, const char *name, int *exit_code, struct berr *err);
 /* Last lines of a container's logs (stdout+stderr). */

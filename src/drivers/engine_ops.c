@@ -163,7 +163,9 @@ int engine_container_stop(struct engine *e, const char *name, int timeout_s, str
 int engine_container_remove(struct engine *e, const char *name, struct berr *err)
 {
 	char *n = esc(name);
-	char *path = xasprintf("/containers/%s?force=1&v=0", n);
+	/* v=1: the container's anonymous volumes (an image's VOLUMEs that no named volume
+	 * covers, e.g. the Odoo image's /mnt/extra-addons) go with it; named volumes stay */
+	char *path = xasprintf("/containers/%s?force=1&v=1", n);
 	static const int ok[] = {204, 404, 0};
 	int rc = call(e, "DELETE", path, NULL, "remove container", ok, err);
 	/* removal is asynchronous while "removal in progress": wait until the name is free */
@@ -275,12 +277,25 @@ static void demux(const struct sbuf *in, struct sbuf *out)
 int engine_exec(struct engine *e, const char *container, const char *const *argv, const char *user,
 		int *exit_code, struct sbuf *out, struct berr *err)
 {
+	return engine_exec_env(e, container, argv, NULL, user, exit_code, out, err);
+}
+
+int engine_exec_env(struct engine *e, const char *container, const char *const *argv,
+		    const char *const *envv, const char *user, int *exit_code, struct sbuf *out,
+		    struct berr *err)
+{
 	json_t *cmd = json_array();
 	for (const char *const *a = argv; *a; a++)
 		json_array_append_new(cmd, json_string(*a));
 	json_t *body = json_pack("{s:b,s:b,s:o}", "AttachStdout", 1, "AttachStderr", 1, "Cmd", cmd);
 	if (user)
 		json_object_set_new(body, "User", json_string(user));
+	if (envv) {
+		json_t *ev = json_array();
+		for (const char *const *a = envv; *a; a++)
+			json_array_append_new(ev, json_string(*a));
+		json_object_set_new(body, "Env", ev);
+	}
 	char *c = esc(container);
 	char *path = xasprintf("/containers/%s/exec", c);
 	int status = 0;

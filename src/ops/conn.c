@@ -92,7 +92,3 @@ struct engine *engine_open_server(const char *server_id, struct berr *err)
 	return e;
 }
 
-struct engine *engine_open(const char *server_id, struct berr *err)
-{
-	return engine_open_server(server_id, err);
-}

@@ -15,6 +15,4 @@ void target_release(struct engine_target *t);
 /* Opens the server's engine for an operation: a remote server must have its host key pinned
  * (by a test) and must present that key. */
 struct engine *engine_open_server(const char *server_id, struct berr *err);
-/* Same as engine_open_server (the name ops/env*.c call). */
-struct engine *engine_open(const char *server_id, struct berr *err);
 #endif

@@ -61,17 +61,6 @@ int ops_server_register_local(const char *org_id)
 	return 1;
 }
 
-void ops_edge_names(const char *server_id, char edge[32], char sites[40])
-{
-	char key[9];
-	int k = 0;
-	for (const char *p = server_id; *p && k < 8; p++)
-		if (*p != '-')
-			key[k++] = *p;
-	key[k] = '\0';
-	snprintf(edge, 32, "berth-edge-%s", key);
-	snprintf(sites, 40, "berth-edge-%s-sites", key);
-}
 
 /* ---- prepare ---- */
 
@@ -217,6 +206,7 @@ static int job_server_remove(struct job *j, struct berr *err)
 		return -1;
 	}
 	job_stage(j, "Containers");
+	ops_edge_lock(id); /* no deploy creates the edge while it goes */
 	json_t *cs = objects_of(e, "containers", id, edge);
 	size_t i;
 	json_t *n;
@@ -255,6 +245,7 @@ static int job_server_remove(struct job *j, struct berr *err)
 	json_decref(cs);
 	json_decref(vs);
 	json_decref(ns);
+	ops_edge_unlock(id);
 	engine_close(e);
 	int rc = 0;
 	if (left.len) {

@@ -150,4 +150,12 @@ bool render_extra_has(const struct render_extra *x, const char *key);
 /* Appends the surviving lines (and notes on dropped ones) under a header comment. */
 void render_extra_emit(const struct render_extra *x, struct sbuf *sb, const char *title);
 void render_extra_release(struct render_extra *x);
+
+/* Odoo's stored form of a password (passlib pbkdf2_sha512, as Odoo 16-19 write and verify
+ * it): `$pbkdf2-sha512$<rounds>$<ab64 salt>$<ab64 checksum>`. Pure: the caller picks the
+ * salt (16 random bytes as passlib does) and the rounds (600000, Odoo 18's default).
+ * Caller frees. */
+#define RENDER_ODOO_PASSWORD_ROUNDS 600000u
+char *render_odoo_password(const char *password, const unsigned char *salt, size_t salt_len,
+			   unsigned rounds);
 #endif

@@ -21,8 +21,17 @@ def images():
 
 @pytest.fixture
 def platform(images):
+    yield from make_platform()
+
+
+@pytest.fixture
+def platform_apps_domain(images):
+    yield from make_platform(["--apps-domain", "apps.example.test"])
+
+
+def make_platform(args=()):
     """berthd with the local server registered and tested, the stand-in as Odoo image."""
-    d = Berthd().start()
+    d = Berthd(args).start()
     api = d.api()
     r = api.post("/api/v1/setup", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
                                    "organization": "Acme"})
@@ -260,3 +269,139 @@ def test_deploy_over_ssh(platform):
         assert rt.env_containers(env["id"]) == []
     finally:
         sshd.stop()
+
+
+def edge_containers(server_id):
+    return rt.docker("ps", "-aq", "--filter", "label=berth.role=edge", "--filter",
+                     "label=berth.server=%s" % server_id).stdout.split()
+
+
+def test_remove_after_failed_first_deploy_touches_only_what_exists(platform):
+    """A first deploy that fails before the edge stage (here: the Odoo image cannot be had)
+    leaves no edge proxy on the fresh server; removing the environment then removes what the
+    deploy made and creates nothing (no edge proxy on ports 80/443)."""
+    a = platform
+    r = a.put("/api/v1/admin/odoo-versions",
+              [{"version": "18.0", "image": "berth-test/missing-image:18.0"}])
+    assert r.status_code == 200, r.text
+    env = create_env(a)
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"], expect="failed")
+    log = rt.job_log(a, job["id"])
+    assert "==> PostgreSQL" in log and "==> Edge proxy" not in log, log
+    assert edge_containers(a.server_id) == []
+    job = rt.run_job(a, "DELETE", "/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+    log = rt.job_log(a, job["id"])
+    assert "no edge proxy" in log, log
+    assert edge_containers(a.server_id) == []
+    assert rt.env_containers(env["id"]) == []
+    assert rt.docker("volume", "ls", "-q", "--filter",
+                     "label=berth.env=%s" % env["id"]).stdout.split() == []
+    assert a.get("/api/v1/environments/%s" % env["id"]).status_code == 404
+
+
+def test_two_first_deploys_on_a_fresh_server_share_one_edge(platform):
+    """Two environments deployed at once on a server that has no edge proxy yet: the edge
+    proxy is created once (under the server's edge lock), and both deploys succeed."""
+    a = platform
+    assert edge_containers(a.server_id) == []
+    envs = [create_env(a), create_env(a)]
+    jobs = []
+    for e in envs:
+        r = a.post("/api/v1/environments/%s/deploy" % e["id"])
+        assert r.status_code == 202, r.text
+        jobs.append(r.json_body["id"])
+    for job_id in jobs:
+        job = rt.wait_job(a, job_id)
+        assert job["status"] == "done", "%s\n%s" % (job, rt.job_log(a, job_id))
+    assert len(edge_containers(a.server_id)) == 1
+    for e in envs:
+        assert rt.http_get(EDGE_PORT, host_of(e), "/web/health")[0] == 200
+
+
+def authenticate(env, db, login, password):
+    """Odoo's JSON-RPC login through the edge proxy: (uid or None, answer)."""
+    import json
+    import socket
+    body = json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1,
+                       "params": {"db": db, "login": login, "password": password}}).encode()
+    s = socket.create_connection(("127.0.0.1", EDGE_PORT), timeout=30)
+    s.sendall(("POST /web/session/authenticate HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+               "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+               % (host_of(env), len(body))).encode() + body)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, payload = data.partition(b"\r\n\r\n")
+    assert b" 200 " in head.split(b"\r\n")[0], data[:500]
+    answer = json.loads(payload)
+    return (answer.get("result") or {}).get("uid"), answer
+
+
+def test_admin_login_and_password_set_when_the_database_is_created(platform):
+    """The database's administrator is not admin/admin: the first deploy sets the login the
+    environment was created with and the password returned once by the creation. On the
+    stand-in, the password is checked as Odoo checks it: `POST /web/session/authenticate`
+    through the edge verifies the pbkdf2-sha512 hash berth wrote into res_users."""
+    import sqlite3
+    a = platform
+    login = "owner@example.com"
+    body = {"env_type": "staging", "vm_id": a.server_id, "cpu_cores": 1.0, "ram_mb": 1024,
+            "disk_gb": 2, "admin_login": login}
+    r = a.post("/api/v1/projects/%s/environments" % a.project_id, body)
+    assert r.status_code == 201, r.text
+    env = r.json_body
+    password = env["admin_password"]
+    store = os.path.join(a.berthd.data, "berth.db")
+    assert env["admin_login"] == login
+    got = a.get("/api/v1/environments/%s" % env["id"]).json_body
+    assert "admin_password" not in got and got["admin_login"] == login
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    log = rt.job_log(a, job["id"])
+    assert "Odoo administrator: login %s" % login in log, log
+    db = env["name"]
+    row = rt.psql(env["id"], db, "SELECT login || ' ' || password FROM res_users WHERE id=2")
+    got_login, stored = row.split(" ", 1)
+    assert got_login == login
+    assert stored.startswith("$pbkdf2-sha512$600000$"), stored
+    assert authenticate(env, db, "admin", "admin")[0] is None
+    assert authenticate(env, db, login, "admin")[0] is None
+    con = sqlite3.connect(store, timeout=30)
+    sealed = con.execute("SELECT admin_password FROM environments WHERE id=?",
+                         (env["id"],)).fetchone()[0]
+    con.close()
+    assert sealed, "no administrator password stored"
+    assert password not in sealed and password not in log
+    assert password not in a.berthd.read_log()
+    uid, answer = authenticate(env, db, login, password)
+    assert uid == 2, answer
+    # a later deploy keeps the database and its administrator as they are
+    rt.psql(env["id"], db, "UPDATE res_users SET password='changed-by-the-user' WHERE id=2")
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    assert "Odoo administrator" not in rt.job_log(a, job["id"])
+    assert authenticate(env, db, login, "changed-by-the-user")[0] == 2
+    # a first deploy interrupted between `-i base` and the administrator (the database is
+    # there, its administrator still admin, no deploy completed): the next deploy finishes it
+    rt.psql(env["id"], db, "UPDATE res_users SET login='admin', password='admin' WHERE id=2")
+    con = sqlite3.connect(store, timeout=30)
+    with con:
+        con.execute("UPDATE environments SET deployed_at=NULL WHERE id=?", (env["id"],))
+    con.close()
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    log = rt.job_log(a, job["id"])
+    assert "keeping its data" in log and "Odoo administrator: login %s" % login in log, log
+    assert authenticate(env, db, "admin", "admin")[0] is None
+    assert authenticate(env, db, login, password)[0] == 2
+
+
+def test_apps_domain_names_the_sites(platform_apps_domain):
+    """berthd's --apps-domain (berth_cfg) names the environment's site in the edge proxy."""
+    a = platform_apps_domain
+    env = create_env(a)
+    job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    fqdn = env["subdomain"] + ".apps.example.test"
+    assert "edge proxy routes %s" % fqdn in rt.job_log(a, job["id"])
+    assert rt.http_get(EDGE_PORT, fqdn, "/web/health")[0] == 200

@@ -1124,6 +1124,27 @@ static void test_nginx_t(void **state)
 	run(rm, "/dev/null");
 }
 
+/* Odoo's password hash agrees with Python's hashlib.pbkdf2_hmac (which passlib and the Odoo
+ * stand-in use): vectors computed with
+ * hashlib.pbkdf2_hmac("sha512", pw.encode(), bytes(range(16)), rounds), in passlib's ab64. */
+static void test_odoo_password(void **state)
+{
+	(void)state;
+	unsigned char salt[16];
+	for (int i = 0; i < 16; i++)
+		salt[i] = (unsigned char)i;
+	char *h = render_odoo_password("admin", salt, sizeof salt, 1000);
+	assert_string_equal(h, "$pbkdf2-sha512$1000$AAECAwQFBgcICQoLDA0ODw$aKgGNHu34fR74hlBgfFekJphXK1N"
+			       "3gnOe3Lgp8FO48d8kwG6FEqYI1r0qdB.aSgGSQ2FwLojT47uLUbOD1cDhw");
+	free(h);
+	h = render_odoo_password("s3cr3t p\xc3\xa4ssw\xc3\xb6rd", salt, sizeof salt,
+				 RENDER_ODOO_PASSWORD_ROUNDS);
+	assert_string_equal(h, "$pbkdf2-sha512$600000$AAECAwQFBgcICQoLDA0ODw$Q9EMSxqe5QijzXknWXv9OVnhwZ"
+			       "uu3oEFnjHltV.HqlRu4x7DoebWpO1ObYtMW5t1HrPQfIljZMvA6LyVLAezVg");
+	free(h);
+	assert_null(render_odoo_password("x", salt, sizeof salt, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1139,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(test_render_line_ok),
 		cmocka_unit_test(test_extra_random),
 		cmocka_unit_test(test_nginx_t),
+		cmocka_unit_test(test_odoo_password),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }

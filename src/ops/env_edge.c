@@ -1,0 +1,254 @@
+/* env_edge.c: the edge proxy (one per server, created under its lock) and the environments'
+ * sites. */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ops/env_int.h"
+#include "ops/images.h"
+#include "render/render.h"
+#include "store/db.h"
+
+/* One lock per server for its edge proxy, held by whoever creates, changes or removes it
+ * (deploys, removals, server removal), so that two first deploys on one server create it
+ * once: the second finds it there and converges. Locks live as long as the process (one per
+ * server). */
+struct edge_lock {
+	char server_id[64];
+	pthread_mutex_t mu;
+	struct edge_lock *next;
+};
+
+static pthread_mutex_t edge_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct edge_lock *edge_locks;
+
+static pthread_mutex_t *edge_lock_of(const char *server_id)
+{
+	pthread_mutex_lock(&edge_locks_mu);
+	struct edge_lock *l = edge_locks;
+	while (l && !str_eq(l->server_id, server_id))
+		l = l->next;
+	if (!l) {
+		l = xmalloc(sizeof *l);
+		memset(l, 0, sizeof *l);
+		snprintf(l->server_id, sizeof l->server_id, "%s", server_id);
+		pthread_mutex_init(&l->mu, NULL);
+		l->next = edge_locks;
+		edge_locks = l;
+	}
+	pthread_mutex_unlock(&edge_locks_mu);
+	return &l->mu;
+}
+
+void ops_edge_lock(const char *server_id)
+{
+	pthread_mutex_lock(edge_lock_of(server_id));
+}
+
+void ops_edge_unlock(const char *server_id)
+{
+	pthread_mutex_unlock(edge_lock_of(server_id));
+}
+
+/* Named after the server so that two server records reaching one Docker Engine (tests, or a
+ * server registered twice) never fight over one container. */
+/* The one naming rule of a server's edge proxy and its sites volume (ops/server.h). */
+void ops_edge_names(const char *server_id, char edge[32], char sites[40])
+{
+	char key[9];
+	int k = 0;
+	for (const char *p = server_id; *p && k < 8; p++)
+		if (*p != '-')
+			key[k++] = *p;
+	key[k] = '\0';
+	snprintf(edge, 32, "berth-edge-%s", key);
+	snprintf(sites, 40, "berth-edge-%s-sites", key);
+}
+
+static int edge_exec(struct engine *e, const char *edge, const char *const *argv, struct sbuf *out,
+		     struct berr *err)
+{
+	int code = -1;
+	if (engine_exec(e, edge, argv, NULL, &code, out, err) < 0)
+		return -1;
+	return code == 0 ? 0 : 1;
+}
+
+/* Waits until the edge proxy's nginx runs (its pid file is written), so that the first
+ * reload of a freshly started edge proxy reaches it. */
+static int edge_wait_started(struct engine *e, struct job *j, const char *edge, struct berr *err)
+{
+	const char *argv[] = {"test", "-s", "/run/nginx.pid", NULL};
+	for (int i = 0; i < 200; i++) {
+		struct sbuf out = SBUF_INIT;
+		struct berr e2 = {0};
+		int rc = edge_exec(e, edge, argv, &out, &e2);
+		sbuf_release(&out);
+		if (rc == 0)
+			return 0;
+		if (job_cancelled(j))
+			return berr_set(err, BE_CONFLICT, NULL, "cancelled");
+		usleep(50000);
+	}
+	struct sbuf logs = SBUF_INIT;
+	engine_container_logs(e, edge, 20, &logs, err);
+	job_log(j, "%s", sbuf_str(&logs));
+	sbuf_release(&logs);
+	return berr_set(err, BE_INTERNAL_ERROR, NULL, "the edge proxy %s did not start nginx", edge);
+}
+
+int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err)
+{
+	char edge_name[32], sites_vol[40];
+	ops_edge_names(server_id, edge_name, sites_vol);
+	char img[128];
+	if (images_ensure(e, j, IMG_NGINX, img, sizeof img, err) < 0)
+		return -1;
+	json_t *srv = db_row("SELECT http_port, https_port FROM servers WHERE id=?", "s", server_id);
+	int http = (int)json_integer_value(json_object_get(srv, "http_port"));
+	int https = (int)json_integer_value(json_object_get(srv, "https_port"));
+	json_decref(srv);
+	char *main = render_nginx_main(80, 443, err);
+	if (!main)
+		return -1;
+	if (engine_volume_ensure(e, sites_vol, json_pack("{s:s,s:s}", "berth.managed", "1",
+							  "berth.role", "edge"), err) < 0) {
+		free(main);
+		return -1;
+	}
+	json_t *ports = json_object();
+	json_object_set_new(ports, "80/tcp", json_pack("[{s:s}]", "HostPort", ""));
+	json_object_set_new(ports, "443/tcp", json_pack("[{s:s}]", "HostPort", ""));
+	json_object_set_new(json_array_get(json_object_get(ports, "80/tcp"), 0), "HostPort",
+			    json_sprintf("%d", http));
+	json_object_set_new(json_array_get(json_object_get(ports, "443/tcp"), 0), "HostPort",
+			    json_sprintf("%d", https));
+	json_t *spec = json_pack(
+		"{s:s,s:{s:s,s:s,s:s},s:{s:{},s:{}},s:{s:o,s:{s:s},s:[{s:s,s:s,s:s}]}}", "Image", img,
+		"Labels", "berth.managed", "1", "berth.role", "edge", "berth.server", server_id,
+		"ExposedPorts", "80/tcp", "443/tcp", "HostConfig", "PortBindings", ports,
+		"RestartPolicy", "Name", "unless-stopped", "Mounts", "Type", "volume", "Source",
+		sites_vol, "Target", "/etc/nginx/sites.d");
+	struct efile files[] = {{"nginx.conf", main, strlen(main), 0644}};
+	bool changed = false;
+	int rc = converge_container(e, j, edge_name, spec, "/etc/nginx", files, 1, false, &changed, err);
+	json_decref(spec);
+	free(main);
+	/* a reload sent before nginx wrote its pid file fails: wait for it once started */
+	if (rc == 0 && changed)
+		rc = edge_wait_started(e, j, edge_name, err);
+	return rc;
+}
+
+/* Writes the environment's site, checks the whole configuration with nginx -t, reloads; a
+ * failing check restores the previous site and fails. */
+int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	char edge_name[32], sites_vol[40];
+	ops_edge_names(rt->server_id, edge_name, sites_vol);
+	if (engine_network_connect(e, rt->net, edge_name, err) < 0)
+		return -1;
+	const char *names[2] = {rt->fqdn, S(rt->row, "custom_domain")};
+	json_t *eff = rt->effective;
+	json_t *st = rt->settings;
+	struct render_site s = {
+		.env_id = rt->id,
+		.server_names = names,
+		.n_server_names = names[1] ? 2 : 1,
+		.odoo_host = rt->odoo,
+		.http_port = 8069,
+		.gevent_port = 8072,
+		.websocket_on_gevent = render_odoo_extra_int(S(st, "odoo_config"), "workers",
+							     json_integer_value(json_object_get(eff, "workers"))) > 0,
+		.max_upload = S(st, "nginx_max_upload") ? S(st, "nginx_max_upload") : "100M",
+		.proxy_read_timeout_s = (int)setting_int(rt, "nginx_proxy_read_timeout_s", 300),
+		.proxy_connect_timeout_s = (int)setting_int(rt, "nginx_proxy_connect_timeout_s", 30),
+		.keepalive_timeout_s = (int)setting_int(rt, "nginx_keepalive_timeout_s", 65),
+		.send_timeout_s = (int)setting_int(rt, "nginx_send_timeout_s", 60),
+		.x_frame_options = S(st, "nginx_x_frame_options") ? S(st, "nginx_x_frame_options")
+								   : "SAMEORIGIN",
+	};
+	char *site = render_nginx_site(&s, err);
+	if (!site)
+		return -1;
+	char path[128], bak[140];
+	snprintf(path, sizeof path, "/etc/nginx/sites.d/%s", rt->site);
+	snprintf(bak, sizeof bak, "%s.previous", path);
+	struct sbuf out = SBUF_INIT;
+	const char *cat[] = {"cat", path, NULL};
+	if (edge_exec(e, edge_name, cat, &out, err) == 0 && str_eq(sbuf_str(&out), site)) {
+		sbuf_release(&out);
+		free(site);
+		job_log(j, "edge proxy site unchanged");
+		return 0;
+	}
+	sbuf_reset(&out);
+	const char *save[] = {"cp", "-f", path, bak, NULL};
+	bool had_previous = edge_exec(e, edge_name, save, &out, err) == 0;
+	struct efile files[] = {{rt->site, site, strlen(site), 0644}};
+	int rc = engine_put_files(e, edge_name, "/etc/nginx/sites.d", files, 1, err);
+	free(site);
+	if (rc < 0)
+		goto out;
+	sbuf_reset(&out);
+	const char *test[] = {"nginx", "-t", NULL};
+	rc = edge_exec(e, edge_name, test, &out, err);
+	if (rc != 0) {
+		job_log(j, "%s", sbuf_str(&out));
+		const char *restore[] = {"mv", "-f", bak, path, NULL};
+		const char *drop[] = {"rm", "-f", path, NULL};
+		struct sbuf o2 = SBUF_INIT;
+		edge_exec(e, edge_name, had_previous ? restore : drop, &o2, err);
+		sbuf_release(&o2);
+		rc = berr_set(err, BE_INTERNAL_ERROR, NULL,
+			      "nginx -t rejected the generated site: the previous configuration stays");
+		goto out;
+	}
+	sbuf_reset(&out);
+	const char *reload[] = {"nginx", "-s", "reload", NULL};
+	if (edge_exec(e, edge_name, reload, &out, err) != 0)
+		rc = berr_set(err, BE_INTERNAL_ERROR, NULL, "nginx reload failed: %.200s", sbuf_str(&out));
+	else
+		job_log(j, "edge proxy routes %s%s%s", rt->fqdn, names[1] ? " and " : "",
+			names[1] ? names[1] : "");
+out:
+	sbuf_release(&out);
+	return rc < 0 ? -1 : rc;
+}
+
+/* Removes the environment's site from the edge proxy, touching only what exists: no edge
+ * proxy on the server (a first deploy that failed before the edge stage) or no site in it
+ * means nothing to do; the edge proxy is never created for this. */
+int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	char edge_name[32], sites_vol[40];
+	ops_edge_names(rt->server_id, edge_name, sites_vol);
+	json_t *c = engine_container_inspect(e, edge_name);
+	bool running = c && json_is_true(json_object_get(json_object_get(c, "State"), "Running"));
+	json_decref(c);
+	if (!c) {
+		job_log(j, "no edge proxy on the server: no site to remove");
+		return 0;
+	}
+	if (!running) {
+		job_log(j, "the edge proxy %s is not running: its site %s stays", edge_name, rt->site);
+		return 0;
+	}
+	char path[128], bak[140];
+	snprintf(path, sizeof path, "/etc/nginx/sites.d/%s", rt->site);
+	snprintf(bak, sizeof bak, "%s.previous", path);
+	struct sbuf out = SBUF_INIT;
+	const char *test[] = {"test", "-e", path, "-o", "-e", bak, NULL};
+	if (edge_exec(e, edge_name, test, &out, err) != 0) {
+		sbuf_release(&out);
+		job_log(j, "the edge proxy has no site for the environment");
+		return 0;
+	}
+	const char *rm[] = {"rm", "-f", path, bak, NULL};
+	const char *reload[] = {"nginx", "-s", "reload", NULL};
+	edge_exec(e, edge_name, rm, &out, err);
+	edge_exec(e, edge_name, reload, &out, err);
+	sbuf_release(&out);
+	job_log(j, "edge proxy site %s removed", rt->site);
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* env_int.h: what the files of an environment's jobs (src/ops/env*.c) share: the job's
+ * runtime (struct envrt) and each stage's entry points. Private to src/ops/. */
+#ifndef BERTH_OPS_ENV_INT_H
+#define BERTH_OPS_ENV_INT_H
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "drivers/engine.h"
+#include "jobs/queue.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "ops/conn.h"
+#include "ops/server.h"
+
+#define DB_USER "odoo"
+#define CODE_DIR "/mnt/berth-code"
+#define HEALTH_TIMEOUT_S 300
+
+/* Everything a job needs to know about its environment, read once at the start. */
+struct envrt {
+	json_t *row;
+	const char *id, *name, *version, *type, *server_id;
+	char key[13];
+	char net[40], db[48], pgb[48], odoo[48], replica[56], vol_pg[48], vol_rep[56],
+		vol_data[48], vol_code[48], code_helper[48], site[64];
+	char *db_name, *db_password, *admin_passwd, *repl_password, *smtp_password;
+	char fqdn[300];
+	json_t *settings;
+	int http_port;
+	bool pgbouncer, pgtune, replica_on;
+	bool db_unchanged;    /* this deploy found PostgreSQL identical and running */
+	bool deployed_before; /* a deploy completed once: the database exists */
+	int odoo_cpu_c, pg_cpu_c;
+	long long odoo_ram, pg_ram;
+	json_t *effective;
+	/* code (the project's branch and the addon repositories) */
+	bool has_code;
+	char rev[13];          /* names the code's directory on the server */
+	char *commit;          /* the project's commit, NULL without a project repository */
+	json_t *addon_commits; /* {url: commit} */
+	json_t *sources;       /* [{mirror, commit, prefix}] to upload */
+	char *addons_path;     /* for odoo.conf; NULL: the image's default */
+	json_t *update;        /* modules to update (-u) */
+	bool odoo_touched;     /* this job replaced or signalled Odoo */
+	bool image_present;    /* the Odoo image was found (or pulled) on the server */
+};
+
+static inline const char *S(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* env_rt.c */
+void env_status(const char *id, const char *status, const char *reason);
+void envrt_free(struct envrt *rt);
+int envrt_load(struct envrt *rt, const char *env_id, struct berr *err);
+json_t *labels(const struct envrt *rt, const char *role);
+long long setting_int(const struct envrt *rt, const char *k, long long dflt);
+
+/* env_container.c */
+int converge_container(struct engine *e, struct job *j, const char *name, json_t *spec,
+		       const char *files_dir, const struct efile *files, size_t nfiles,
+		       bool force, bool *changed, struct berr *err);
+json_t *host_config(const char *net, int cpu_c, long long mem_mb, long long reserve_mb,
+		    long long shm_mb, const char *restart);
+const char *restart_policy(const struct envrt *rt);
+
+/* env_postgres.c */
+int wait_pg(struct engine *e, struct job *j, const char *container, struct berr *err);
+int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool force,
+		    struct berr *err);
+int deploy_replica(struct engine *e, struct job *j, struct envrt *rt, bool force,
+		   struct berr *err);
+
+/* env_pgbouncer.c */
+int deploy_pgbouncer(struct engine *e, struct job *j, struct envrt *rt, bool force,
+		     struct berr *err);
+
+/* env_odoo.c */
+char *odoo_conf(struct envrt *rt, struct berr *err);
+int update_modules(struct engine *e, struct job *j, struct envrt *rt, const char *image,
+		   const char *conf, struct berr *err);
+char *odoo_image(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool force,
+		struct berr *err);
+
+/* env_code.c */
+void code_prune(struct engine *e, struct job *j, struct envrt *rt, const char *image);
+void code_record(struct job *j, struct envrt *rt);
+int code_stage(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
+/* env_edge.c */
+int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err);
+int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
+/* env_health.c */
+int wait_healthy(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
+/* env_merge.c */
+int job_merge(struct job *j, struct berr *err);
+
+#endif

@@ -1,0 +1,143 @@
+/* env_postgres.c: the PostgreSQL stage: the database container and its read replica. */
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/secret.h"
+#include "ops/env_int.h"
+#include "ops/images.h"
+#include "render/render.h"
+
+/* Waits for `pg_isready` inside the database container. */
+int wait_pg(struct engine *e, struct job *j, const char *container, struct berr *err)
+{
+	const char *argv[] = {"pg_isready", "-h", "/run/postgresql", "-p", "5432", "-q", NULL};
+	for (int i = 0; i < 120; i++) {
+		int code = -1;
+		struct sbuf out = SBUF_INIT;
+		struct berr e2 = {0};
+		if (engine_exec(e, container, argv, "postgres", &code, &out, &e2) == 0 && code == 0) {
+			sbuf_release(&out);
+			return 0;
+		}
+		sbuf_release(&out);
+		if (job_cancelled(j))
+			return berr_set(err, BE_CONFLICT, NULL, "cancelled");
+		usleep(100000);
+	}
+	struct sbuf logs = SBUF_INIT;
+	engine_container_logs(e, container, 20, &logs, err);
+	job_log(j, "%s", sbuf_str(&logs));
+	sbuf_release(&logs);
+	return berr_set(err, BE_INTERNAL_ERROR, NULL, "PostgreSQL in %s did not become ready", container);
+}
+
+int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool force,
+		    struct berr *err)
+{
+	char img[128];
+	if (images_ensure(e, j, IMG_POSTGRES, img, sizeof img, err) < 0)
+		return -1;
+	struct render_pgbouncer b = {rt->db, rt->db_name, DB_USER, rt->db_password, rt->pg_cpu_c,
+				     rt->pg_ram};
+	int pool, maxc, pg_max = 100;
+	render_pgbouncer_pools(&b, &pool, &maxc, &pg_max);
+	long long mem = setting_int(rt, "postgres_memory_limit_mb", 0);
+	struct render_pg p = {
+		.cpu_c = rt->pg_cpu_c,
+		.ram_mb = mem > 0 ? mem : rt->pg_ram,
+		.pgtune = rt->pgtune,
+		.max_connections = rt->pgbouncer ? pg_max : 100,
+		.pg_major = images_pg_major(rt->version),
+		.replication = rt->replica_on,
+		.extra = S(rt->settings, "postgres_config"),
+	};
+	char *conf = render_postgresql_conf(&p, err);
+	char *hba = conf ? render_pg_hba(DB_USER, rt->replica_on, "replicator", err) : NULL;
+	if (!hba) {
+		free(conf);
+		return -1;
+	}
+	struct efile files[] = {
+		{"postgresql.conf", conf, strlen(conf), 0644},
+		{"pg_hba.conf", hba, strlen(hba), 0644},
+		{"db_user", DB_USER, strlen(DB_USER), 0600},
+		{"db_password", rt->db_password, strlen(rt->db_password), 0600},
+		{"replication_password", rt->repl_password, strlen(rt->repl_password), 0600},
+	};
+	json_t *spec = json_pack("{s:s,s:o,s:o}", "Image", img, "Labels", labels(rt, "db"),
+				 "HostConfig",
+				 host_config(rt->net, rt->pg_cpu_c, mem > 0 ? mem : rt->pg_ram,
+					     setting_int(rt, "postgres_memory_reservation_mb", 0),
+					     setting_int(rt, "postgres_shm_mb", 64), restart_policy(rt)));
+	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
+			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_pg,
+				      "Target", "/var/lib/postgresql/data"));
+	bool changed = true;
+	int rc = converge_container(e, j, rt->db, spec, "/etc/berth", files, ARRAY_SIZE(files), force,
+				    &changed, err);
+	json_decref(spec);
+	free(conf);
+	free(hba);
+	if (rc < 0)
+		return -1;
+	rt->db_unchanged = !changed;
+	return changed ? wait_pg(e, j, rt->db, err) : 0;
+}
+
+int deploy_replica(struct engine *e, struct job *j, struct envrt *rt, bool force,
+		   struct berr *err)
+{
+	if (!rt->replica_on) {
+		json_t *c = engine_container_inspect(e, rt->replica);
+		if (c) {
+			job_log(j, "removing read replica %s", rt->replica);
+			engine_container_remove(e, rt->replica, err);
+			engine_volume_remove(e, rt->vol_rep, err);
+		}
+		json_decref(c);
+		return 0;
+	}
+	char img[128];
+	if (images_ensure(e, j, IMG_POSTGRES, img, sizeof img, err) < 0)
+		return -1;
+	if (engine_volume_ensure(e, rt->vol_rep, labels(rt, "replica-data"), err) < 0)
+		return -1;
+	int cpu = rt->pg_cpu_c; /* replicas mirror the primary's share */
+	/* a hot standby needs at least the primary's max_connections */
+	struct render_pgbouncer b = {rt->db, rt->db_name, DB_USER, rt->db_password, rt->pg_cpu_c,
+				     rt->pg_ram};
+	int pool, maxc, pg_max = 100;
+	render_pgbouncer_pools(&b, &pool, &maxc, &pg_max);
+	struct render_pg p = {.cpu_c = cpu, .ram_mb = rt->pg_ram, .pgtune = rt->pgtune,
+			      .max_connections = rt->pgbouncer && pg_max > 100 ? pg_max : 100,
+			      .pg_major = images_pg_major(rt->version), .replication = true};
+	char *conf = render_postgresql_conf(&p, err);
+	char *hba = conf ? render_pg_hba(DB_USER, true, "replicator", err) : NULL;
+	if (!hba) {
+		free(conf);
+		return -1;
+	}
+	char *pgpass = xasprintf("%s:5432:*:replicator:%s\n", rt->db, rt->repl_password);
+	struct efile files[] = {
+		{"postgresql.conf", conf, strlen(conf), 0644},
+		{"pg_hba.conf", hba, strlen(hba), 0644},
+		{"pgpass", pgpass, strlen(pgpass), 0600},
+		{"db_user", DB_USER, strlen(DB_USER), 0600},
+		{"db_password", rt->db_password, strlen(rt->db_password), 0600},
+	};
+	json_t *spec = json_pack("{s:s,s:o,s:[s,s],s:o}", "Image", img, "Labels",
+				 labels(rt, "replica"), "Env", "BERTH_PG_ROLE=replica",
+				 "BERTH_PG_PRIMARY=db-primary", "HostConfig",
+				 host_config(rt->net, cpu, rt->pg_ram, 0, 64, restart_policy(rt)));
+	json_array_set_new(json_object_get(spec, "Env"), 1, json_sprintf("BERTH_PG_PRIMARY=%s", rt->db));
+	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
+			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_rep,
+				      "Target", "/var/lib/postgresql/data"));
+	int rc = converge_container(e, j, rt->replica, spec, "/etc/berth", files, ARRAY_SIZE(files),
+				    force, NULL, err);
+	json_decref(spec);
+	free(conf);
+	free(hba);
+	secret_free(pgpass);
+	return rc < 0 ? -1 : wait_pg(e, j, rt->replica, err);
+}
