@@ -28,7 +28,7 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps run test unit integration asan clean check-deps
+.PHONY: all deps test-deps run test unit integration asan clean check-deps check-layers
 all: check-deps $(BUILD)/berthd $(BUILD)/berth
 
 check-deps:
@@ -66,6 +66,9 @@ unit: $(UNIT_BIN)
 
 integration: all
 	/usr/bin/python3 -m pytest -q tests/integration
+
+check-layers:
+	@scripts/check-layers.sh
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 all unit
