@@ -109,7 +109,7 @@ static void clean(struct sbuf *sb)
 		sb->buf[o++] = (char)c;
 	}
 	sb->len = o;
-	if (sb->buf)
+	if (sb->cap)
 		sb->buf[o] = '\0';
 }
 

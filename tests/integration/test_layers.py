@@ -115,3 +115,48 @@ def test_the_allowed_list_only_hides_what_it_names():
             shown.add((line.split(":", 1)[0], line.split('"')[1]))
     assert shown <= allowed, out
     assert (rc == 0) == (not shown), out
+
+
+BANNED_CALLS = [
+    "strcpy(d, s)", "strcat(d, s)", "strncpy(d, s, 3)", "strncat(d, s, 3)",
+    'sprintf(d, "%s", s)', "vsprintf(d, s, ap)", "strtok(d, s)", "gets(d)",
+    "gmtime(&t)", "localtime(&t)", "ctime(&t)", "asctime(gmtime_r(&t, &tm))",
+    "ctime_r(&t, d)", "asctime_r(&tm, d)", "tmpnam(d)", "mktemp(d)",
+]
+
+
+def compile_with_banned(tmp_path, body):
+    c = tmp_path / "t.c"
+    c.write_text(
+        "#include <stdarg.h>\n#include <string.h>\n#include <stdio.h>\n#include <time.h>\n"
+        "#include <stdlib.h>\n"
+        "void f(char *d, const char *s, va_list ap);\n"
+        "void f(char *d, const char *s, va_list ap)\n{\n"
+        "\ttime_t t = 0; struct tm tm; (void)t; (void)tm; (void)d; (void)s; (void)ap;\n"
+        "\t%s;\n}\n" % body)
+    cc = os.environ.get("CC", "cc")
+    p = subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-O2", "-D_FORTIFY_SOURCE=2",
+                        "-Wall", "-Werror", "-I", os.path.join(ROOT, "src"), "-include",
+                        os.path.join(ROOT, "src", "lib", "banned.h"), "-fsyntax-only", str(c)],
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stderr
+
+
+@pytest.mark.parametrize("call", BANNED_CALLS)
+def test_banned_functions_do_not_build(tmp_path, call):
+    if not shutil.which(os.environ.get("CC", "cc")):
+        pytest.skip("no C compiler")
+    rc, err = compile_with_banned(tmp_path, "(void)" + call)
+    assert rc != 0, call
+    name = call.split("(")[0]
+    assert "sorry_%s_is_a_banned_function" % name in err, err
+
+
+def test_their_replacements_build(tmp_path):
+    if not shutil.which(os.environ.get("CC", "cc")):
+        pytest.skip("no C compiler")
+    rc, err = compile_with_banned(
+        tmp_path, 'snprintf(d, 4, "%s", s); gmtime_r(&t, &tm); localtime_r(&t, &tm); '
+        "char *save; (void)strtok_r(d, s, &save); char *(*p)(char *, const char *) = strcpy; "
+        "(void)p")
+    assert rc == 0, err
