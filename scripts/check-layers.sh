@@ -35,7 +35,8 @@ src/ops/env.c api/http.h
 src/ops/server.c api/servers.h
 """
 
-# What a directory may include besides itself (None: anything the other rules allow).
+# What a directory may include besides itself (directories not named: what the other rules
+# allow).
 ONLY = {
     "lib": {"lib"},
     "store": {"lib"},
@@ -47,8 +48,8 @@ ONLY = {
 NEVER = {
     "api": {"drivers", "ops"},
 }
-# Who may include api.
-API_USERS = {"api", "main"}
+# Who may include api: api itself and this file at the top of the tree.
+API_USERS = {"api", "berthd_main.c"}
 # The intended order from top to bottom. It only decides which edge of a cycle is reported
 # (the one going up), not what is allowed.
 ORDER = ["main", "api", "svc", "ops", "core", "jobs", "drivers", "render", "store", "cli", "lib"]
@@ -142,7 +143,7 @@ def analyze(includes, prefix, allowed):
         f = prefix + "/" + rel
         if a == b or (f, header) in allowed:
             continue
-        if b == "api" and a not in API_USERS:
+        if b == "api" and a not in API_USERS and rel not in API_USERS:
             problems.append((f, n, header, "nothing includes api but api and src/berthd_main.c"))
         elif a in ONLY and b not in ONLY[a]:
             problems.append((f, n, header, "%s includes only %s" % (a, " and ".join(sorted(ONLY[a] | {a})))))

@@ -66,6 +66,7 @@ def test_a_tree_that_keeps_the_rules_passes(tmp_path):
     ("ops/env.c", "api/http.h", "nothing includes api"),
     ("svc/env.c", "api/http.h", "nothing includes api"),
     ("cli/client.c", "store/db.h", "cli includes only cli and lib"),
+    ("other_main.c", "api/http.h", "nothing includes api"),
     ("jobs/queue.c", "ops/ops.h", "closes a cycle between directories: jobs -> ops -> core -> jobs"),
 ])
 def test_a_bad_include_fails_and_is_named(tmp_path, rel, header, why):
