@@ -187,10 +187,10 @@ int sched_start(void)
 		return 0;
 	}
 	stopping = false;
-	/* tasks registered before the start count their first interval from now */
+	/* tasks registered before the start count their first interval from now (unless kicked) */
 	int64_t now = now_ms();
 	for (int i = 0; i < SCHED_MAX_TASKS; i++)
-		if (tasks[i].id && tasks[i].due_ms < now + tasks[i].interval_ms && !tasks[i].runs)
+		if (tasks[i].id && !tasks[i].runs && !tasks[i].kicked)
 			tasks[i].due_ms = now + tasks[i].interval_ms;
 	int rc = pthread_create(&thread, NULL, sched_main, NULL) == 0 ? 0 : -1;
 	started = rc == 0;

@@ -107,6 +107,15 @@ static void test_kick_runs_a_task_at_once(void **state)
 	assert_int_equal(wait_runs(&c, 2), 2);
 	sched_cancel(id);
 	sched_stop();
+
+	/* a kick before the start is kept */
+	struct counter k = {0};
+	int kid = sched_every("unit kicked early", 3600 * 1000, count, &k);
+	assert_int_equal(sched_kick(kid), 0);
+	assert_int_equal(sched_start(), 0);
+	assert_int_equal(wait_runs(&k, 1), 1);
+	sched_cancel(kid);
+	sched_stop();
 }
 
 static void test_replace_cancel_and_limits(void **state)
