@@ -15,6 +15,8 @@ ifneq ($(SAN),)
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBERTH_VERSION=\"$(VERSION)\" $(CFLAGS) $(WARN) $(HARDEN) -Isrc \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+# every file under src/ is compiled with lib/banned.h (functions berth does not call)
+BANNED  := -include src/lib/banned.h
 LDFLAGS ?=
 ALL_LDFLAGS = $(CFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
@@ -28,7 +30,7 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps run test unit integration asan clean check-deps
+.PHONY: all deps test-deps run test unit integration asan clean check-deps check-layers
 all: check-deps $(BUILD)/berthd $(BUILD)/berth
 
 check-deps:
@@ -36,7 +38,7 @@ check-deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(BANNED) -c $< -o $@
 
 $(BUILD)/libberth.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -66,6 +68,9 @@ unit: $(UNIT_BIN)
 
 integration: all
 	/usr/bin/python3 -m pytest -q tests/integration
+
+check-layers:
+	@scripts/check-layers.sh
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 all unit

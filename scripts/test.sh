@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test: builds, runs the cmocka unit tests (plain, then under ASan+UBSan), the pytest
+# make test: builds, runs the layering check (scripts/check-layers.sh), the cmocka unit tests (plain, then under ASan+UBSan), the pytest
 # integration suite against the real berthd (with Docker Engine, sshd and nginx where the
 # tests need them), and the control-plane integration tests again against the ASan build.
 # The last line is "N passed, N failed" (", N skipped" when some were); the exit status is
@@ -109,6 +109,9 @@ if ! make -s -j"$jobs" all; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+
+echo "== layering check ($(elapsed))"
+if scripts/check-layers.sh; then add 1 0; else add 0 1; fi
 
 echo "== unit tests ($(elapsed))"
 unit_run build

@@ -6,6 +6,7 @@
 
 #include "api/auth.h"
 #include "api/http.h"
+#include "jobs/hub.h"
 #include "jobs/queue.h"
 #include "lib/jspec.h"
 #include "lib/valid.h"
@@ -126,11 +127,14 @@ static int h_job_log(struct req *r)
 	return 200;
 }
 
+/* A live log (Server-Sent Events): what the store holds after Last-Event-ID first, then the
+ * lines the job's hub subscription hands over, then the job's final status. */
 struct sse {
 	char job_id[37];
-	int64_t after;
-	uint64_t gen;
+	int64_t after;         /* the last line sent */
 	bool done;
+	bool from_store;       /* read the store (at the start, or the hub dropped lines) */
+	struct hub_sub *sub;
 	struct sbuf out;
 	size_t off;
 };
@@ -138,6 +142,7 @@ struct sse {
 static void sse_free(void *cls)
 {
 	struct sse *s = cls;
+	hub_unsubscribe(s->sub);
 	sbuf_release(&s->out);
 	free(s);
 }
@@ -157,54 +162,103 @@ static void sse_data(struct sbuf *sb, const char *data)
 	}
 }
 
-/* Appends log lines after s->after; true when there were some. */
-static bool sse_lines(struct sse *s)
+static void sse_line(struct sse *s, int64_t n, const char *line)
 {
-	sqlite3_stmt *st = db_prep("SELECT n, ts, line FROM job_logs WHERE job_id=? AND n>? ORDER BY n"
-				   " LIMIT 500", "si", s->job_id, s->after);
-	bool any = false;
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		s->after = sqlite3_column_int64(st, 0);
-		sbuf_addf(&s->out, "id: %lld\nevent: log\n", (long long)s->after);
-		sse_data(&s->out, (const char *)sqlite3_column_text(st, 2));
-		sbuf_addc(&s->out, '\n');
-		any = true;
-	}
-	sqlite3_finalize(st);
-	return any;
+	s->after = n;
+	sbuf_addf(&s->out, "id: %lld\nevent: log\n", (long long)n);
+	sse_data(&s->out, line);
+	sbuf_addc(&s->out, '\n');
 }
 
-/* Fills s->out with what is new; true when something was added. */
+static void sse_stored_line(void *cls, int64_t n, const char *ts, const char *line)
+{
+	(void)ts;
+	sse_line(cls, n, line);
+}
+
+#define SSE_BATCH 500
+
+/* Appends stored log lines after s->after; true when there were some. */
+static bool sse_lines(struct sse *s)
+{
+	int n = queue_log_lines(s->job_id, s->after, SSE_BATCH, sse_stored_line, s);
+	if (n == SSE_BATCH)
+		s->from_store = true; /* more to read */
+	return n > 0;
+}
+
+/* Appends the final status event when the job has finished (or is gone); true then. */
+static bool sse_status(struct sse *s)
+{
+	json_t *j = queue_job_status(s->job_id);
+	const char *status = json_string_value(json_object_get(j, "status"));
+	if (j && (str_eq(status, "queued") || str_eq(status, "running"))) {
+		json_decref(j);
+		return false;
+	}
+	char *d = j ? json_dumps(j, JSON_COMPACT) : xstrdup("{\"status\":\"gone\"}");
+	sbuf_addf(&s->out, "event: status\n");
+	sse_data(&s->out, d);
+	sbuf_addc(&s->out, '\n');
+	free(d);
+	json_decref(j);
+	s->done = true;
+	return true;
+}
+
+/* From the store: fills s->out with what is new; true when something was added. The job's
+ * status is read after the lines (and after subscribing): a change before that read shows
+ * in it, a later one comes from the hub. */
 static bool sse_fill(struct sse *s)
 {
-	if (sse_lines(s))
-		return true;
-	json_t *j = db_row("SELECT status, error, completed_at FROM jobs WHERE id=?", "s", s->job_id);
+	s->from_store = false;
+	bool any = sse_lines(s);
+	if (s->from_store)
+		return any; /* more lines first */
+	json_t *j = queue_job_status(s->job_id);
 	const char *status = json_string_value(json_object_get(j, "status"));
-	/* lines written between the query above and the status change come first */
-	if (j && !str_eq(status, "queued") && !str_eq(status, "running") && sse_lines(s)) {
-		json_decref(j);
-		return true;
-	}
-	if (!j || (!str_eq(status, "queued") && !str_eq(status, "running"))) {
-		char *d = j ? json_dumps(j, JSON_COMPACT) : xstrdup("{\"status\":\"gone\"}");
-		sbuf_addf(&s->out, "event: status\n");
-		sse_data(&s->out, d);
-		sbuf_addc(&s->out, '\n');
-		free(d);
-		s->done = true;
-		json_decref(j);
-		return true;
-	}
+	bool over = !j || (!str_eq(status, "queued") && !str_eq(status, "running"));
 	json_decref(j);
-	return false;
+	if (!over)
+		return any;
+	/* lines written between the query above and the status change come first */
+	if (sse_lines(s)) {
+		s->from_store = true; /* the status on the next round */
+		return true;
+	}
+	return sse_status(s) || any;
+}
+
+/* From the hub: the lines handed over, then the final status if the job changed. */
+static bool sse_news(struct sse *s, struct hub_news *news)
+{
+	bool any = false;
+	if (news->overflow)
+		s->from_store = true;
+	for (size_t i = 0; i < news->nlines && !s->from_store; i++) {
+		int64_t n = news->lines[i].n;
+		if (n <= s->after)
+			continue; /* already read from the store */
+		if (n != s->after + 1) {
+			s->from_store = true; /* a gap: the store has them */
+			break;
+		}
+		sse_line(s, n, news->lines[i].line);
+		any = true;
+	}
+	if (s->from_store)
+		return any;
+	/* every line written before the status changed came with this news */
+	if (news->status && sse_status(s))
+		any = true;
+	return any;
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
 	struct sse *s = cls;
-	for (int rounds = 0;; rounds++) {
+	for (;;) {
 		if (s->off < s->out.len) {
 			size_t n = s->out.len - s->off;
 			if (n > max)
@@ -219,14 +273,24 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		if (s->done)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		uint64_t gen = queue_event_gen();
-		bool got = sse_fill(s);
-		db_release_thread();
-		if (got)
-			continue;
+		if (s->from_store) {
+			bool got = sse_fill(s);
+			db_release_thread();
+			if (got || s->from_store)
+				continue;
+		}
 		/* wait for news; a comment line every 15 s finds clients that went away */
-		if (queue_wait_event(gen, 15000) == gen)
+		struct hub_news news;
+		int w = hub_wait(s->sub, 15000, &news);
+		if (w < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR; /* berthd is stopping */
+		if (w == 0) {
 			sbuf_adds(&s->out, ": keepalive\n\n");
+			continue;
+		}
+		sse_news(s, &news);
+		hub_news_free(&news);
+		db_release_thread();
 	}
 }
 
@@ -237,12 +301,18 @@ static int h_job_events(struct req *r)
 		return reply_berr(r);
 	json_decref(j);
 	struct sse *s = xcalloc(1, sizeof *s);
+	sbuf_init(&s->out);
 	snprintf(s->job_id, sizeof s->job_id, "%s", r->params[0]);
 	const char *last = req_header(r, "Last-Event-ID");
 	if (!last)
 		last = req_query(r, "after");
 	if (last)
 		s->after = atoll(last);
+	if (s->after < 0)
+		s->after = 0;
+	/* subscribe before the first read of the store: nothing falls between the two */
+	s->sub = hub_subscribe(s->job_id);
+	s->from_store = true;
 	sbuf_adds(&s->out, "retry: 2000\n\n");
 	r->stream_fn = sse_read;
 	r->stream_cls = s;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "api/auth.h"
+#include "jobs/hub.h"
 #include "lib/log.h"
 #include "store/db.h"
 
@@ -351,6 +352,7 @@ int api_start(struct berr *err)
 
 void api_stop(void)
 {
+	hub_shutdown(); /* live logs end at once instead of waiting out their heartbeat */
 	if (daemon_)
 		MHD_stop_daemon(daemon_);
 	daemon_ = NULL;

@@ -7,6 +7,7 @@
 
 #include "core/repo.h"
 #include "jobs/queue.h"
+#include "jobs/sched.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/valid.h"
@@ -56,11 +57,14 @@ int daemon_start(const char *data_dir, bool register_local, struct berr *err)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot start job workers");
 	if (repo_poller_start() < 0)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot start the repository poller");
+	if (sched_start() < 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot start the scheduler");
 	return 0;
 }
 
 void daemon_stop(void)
 {
+	sched_stop();
 	repo_poller_stop();
 	queue_stop();
 	db_close_thread();

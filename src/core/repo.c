@@ -10,6 +10,8 @@
 
 #include "core/actions.h"
 #include "core/config.h"
+#include "jobs/queue.h"
+#include "jobs/sched.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "lib/valid.h"
@@ -204,13 +206,10 @@ char *repo_webhook_url(const char *project_id)
 	return xasprintf("%.*s/api/v1/webhooks/%s", (int)n, base, project_id);
 }
 
-/* ---- polling ---- */
+/* ---- polling: a task of the scheduler (jobs/sched.h) ---- */
 
-static pthread_t poller;
-static bool poller_on;
-static pthread_mutex_t poll_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t poll_cv = PTHREAD_COND_INITIALIZER;
-static bool poll_stop;
+#define POLL_EVERY_MS 5000
+static int poller_task;
 
 static void poll_project(const char *project_id)
 {
@@ -245,51 +244,32 @@ static void poll_project(const char *project_id)
 	prepo_free(&p);
 }
 
-static void *poller_main(void *arg)
+/* Every few seconds: polls the projects whose interval has passed. */
+static void poller_main(void *cls)
 {
-	(void)arg;
-	for (;;) {
-		pthread_mutex_lock(&poll_lock);
-		if (!poll_stop) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 5;
-			pthread_cond_timedwait(&poll_cv, &poll_lock, &ts);
-		}
-		bool stop = poll_stop;
-		pthread_mutex_unlock(&poll_lock);
-		if (stop)
+	(void)cls;
+	json_t *due = db_rows("SELECT id FROM projects WHERE poll_interval_s > 0 AND"
+			      " repository_url IS NOT NULL AND (last_polled_ts IS NULL OR"
+			      " last_polled_ts + poll_interval_s <= ?)", "i", now_s());
+	size_t i;
+	json_t *r;
+	json_array_foreach(due, i, r) {
+		if (sched_stopping())
 			break;
-		json_t *due = db_rows("SELECT id FROM projects WHERE poll_interval_s > 0 AND"
-				      " repository_url IS NOT NULL AND (last_polled_ts IS NULL OR"
-				      " last_polled_ts + poll_interval_s <= ?)", "i", now_s());
-		size_t i;
-		json_t *r;
-		json_array_foreach(due, i, r)
-			poll_project(S(r, "id"));
-		json_decref(due);
+		poll_project(S(r, "id"));
 	}
-	db_close_thread();
-	return NULL;
+	json_decref(due);
 }
 
 int repo_poller_start(void)
 {
-	poll_stop = false;
-	if (pthread_create(&poller, NULL, poller_main, NULL) != 0)
-		return -1;
-	poller_on = true;
-	return 0;
+	poller_task = sched_every("repository poller", POLL_EVERY_MS, poller_main, NULL);
+	return poller_task > 0 ? 0 : -1;
 }
 
 void repo_poller_stop(void)
 {
-	if (!poller_on)
-		return;
-	pthread_mutex_lock(&poll_lock);
-	poll_stop = true;
-	pthread_cond_broadcast(&poll_cv);
-	pthread_mutex_unlock(&poll_lock);
-	pthread_join(poller, NULL);
-	poller_on = false;
+	if (poller_task > 0)
+		sched_cancel(poller_task);
+	poller_task = 0;
 }

@@ -49,6 +49,8 @@ char *repo_webhook_secret_new(const char *project_id);
 /* The webhook URL of a project. */
 char *repo_webhook_url(const char *project_id);
 
+/* Registers / removes the repository poller: a task of the scheduler (jobs/sched.h) that
+ * polls, every 5 s, the projects whose poll interval has passed. */
 int repo_poller_start(void);
 void repo_poller_stop(void);
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jobs/hub.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "store/db.h"
@@ -21,8 +22,9 @@ static int ntypes;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t event_cv = PTHREAD_COND_INITIALIZER;
-static uint64_t event_gen;
+/* numbers, stores and publishes one log line at a time: a job's lines reach the store and
+ * its subscribers in order */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool stopping;
 static pthread_t workers[MAX_WORKERS];
 static int nworkers;
@@ -43,48 +45,21 @@ static job_fn find_type(const char *type)
 	return NULL;
 }
 
-static void announce(void)
+/* The number of the last line of a job's log, read once when the job starts (or is failed at
+ * restart); from then on the job's own counter numbers its lines. */
+static int64_t last_line(const char *job_id)
 {
-	pthread_mutex_lock(&lock);
-	event_gen++;
-	pthread_cond_broadcast(&event_cv);
-	pthread_mutex_unlock(&lock);
+	return db_int(0, "SELECT coalesce(max(n), 0) FROM job_logs WHERE job_id=?", "s", job_id);
 }
 
-uint64_t queue_event_gen(void)
-{
-	pthread_mutex_lock(&lock);
-	uint64_t g = event_gen;
-	pthread_mutex_unlock(&lock);
-	return g;
-}
-
-uint64_t queue_wait_event(uint64_t gen, int timeout_ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&lock);
-	while (event_gen == gen && !stopping)
-		if (pthread_cond_timedwait(&event_cv, &lock, &ts) != 0)
-			break;
-	uint64_t g = event_gen;
-	pthread_mutex_unlock(&lock);
-	return g;
-}
-
-static void append_line(const char *job_id, const char *line)
+/* Under log_lock. */
+static void append_line(const char *job_id, int64_t n, const char *line)
 {
 	char *now = iso8601_now();
-	db_exec("INSERT INTO job_logs(job_id, n, ts, line) VALUES(?, (SELECT coalesce(max(n), 0) + 1"
-		" FROM job_logs WHERE job_id=?), ?, ?)",
-		"ssss", job_id, job_id, now, line);
+	db_exec("INSERT INTO job_logs(job_id, n, ts, line) VALUES(?, ?, ?, ?)", "siss", job_id, n,
+		now, line);
 	free(now);
+	hub_publish_line(job_id, n, line);
 }
 
 /* Drops terminal escape sequences and control characters (build output has them). */
@@ -109,7 +84,7 @@ static void clean(struct sbuf *sb)
 		sb->buf[o++] = (char)c;
 	}
 	sb->len = o;
-	if (sb->buf)
+	if (sb->cap)
 		sb->buf[o] = '\0';
 }
 
@@ -120,11 +95,12 @@ void job_logv(struct job *j, const char *fmt, va_list ap)
 	clean(&sb);
 	/* one stored line per text line */
 	char *save = NULL;
-	for (char *l = strtok_r(sb.buf ? sb.buf : (char[]){""}, "\n", &save); l;
+	pthread_mutex_lock(&log_lock);
+	for (char *l = strtok_r(sb.cap ? sb.buf : (char[]){""}, "\n", &save); l;
 	     l = strtok_r(NULL, "\n", &save))
-		append_line(j->id, l);
+		append_line(j->id, ++j->log_n, l);
+	pthread_mutex_unlock(&log_lock);
 	sbuf_release(&sb);
-	announce();
 }
 
 void job_log(struct job *j, const char *fmt, ...)
@@ -155,7 +131,7 @@ void job_result(struct job *j, json_t *result)
 {
 	db_exec("UPDATE jobs SET result=? WHERE id=?", "js", result, j->id);
 	json_decref(result);
-	announce();
+	hub_publish_status(j->id);
 }
 
 bool job_cancelled(struct job *j)
@@ -187,6 +163,25 @@ const char *queue_job_select(void)
 	return JOB_SELECT;
 }
 
+int queue_log_lines(const char *job_id, int64_t after, int limit, queue_line_fn fn, void *cls)
+{
+	sqlite3_stmt *st = db_prep("SELECT n, ts, line FROM job_logs WHERE job_id=? AND n>? ORDER BY n"
+				   " LIMIT ?", "sii", job_id, after, (int64_t)limit);
+	int count = 0;
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		fn(cls, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2));
+		count++;
+	}
+	sqlite3_finalize(st);
+	return count;
+}
+
+json_t *queue_job_status(const char *job_id)
+{
+	return db_row("SELECT status, error, completed_at FROM jobs WHERE id=?", "s", job_id);
+}
+
 json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server_id,
 		      const char *type, json_t *params, const char *user_id, const char *user_email)
 {
@@ -204,7 +199,6 @@ json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server
 	pthread_mutex_lock(&lock);
 	pthread_cond_signal(&work_cv);
 	pthread_mutex_unlock(&lock);
-	announce();
 	return queue_job_json(id);
 }
 
@@ -218,7 +212,7 @@ static void finish(struct job *j, const char *status, const char *error)
 	log_event(str_eq(status, "failed") ? LOG_WARN : LOG_INFO, "job finished",
 		  json_pack("{s:s,s:s,s:s,s:s?,s:f}", "job", j->id, "type", j->type, "status", status,
 			    "error", error, "seconds", (now_ms() - j->started_ms) / 1000.0));
-	announce();
+	hub_publish_status(j->id);
 }
 
 int queue_cancel(const char *job_id, struct berr *err)
@@ -239,7 +233,7 @@ int queue_cancel(const char *job_id, struct berr *err)
 	db_commit();
 	free(st);
 	if (rc == 0)
-		announce();
+		hub_publish_status(job_id);
 	return rc;
 }
 
@@ -274,12 +268,13 @@ static bool claim(struct job *j)
 	free(now);
 	db_commit();
 	j->started_ms = now_ms();
+	j->log_n = last_line(j->id);
 	return true;
 }
 
 static void run_one(struct job *j)
 {
-	announce();
+	hub_publish_status(j->id);
 	log_event(LOG_INFO, "job started", json_pack("{s:s,s:s}", "job", j->id, "type", j->type));
 	job_fn fn = find_type(j->type);
 	struct berr err = {0};
@@ -340,8 +335,11 @@ void queue_recover(void)
 	char *now = iso8601_now();
 	json_array_foreach(stale, i, r) {
 		const char *id = json_string_value(json_object_get(r, "id"));
-		append_line(id, "berthd stopped while this job was running; it was marked failed at"
-				" restart. Run it again: every step converges.");
+		pthread_mutex_lock(&log_lock);
+		append_line(id, last_line(id) + 1,
+			    "berthd stopped while this job was running; it was marked failed at"
+			    " restart. Run it again: every step converges.");
+		pthread_mutex_unlock(&log_lock);
 		db_exec("UPDATE jobs SET status='failed', completed_at=?, stage=NULL, error='interrupted:"
 			" berthd stopped while the job was running' WHERE id=?", "ss", now, id);
 		const char *env = json_string_value(json_object_get(r, "environment_id"));
@@ -364,6 +362,7 @@ int queue_start(int n)
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
 	stopping = false;
+	hub_open();
 	for (int i = 0; i < n; i++) {
 		if (pthread_create(&workers[i], NULL, worker_main, NULL) != 0)
 			return -1;
@@ -377,8 +376,8 @@ void queue_stop(void)
 	pthread_mutex_lock(&lock);
 	stopping = true;
 	pthread_cond_broadcast(&work_cv);
-	pthread_cond_broadcast(&event_cv);
 	pthread_mutex_unlock(&lock);
+	hub_shutdown();
 	/* give running jobs a moment to reach a stage boundary; a job still running after that
 	 * is failed by queue_recover() at the next start */
 	struct timespec ts;

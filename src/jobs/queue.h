@@ -1,6 +1,7 @@
 /* queue.h: the persistent job queue. Jobs live in the store; workers (threads) claim them in
- * order, at most one running job per environment; every log line is stored and announced to
- * subscribers (SSE). A job found running at start is failed (berthd died under it). */
+ * order, at most one running job per environment; every log line is stored, numbered by the
+ * job's own counter, and handed to the job's subscribers (jobs/hub.h), as is every change of
+ * its status. A job found running at start is failed (berthd died under it). */
 #ifndef BERTH_QUEUE_H
 #define BERTH_QUEUE_H
 #include <jansson.h>
@@ -19,6 +20,7 @@ struct job {
 	int64_t started_ms;
 	int64_t stage_ms;
 	char stage[64];
+	int64_t log_n; /* the number of the job's last log line */
 };
 
 /* A job type: run returns 0 (done) or -1 (failed, message in err). */
@@ -48,8 +50,10 @@ bool job_cancelled(struct job *j);
 /* Stores what the job found or made, shown as the job's `result` (consumes result). */
 void job_result(struct job *j, json_t *result);
 
-/* Event hub: wait until something changes (log line or status) or timeout_ms passes.
- * `gen` is the generation seen last; returns the new one. */
-uint64_t queue_wait_event(uint64_t gen, int timeout_ms);
-uint64_t queue_event_gen(void);
+/* The job's log lines numbered after `after`, at most `limit`, in order: calls fn for each and
+ * returns how many there were. */
+typedef void (*queue_line_fn)(void *cls, int64_t n, const char *ts, const char *line);
+int queue_log_lines(const char *job_id, int64_t after, int limit, queue_line_fn fn, void *cls);
+/* {"status", "error", "completed_at"} of a job, or NULL when there is no such job. */
+json_t *queue_job_status(const char *job_id);
 #endif

@@ -66,14 +66,27 @@ char *xasprintf(const char *fmt, ...)
 	return sbuf_detach(&sb);
 }
 
+char sbuf_slopbuf[1];
+
+void sbuf_init(struct sbuf *sb)
+{
+	sb->buf = sbuf_slopbuf;
+	sb->len = sb->cap = 0;
+}
+
 void sbuf_grow(struct sbuf *sb, size_t extra)
 {
+	if (extra >= SIZE_MAX / 2 - sb->len)
+		oom();
 	if (sb->len + extra + 1 <= sb->cap)
 		return;
 	size_t cap = sb->cap ? sb->cap : 64;
 	while (cap < sb->len + extra + 1)
 		cap *= 2;
-	sb->buf = xrealloc(sb->buf, cap);
+	char *old = sb->cap ? sb->buf : NULL;
+	sb->buf = xrealloc(old, cap);
+	if (!old)
+		sb->buf[0] = '\0';
 	sb->cap = cap;
 }
 
@@ -124,24 +137,25 @@ const char *sbuf_str(struct sbuf *sb)
 
 char *sbuf_detach(struct sbuf *sb)
 {
-	char *s = sb->buf ? sb->buf : xstrdup("");
-	sb->buf = NULL;
-	sb->len = sb->cap = 0;
+	char *s = sb->cap ? sb->buf : xstrdup("");
+	sbuf_init(sb);
 	return s;
 }
 
 void sbuf_reset(struct sbuf *sb)
 {
 	sb->len = 0;
-	if (sb->buf)
+	if (sb->cap)
 		sb->buf[0] = '\0';
+	else
+		sb->buf = sbuf_slopbuf;
 }
 
 void sbuf_release(struct sbuf *sb)
 {
-	free(sb->buf);
-	sb->buf = NULL;
-	sb->len = sb->cap = 0;
+	if (sb->cap)
+		free(sb->buf);
+	sbuf_init(sb);
 }
 
 int64_t now_s(void)

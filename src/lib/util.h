@@ -13,12 +13,18 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A growable, always NUL-terminated string (git's strbuf). */
+/* A growable, always NUL-terminated string (git's strbuf). `buf` is never NULL once
+ * initialised (SBUF_INIT or sbuf_init): until the first byte is added, and again after
+ * sbuf_release/sbuf_detach, it points at sbuf_slopbuf, a shared empty string that is never
+ * written to (cap == 0 means the buffer is not the sbuf's own). A zeroed struct sbuf works
+ * too: its first add allocates. */
 struct sbuf {
 	char *buf;
 	size_t len, cap;
 };
-#define SBUF_INIT {NULL, 0, 0}
+extern char sbuf_slopbuf[1];
+#define SBUF_INIT {sbuf_slopbuf, 0, 0}
+void sbuf_init(struct sbuf *sb);
 void sbuf_grow(struct sbuf *sb, size_t extra);
 void sbuf_add(struct sbuf *sb, const void *data, size_t n);
 void sbuf_adds(struct sbuf *sb, const char *s);

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "core/repo.h"
+#include "jobs/hub.h"
 #include "jobs/queue.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -181,6 +182,91 @@ static void test_workers_run_jobs_in_order(void **state)
 	json_decref(c);
 }
 
+static int fn_lines(struct job *j, struct berr *err)
+{
+	(void)err;
+	job_log(j, "one\ntwo");
+	job_log(j, "three");
+	return 0;
+}
+
+struct seen {
+	int64_t n[64];
+	char line[64][64];
+	int count;
+};
+
+static void collect(void *cls, int64_t n, const char *ts, const char *line)
+{
+	struct seen *s = cls;
+	(void)ts;
+	if (s->count < 64) {
+		s->n[s->count] = n;
+		snprintf(s->line[s->count++], 64, "%s", line);
+	}
+}
+
+/* Log lines are numbered by the job's own counter, seeded from the store when the job starts,
+ * and handed to the job's subscribers in order, its final status after them. */
+static void test_lines_numbered_and_handed_to_subscribers(void **state)
+{
+	(void)state;
+	queue_register("unit-lines", fn_lines);
+	json_t *a = queue_enqueue("o", "env-e", "srv", "unit-lines", NULL, "u", "u@example.com");
+	const char *id = json_string_value(json_object_get(a, "id"));
+	/* two lines already stored (a job picked up again): the job numbers on from them */
+	db_exec("INSERT INTO job_logs(job_id, n, ts, line) VALUES(?,1,'t','old 1'),(?,2,'t','old 2')",
+		"ss", id, id);
+	struct hub_sub *sub = hub_subscribe(id);
+	struct hub_sub *other = hub_subscribe("some-other-job");
+	assert_int_equal(queue_start(1), 0);
+	struct seen got = {0};
+	bool finished = false;
+	for (int i = 0; i < 100 && !finished; i++) {
+		struct hub_news n;
+		int w = hub_wait(sub, 600000, &n);
+		assert_int_equal(w, 1);
+		for (size_t k = 0; k < n.nlines; k++)
+			collect(&got, n.lines[k].n, NULL, n.lines[k].line);
+		if (n.status) {
+			json_t *st = queue_job_status(id);
+			finished = str_eq(status_of(st), "done");
+			json_decref(st);
+		}
+		hub_news_free(&n);
+	}
+	queue_stop();
+	assert_true(finished);
+	/* the lines, in order, numbered after the stored ones, "done in" last */
+	assert_true(got.count >= 4);
+	for (int k = 0; k < got.count; k++)
+		assert_int_equal(got.n[k], k + 3);
+	assert_string_equal(got.line[0], "one");
+	assert_string_equal(got.line[1], "two");
+	assert_string_equal(got.line[2], "three");
+	assert_non_null(strstr(got.line[got.count - 1], "done in"));
+	/* the store holds the same lines under the same numbers */
+	struct seen stored = {0};
+	assert_int_equal(queue_log_lines(id, 2, 500, collect, &stored), got.count);
+	for (int k = 0; k < got.count; k++) {
+		assert_int_equal(stored.n[k], got.n[k]);
+		assert_string_equal(stored.line[k], got.line[k]);
+	}
+	/* the other job's subscriber heard nothing */
+	struct hub_news n;
+	assert_int_equal(hub_wait(other, 0, &n), -1 /* the queue stopped: the hub is closed */);
+	hub_open();
+	assert_int_equal(hub_wait(other, 0, &n), 0);
+	hub_unsubscribe(sub);
+	hub_unsubscribe(other);
+	json_t *st = queue_job_status(id);
+	assert_string_equal(status_of(st), "done");
+	assert_non_null(json_object_get(st, "completed_at"));
+	json_decref(st);
+	assert_null(queue_job_status("no-such-job"));
+	json_decref(a);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -191,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_recover_fails_running_jobs),
 		cmocka_unit_test(test_push_replaces_queued_deploy),
 		cmocka_unit_test(test_workers_run_jobs_in_order),
+		cmocka_unit_test(test_lines_numbered_and_handed_to_subscribers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -534,7 +534,10 @@ static void test_sbuf_and_strings(void **state)
 	sbuf_add(&sb, "a\0b", 3);
 	assert_int_equal(sb.len, 3);
 	char *d = sbuf_detach(&sb);
-	assert_null(sb.buf);
+	/* detached: the sbuf owns nothing (its buffer is the shared empty string, never NULL) */
+	assert_ptr_equal(sb.buf, sbuf_slopbuf);
+	assert_int_equal(sb.cap, 0);
+	assert_string_equal(sb.buf, "");
 	assert_memory_equal(d, "a\0b", 4);
 	free(d);
 	d = sbuf_detach(&sb);

@@ -1,0 +1,498 @@
+/* settings.c: the table of environment settings (see settings.h). */
+#include "core/settings.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "lib/valid.h"
+
+/* ---- validators for one-line values ---- */
+
+/* nginx size: 1 to 6 digits, optionally k, m or g ("100M") */
+static bool v_size(const char *s)
+{
+	size_t n = strlen(s), d = 0;
+	while (d < n && s[d] >= '0' && s[d] <= '9')
+		d++;
+	if (d < 1 || d > 6)
+		return false;
+	return d == n || (d + 1 == n && strchr("kKmMgG", s[d]));
+}
+
+/* nginx rate: 1 to 6 digits then r/s or r/m ("5r/m") */
+static bool v_rate(const char *s)
+{
+	size_t d = 0;
+	while (s[d] >= '0' && s[d] <= '9')
+		d++;
+	return d >= 1 && d <= 6 && (strcmp(s + d, "r/s") == 0 || strcmp(s + d, "r/m") == 0) &&
+	       s[0] != '0';
+}
+
+/* space-separated HH:MM times ("02:00 14:00"), at most 24 */
+static bool v_times(const char *s)
+{
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		if (!(p[0] >= '0' && p[0] <= '2' && p[1] >= '0' && p[1] <= '9' && p[2] == ':' &&
+		      p[3] >= '0' && p[3] <= '5' && p[4] >= '0' && p[4] <= '9' &&
+		      (p[5] == ' ' || p[5] == '\0')))
+			return false;
+		if ((p[0] - '0') * 10 + (p[1] - '0') > 23 || ++n > 24)
+			return false;
+		p += 5;
+	}
+	return true;
+}
+
+/* an IPv4 or IPv6 address, optionally with a /prefix */
+static bool v_cidr(const char *s)
+{
+	char buf[64];
+	if (strlen(s) >= sizeof buf)
+		return false;
+	snprintf(buf, sizeof buf, "%s", s);
+	char *slash = strchr(buf, '/');
+	int max = strchr(buf, ':') ? 128 : 32;
+	if (slash) {
+		*slash = '\0';
+		const char *q = slash + 1;
+		if (!*q || strlen(q) > 3)
+			return false;
+		int bits = 0;
+		for (; *q; q++) {
+			if (*q < '0' || *q > '9')
+				return false;
+			bits = bits * 10 + (*q - '0');
+		}
+		if (bits > max)
+			return false;
+	}
+	unsigned char addr[16];
+	return inet_pton(max == 128 ? AF_INET6 : AF_INET, buf, addr) == 1;
+}
+
+/* a CORS origin: http(s)://domain[:port], or "*" */
+static bool v_origin(const char *s)
+{
+	if (strcmp(s, "*") == 0)
+		return true;
+	const char *h = str_starts(s, "https://") ? s + 8 : str_starts(s, "http://") ? s + 7 : NULL;
+	if (!h)
+		return false;
+	char host[254];
+	size_t n = strcspn(h, ":");
+	if (n == 0 || n >= sizeof host)
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (!valid_domain(host) && strcmp(host, "localhost") != 0)
+		return false;
+	if (!h[n])
+		return true;
+	const char *port = h + n + 1;
+	size_t d = strspn(port, "0123456789");
+	return d >= 1 && d <= 5 && !port[d] && atoi(port) >= 1 && atoi(port) <= 65535;
+}
+
+/* a Debian package name */
+static bool v_package(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 100 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      strchr("+-.", s[i])))
+			return false;
+	return true;
+}
+
+/* a PostgreSQL extension name */
+static bool v_extension(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static bool v_path(const char *s)
+{
+	return valid_abs_path(s) && strcmp(s, "/") != 0;
+}
+
+static const char *const X_FRAME[] = {"SAMEORIGIN", "DENY", NULL};
+
+#define MB_MAX (1024LL * 1024) /* 1 TB in MB */
+#define TEXT_MAX 65536
+
+/* clang-format off */
+static const struct setting TABLE[] = {
+	/* Odoo sub-tab (plan: allow_instance_tuning) */
+	{.key = "odoo_shm_mb", .tab = "odoo", .type = SETTING_INT, .min = 16, .max = 65536,
+	 .def_int = 64, .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
+	 .apply = APPLY_HARD_RESTART, .label = "Shared memory of the Odoo container (MB)"},
+	{.key = "odoo_memory_limit_mb", .tab = "odoo", .type = SETTING_INT, .min = 0, .max = MB_MAX,
+	 .def_int = 0, .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
+	 .apply = APPLY_HARD_RESTART, .label = "Memory limit of the Odoo container (MB, 0: the plan's share)"},
+	{.key = "odoo_memory_reservation_mb", .tab = "odoo", .type = SETTING_INT, .min = 0,
+	 .max = MB_MAX, .def_int = 0, .plan_flag = "allow_instance_tuning",
+	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_HARD_RESTART,
+	 .label = "Memory reservation of the Odoo container (MB)"},
+	{.key = "odoo_config", .tab = "odoo", .type = SETTING_TEXT, .max = TEXT_MAX,
+	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONF,
+	 .apply = APPLY_SOFT_RESTART,
+	 .label = "odoo.conf lines added to the generated file (reserved keys are ignored)"},
+	{.key = "server_shared_addons", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
+	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
+	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .label = "Mount the server's shared addons directory"},
+	{.key = "server_shared_addons_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
+	 .valid = v_path, .valid_what = "an absolute path on the server",
+	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
+	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .label = "The server's shared addons directory"},
+	{.key = "external_filestore", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
+	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
+	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .label = "Keep the filestore in a directory of the server"},
+	{.key = "external_filestore_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
+	 .valid = v_path, .valid_what = "an absolute path on the server",
+	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
+	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .label = "The server directory of the filestore"},
+	{.key = "backup_schedule", .tab = "odoo", .type = SETTING_STRING, .max = 24 * 6,
+	 .valid = v_times, .valid_what = "times of day as HH:MM, separated by spaces (e.g. 02:00 14:00)",
+	 .plan_flag = "allow_backup", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
+	 .pending = true, .label = "Automatic backups at these times (UTC); empty: none"},
+	{.key = "auto_restart", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
+	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_HARD_RESTART,
+	 .label = "Restart the containers when they stop unexpectedly"},
+
+	/* PostgreSQL sub-tab (plan: allow_instance_tuning) */
+	{.key = "postgres_shm_mb", .tab = "postgresql", .type = SETTING_INT, .min = 16,
+	 .max = 65536, .def_int = 64, .plan_flag = "allow_instance_tuning",
+	 .target = TARGET_PG_CONTAINER, .apply = APPLY_HARD_RESTART,
+	 .label = "Shared memory of the PostgreSQL container (MB)"},
+	{.key = "postgres_memory_limit_mb", .tab = "postgresql", .type = SETTING_INT, .min = 0,
+	 .max = MB_MAX, .def_int = 0, .plan_flag = "allow_instance_tuning",
+	 .target = TARGET_PG_CONTAINER, .apply = APPLY_HARD_RESTART,
+	 .label = "Memory limit of the PostgreSQL container (MB, 0: the plan's share)"},
+	{.key = "postgres_memory_reservation_mb", .tab = "postgresql", .type = SETTING_INT,
+	 .min = 0, .max = MB_MAX, .def_int = 0, .plan_flag = "allow_instance_tuning",
+	 .target = TARGET_PG_CONTAINER, .apply = APPLY_HARD_RESTART,
+	 .label = "Memory reservation of the PostgreSQL container (MB)"},
+	{.key = "postgres_config", .tab = "postgresql", .type = SETTING_TEXT, .max = TEXT_MAX,
+	 .plan_flag = "allow_instance_tuning", .target = TARGET_PG_CONF,
+	 .apply = APPLY_HARD_RESTART,
+	 .label = "postgresql.conf lines added to the generated file"},
+	{.key = "postgres_extensions", .tab = "postgresql", .type = SETTING_LIST, .max = 50,
+	 .valid = v_extension, .valid_what = "PostgreSQL extension names (e.g. pg_trgm)",
+	 .plan_flag = "allow_instance_tuning", .target = TARGET_PG_CONTAINER,
+	 .apply = APPLY_HARD_RESTART, .pending = true, .label = "Extensions to create"},
+	{.key = "anonymize_database", .tab = "postgresql", .type = SETTING_BOOL, .def_int = 0,
+	 .plan_flag = "allow_instance_tuning", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
+	 .pending = true, .label = "Anonymize personal data when this database is cloned"},
+
+	/* Security sub-tab */
+	{.key = "cors_origins", .tab = "security", .type = SETTING_LIST, .max = 100,
+	 .valid = v_origin, .valid_what = "origins such as https://shop.example.com[:port], or *",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "Origins allowed by Access-Control-Allow-Origin"},
+	{.key = "ip_whitelist", .tab = "security", .type = SETTING_LIST, .max = 500,
+	 .valid = v_cidr, .valid_what = "IP addresses or CIDR ranges (e.g. 192.168.1.0/24)",
+	 .plan_flag = "allow_ip_whitelist", .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .pending = true, .label = "Only these addresses may connect (empty: everyone)"},
+	{.key = "ip_blacklist", .tab = "security", .type = SETTING_LIST, .max = 500,
+	 .valid = v_cidr, .valid_what = "IP addresses or CIDR ranges (e.g. 203.0.113.7)",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "These addresses are refused"},
+	{.key = "rate_limit", .tab = "security", .type = SETTING_BOOL, .def_int = 0,
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "Rate limiting at the edge proxy"},
+	{.key = "rate_limit_login", .tab = "security", .type = SETTING_STRING, .max = 16,
+	 .def_str = "5r/m", .valid = v_rate, .valid_what = "a rate such as 5r/m or 60r/s",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "Rate limit of the login page"},
+	{.key = "rate_limit_general", .tab = "security", .type = SETTING_STRING, .max = 16,
+	 .def_str = "60r/s", .valid = v_rate, .valid_what = "a rate such as 5r/m or 60r/s",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "Rate limit of every other request"},
+	{.key = "csp", .tab = "security", .type = SETTING_BOOL, .def_int = 0,
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "Send a Content-Security-Policy header"},
+
+	/* Domain sub-tab */
+	{.key = "extra_domains", .tab = "domain", .type = SETTING_LIST, .max = 50,
+	 .valid = valid_domain, .valid_what = "lowercase domain names (e.g. shop.example.com)",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "More domains served by this environment"},
+	{.key = "force_ssl", .tab = "domain", .type = SETTING_BOOL, .def_int = 0,
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "Issue the certificates again"},
+
+	/* Nginx sub-tab (plan: allow_nginx_tuning) */
+	{.key = "nginx_max_upload", .tab = "nginx", .type = SETTING_STRING, .max = 7,
+	 .def_str = "100M", .valid = v_size, .valid_what = "a size such as 100M (up to 6 digits and k, m or g)",
+	 .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "client_max_body_size: the largest upload"},
+	{.key = "nginx_proxy_read_timeout_s", .tab = "nginx", .type = SETTING_INT, .min = 1,
+	 .max = 3600, .def_int = 300, .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE,
+	 .apply = APPLY_EDGE_RELOAD, .label = "How long the edge waits for Odoo's answer (s)"},
+	{.key = "nginx_proxy_connect_timeout_s", .tab = "nginx", .type = SETTING_INT, .min = 1,
+	 .max = 3600, .def_int = 30, .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE,
+	 .apply = APPLY_EDGE_RELOAD, .label = "How long the edge waits to connect to Odoo (s)"},
+	{.key = "nginx_keepalive_timeout_s", .tab = "nginx", .type = SETTING_INT, .min = 1,
+	 .max = 3600, .def_int = 65, .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE,
+	 .apply = APPLY_EDGE_RELOAD, .label = "How long idle client connections stay open (s)"},
+	{.key = "nginx_send_timeout_s", .tab = "nginx", .type = SETTING_INT, .min = 1,
+	 .max = 3600, .def_int = 60, .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE,
+	 .apply = APPLY_EDGE_RELOAD, .label = "The longest pause between two writes to a client (s)"},
+	{.key = "nginx_x_frame_options", .tab = "nginx", .type = SETTING_ENUM,
+	 .def_str = "SAMEORIGIN", .choices = X_FRAME, .plan_flag = "allow_nginx_tuning",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "X-Frame-Options: who may show the site in a frame"},
+
+	/* Packages sub-tab */
+	{.key = "odoo_packages", .tab = "packages", .type = SETTING_LIST, .max = 100,
+	 .valid = v_package, .valid_what = "Debian package names (e.g. libcups2-dev)",
+	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_REBUILD, .pending = true,
+	 .label = "Debian packages added to the Odoo image"},
+	{.key = "postgres_packages", .tab = "packages", .type = SETTING_LIST, .max = 100,
+	 .valid = v_package, .valid_what = "Debian package names (e.g. postgresql-contrib)",
+	 .target = TARGET_PG_CONTAINER, .apply = APPLY_REBUILD, .pending = true,
+	 .label = "Debian packages added to the PostgreSQL image"},
+};
+/* clang-format on */
+
+const struct setting *setting_find(const char *key)
+{
+	if (!key)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(TABLE); i++)
+		if (strcmp(TABLE[i].key, key) == 0)
+			return &TABLE[i];
+	return NULL;
+}
+
+size_t settings_count(void)
+{
+	return ARRAY_SIZE(TABLE);
+}
+
+const struct setting *setting_at(size_t i)
+{
+	return i < ARRAY_SIZE(TABLE) ? &TABLE[i] : NULL;
+}
+
+static const struct setting *must(const char *key, bool want_str)
+{
+	const struct setting *s = setting_find(key);
+	bool is_str = s && (s->type == SETTING_STRING || s->type == SETTING_ENUM ||
+			    s->type == SETTING_TEXT);
+	if (!s || (want_str != is_str) || (!want_str && s->type == SETTING_LIST)) {
+		fprintf(stderr, "berth: internal: no %s setting '%s'\n", want_str ? "text" : "number",
+			key ? key : "(null)");
+		abort();
+	}
+	return s;
+}
+
+long long setting_default_int(const char *key)
+{
+	return must(key, false)->def_int;
+}
+
+bool setting_default_bool(const char *key)
+{
+	return must(key, false)->def_int != 0;
+}
+
+const char *setting_default_str(const char *key)
+{
+	return must(key, true)->def_str;
+}
+
+long long settings_get_int(json_t *settings, const char *key)
+{
+	const struct setting *s = must(key, false);
+	json_t *v = json_object_get(settings, key);
+	if (s->type == SETTING_BOOL)
+		return json_is_boolean(v) ? json_is_true(v) : s->def_int;
+	if (!json_is_integer(v) || json_integer_value(v) < s->min || json_integer_value(v) > s->max)
+		return s->def_int;
+	return json_integer_value(v);
+}
+
+bool settings_get_bool(json_t *settings, const char *key)
+{
+	return settings_get_int(settings, key) != 0;
+}
+
+const char *settings_get_str(json_t *settings, const char *key)
+{
+	const struct setting *s = must(key, true);
+	const char *v = json_string_value(json_object_get(settings, key));
+	return v ? v : s->def_str;
+}
+
+static int bad(struct berr *err, const struct setting *s, const char *fmt, const char *what)
+{
+	return berr_set(err, BE_VALIDATION_ERROR, s->key, fmt, s->key, what);
+}
+
+static int check_line(const struct setting *s, const char *v, struct berr *err)
+{
+	if (!valid_text(v, false))
+		return bad(err, s, "%s: %s", "one line of printable text");
+	if (s->valid && !s->valid(v))
+		return bad(err, s, "%s: must be %s", s->valid_what);
+	return 0;
+}
+
+int setting_check(const struct setting *s, json_t *v, struct berr *err)
+{
+	if (!s)
+		return berr_set(err, BE_VALIDATION_ERROR, NULL, "unknown setting");
+	if (json_is_null(v))
+		return 0;
+	char range[64];
+	switch (s->type) {
+	case SETTING_BOOL:
+		if (!json_is_boolean(v))
+			return bad(err, s, "%s: %s", "must be true or false");
+		return 0;
+	case SETTING_INT:
+		snprintf(range, sizeof range, "an integer from %lld to %lld", s->min, s->max);
+		if (!json_is_integer(v) || json_integer_value(v) < s->min ||
+		    json_integer_value(v) > s->max)
+			return bad(err, s, "%s: must be %s", range);
+		return 0;
+	case SETTING_ENUM:
+		if (json_is_string(v))
+			for (const char *const *c = s->choices; *c; c++)
+				if (strcmp(*c, json_string_value(v)) == 0)
+					return 0;
+		{
+			struct sbuf sb = SBUF_INIT;
+			for (const char *const *c = s->choices; *c; c++)
+				sbuf_addf(&sb, "%s%s", c == s->choices ? "" : c[1] ? ", " : " or ", *c);
+			bad(err, s, "%s: must be %s", sb.buf);
+			sbuf_release(&sb);
+		}
+		return -1;
+	case SETTING_STRING:
+	case SETTING_TEXT:
+		if (!json_is_string(v))
+			return bad(err, s, "%s: %s", "must be a string");
+		if ((long long)json_string_length(v) > s->max) {
+			snprintf(range, sizeof range, "at most %lld characters", s->max);
+			return bad(err, s, "%s: %s", range);
+		}
+		if (s->type == SETTING_TEXT)
+			return valid_text(json_string_value(v), true)
+				       ? 0
+				       : bad(err, s, "%s: %s", "printable text (lines and tabs allowed)");
+		if (!*json_string_value(v))
+			return 0; /* empty: not set */
+		return check_line(s, json_string_value(v), err);
+	case SETTING_LIST: {
+		if (!json_is_array(v))
+			return bad(err, s, "%s: %s", "must be a list of strings");
+		if ((long long)json_array_size(v) > s->max) {
+			snprintf(range, sizeof range, "at most %lld entries", s->max);
+			return bad(err, s, "%s: %s", range);
+		}
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x) {
+			if (!json_is_string(x) || !*json_string_value(x))
+				return bad(err, s, "%s: %s", "every entry must be a non-empty string");
+			if (check_line(s, json_string_value(x), err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	}
+	return bad(err, s, "%s: %s", "has an unknown type");
+}
+
+int settings_check(json_t *patch, struct berr *err)
+{
+	if (!json_is_object(patch))
+		return berr_set(err, BE_VALIDATION_ERROR, "settings", "settings: must be an object");
+	const char *k;
+	json_t *v;
+	json_object_foreach(patch, k, v) {
+		const struct setting *s = setting_find(k);
+		if (!s)
+			return berr_set(err, BE_VALIDATION_ERROR, k, "%s: no such setting", k);
+		if (setting_check(s, v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The value a setting has in an object, its default standing in for absent or null. */
+static json_t *effective(const struct setting *s, json_t *settings)
+{
+	json_t *v = json_object_get(settings, s->key);
+	if (v && !json_is_null(v))
+		return json_incref(v);
+	switch (s->type) {
+	case SETTING_BOOL:
+		return json_boolean(s->def_int);
+	case SETTING_INT:
+		return json_integer(s->def_int);
+	case SETTING_LIST:
+		return json_array();
+	default:
+		return s->def_str ? json_string(s->def_str) : json_string("");
+	}
+}
+
+enum setting_apply settings_apply_needed(json_t *before, json_t *after)
+{
+	enum setting_apply need = APPLY_NOTHING;
+	for (size_t i = 0; i < ARRAY_SIZE(TABLE); i++) {
+		const struct setting *s = &TABLE[i];
+		json_t *a = effective(s, before), *b = effective(s, after);
+		if (!json_equal(a, b) && s->apply > need)
+			need = s->apply;
+		json_decref(a);
+		json_decref(b);
+	}
+	return need;
+}
+
+const char *setting_type_name(enum setting_type t)
+{
+	static const char *const n[] = {"bool", "int", "string", "enum", "text", "list"};
+	return (size_t)t < ARRAY_SIZE(n) ? n[t] : "?";
+}
+
+const char *setting_target_name(enum setting_target t)
+{
+	static const char *const n[] = {"odoo container", "postgresql container", "edge",
+					"odoo.conf", "postgresql.conf", "berth"};
+	return (size_t)t < ARRAY_SIZE(n) ? n[t] : "?";
+}
+
+const char *setting_apply_name(enum setting_apply a)
+{
+	static const char *const n[] = {"nothing", "edge reload", "soft restart", "hard restart",
+					"rebuild"};
+	return (size_t)a < ARRAY_SIZE(n) ? n[a] : "?";
+}
