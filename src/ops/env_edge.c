@@ -160,13 +160,12 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 		.gevent_port = 8072,
 		.websocket_on_gevent = render_odoo_extra_int(S(st, "odoo_config"), "workers",
 							     json_integer_value(json_object_get(eff, "workers"))) > 0,
-		.max_upload = S(st, "nginx_max_upload") ? S(st, "nginx_max_upload") : "100M",
-		.proxy_read_timeout_s = (int)setting_int(rt, "nginx_proxy_read_timeout_s", 300),
-		.proxy_connect_timeout_s = (int)setting_int(rt, "nginx_proxy_connect_timeout_s", 30),
-		.keepalive_timeout_s = (int)setting_int(rt, "nginx_keepalive_timeout_s", 65),
-		.send_timeout_s = (int)setting_int(rt, "nginx_send_timeout_s", 60),
-		.x_frame_options = S(st, "nginx_x_frame_options") ? S(st, "nginx_x_frame_options")
-								   : "SAMEORIGIN",
+		.max_upload = setting_str(rt, "nginx_max_upload"),
+		.proxy_read_timeout_s = (int)setting_int(rt, "nginx_proxy_read_timeout_s"),
+		.proxy_connect_timeout_s = (int)setting_int(rt, "nginx_proxy_connect_timeout_s"),
+		.keepalive_timeout_s = (int)setting_int(rt, "nginx_keepalive_timeout_s"),
+		.send_timeout_s = (int)setting_int(rt, "nginx_send_timeout_s"),
+		.x_frame_options = setting_str(rt, "nginx_x_frame_options"),
 	};
 	char *site = render_nginx_site(&s, err);
 	if (!site)

@@ -55,7 +55,8 @@ void env_status(const char *id, const char *status, const char *reason);
 void envrt_free(struct envrt *rt);
 int envrt_load(struct envrt *rt, const char *env_id, struct berr *err);
 json_t *labels(const struct envrt *rt, const char *role);
-long long setting_int(const struct envrt *rt, const char *k, long long dflt);
+long long setting_int(const struct envrt *rt, const char *k);
+const char *setting_str(const struct envrt *rt, const char *k);
 
 /* env_container.c */
 int converge_container(struct engine *e, struct job *j, const char *name, json_t *spec,

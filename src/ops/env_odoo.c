@@ -36,12 +36,12 @@ static json_t *odoo_spec(struct envrt *rt, const char *image, json_t *cmd, const
 	json_t *v;
 	json_object_foreach(json_object_get(rt->row, "environment_vars"), k, v)
 		json_array_append_new(envv, json_sprintf("%s=%s", k, json_string_value(v)));
-	long long mem = setting_int(rt, "odoo_memory_limit_mb", 0);
+	long long mem = setting_int(rt, "odoo_memory_limit_mb");
 	json_t *spec = json_pack("{s:s,s:o,s:o,s:o}", "Image", image, "Labels", labels(rt, role),
 				 "Env", envv, "HostConfig",
 				 host_config(rt->net, rt->odoo_cpu_c, mem > 0 ? mem : rt->odoo_ram,
-					     setting_int(rt, "odoo_memory_reservation_mb", 0),
-					     setting_int(rt, "odoo_shm_mb", 64),
+					     setting_int(rt, "odoo_memory_reservation_mb"),
+					     setting_int(rt, "odoo_shm_mb"),
 					     str_eq(role, "odoo") ? restart_policy(rt) : "no"));
 	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
 			    json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s,s:b}]", "Type", "volume", "Source",

@@ -41,7 +41,7 @@ int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool forc
 				     rt->pg_ram};
 	int pool, maxc, pg_max = 100;
 	render_pgbouncer_pools(&b, &pool, &maxc, &pg_max);
-	long long mem = setting_int(rt, "postgres_memory_limit_mb", 0);
+	long long mem = setting_int(rt, "postgres_memory_limit_mb");
 	struct render_pg p = {
 		.cpu_c = rt->pg_cpu_c,
 		.ram_mb = mem > 0 ? mem : rt->pg_ram,
@@ -67,8 +67,8 @@ int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool forc
 	json_t *spec = json_pack("{s:s,s:o,s:o}", "Image", img, "Labels", labels(rt, "db"),
 				 "HostConfig",
 				 host_config(rt->net, rt->pg_cpu_c, mem > 0 ? mem : rt->pg_ram,
-					     setting_int(rt, "postgres_memory_reservation_mb", 0),
-					     setting_int(rt, "postgres_shm_mb", 64), restart_policy(rt)));
+					     setting_int(rt, "postgres_memory_reservation_mb"),
+					     setting_int(rt, "postgres_shm_mb"), restart_policy(rt)));
 	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
 			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_pg,
 				      "Target", "/var/lib/postgresql/data"));

@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "core/config.h"
+#include "core/settings.h"
 #include "ops/env_int.h"
 #include "ops/ops.h"
 #include "store/db.h"
@@ -134,8 +135,13 @@ json_t *labels(const struct envrt *rt, const char *role)
 			 "berth.env.name", rt->name, "berth.role", role, "berth.server", rt->server_id);
 }
 
-long long setting_int(const struct envrt *rt, const char *k, long long dflt)
+/* An environment setting, its default from the registry (core/settings.c) when unset. */
+long long setting_int(const struct envrt *rt, const char *k)
 {
-	json_t *v = json_object_get(rt->settings, k);
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
+	return settings_get_int(rt->settings, k);
+}
+
+const char *setting_str(const struct envrt *rt, const char *k)
+{
+	return settings_get_str(rt->settings, k);
 }
