@@ -184,9 +184,17 @@ static int cmd_delete(struct cli *c, struct args *a)
 		return ex;
 	char *path = xasprintf("/api/v1/servers/%s", jstr(s, "id"));
 	ex = api_call(c, "DELETE", path, NULL, NULL, 0);
-	free(path);
-	if (ex == EX_OK && !c->json)
+	json_t *left = NULL;
+	/* a server berth made objects on is removed by a server_remove job: say so */
+	if (ex == EX_OK && !c->json &&
+	    api_call(c, "GET", path, NULL, &left, API_QUIET) == EX_OK &&
+	    str_eq(jstr(left, "status"), "removing"))
+		printf("Removing server %s: a server_remove job removes berth's objects on it, then"
+		       " the server (berth job list).\n", jstr(s, "name"));
+	else if (ex == EX_OK && !c->json)
 		printf("Deleted server %s.\n", jstr(s, "name"));
+	json_decref(left);
+	free(path);
 	json_decref(s);
 	return ex;
 }
