@@ -52,7 +52,7 @@ static bool admin_login_valid(const char *s)
 	return chars >= 1 && chars <= 100 && s[0] != ' ' && s[n - 1] != ' ';
 }
 
-static int parse_env(struct req *r, struct env_in *in, bool create)
+static int parse_env(struct req *r, struct env_in *in, bool create, const char *org_id)
 {
 	struct jfield spec[] = {
 		{.name = "name", .type = J_STRING, .dest = &in->name, .maxlen = 63},
@@ -137,7 +137,7 @@ static int parse_env(struct req *r, struct env_in *in, bool create)
 				"git_branch: not a valid git branch name");
 	if (in->vars && env_vars_validate(in->vars, &r->err) < 0)
 		return -1;
-	if (in->addons && svc_env_addons_validate(in->addons, &r->err) < 0)
+	if (in->addons && svc_env_addons_validate(in->addons, org_id, &r->err) < 0)
 		return -1;
 	return 0;
 }
@@ -153,7 +153,7 @@ static int h_env_create(struct req *r)
 	char id[37], admin_pw[25];
 	int status;
 	if (perm_require(&acc, "project.environments.create", &r->err) < 0 ||
-	    parse_env(r, &in, true) < 0 ||
+	    parse_env(r, &in, true, acc.org_id) < 0 ||
 	    svc_env_create(&r->actor, r->ip, &acc, r->params[0], &in, id, admin_pw, &r->err) < 0) {
 		status = reply_berr(r);
 	} else {
@@ -217,7 +217,8 @@ static int h_env_update(struct req *r)
 	json_decref(cur);
 	struct env_in in = {0};
 	int status;
-	if (perm_require(&acc, "environment.settings", &r->err) < 0 || parse_env(r, &in, false) < 0) {
+	if (perm_require(&acc, "environment.settings", &r->err) < 0 ||
+	    parse_env(r, &in, false, acc.org_id) < 0) {
 		status = reply_berr(r);
 	} else {
 		json_t *fields = json_array();

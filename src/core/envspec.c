@@ -311,8 +311,8 @@ int env_vars_validate(json_t *vars, struct berr *err)
 	return 0;
 }
 
-int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url),
-			 struct berr *err)
+int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url, const char *area),
+			 const char *area, struct berr *err)
 {
 	if (!json_is_array(repos) || json_array_size(repos) > 20)
 		return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
@@ -335,9 +335,10 @@ int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url),
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
 					"%surl: must be an https://, ssh:// or git@host:path URL or an"
 					" absolute path", prefix);
-		if (local_allowed && !local_allowed(url))
+		if (local_allowed && !local_allowed(url, area))
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
-					"%surl: local repositories must exist under a directory berthd was"
+					"%surl: local repositories must exist under the organization's"
+					" directory ROOT/<organization slug>/ of a directory berthd was"
 					" started with (--git-local-root)", prefix);
 		if (!valid_git_ref(branch))
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",

@@ -41,11 +41,11 @@ json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb
 			      const char *env_type);
 
 int env_vars_validate(json_t *vars, struct berr *err);
-/* local_allowed(url) says whether berthd may read the URL (a local path must be under a
- * --git-local-root): callers pass git_local_allowed, so this file stays pure; NULL skips the
- * check. */
-int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url),
-			 struct berr *err);
+/* local_allowed(url, area) says whether berthd may read the URL for the organization whose
+ * area (slug) is given (a local path must be under ROOT/<area>/ of a --git-local-root):
+ * callers pass git_local_allowed, so this file stays pure; NULL skips the check. */
+int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url, const char *area),
+			 const char *area, struct berr *err);
 
 bool env_type_valid(const char *t);
 /* 16.0, 17.0, 18.0 or 19.0 */

@@ -539,9 +539,12 @@ json_t *svc_env_remove(const struct actor *a, const char *ip, const char *env_id
 	return job;
 }
 
-int svc_env_addons_validate(json_t *addons, struct berr *err)
+int svc_env_addons_validate(json_t *addons, const char *org_id, struct berr *err)
 {
-	return addon_repos_validate(addons, git_local_allowed, err);
+	char *area = project_org_slug(org_id);
+	int rc = addon_repos_validate(addons, git_local_allowed, area, err);
+	free(area);
+	return rc;
 }
 
 bool svc_subdomain_taken(const char *subdomain)
