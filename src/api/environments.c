@@ -253,6 +253,8 @@ static int h_env_delete(struct req *r)
 
 static int h_subdomain_check(struct req *r)
 {
+	if (svc_subdomain_check_allow(r->actor.user_id, &r->err) < 0)
+		return reply_berr(r);
 	const char *sub = req_query(r, "subdomain");
 	if (!sub)
 		return reply_error(r, BE_VALIDATION_ERROR, "subdomain", "subdomain: is required");

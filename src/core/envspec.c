@@ -94,18 +94,6 @@ static bool one_of(const char *s, const char *const *set, size_t n)
 	return false;
 }
 
-/* db_filter goes into odoo.conf as a Python regex: one line, printable, no '%' other than
- * Odoo's %d and %h placeholders. */
-static bool valid_dbfilter(const char *s)
-{
-	if (!*s || !valid_text(s, false))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (*p == '%' && p[1] != 'd' && p[1] != 'h')
-			return false;
-	return true;
-}
-
 static int smtp_validate(json_t *smtp, char **password, struct berr *err)
 {
 	const char *host = NULL, *user = NULL, *pw = NULL, *enc = NULL, *from = NULL;
@@ -124,17 +112,23 @@ static int smtp_validate(json_t *smtp, char **password, struct berr *err)
 	};
 	if (jspec_parse(smtp, spec, "odoo_config.smtp.", err) < 0)
 		return -1;
-	if (!valid_host(host))
+	/* the validators of lib/valid.h, the ones the renderer applies to what it writes */
+	if (!valid_smtp_host(host))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.host",
 				"odoo_config.smtp.host: not a host name or IP address");
-	if (user && (strchr(user, ' ') || !valid_text(user, false)))
+	if (user && !valid_smtp_user(user))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.user",
-				"odoo_config.smtp.user: must not contain spaces");
+				"odoo_config.smtp.user: a user name: not empty, no spaces or control"
+				" characters, not True, False or None");
+	if (pw && !valid_smtp_password(pw))
+		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.password",
+				"odoo_config.smtp.password: one line, not empty, without control"
+				" characters or surrounding spaces, not True, False or None");
 	if (enc && !one_of(enc, SMTP_ENC, ARRAY_SIZE(SMTP_ENC)))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.encryption",
 				"odoo_config.smtp.encryption: must be none or starttls (odoo.conf cannot"
 				" ask for implicit TLS)");
-	if (from && !valid_email(from))
+	if (from && !valid_smtp_from(from))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.from",
 				"odoo_config.smtp.from: not a valid email address");
 	/* stored as an integer even when sent as 587.0 (the renderer wants an integer) */
@@ -181,9 +175,10 @@ json_t *odoo_config_normalize(json_t *in, json_t *prev, char **smtp_password,
 			 "odoo_config.preset: must be minimal, standard, production or high_performance");
 		goto fail;
 	}
-	if (dbf && !valid_dbfilter(dbf)) {
+	if (dbf && !valid_odoo_db_filter(dbf)) {
 		berr_set(err, BE_VALIDATION_ERROR, "odoo_config.db_filter",
-			 "odoo_config.db_filter: one line of printable text; '%%' only as %%d or %%h");
+			 "odoo_config.db_filter: one line of printable text without surrounding spaces,"
+			 " not True, False or None, at most 1024 bytes; '%%' only as %%d or %%h");
 		goto fail;
 	}
 	if (level && !one_of(level, LOG_LEVELS, ARRAY_SIZE(LOG_LEVELS))) {
@@ -335,6 +330,10 @@ int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url, c
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
 					"%surl: must be an https://, ssh:// or git@host:path URL or an"
 					" absolute path", prefix);
+		if (git_url_has_password(url))
+			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
+					"%surl: must not hold a password; give it as the project's"
+					" access_token (it is stored encrypted)", prefix);
 		if (local_allowed && !local_allowed(url, area))
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
 					"%surl: local repositories must exist under the organization's"

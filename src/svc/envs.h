@@ -44,4 +44,8 @@ json_t *svc_env_remove(const struct actor *a, const char *ip, const char *env_id
 int svc_env_addons_validate(json_t *addons, const char *org_id, struct berr *err);
 /* Is the subdomain used by an environment? */
 bool svc_subdomain_taken(const char *subdomain);
+/* Whether another tenant uses a subdomain is for checking a name, not for surveying them:
+ * at most SUBCHECK_PER_MINUTE checks a minute per user; 0, or -1 with TOO_MANY_ATTEMPTS. */
+#define SUBCHECK_PER_MINUTE 30
+int svc_subdomain_check_allow(const char *user_id, struct berr *err);
 #endif

@@ -21,18 +21,6 @@ void svc_project_in_free(struct project_in *in)
 	in->key_private = in->key_public = NULL;
 }
 
-/* "https://user:secret@host/..." would store and show a credential in clear. */
-static bool url_has_password(const char *url)
-{
-	const char *p = strstr(url, "://");
-	if (!p || git_url_is_local(url))
-		return false;
-	p += 3;
-	size_t auth = strcspn(p, "/");
-	const char *at = memchr(p, '@', auth);
-	return at && memchr(p, ':', (size_t)(at - p));
-}
-
 int svc_project_check(struct project_in *in, const char *org_id, struct berr *err)
 {
 	if (in->has_poll && in->poll_interval > 0 && in->poll_interval < 10)
@@ -53,7 +41,8 @@ int svc_project_check(struct project_in *in, const char *org_id, struct berr *er
 		return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
 				"repository_url: must be an https://, ssh:// or git@host:path URL or an"
 				" absolute path");
-	if (in->repository_url && url_has_password(in->repository_url))
+	/* "https://user:secret@host/..." would store and show a credential in clear */
+	if (in->repository_url && git_url_has_password(in->repository_url))
 		return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
 				"repository_url: must not hold a password; give it as access_token (it is"
 				" stored encrypted)");

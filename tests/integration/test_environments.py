@@ -493,6 +493,21 @@ def test_subdomain_check(admin, server, project, other_org):
     expect_error(admin.get("/api/v1/subdomain-check"), 400, "VALIDATION_ERROR", "subdomain")
 
 
+def test_subdomain_check_is_rate_limited_per_user(berthd, admin):
+    """The answer tells whether another tenant uses a name: a user gets 30 checks a minute,
+    then 429, without touching anyone else's allowance."""
+    u, v = new_user(berthd, admin), new_user(berthd, admin)
+    for i in range(30):
+        r = u.get("/api/v1/subdomain-check?subdomain=probe-%d" % i)
+        assert r.status_code == 200, r.text
+    e = expect_error(u.get("/api/v1/subdomain-check?subdomain=probe-x"), 429,
+                     "TOO_MANY_ATTEMPTS")
+    assert "subdomain" in e["message"]
+    expect_error(u.get("/api/v1/subdomain-check"), 429, "TOO_MANY_ATTEMPTS")
+    r = v.get("/api/v1/subdomain-check?subdomain=probe-x")
+    assert r.status_code == 200 and r.json_body["available"] is True, r.text
+
+
 def test_subdomain_auto_generated(admin, server, project, other_org):
     e1 = create_ok(admin, project["id"], small(env_type="staging"))
     assert e1["subdomain"] == "acme-shop-staging"
@@ -934,6 +949,15 @@ def test_odoo_config_integral_numbers(admin, server, project):
     ({"db_filter": "a\nb"}, "odoo_config.db_filter"),
     ({"db_filter": "%s"}, "odoo_config.db_filter"),
     ({"db_filter": 5}, "odoo_config.db_filter"),
+    # values odoo.conf cannot carry as given (ConfigParser strips spaces, Odoo reads True,
+    # False and None as Python values): refused when set, not at every deploy after
+    ({"db_filter": "True"}, "odoo_config.db_filter"),
+    ({"db_filter": "None"}, "odoo_config.db_filter"),
+    ({"db_filter": " ^shop$"}, "odoo_config.db_filter"),
+    ({"db_filter": "^shop$ "}, "odoo_config.db_filter"),
+    ({"db_filter": "^shop$\u00a0"}, "odoo_config.db_filter"),
+    ({"db_filter": "^a\u2028b$"}, "odoo_config.db_filter"),
+    ({"db_filter": "^a\u0085b$"}, "odoo_config.db_filter"),
     ({"session_timeout": 0}, "odoo_config.session_timeout"),
     ({"session_timeout": "1h"}, "odoo_config.session_timeout"),
     ({"smtp": "smtp.example.com"}, "odoo_config.smtp"),
@@ -947,6 +971,14 @@ def test_odoo_config_integral_numbers(admin, server, project):
     ({"smtp": {"host": "smtp.example.com", "from": "not-an-email"}}, "odoo_config.smtp.from"),
     ({"smtp": {"host": "smtp.example.com", "user": "a b"}}, "odoo_config.smtp.user"),
     ({"smtp": {"host": "smtp.example.com", "password": 5}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "password": " p"}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "password": "p "}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "password": ""}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "password": "False"}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "user": ""}}, "odoo_config.smtp.user"),
+    ({"smtp": {"host": "smtp.example.com", "user": "None"}}, "odoo_config.smtp.user"),
+    ({"smtp": {"host": "smtp.example.com", "user": "True"}}, "odoo_config.smtp.user"),
+    ({"smtp": {"host": "True"}}, "odoo_config.smtp.host"),
     ({"smtp": {"host": "smtp.example.com", "bcc": "x@example.com"}}, "odoo_config.smtp.bcc"),
     ({"admin_passwd": "x"}, "odoo_config.admin_passwd"),
     ({"foo": 1}, "odoo_config.foo"),
@@ -1017,6 +1049,9 @@ def test_environment_vars_accepted(admin, server, project):
     {"url": "https://github.com/oca/web.git", "branch": "main", "commit": "xyz"},
     {"url": "https://github.com/oca/web.git", "branch": "main", "commit": "abc12"},
     {"url": "https://github.com/oca/web.git", "branch": "main", "commit": "HEAD~1"},
+    # a password in the URL would be stored and shown in clear (as for repository_url)
+    {"url": "https://bob:hunter2@github.com/oca/web.git", "branch": "main"},
+    {"url": "ssh://git:hunter2@gitlab.com/acme/addons.git", "branch": "main"},
 ])
 def test_addon_repositories_refused(admin, project, repo):
     e = expect_error(create(admin, project["id"], small(addon_repositories=[repo])), 400,
@@ -1256,6 +1291,16 @@ def test_patch_postgres_override_and_reset(admin, server, project):
     r = admin.patch(env_path(e), {"postgres_ram_mb": 1000})
     g = r.json_body
     assert (g["postgres_cpu_cores"], g["postgres_ram_mb"]) == (0.5, 1000), g
+    # a value with a null for the other one: refused, naming the value (never dropped)
+    for body, field in (({"postgres_cpu_cores": 123, "postgres_ram_mb": None},
+                         "postgres_cpu_cores"),
+                        ({"postgres_cpu_cores": None, "postgres_ram_mb": 99999999},
+                         "postgres_ram_mb"),
+                        ({"postgres_cpu_cores": 0.4, "postgres_ram_mb": None},
+                         "postgres_cpu_cores")):
+        expect_error(admin.patch(env_path(e), body), 400, "VALIDATION_ERROR", field)
+    g = admin.get(env_path(e)).json_body
+    assert g["postgres_custom"] and (g["postgres_cpu_cores"], g["postgres_ram_mb"]) == (0.5, 1000)
     # shrinking below the override: PostgreSQL must leave room for Odoo
     expect_error(admin.patch(env_path(e), {"cpu_cores": 0.5}), 400, "VALIDATION_ERROR",
                  "postgres_cpu_cores")

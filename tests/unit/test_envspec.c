@@ -453,6 +453,21 @@ static void test_normalize_errors(void **state)
 	norm_bad("{\"db_filter\": \"a\\nb\"}", NULL, "odoo_config.db_filter");
 	norm_bad("{\"db_filter\": \"%s\"}", NULL, "odoo_config.db_filter");
 	norm_bad("{\"db_filter\": \"100%\"}", NULL, "odoo_config.db_filter");
+	/* what odoo.conf cannot carry as given: the renderer's own validators (lib/valid.h) */
+	norm_bad("{\"db_filter\": \"True\"}", NULL, "odoo_config.db_filter");
+	norm_bad("{\"db_filter\": \" ^a$\"}", NULL, "odoo_config.db_filter");
+	norm_bad("{\"db_filter\": \"^a$ \"}", NULL, "odoo_config.db_filter");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"password\": \" p\"}}", NULL,
+		 "odoo_config.smtp.password");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"password\": \"\"}}", NULL,
+		 "odoo_config.smtp.password");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"user\": \"\"}}", NULL,
+		 "odoo_config.smtp.user");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"user\": \"None\"}}", NULL,
+		 "odoo_config.smtp.user");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"user\": \"True\"}}", NULL,
+		 "odoo_config.smtp.user");
+	norm_bad("{\"smtp\": {\"host\": \"None\"}}", NULL, "odoo_config.smtp.host");
 	norm_bad("{\"session_timeout\": 4}", NULL, "odoo_config.session_timeout");
 	norm_bad("{\"session_timeout\": 525601}", NULL, "odoo_config.session_timeout");
 	norm_bad("{\"admin_passwd\": \"x\"}", NULL, "odoo_config.admin_passwd");
@@ -870,6 +885,9 @@ static void test_addon_repos(void **state)
 	repos_bad("[{\"url\": \"https://\", \"branch\": \"main\"}]", "addon_repositories", "url");
 	repos_bad("[{\"url\": \"ftp-ish\", \"branch\": \"main\"}]", "addon_repositories", "url");
 	repos_bad("[{\"url\": \"/srv/../etc\", \"branch\": \"main\"}]", "addon_repositories", "url");
+	/* a password in the URL would be stored and shown in clear */
+	repos_bad("[{\"url\": \"https://bob:hunter2@x.org/a.git\", \"branch\": \"main\"}]",
+		  "addon_repositories", "password");
 	/* branches */
 	const char *branches[] = {"-x", "a..b", "a b", "a~1", "a^", "a:b", "x.lock", "/a", "a/",
 				  "@{u}", "a\\\\b", ""};
