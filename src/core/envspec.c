@@ -226,8 +226,8 @@ fail:
 	return NULL;
 }
 
-json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb,
-			      const char *env_type)
+void odoo_config_effective_values(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb,
+				  const char *env_type, struct odoo_effective *e)
 {
 	const char *preset = json_string_value(json_object_get(cfg, "preset"));
 	if (!preset)
@@ -256,21 +256,30 @@ json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb
 	json_t *w = json_object_get(cfg, "workers");
 	json_t *c = json_object_get(cfg, "max_cron_threads");
 	json_t *l = json_object_get(cfg, "log_level");
-	json_t *out = json_pack("{s:s,s:I,s:I,s:s}", "preset", preset, "workers",
-				(json_int_t)(json_is_integer(w) ? json_integer_value(w) : workers),
-				"max_cron_threads",
-				(json_int_t)(json_is_integer(c) ? json_integer_value(c) : cron), "log_level",
-				json_is_string(l) ? json_string_value(l) : level);
-	/* memory limits per worker from Odoo's share: soft 80%, hard 95% of RAM / (workers+1) */
-	long long w_eff = json_integer_value(json_object_get(out, "workers"));
-	/* Odoo applies these to each worker's address space (RLIMIT_AS), which runs well above
+	e->preset = preset;
+	e->workers = json_is_integer(w) ? (long long)json_integer_value(w) : workers;
+	e->max_cron_threads = json_is_integer(c) ? (long long)json_integer_value(c) : cron;
+	e->log_level = json_is_string(l) ? json_string_value(l) : level;
+	/* memory limits per worker from Odoo's share: soft 80%, hard 95% of RAM / (workers+1).
+	 * Odoo applies these to each worker's address space (RLIMIT_AS), which runs well above
 	 * its resident memory: never below Odoo's own defaults (2048/2560 MiB); the container's
 	 * memory limit is what caps real use */
-	long long per = odoo_ram_mb / (w_eff + 1);
+	long long per = odoo_ram_mb / (e->workers + 1);
 	long long soft = per * 80 / 100, hard = per * 95 / 100;
-	json_object_set_new(out, "limit_memory_soft_mb", json_integer(soft > 2048 ? soft : 2048));
-	json_object_set_new(out, "limit_memory_hard_mb", json_integer(hard > 2560 ? hard : 2560));
-	return out;
+	e->limit_memory_soft_mb = soft > 2048 ? soft : 2048;
+	e->limit_memory_hard_mb = hard > 2560 ? hard : 2560;
+}
+
+json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb,
+			      const char *env_type)
+{
+	struct odoo_effective e;
+	odoo_config_effective_values(cfg, odoo_cpu_c, odoo_ram_mb, env_type, &e);
+	return json_pack("{s:s,s:I,s:I,s:s,s:I,s:I}", "preset", e.preset, "workers",
+			 (json_int_t)e.workers, "max_cron_threads", (json_int_t)e.max_cron_threads,
+			 "log_level", e.log_level, "limit_memory_soft_mb",
+			 (json_int_t)e.limit_memory_soft_mb, "limit_memory_hard_mb",
+			 (json_int_t)e.limit_memory_hard_mb);
 }
 
 static const char *const RESERVED_VARS[] = {"HOST", "PORT", "USER", "PASSWORD", "ODOO_RC"};

@@ -1216,6 +1216,48 @@ def test_lists(admin, server, project, other_org):
     assert g["id"] == a1["id"] and g["name"] == a1["name"]
 
 
+def test_list_answers_are_the_single_answers_byte_for_byte(admin, server, project):
+    """Lists are written straight from the rows (no tree of values per environment); each
+    element is exactly the bytes GET /environments/{id} answers, and the created object is
+    that same environment."""
+    p = new_project(admin, admin.org_id)
+    made = [create_ok(admin, p["id"], small(env_type="staging", odoo_config={
+                "preset": "production", "workers": 3, "db_filter": "^%d\"\u00e9\\\\$",
+                "smtp": {"host": "smtp.example.com", "user": "u", "password": "pw"}},
+                environment_vars={"A": "x\"y\\z \u00e9 /", "B": ""},
+                addon_repositories=[{"url": "https://github.com/OCA/web.git",
+                                     "branch": "17.0", "commit": "abcdef1"}])),
+            create_ok(admin, p["id"], small(env_type="production", postgres_cpu_cores=0.13,
+                                            custom_domain="shop-%s.example.com"
+                                            % uuid.uuid4().hex[:6])),
+            create_ok(admin, p["id"], small())]
+    one = []
+    for e in made:
+        r = admin.get("/api/v1/environments/%s" % e["id"])
+        assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+        assert r.content.endswith(b"}\n")
+        one.append(r.content[:-1])
+        created = dict(e)
+        del created["admin_password"]
+        assert r.json_body == created
+    r = admin.get(envs_path(p["id"]))
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+    by_id = {e["id"]: text for e, text in zip(made, one)}
+    order = [e["id"] for e in r.json_body]  # by creation time, then name
+    assert sorted(order) == sorted(by_id)
+    assert r.content == b"[" + b",".join(by_id[i] for i in order) + b"]\n"
+    r = admin.get(envs_path(p["id"]) + "?type=production")
+    assert r.content == b"[" + one[1] + b"]\n"
+    r = admin.get(envs_path(p["id"]) + "?type=development")
+    assert r.content == b"[" + one[2] + b"]\n"
+    assert admin.get(envs_path(p["id"]) + "?type=nothing").content == b"[]\n"
+    r = admin.get("/api/v1/orgs/%s/environments?name=%s" % (admin.org_id, made[0]["name"]))
+    assert one[0] in r.content
+    assert r.json_body[0]["odoo_config_effective"] == {
+        "preset": "production", "workers": 3, "max_cron_threads": 2, "log_level": "warning",
+        "limit_memory_soft_mb": 2048, "limit_memory_hard_mb": 2560}
+
+
 # ---- PATCH -----------------------------------------------------------------------------------
 
 def env_path(e):
