@@ -35,8 +35,9 @@ static void usage(FILE *f)
 	      "  --public-url URL    how clients reach berthd, for links (default http://LISTEN)\n"
 	      "  --web DIR           the console's static files (default: ./web when present)\n"
 	      "  --token-ttl S       lifetime of login tokens in seconds (default 86400)\n"
-	      "  --git-local-root DIR  projects may use git repositories by local path under DIR\n"
-	      "                      (repeatable; without it, only remote URLs are accepted)\n"
+	      "  --git-local-root DIR  an organization may use git repositories by local path\n"
+	      "                      inside DIR/<its slug>/ (made by the administrator to grant\n"
+	      "                      it); repeatable; without it, only remote URLs are accepted\n"
 	      "  --register-local    register the local Docker Engine as server 'local' in the\n"
 	      "                      first organization when none is registered yet\n",
 	      f);

@@ -6,39 +6,69 @@
 #include "api/http.h"
 #include "core/envspec.h"
 #include "lib/jspec.h"
+#include "lib/jtext.h"
 #include "lib/valid.h"
 #include "store/envs.h"
 #include "svc/envs.h"
 
-static void decorate(json_t *e)
+/* The API's keys of an environment, after the row's (store/envs.h writes the row): whether
+ * the branch moved past the deployed commit, its URLs, env_type (the request's spelling of
+ * environment_type, so a created object can be sent back as is) and the effective Odoo
+ * settings. Written as JSON text: a list of many environments builds no tree of values. */
+static void decorate(const struct env_text_row *e, struct sbuf *out, void *ctx)
 {
-	const char *dep = json_string_value(json_object_get(e, "deployed_commit"));
-	const char *head = json_string_value(json_object_get(e, "branch_commit"));
-	json_object_set_new(e, "branch_ahead", json_boolean(dep && head && strcmp(dep, head) != 0));
-	json_object_set_new(e, "auto_restart",
-			    json_boolean(json_integer_value(json_object_get(e, "auto_restart")) != 0));
-	const char *sub = json_string_value(json_object_get(e, "subdomain"));
-	json_object_set_new(e, "system_url", json_sprintf("https://%s.%s", sub, api_cfg.apps_domain));
-	json_t *cd = json_object_get(e, "custom_domain");
-	json_object_set_new(e, "url", json_is_string(cd)
-					      ? json_sprintf("https://%s", json_string_value(cd))
-					      : json_sprintf("https://%s.%s", sub, api_cfg.apps_domain));
-	/* keep the request's spelling too, so a created object can be sent back as is */
-	json_object_set(e, "env_type", json_object_get(e, "environment_type"));
-	double ocpu = json_number_value(json_object_get(e, "odoo_cpu_cores"));
-	json_object_set_new(e, "odoo_cpu_cores", json_real(ocpu));
-	json_object_set_new(e, "odoo_config_effective",
-			    odoo_config_effective(json_object_get(e, "odoo_config"),
-						  (int)llround(ocpu * 100),
-						  json_integer_value(json_object_get(e, "odoo_ram_mb")),
-						  json_string_value(json_object_get(e, "environment_type"))));
+	(void)ctx;
+	const char *dep = e->deployed_commit, *head = e->branch_commit;
+	sbuf_adds(out, dep && head && strcmp(dep, head) != 0 ? ",\"branch_ahead\":true"
+							      : ",\"branch_ahead\":false");
+	char url[600];
+	snprintf(url, sizeof url, "https://%s.%s", e->subdomain ? e->subdomain : "(null)",
+		 api_cfg.apps_domain);
+	sbuf_adds(out, ",\"system_url\":");
+	jtext_str(out, url);
+	if (e->custom_domain)
+		snprintf(url, sizeof url, "https://%s", e->custom_domain);
+	sbuf_adds(out, ",\"url\":");
+	jtext_str(out, url);
+	sbuf_adds(out, ",\"env_type\":");
+	if (e->environment_type)
+		jtext_str(out, e->environment_type);
+	else
+		sbuf_adds(out, "null");
+	struct odoo_effective eff;
+	odoo_config_effective_values(e->odoo_config, (int)llround(e->odoo_cpu_cores * 100),
+				     e->odoo_ram_mb, e->environment_type, &eff);
+	sbuf_adds(out, ",\"odoo_config_effective\":{\"preset\":");
+	jtext_str(out, eff.preset);
+	sbuf_adds(out, ",\"workers\":");
+	jtext_int(out, eff.workers);
+	sbuf_adds(out, ",\"max_cron_threads\":");
+	jtext_int(out, eff.max_cron_threads);
+	sbuf_adds(out, ",\"log_level\":");
+	jtext_str(out, eff.log_level);
+	sbuf_adds(out, ",\"limit_memory_soft_mb\":");
+	jtext_int(out, eff.limit_memory_soft_mb);
+	sbuf_adds(out, ",\"limit_memory_hard_mb\":");
+	jtext_int(out, eff.limit_memory_hard_mb);
+	sbuf_addc(out, '}');
 }
 
+/* Replies with JSON text as reply_json would write it (and its final newline). */
+static int reply_json_text(struct req *r, int status, struct sbuf *text)
+{
+	sbuf_addc(text, '\n');
+	r->reply_text = sbuf_detach(text);
+	r->content_type = "application/json";
+	return status;
+}
+
+/* An environment as a value, for answers that add to it. NULL when it is gone. */
 static json_t *env_get(const char *id)
 {
-	json_t *e = env_json_get(id);
-	if (e)
-		decorate(e);
+	struct sbuf sb = SBUF_INIT;
+	json_t *e = env_text_get(id, decorate, NULL, &sb) == 0
+			    ? json_loads(sbuf_str(&sb), 0, NULL) : NULL;
+	sbuf_release(&sb);
 	return e;
 }
 
@@ -52,7 +82,7 @@ static bool admin_login_valid(const char *s)
 	return chars >= 1 && chars <= 100 && s[0] != ' ' && s[n - 1] != ' ';
 }
 
-static int parse_env(struct req *r, struct env_in *in, bool create)
+static int parse_env(struct req *r, struct env_in *in, bool create, const char *org_id)
 {
 	struct jfield spec[] = {
 		{.name = "name", .type = J_STRING, .dest = &in->name, .maxlen = 63},
@@ -137,7 +167,7 @@ static int parse_env(struct req *r, struct env_in *in, bool create)
 				"git_branch: not a valid git branch name");
 	if (in->vars && env_vars_validate(in->vars, &r->err) < 0)
 		return -1;
-	if (in->addons && svc_env_addons_validate(in->addons, &r->err) < 0)
+	if (in->addons && svc_env_addons_validate(in->addons, org_id, &r->err) < 0)
 		return -1;
 	return 0;
 }
@@ -153,7 +183,7 @@ static int h_env_create(struct req *r)
 	char id[37], admin_pw[25];
 	int status;
 	if (perm_require(&acc, "project.environments.create", &r->err) < 0 ||
-	    parse_env(r, &in, true) < 0 ||
+	    parse_env(r, &in, true, acc.org_id) < 0 ||
 	    svc_env_create(&r->actor, r->ip, &acc, r->params[0], &in, id, admin_pw, &r->err) < 0) {
 		status = reply_berr(r);
 	} else {
@@ -174,13 +204,10 @@ static int h_env_list(struct req *r)
 	if (!p)
 		return reply_berr(r);
 	json_decref(p);
-	json_t *a = env_json_of_project(r->params[0], req_query(r, "type"));
-	size_t i;
-	json_t *e;
-	json_array_foreach(a, i, e)
-		decorate(e);
 	access_release(&acc);
-	return reply_json(r, 200, a);
+	struct sbuf sb = SBUF_INIT;
+	env_text_of_project(r->params[0], req_query(r, "type"), decorate, NULL, &sb);
+	return reply_json_text(r, 200, &sb);
 }
 
 static int h_org_env_list(struct req *r)
@@ -188,13 +215,10 @@ static int h_org_env_list(struct req *r)
 	struct access acc;
 	if (access_org(&r->actor, r->params[0], &acc, &r->err) < 0)
 		return reply_berr(r);
-	json_t *a = env_json_of_org(acc.org_id, acc.projects, req_query(r, "name"));
-	size_t i;
-	json_t *e;
-	json_array_foreach(a, i, e)
-		decorate(e);
+	struct sbuf sb = SBUF_INIT;
+	env_text_of_org(acc.org_id, acc.projects, req_query(r, "name"), decorate, NULL, &sb);
 	access_release(&acc);
-	return reply_json(r, 200, a);
+	return reply_json_text(r, 200, &sb);
 }
 
 static int h_env_get(struct req *r)
@@ -205,7 +229,13 @@ static int h_env_get(struct req *r)
 		return reply_berr(r);
 	json_decref(e);
 	access_release(&acc);
-	return reply_json(r, 200, env_get(r->params[0]));
+	struct sbuf sb = SBUF_INIT;
+	if (env_text_get(r->params[0], decorate, NULL, &sb) < 0) {
+		sbuf_release(&sb);
+		return reply_error(r, BE_ENVIRONMENT_NOT_FOUND, NULL, "Environment '%s' doesn't exist",
+				   r->params[0]);
+	}
+	return reply_json_text(r, 200, &sb);
 }
 
 static int h_env_update(struct req *r)
@@ -217,7 +247,8 @@ static int h_env_update(struct req *r)
 	json_decref(cur);
 	struct env_in in = {0};
 	int status;
-	if (perm_require(&acc, "environment.settings", &r->err) < 0 || parse_env(r, &in, false) < 0) {
+	if (perm_require(&acc, "environment.settings", &r->err) < 0 ||
+	    parse_env(r, &in, false, acc.org_id) < 0) {
 		status = reply_berr(r);
 	} else {
 		json_t *fields = json_array();
@@ -252,6 +283,8 @@ static int h_env_delete(struct req *r)
 
 static int h_subdomain_check(struct req *r)
 {
+	if (svc_subdomain_check_allow(r->actor.user_id, &r->err) < 0)
+		return reply_berr(r);
 	const char *sub = req_query(r, "subdomain");
 	if (!sub)
 		return reply_error(r, BE_VALIDATION_ERROR, "subdomain", "subdomain: is required");

@@ -372,6 +372,9 @@ static int h_odoo_versions_get(struct req *r)
 	if (!r->actor.is_admin)
 		return reply_error(r, BE_PERMISSION_DENIED, NULL,
 				   "Only the platform administrator reads platform settings");
+	struct jfield none[] = {JF_END}; /* no fields: {} or no body */
+	if (jspec_parse(req_body(r), none, NULL, &r->err) < 0)
+		return reply_berr(r);
 	return reply_json(r, 200, svc_odoo_images());
 }
 

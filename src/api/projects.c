@@ -7,7 +7,7 @@
 #include "lib/jspec.h"
 #include "svc/projects.h"
 
-static int parse_project(struct req *r, struct project_in *in, bool create)
+static int parse_project(struct req *r, struct project_in *in, bool create, const char *org_id)
 {
 	struct jfield spec[] = {
 		{.name = "name", .type = J_STRING, .required = create, .dest = &in->name, .maxlen = 100},
@@ -27,7 +27,7 @@ static int parse_project(struct req *r, struct project_in *in, bool create)
 	};
 	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)
 		return -1;
-	return svc_project_check(in, &r->err);
+	return svc_project_check(in, org_id, &r->err);
 }
 
 /* The request for the audit log: credentials show as "(set)" or null, never their value. */
@@ -63,7 +63,7 @@ static int h_project_create(struct req *r)
 	char id[37];
 	char *secret = NULL;
 	int status;
-	if (perm_require(&acc, "project.create", &r->err) < 0 || parse_project(r, &in, true) < 0 ||
+	if (perm_require(&acc, "project.create", &r->err) < 0 || parse_project(r, &in, true, acc.org_id) < 0 ||
 	    svc_project_create(&r->actor, r->ip, acc.org_id, &in, audit_fields(r), id, &secret,
 			       &r->err) < 0) {
 		status = reply_berr(r);
@@ -99,7 +99,7 @@ static int h_project_update(struct req *r)
 	json_decref(p);
 	struct project_in in = {0};
 	int status;
-	if (perm_require(&acc, "project.update", &r->err) < 0 || parse_project(r, &in, false) < 0 ||
+	if (perm_require(&acc, "project.update", &r->err) < 0 || parse_project(r, &in, false, acc.org_id) < 0 ||
 	    svc_project_update(&r->actor, r->ip, acc.org_id, r->params[0], &in, audit_fields(r),
 			       &r->err) < 0)
 		status = reply_berr(r);

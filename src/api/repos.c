@@ -3,6 +3,7 @@
 
 #include "api/auth.h"
 #include "api/http.h"
+#include "lib/jspec.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "lib/valid.h"
@@ -36,7 +37,9 @@ static int h_webhook_rotate(struct req *r)
 		return reply_berr(r);
 	json_decref(p);
 	char *secret = NULL;
-	if (perm_require(&acc, "project.update", &r->err) == 0)
+	struct jfield none[] = {JF_END}; /* no fields: {} or no body */
+	if (perm_require(&acc, "project.update", &r->err) == 0 &&
+	    jspec_parse(req_body(r), none, NULL, &r->err) == 0)
 		secret = svc_project_webhook_rotate(&r->actor, r->ip, acc.org_id, r->params[0],
 						    &r->err);
 	access_release(&acc);

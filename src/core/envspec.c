@@ -94,18 +94,6 @@ static bool one_of(const char *s, const char *const *set, size_t n)
 	return false;
 }
 
-/* db_filter goes into odoo.conf as a Python regex: one line, printable, no '%' other than
- * Odoo's %d and %h placeholders. */
-static bool valid_dbfilter(const char *s)
-{
-	if (!*s || !valid_text(s, false))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (*p == '%' && p[1] != 'd' && p[1] != 'h')
-			return false;
-	return true;
-}
-
 static int smtp_validate(json_t *smtp, char **password, struct berr *err)
 {
 	const char *host = NULL, *user = NULL, *pw = NULL, *enc = NULL, *from = NULL;
@@ -124,17 +112,23 @@ static int smtp_validate(json_t *smtp, char **password, struct berr *err)
 	};
 	if (jspec_parse(smtp, spec, "odoo_config.smtp.", err) < 0)
 		return -1;
-	if (!valid_host(host))
+	/* the validators of lib/valid.h, the ones the renderer applies to what it writes */
+	if (!valid_smtp_host(host))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.host",
 				"odoo_config.smtp.host: not a host name or IP address");
-	if (user && (strchr(user, ' ') || !valid_text(user, false)))
+	if (user && !valid_smtp_user(user))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.user",
-				"odoo_config.smtp.user: must not contain spaces");
+				"odoo_config.smtp.user: a user name: not empty, no spaces or control"
+				" characters, not True, False or None");
+	if (pw && !valid_smtp_password(pw))
+		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.password",
+				"odoo_config.smtp.password: one line, not empty, without control"
+				" characters or surrounding spaces, not True, False or None");
 	if (enc && !one_of(enc, SMTP_ENC, ARRAY_SIZE(SMTP_ENC)))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.encryption",
 				"odoo_config.smtp.encryption: must be none or starttls (odoo.conf cannot"
 				" ask for implicit TLS)");
-	if (from && !valid_email(from))
+	if (from && !valid_smtp_from(from))
 		return berr_set(err, BE_VALIDATION_ERROR, "odoo_config.smtp.from",
 				"odoo_config.smtp.from: not a valid email address");
 	/* stored as an integer even when sent as 587.0 (the renderer wants an integer) */
@@ -181,9 +175,10 @@ json_t *odoo_config_normalize(json_t *in, json_t *prev, char **smtp_password,
 			 "odoo_config.preset: must be minimal, standard, production or high_performance");
 		goto fail;
 	}
-	if (dbf && !valid_dbfilter(dbf)) {
+	if (dbf && !valid_odoo_db_filter(dbf)) {
 		berr_set(err, BE_VALIDATION_ERROR, "odoo_config.db_filter",
-			 "odoo_config.db_filter: one line of printable text; '%%' only as %%d or %%h");
+			 "odoo_config.db_filter: one line of printable text without surrounding spaces,"
+			 " not True, False or None, at most 1024 bytes; '%%' only as %%d or %%h");
 		goto fail;
 	}
 	if (level && !one_of(level, LOG_LEVELS, ARRAY_SIZE(LOG_LEVELS))) {
@@ -231,8 +226,8 @@ fail:
 	return NULL;
 }
 
-json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb,
-			      const char *env_type)
+void odoo_config_effective_values(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb,
+				  const char *env_type, struct odoo_effective *e)
 {
 	const char *preset = json_string_value(json_object_get(cfg, "preset"));
 	if (!preset)
@@ -261,21 +256,30 @@ json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb
 	json_t *w = json_object_get(cfg, "workers");
 	json_t *c = json_object_get(cfg, "max_cron_threads");
 	json_t *l = json_object_get(cfg, "log_level");
-	json_t *out = json_pack("{s:s,s:I,s:I,s:s}", "preset", preset, "workers",
-				(json_int_t)(json_is_integer(w) ? json_integer_value(w) : workers),
-				"max_cron_threads",
-				(json_int_t)(json_is_integer(c) ? json_integer_value(c) : cron), "log_level",
-				json_is_string(l) ? json_string_value(l) : level);
-	/* memory limits per worker from Odoo's share: soft 80%, hard 95% of RAM / (workers+1) */
-	long long w_eff = json_integer_value(json_object_get(out, "workers"));
-	/* Odoo applies these to each worker's address space (RLIMIT_AS), which runs well above
+	e->preset = preset;
+	e->workers = json_is_integer(w) ? (long long)json_integer_value(w) : workers;
+	e->max_cron_threads = json_is_integer(c) ? (long long)json_integer_value(c) : cron;
+	e->log_level = json_is_string(l) ? json_string_value(l) : level;
+	/* memory limits per worker from Odoo's share: soft 80%, hard 95% of RAM / (workers+1).
+	 * Odoo applies these to each worker's address space (RLIMIT_AS), which runs well above
 	 * its resident memory: never below Odoo's own defaults (2048/2560 MiB); the container's
 	 * memory limit is what caps real use */
-	long long per = odoo_ram_mb / (w_eff + 1);
+	long long per = odoo_ram_mb / (e->workers + 1);
 	long long soft = per * 80 / 100, hard = per * 95 / 100;
-	json_object_set_new(out, "limit_memory_soft_mb", json_integer(soft > 2048 ? soft : 2048));
-	json_object_set_new(out, "limit_memory_hard_mb", json_integer(hard > 2560 ? hard : 2560));
-	return out;
+	e->limit_memory_soft_mb = soft > 2048 ? soft : 2048;
+	e->limit_memory_hard_mb = hard > 2560 ? hard : 2560;
+}
+
+json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb,
+			      const char *env_type)
+{
+	struct odoo_effective e;
+	odoo_config_effective_values(cfg, odoo_cpu_c, odoo_ram_mb, env_type, &e);
+	return json_pack("{s:s,s:I,s:I,s:s,s:I,s:I}", "preset", e.preset, "workers",
+			 (json_int_t)e.workers, "max_cron_threads", (json_int_t)e.max_cron_threads,
+			 "log_level", e.log_level, "limit_memory_soft_mb",
+			 (json_int_t)e.limit_memory_soft_mb, "limit_memory_hard_mb",
+			 (json_int_t)e.limit_memory_hard_mb);
 }
 
 static const char *const RESERVED_VARS[] = {"HOST", "PORT", "USER", "PASSWORD", "ODOO_RC"};
@@ -311,8 +315,8 @@ int env_vars_validate(json_t *vars, struct berr *err)
 	return 0;
 }
 
-int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url),
-			 struct berr *err)
+int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url, const char *area),
+			 const char *area, struct berr *err)
 {
 	if (!json_is_array(repos) || json_array_size(repos) > 20)
 		return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
@@ -335,9 +339,14 @@ int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url),
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
 					"%surl: must be an https://, ssh:// or git@host:path URL or an"
 					" absolute path", prefix);
-		if (local_allowed && !local_allowed(url))
+		if (git_url_has_password(url))
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
-					"%surl: local repositories must exist under a directory berthd was"
+					"%surl: must not hold a password; give it as the project's"
+					" access_token (it is stored encrypted)", prefix);
+		if (local_allowed && !local_allowed(url, area))
+			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",
+					"%surl: local repositories must exist under the organization's"
+					" directory ROOT/<organization slug>/ of a directory berthd was"
 					" started with (--git-local-root)", prefix);
 		if (!valid_git_ref(branch))
 			return berr_set(err, BE_VALIDATION_ERROR, "addon_repositories",

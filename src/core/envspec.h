@@ -36,16 +36,24 @@ void env_resources_footprint(const struct env_resources *r, bool replica, int *c
 json_t *odoo_config_normalize(json_t *in, json_t *prev, char **smtp_password,
 			      bool *smtp_password_clear, struct berr *err);
 /* Effective settings for the renderer and for display: workers and cron threads resolved
- * from the preset and Odoo's share of the resources. Returns a new object. */
+ * from the preset and Odoo's share of the resources. Returns a new object
+ * {preset, workers, max_cron_threads, log_level, limit_memory_soft_mb, limit_memory_hard_mb}. */
 json_t *odoo_config_effective(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb,
 			      const char *env_type);
+/* The same values without allocating (the strings are borrowed from cfg or static). */
+struct odoo_effective {
+	const char *preset, *log_level;
+	long long workers, max_cron_threads, limit_memory_soft_mb, limit_memory_hard_mb;
+};
+void odoo_config_effective_values(json_t *cfg, int odoo_cpu_c, long long odoo_ram_mb,
+				  const char *env_type, struct odoo_effective *e);
 
 int env_vars_validate(json_t *vars, struct berr *err);
-/* local_allowed(url) says whether berthd may read the URL (a local path must be under a
- * --git-local-root): callers pass git_local_allowed, so this file stays pure; NULL skips the
- * check. */
-int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url),
-			 struct berr *err);
+/* local_allowed(url, area) says whether berthd may read the URL for the organization whose
+ * area (slug) is given (a local path must be under ROOT/<area>/ of a --git-local-root):
+ * callers pass git_local_allowed, so this file stays pure; NULL skips the check. */
+int addon_repos_validate(json_t *repos, bool (*local_allowed)(const char *url, const char *area),
+			 const char *area, struct berr *err);
 
 bool env_type_valid(const char *t);
 /* 16.0, 17.0, 18.0 or 19.0 */

@@ -38,6 +38,7 @@ int prepo_load(struct prepo *p, const char *project_id, struct berr *err)
 	p->username = row.git_username ? xstrdup(row.git_username) : NULL;
 	p->deploy_key = row.deploy_key_sealed ? secret_open(row.deploy_key_sealed) : NULL;
 	p->token = row.access_token_sealed ? secret_open(row.access_token_sealed) : NULL;
+	p->org_slug = row.org_slug ? xstrdup(row.org_slug) : NULL;
 	project_row_free(&row);
 	if (snprintf(p->home, sizeof p->home, "%s/git/%s/home", git_data_dir(), p->project_id) >=
 		    (int)sizeof p->home ||
@@ -47,7 +48,8 @@ int prepo_load(struct prepo *p, const char *project_id, struct berr *err)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, "the data directory's path is too long");
 	}
 	p->rm = (struct git_remote){.url = p->url, .deploy_key = p->deploy_key, .token = p->token,
-				    .username = p->username, .home = p->home};
+				    .username = p->username, .home = p->home,
+				    .local_area = p->org_slug};
 	return 0;
 }
 
@@ -58,6 +60,7 @@ void prepo_free(struct prepo *p)
 	secret_free(p->deploy_key);
 	secret_free(p->token);
 	free(p->username);
+	free(p->org_slug);
 	memset(p, 0, sizeof *p);
 }
 

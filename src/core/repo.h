@@ -13,6 +13,7 @@ struct prepo {
 	char *url;            /* NULL when the project has no repository */
 	char *default_branch;
 	char *deploy_key, *token, *username;
+	char *org_slug;       /* local paths only under ROOT/<org_slug>/ of a local root */
 	char home[PATH_MAX];  /* <data>/git/<project>/home: known_hosts, temporary keys */
 	char mirror[PATH_MAX];
 	struct git_remote rm;

@@ -53,20 +53,41 @@ static bool under(const char *path, const char *root)
 					       (n == 1 && root[0] == '/'));
 }
 
-bool git_local_allowed(const char *url)
+/* A directory name of an organization's area: what slugify makes (a-z, 0-9, '-'). */
+static bool area_name_ok(const char *area)
+{
+	if (!area || !*area || strlen(area) > 64 || area[0] == '-')
+		return false;
+	for (const char *c = area; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+			return false;
+	return true;
+}
+
+bool git_local_allowed(const char *url, const char *area)
 {
 	if (!git_url_is_local(url))
 		return true;
 	const char *path = str_starts(url, "file://") ? url + strlen("file://") : url;
-	if (path[0] != '/' || !valid_git_url(url))
-		return false; /* relative paths and ".." never */
+	if (path[0] != '/' || !valid_git_url(url) || !area_name_ok(area))
+		return false; /* relative paths and ".." never; no area, no local path */
 	char *real = realpath(path, NULL);
 	if (!real)
 		return false;
 	bool ok = false;
 	for (int i = 0; i < nroots && !ok; i++) {
 		char *root = realpath(roots[i], NULL);
-		ok = root && under(real, root);
+		char *dir = xasprintf("%s/%s", roots[i], area);
+		char *adir = realpath(dir, NULL);
+		/* the area is a real directory right under the root (not a link to another
+		 * organization's area), and the repository is inside it, not the area itself */
+		if (root && adir) {
+			char *expect = xasprintf("%s%s%s", root, str_eq(root, "/") ? "" : "/", area);
+			ok = str_eq(adir, expect) && under(real, adir) && !str_eq(real, adir);
+			free(expect);
+		}
+		free(adir);
+		free(dir);
 		free(root);
 	}
 	if (ok && data_dir[0] && under(real, data_dir))
@@ -328,10 +349,10 @@ static int ensure_mirror(const char *mirror, struct berr *err)
 
 int git_fetch(const char *mirror, const struct git_remote *rm, struct berr *err)
 {
-	if (git_url_is_local(rm->url) && !git_local_allowed(rm->url))
+	if (!git_local_allowed(rm->url, rm->local_area))
 		return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
-				"repository_url: local repositories must be under a directory berthd"
-				" was started with --git-local-root");
+				"repository_url: local repositories must be under the organization's"
+				" directory of a --git-local-root (ROOT/<organization slug>/)");
 	int fd = lock_mirror(mirror);
 	int rc = ensure_mirror(mirror, err);
 	if (rc == 0) {
@@ -372,6 +393,10 @@ long git_fetch_age(const char *mirror)
 int git_fetch_commit(const char *mirror, const struct git_remote *rm, const char *commit,
 		     struct berr *err)
 {
+	if (!git_local_allowed(rm->url, rm->local_area))
+		return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
+				"repository_url: local repositories must be under the organization's"
+				" directory of a --git-local-root (ROOT/<organization slug>/)");
 	int fd = lock_mirror(mirror);
 	char *gd = xasprintf("--git-dir=%s", mirror);
 	char *ref = xasprintf("%s:refs/berth/pins/%s", commit, commit);
@@ -397,9 +422,10 @@ int git_fetch_commit(const char *mirror, const struct git_remote *rm, const char
 int git_push(const char *mirror, const struct git_remote *rm, const char *commit,
 	     const char *branch, struct berr *err)
 {
-	if (git_url_is_local(rm->url) && !git_local_allowed(rm->url))
+	if (!git_local_allowed(rm->url, rm->local_area))
 		return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
-				"repository_url: local repositories must be under a --git-local-root");
+				"repository_url: local repositories must be under the organization's"
+				" directory of a --git-local-root (ROOT/<organization slug>/)");
 	int fd = lock_mirror(mirror);
 	char *gd = xasprintf("--git-dir=%s", mirror);
 	char *spec = xasprintf("%s:refs/heads/%s", commit, branch);

@@ -16,15 +16,21 @@ struct git_remote {
 	const char *username;   /* for the token (default "x-access-token") */
 	const char *home;       /* a private directory: known_hosts, temporary key files */
 	int timeout_s;          /* fetch: give up after this many seconds (0: 10 minutes) */
+	const char *local_area; /* the organization's slug: a local path must be under
+				 * ROOT/<local_area>/ of a local root (NULL: no local path) */
 };
 
 /* data_dir holds the mirrors; local_roots (NULL-terminated, may be NULL) are the only
- * directories local-path repositories may live under. */
+ * directories local-path repositories may live under: an organization may use those under
+ * ROOT/<its slug>/ (the platform administrator grants it by creating that directory). */
 void git_init(const char *data_dir, const char *const *local_roots);
 const char *git_data_dir(void);
-/* Is this URL a local path, and if so, is it under a local root? */
+/* Is this URL a local path? */
 bool git_url_is_local(const char *url);
-bool git_local_allowed(const char *url);
+/* May the organization whose slug is `area` use this URL? Remote URLs: yes. Local paths:
+ * only an existing path inside ROOT/<area>/ of a local root, where ROOT/<area> is a real
+ * directory (not a link elsewhere), and outside berthd's data directory. */
+bool git_local_allowed(const char *url, const char *area);
 
 /* Creates the mirror when missing and fetches every branch of the remote into it (pruning
  * deleted ones). Errors are REPOSITORY_UNREACHABLE with git's own words. */

@@ -255,3 +255,124 @@ void shell_quote(struct sbuf *out, const char *s)
 	}
 	sbuf_addc(out, '\'');
 }
+
+/* ---- values of odoo.conf, one validator per field (the API and the renderer both call these) */
+
+bool valid_one_line(const char *s)
+{
+	if (!s)
+		return false;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned c = *p;
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		int n;
+		unsigned cp;
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false; /* overlong, out of range, surrogate */
+		if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029)
+			return false; /* C1 controls, line and paragraph separators */
+		p += n + 1;
+	}
+	return true;
+}
+
+/* Python's str.isspace() for what valid_one_line lets through (the space separators). */
+static bool py_space(unsigned cp)
+{
+	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+/* The code point that starts at p (valid UTF-8). */
+static unsigned utf8_at(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return p[0];
+	int n = p[0] >= 0xf0 ? 3 : p[0] >= 0xe0 ? 2 : 1;
+	unsigned cp = p[0] & (0x3f >> n);
+	for (int i = 1; i <= n; i++)
+		cp = (cp << 6) | (p[i] & 0x3f);
+	return cp;
+}
+
+bool valid_conf_value(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!n || !valid_one_line(s))
+		return false;
+	const unsigned char *u = (const unsigned char *)s, *last = u + n - 1;
+	while (last > u && (*last & 0xc0) == 0x80)
+		last--;
+	if (py_space(utf8_at(u)) || py_space(utf8_at(last)))
+		return false; /* ConfigParser strips them */
+	static const char *const LITERALS[] = {"True", "False", "None", "true", "false"};
+	for (size_t i = 0; i < ARRAY_SIZE(LITERALS); i++)
+		if (strcmp(s, LITERALS[i]) == 0)
+			return false; /* Odoo reads them as booleans and None */
+	return true;
+}
+
+bool valid_odoo_db_filter(const char *s)
+{
+	if (!valid_conf_value(s) || strlen(s) > 1024)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p == '%' && p[1] != 'd' && p[1] != 'h')
+			return false;
+	return true;
+}
+
+bool valid_smtp_host(const char *s)
+{
+	return valid_host(s) && valid_conf_value(s);
+}
+
+bool valid_smtp_user(const char *s)
+{
+	return valid_conf_value(s) && strlen(s) <= 255 && !strchr(s, ' ');
+}
+
+bool valid_smtp_password(const char *s)
+{
+	return valid_conf_value(s) && strlen(s) <= 1024;
+}
+
+bool valid_smtp_from(const char *s)
+{
+	return valid_email(s) && valid_conf_value(s);
+}
+
+bool git_url_has_password(const char *url)
+{
+	const char *p = url ? strstr(url, "://") : NULL;
+	if (!p || git_url_classify(url) == GIT_URL_LOCAL)
+		return false;
+	p += 3;
+	size_t auth = strcspn(p, "/");
+	const char *at = memchr(p, '@', auth);
+	return at && memchr(p, ':', (size_t)(at - p));
+}

@@ -43,4 +43,24 @@ char *slugify(const char *name, size_t maxlen);
 /* The one quoting function for text that must cross a remote shell: wraps s in single
  * quotes, writing each embedded single quote as '\''. Safe for any NUL-free string. */
 void shell_quote(struct sbuf *out, const char *s);
+
+/* ---- values of odoo.conf: one validator per field, called by the API (core/envspec.c) when
+ * a value is set and by the renderer (render/odoo.c) when it is written ---- */
+/* One line: valid UTF-8 without C0 or C1 control characters, DEL, U+2028 or U+2029. */
+bool valid_one_line(const char *s);
+/* A value ConfigParser gives back unchanged and Odoo reads as a string: one line, not empty,
+ * no surrounding (Unicode) space, not True, False, None, true or false. */
+bool valid_conf_value(const char *s);
+/* odoo_config.db_filter: a conf value of at most 1024 bytes, '%' only as Odoo's %d or %h. */
+bool valid_odoo_db_filter(const char *s);
+/* odoo_config.smtp.host: a host name or IP address (valid_host) that is a conf value. */
+bool valid_smtp_host(const char *s);
+/* odoo_config.smtp.user: a conf value of at most 255 bytes without spaces. */
+bool valid_smtp_user(const char *s);
+/* odoo_config.smtp.password: a conf value of at most 1024 bytes. */
+bool valid_smtp_password(const char *s);
+/* odoo_config.smtp.from: an email address (valid_email) that is a conf value. */
+bool valid_smtp_from(const char *s);
+/* "scheme://user:secret@host/...": a remote URL that carries a password. */
+bool git_url_has_password(const char *url);
 #endif

@@ -13,6 +13,7 @@
 
 #include "lib/secret.h"
 #include "lib/util.h"
+#include "lib/valid.h"
 
 /* Keys berth owns: dropped from the user's text. Any key ending in _port is reserved too
  * (http_port, gevent_port, longpolling_port, smtp_port, db_replica_port...). */
@@ -42,14 +43,7 @@ static bool name_ok(const char *s, size_t max, const char *extra_chars)
 /* A string value berth writes: one line that ConfigParser gives back unchanged. */
 static bool str_value_ok(const char *v)
 {
-	size_t n = v ? strlen(v) : 0;
-	if (!n || !render_line_ok(v) || v[0] == ' ' || v[n - 1] == ' ')
-		return false;
-	static const char *const LITERALS[] = {"True", "False", "None", "true", "false"};
-	for (size_t i = 0; i < ARRAY_SIZE(LITERALS); i++)
-		if (strcmp(v, LITERALS[i]) == 0)
-			return false;
-	return true;
+	return valid_conf_value(v);
 }
 
 static int bad(struct berr *err, const char *field, const char *what)
@@ -128,21 +122,25 @@ static int check(const struct render_odoo *o, struct berr *err)
 			if (*p == ',' && p[1] != '/')
 				return bad(err, "addons_path", "comma-separated absolute paths");
 	}
-	if (o->smtp_password && !str_value_ok(o->smtp_password))
+	/* the user's values: the validators the API applied when they were set (lib/valid.h) */
+	if (o->smtp_password && !valid_smtp_password(o->smtp_password))
 		return bad(err, "odoo_config.smtp.password",
 			   "one line without control characters or surrounding spaces, not True,"
 			   " False or None");
 	json_t *dbf = json_object_get(o->config, "db_filter");
-	if (dbf && !json_is_null(dbf) && (!json_is_string(dbf) || !str_value_ok(json_string_value(dbf))))
+	if (dbf && !json_is_null(dbf) &&
+	    (!json_is_string(dbf) || !valid_odoo_db_filter(json_string_value(dbf))))
 		return bad(err, "odoo_config.db_filter", "one line of printable text");
 	json_t *smtp = json_object_get(o->config, "smtp");
 	if (json_is_object(smtp)) {
 		static const char *const F[] = {"host", "user", "from", "encryption"};
+		static bool (*const OK[])(const char *) = {valid_smtp_host, valid_smtp_user,
+							   valid_smtp_from, valid_conf_value};
 		char field[64];
 		for (size_t i = 0; i < ARRAY_SIZE(F); i++) {
 			json_t *v = json_object_get(smtp, F[i]);
 			snprintf(field, sizeof field, "odoo_config.smtp.%s", F[i]);
-			if (v && !json_is_null(v) && (!json_is_string(v) || !str_value_ok(json_string_value(v))))
+			if (v && !json_is_null(v) && (!json_is_string(v) || !OK[i](json_string_value(v))))
 				return bad(err, field, "one line without control characters or surrounding"
 						       " spaces");
 		}

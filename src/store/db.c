@@ -413,3 +413,18 @@ int db_tx(db_tx_fn fn, void *ctx, struct berr *err)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, "the change could not be saved");
 	}
 }
+
+sqlite3_stmt *db_cached(const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = cprep(sql, types, ap);
+	va_end(ap);
+	return st;
+}
+
+void db_done(sqlite3_stmt *st)
+{
+	if (st)
+		done(st);
+}

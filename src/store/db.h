@@ -26,6 +26,11 @@ json_t *db_row(const char *sql, const char *types, ...);    /* object or NULL */
 int64_t db_int(int64_t dflt, const char *sql, const char *types, ...);
 char *db_str(const char *sql, const char *types, ...);      /* caller frees; NULL if none */
 json_t *db_row_json(sqlite3_stmt *st);
+/* The statement for sql, prepared once per connection and kept (as db_rows' own are), with
+ * the arguments bound: step it, then hand it back with db_done(). NULL when it cannot be
+ * prepared (logged). */
+sqlite3_stmt *db_cached(const char *sql, const char *types, ...);
+void db_done(sqlite3_stmt *st);
 int64_t db_changes(void);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */

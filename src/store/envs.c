@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "lib/jtext.h"
 #include "lib/util.h"
 #include "store/db.h"
 
@@ -248,46 +249,190 @@ long long env_count_of_project(const char *project_id)
 	return db_int(0, "SELECT count(*) FROM environments WHERE project_id=?", "s", project_id);
 }
 
-static const char *ENV_SELECT =
-	"SELECT e.id, e.name, e.project_id, e.org_id, e.vm_id, s.name AS server_name,"
-	" e.environment_type, e.subdomain, e.custom_domain, e.status, e.status_reason,"
-	" e.cpu_cores, e.ram_mb, e.disk_gb, e.postgres_cpu_cores, e.postgres_ram_mb,"
-	" e.postgres_custom, round(e.cpu_cores - e.postgres_cpu_cores, 2) AS odoo_cpu_cores,"
-	" e.ram_mb - e.postgres_ram_mb AS odoo_ram_mb, e.git_branch, e.auto_deploy,"
-	" e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica, e.odoo_config,"
-	" e.environment_vars, e.addon_repositories, p.odoo_version,"
-	" coalesce(json_extract(e.settings, '$.auto_restart'), 0) AS auto_restart,"
-	" e.deployed_at, e.deployed_commit, e.branch_commit, e.commits_ahead, e.admin_login,"
-	" e.created_by,"
-	" e.created_at,"
-	" e.updated_at FROM environments e JOIN projects p ON p.id=e.project_id"
-	" JOIN servers s ON s.id=e.vm_id";
+#define ENV_SELECT \
+	"SELECT e.id, e.name, e.project_id, e.org_id, e.vm_id, s.name AS server_name," \
+	" e.environment_type, e.subdomain, e.custom_domain, e.status, e.status_reason," \
+	" e.cpu_cores, e.ram_mb, e.disk_gb, e.postgres_cpu_cores, e.postgres_ram_mb," \
+	" e.postgres_custom, round(e.cpu_cores - e.postgres_cpu_cores, 2) AS odoo_cpu_cores," \
+	" e.ram_mb - e.postgres_ram_mb AS odoo_ram_mb, e.git_branch, e.auto_deploy," \
+	" e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica, e.odoo_config," \
+	" e.environment_vars, e.addon_repositories, p.odoo_version," \
+	" coalesce(json_extract(e.settings, '$.auto_restart'), 0) AS auto_restart," \
+	" e.deployed_at, e.deployed_commit, e.branch_commit, e.commits_ahead, e.admin_login," \
+	" e.created_by," \
+	" e.created_at," \
+	" e.updated_at FROM environments e JOIN projects p ON p.id=e.project_id" \
+	" JOIN servers s ON s.id=e.vm_id"
 
-json_t *env_json_get(const char *env_id)
+/* How a column of ENV_SELECT is written, worked out once per statement (see envs.h). */
+enum col_kind { COL_SECRET, COL_AUTO_RESTART, COL_ODOO_CPU, COL_BOOLEAN, COL_JSON, COL_PLAIN };
+enum col_role { ROLE_NONE, ROLE_ODOO_CONFIG, ROLE_ODOO_RAM, ROLE_DEPLOYED, ROLE_BRANCH,
+		ROLE_SUBDOMAIN, ROLE_CUSTOM_DOMAIN, ROLE_ENV_TYPE };
+struct col_meta {
+	enum col_kind kind;
+	enum col_role role;
+	struct sbuf key; /* "name": */
+};
+
+static struct col_meta *cols_meta(sqlite3_stmt *st, int *ncol)
 {
-	char *sql = xasprintf("%s WHERE e.id=?", ENV_SELECT);
-	json_t *e = db_row(sql, "s", env_id);
-	free(sql);
-	return e;
+	static const struct {
+		const char *name;
+		enum col_role role;
+	} ROLES[] = {{"odoo_config", ROLE_ODOO_CONFIG},   {"odoo_ram_mb", ROLE_ODOO_RAM},
+		     {"deployed_commit", ROLE_DEPLOYED},  {"branch_commit", ROLE_BRANCH},
+		     {"subdomain", ROLE_SUBDOMAIN},       {"custom_domain", ROLE_CUSTOM_DOMAIN},
+		     {"environment_type", ROLE_ENV_TYPE}};
+	int n = sqlite3_column_count(st);
+	struct col_meta *m = xcalloc((size_t)n + 1, sizeof *m);
+	for (int c = 0; c < n; c++) {
+		const char *name = sqlite3_column_name(st, c);
+		const char *decl = sqlite3_column_decltype(st, c);
+		m[c].kind = decl && strcmp(decl, "SECRET") == 0    ? COL_SECRET
+			    : strcmp(name, "auto_restart") == 0    ? COL_AUTO_RESTART
+			    : strcmp(name, "odoo_cpu_cores") == 0  ? COL_ODOO_CPU
+			    : decl && strcmp(decl, "BOOLEAN") == 0 ? COL_BOOLEAN
+			    : decl && strcmp(decl, "JSON") == 0    ? COL_JSON
+								   : COL_PLAIN;
+		for (size_t i = 0; i < ARRAY_SIZE(ROLES); i++)
+			if (strcmp(name, ROLES[i].name) == 0)
+				m[c].role = ROLES[i].role;
+		jtext_str(&m[c].key, name);
+		sbuf_addc(&m[c].key, ':');
+	}
+	*ncol = n;
+	return m;
 }
 
-json_t *env_json_of_project(const char *project_id, const char *type)
+static void cols_meta_free(struct col_meta *m, int n)
 {
-	char *sql = xasprintf("%s WHERE e.project_id=? AND (? IS NULL OR e.environment_type=?)"
-			      " ORDER BY e.created_at, e.name", ENV_SELECT);
-	json_t *a = db_rows(sql, "sss", project_id, type, type);
-	free(sql);
-	return a;
+	for (int c = 0; m && c < n; c++)
+		sbuf_release(&m[c].key);
+	free(m);
 }
 
-json_t *env_json_of_org(const char *org_id, json_t *project_ids, const char *name)
+/* Writes the row as json_dumps would write db_row_json's object (see envs.h). */
+static void write_row(sqlite3_stmt *st, const struct col_meta *m, int n, env_text_decor decor,
+		      void *ctx, struct sbuf *out)
 {
-	char *sql = xasprintf("%s WHERE e.org_id=? AND (? IS NULL OR e.project_id IN"
-			      " (SELECT value FROM json_each(?))) AND (? IS NULL OR e.name=?)"
-			      " ORDER BY p.name, e.created_at", ENV_SELECT);
-	json_t *a = db_rows(sql, "sjjss", org_id, project_ids, project_ids, name, name);
-	free(sql);
-	return a;
+	struct env_text_row row = {0};
+	json_t *config = NULL;
+	bool first = true;
+	sbuf_addc(out, '{');
+	for (int c = 0; c < n; c++) {
+		if (m[c].kind == COL_SECRET)
+			continue;
+		int t = sqlite3_column_type(st, c);
+		size_t mark = out->len;
+		if (!first)
+			sbuf_addc(out, ',');
+		sbuf_add(out, m[c].key.buf, m[c].key.len);
+		if (m[c].kind == COL_AUTO_RESTART) {
+			/* computed (no declared type): a boolean, true for a non-zero integer */
+			sbuf_adds(out, t == SQLITE_INTEGER && sqlite3_column_int64(st, c) != 0 ? "true"
+												: "false");
+		} else if (m[c].kind == COL_ODOO_CPU) {
+			/* computed: a real, 0.0 when null */
+			row.odoo_cpu_cores = sqlite3_column_double(st, c);
+			jtext_real(out, row.odoo_cpu_cores);
+		} else if (t == SQLITE_NULL) {
+			sbuf_adds(out, "null");
+		} else if (m[c].kind == COL_BOOLEAN) {
+			sbuf_adds(out, sqlite3_column_int(st, c) ? "true" : "false");
+		} else if (m[c].kind == COL_JSON) {
+			const char *text = (const char *)sqlite3_column_text(st, c);
+			if (m[c].role != ROLE_ODOO_CONFIG && (strcmp(text, "{}") == 0 ||
+							      strcmp(text, "[]") == 0)) {
+				sbuf_adds(out, text); /* what parsing and writing it gives back */
+			} else {
+				json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+				jtext_value(out, v ? v : json_null());
+				if (v && m[c].role == ROLE_ODOO_CONFIG && !config)
+					row.odoo_config = config = v;
+				else
+					json_decref(v);
+			}
+		} else if (t == SQLITE_INTEGER) {
+			long long i = sqlite3_column_int64(st, c);
+			jtext_int(out, i);
+			if (m[c].role == ROLE_ODOO_RAM)
+				row.odoo_ram_mb = i;
+		} else if (t == SQLITE_FLOAT) {
+			jtext_real(out, sqlite3_column_double(st, c));
+		} else {
+			const char *text = (const char *)sqlite3_column_text(st, c);
+			if (!jtext_utf8_ok(text)) {
+				out->len = mark; /* json_string() would refuse it: the key is left out */
+				out->buf[mark] = '\0';
+				continue;
+			}
+			jtext_str(out, text);
+			switch (m[c].role) {
+			case ROLE_DEPLOYED: row.deployed_commit = text; break;
+			case ROLE_BRANCH: row.branch_commit = text; break;
+			case ROLE_SUBDOMAIN: row.subdomain = text; break;
+			case ROLE_CUSTOM_DOMAIN: row.custom_domain = text; break;
+			case ROLE_ENV_TYPE: row.environment_type = text; break;
+			default: break;
+			}
+		}
+		first = false;
+	}
+	if (decor)
+		decor(&row, out, ctx);
+	sbuf_addc(out, '}');
+	json_decref(config);
+}
+
+static void write_rows(sqlite3_stmt *st, env_text_decor decor, void *ctx, struct sbuf *out)
+{
+	sbuf_addc(out, '[');
+	int n = 0;
+	struct col_meta *m = NULL;
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		if (m)
+			sbuf_addc(out, ',');
+		else
+			m = cols_meta(st, &n);
+		write_row(st, m, n, decor, ctx, out);
+	}
+	sbuf_addc(out, ']');
+	cols_meta_free(m, n);
+	db_done(st);
+}
+
+int env_text_get(const char *env_id, env_text_decor decor, void *ctx, struct sbuf *out)
+{
+	sqlite3_stmt *st = db_cached(ENV_SELECT " WHERE e.id=?", "s", env_id);
+	int rc = -1;
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		int n;
+		struct col_meta *m = cols_meta(st, &n);
+		write_row(st, m, n, decor, ctx, out);
+		cols_meta_free(m, n);
+		rc = 0;
+	}
+	db_done(st);
+	return rc;
+}
+
+void env_text_of_project(const char *project_id, const char *type, env_text_decor decor,
+			 void *ctx, struct sbuf *out)
+{
+	write_rows(db_cached(ENV_SELECT " WHERE e.project_id=? AND (? IS NULL OR"
+				       " e.environment_type=?) ORDER BY e.created_at, e.name",
+			     "sss", project_id, type, type),
+		   decor, ctx, out);
+}
+
+void env_text_of_org(const char *org_id, json_t *project_ids, const char *name,
+		     env_text_decor decor, void *ctx, struct sbuf *out)
+{
+	write_rows(db_cached(ENV_SELECT " WHERE e.org_id=? AND (? IS NULL OR e.project_id IN"
+				       " (SELECT value FROM json_each(?))) AND (? IS NULL OR e.name=?)"
+				       " ORDER BY p.name, e.created_at",
+			     "sjjss", org_id, project_ids, project_ids, name, name),
+		   decor, ctx, out);
 }
 
 int placement_server_load(const char *server_id, struct placement_server *s)

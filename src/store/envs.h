@@ -5,6 +5,7 @@
 #ifndef BERTH_STORE_ENVS_H
 #define BERTH_STORE_ENVS_H
 #include <jansson.h>
+#include "lib/util.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -76,12 +77,27 @@ json_t *env_branches_of_project(const char *project_id);
 int env_set_branch_head(const char *env_id, const char *head, long ahead /* -1: unknown */);
 long long env_count_of_project(const char *project_id);
 
-/* The API's rendering: the environment row with its project's and server's names (SECRET
- * columns left out), before the API's decoration. NULL / [] when none. */
-json_t *env_json_get(const char *env_id);
-json_t *env_json_of_project(const char *project_id, const char *type /* may be NULL */);
-json_t *env_json_of_org(const char *org_id, json_t *project_ids /* NULL: all */,
-			const char *name /* may be NULL */);
+/* The API's rendering, written as JSON text straight from the rows (lib/jtext.h: the bytes
+ * json_dumps would write for db_row_json's object): the environment row with its project's
+ * and server's names (SECRET columns left out), the computed auto_restart as a boolean and
+ * odoo_cpu_cores as a real; then `decor` appends the API's own keys (",\"key\":value"...)
+ * from what the row holds, and the object is closed. */
+struct env_text_row {
+	/* text columns (NULL when null), as the decoration reads them */
+	const char *deployed_commit, *branch_commit, *subdomain, *custom_domain, *environment_type;
+	double odoo_cpu_cores;
+	long long odoo_ram_mb;   /* 0 when not an integer */
+	json_t *odoo_config;     /* parsed; NULL when null */
+};
+typedef void (*env_text_decor)(const struct env_text_row *row, struct sbuf *out, void *ctx);
+/* One environment: 0, or -1 when there is none. */
+int env_text_get(const char *env_id, env_text_decor decor, void *ctx, struct sbuf *out);
+/* JSON arrays, in the API's order. */
+void env_text_of_project(const char *project_id, const char *type /* may be NULL */,
+			 env_text_decor decor, void *ctx, struct sbuf *out);
+void env_text_of_org(const char *org_id, json_t *project_ids /* NULL: all */,
+		     const char *name /* may be NULL */, env_text_decor decor, void *ctx,
+		     struct sbuf *out);
 
 /* Servers as placement sees them. */
 struct placement_server {

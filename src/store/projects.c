@@ -16,9 +16,10 @@ static char *col_str(sqlite3_stmt *st, int c)
 int project_load(const char *project_id, struct project_row *p)
 {
 	memset(p, 0, sizeof *p);
-	sqlite3_stmt *st = db_prep("SELECT id, org_id, name, slug, odoo_version, default_branch,"
-				   " repository_url, git_username, deploy_key, access_token,"
-				   " webhook_secret FROM projects WHERE id=?", "s", project_id);
+	sqlite3_stmt *st = db_prep("SELECT p.id, p.org_id, p.name, p.slug, p.odoo_version,"
+				   " p.default_branch, p.repository_url, p.git_username, p.deploy_key,"
+				   " p.access_token, p.webhook_secret, o.slug FROM projects p"
+				   " JOIN orgs o ON o.id=p.org_id WHERE p.id=?", "s", project_id);
 	if (!st)
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -36,6 +37,7 @@ int project_load(const char *project_id, struct project_row *p)
 	p->deploy_key_sealed = col_str(st, 8);
 	p->access_token_sealed = col_str(st, 9);
 	p->webhook_secret_sealed = col_str(st, 10);
+	p->org_slug = col_str(st, 11);
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -51,7 +53,13 @@ void project_row_free(struct project_row *p)
 	free(p->deploy_key_sealed);
 	free(p->access_token_sealed);
 	free(p->webhook_secret_sealed);
+	free(p->org_slug);
 	memset(p, 0, sizeof *p);
+}
+
+char *project_org_slug(const char *org_id)
+{
+	return db_str("SELECT slug FROM orgs WHERE id=?", "s", org_id);
 }
 
 char *project_webhook_secret_sealed(const char *project_id)

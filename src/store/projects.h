@@ -10,11 +10,14 @@ struct project_row {
 	char *name, *slug, *odoo_version, *default_branch;
 	char *repository_url, *git_username;                   /* may be NULL */
 	char *deploy_key_sealed, *access_token_sealed, *webhook_secret_sealed; /* may be NULL */
+	char *org_slug; /* the organization's slug: its area under the git local roots */
 };
 /* 0, or -1 when there is no such project. */
 int project_load(const char *project_id, struct project_row *p);
 void project_row_free(struct project_row *p);
 char *project_webhook_secret_sealed(const char *project_id); /* caller frees; NULL if none */
+/* The slug of an organization (its area under the git local roots), or NULL; caller frees. */
+char *project_org_slug(const char *org_id);
 int project_set_webhook_secret(const char *project_id, const char *sealed);
 
 struct project_new {

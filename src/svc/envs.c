@@ -2,8 +2,10 @@
 #include "svc/envs.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 
 #include "core/envspec.h"
@@ -460,7 +462,17 @@ int svc_env_update(const struct actor *a, const char *ip, const struct access *a
 		.pg_ram_mb = cur.postgres_ram_mb,
 	};
 	if (in->has_pg_cpu || in->has_pg_ram) {
-		/* null for either override returns PostgreSQL to the automatic 30% */
+		/* null for either override returns PostgreSQL to the automatic 30%: a value given
+		 * for the other one would be dropped, so it is refused */
+		if ((in->pg_cpu_null && in->has_pg_ram && !in->pg_ram_null) ||
+		    (in->pg_ram_null && in->has_pg_cpu && !in->pg_cpu_null)) {
+			const char *f = in->pg_cpu_null ? "postgres_ram_mb" : "postgres_cpu_cores";
+			berr_set(err, BE_VALIDATION_ERROR, f,
+				 "%s: cannot be set while %s is null (null returns PostgreSQL to the"
+				 " automatic 30 %%: give null for both, or values)", f,
+				 in->pg_cpu_null ? "postgres_cpu_cores" : "postgres_ram_mb");
+			goto out;
+		}
 		if (in->pg_cpu_null || in->pg_ram_null) {
 			res.pg_custom = false;
 		} else {
@@ -539,12 +551,64 @@ json_t *svc_env_remove(const struct actor *a, const char *ip, const char *env_id
 	return job;
 }
 
-int svc_env_addons_validate(json_t *addons, struct berr *err)
+int svc_env_addons_validate(json_t *addons, const char *org_id, struct berr *err)
 {
-	return addon_repos_validate(addons, git_local_allowed, err);
+	char *area = project_org_slug(org_id);
+	int rc = addon_repos_validate(addons, git_local_allowed, area, err);
+	free(area);
+	return rc;
 }
 
 bool svc_subdomain_taken(const char *subdomain)
 {
 	return env_subdomain_taken(subdomain, NULL);
+}
+
+/* Subdomain checks per user: a fixed window of SUBCHECK_WINDOW_S seconds, counted in a fixed
+ * table (the oldest entry gives way when it is full). */
+#define SUBCHECK_SLOTS 512
+#define SUBCHECK_WINDOW_S 60
+static struct {
+	char user_id[37];
+	long start; /* monotonic seconds */
+	int n;
+} subcheck[SUBCHECK_SLOTS];
+static pthread_mutex_t subcheck_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int svc_subdomain_check_allow(const char *user_id, struct berr *err)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long now = (long)ts.tv_sec;
+	pthread_mutex_lock(&subcheck_mu);
+	int slot = -1, spare = -1, oldest = 0;
+	for (int i = 0; i < SUBCHECK_SLOTS && slot < 0; i++) {
+		if (subcheck[i].user_id[0] && str_eq(subcheck[i].user_id, user_id))
+			slot = i;
+		else if (spare < 0 && (!subcheck[i].user_id[0] ||
+				       now - subcheck[i].start >= SUBCHECK_WINDOW_S))
+			spare = i;
+		else if (subcheck[i].start < subcheck[oldest].start)
+			oldest = i;
+	}
+	if (slot < 0) {
+		slot = spare >= 0 ? spare : oldest;
+		snprintf(subcheck[slot].user_id, sizeof subcheck[slot].user_id, "%s", user_id);
+		subcheck[slot].start = now;
+		subcheck[slot].n = 0;
+	}
+	if (now - subcheck[slot].start >= SUBCHECK_WINDOW_S) {
+		subcheck[slot].start = now;
+		subcheck[slot].n = 0;
+	}
+	bool ok = subcheck[slot].n < SUBCHECK_PER_MINUTE;
+	if (ok)
+		subcheck[slot].n++;
+	long wait = SUBCHECK_WINDOW_S - (now - subcheck[slot].start);
+	pthread_mutex_unlock(&subcheck_mu);
+	if (ok)
+		return 0;
+	return berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
+			"At most %d subdomain checks a minute; try again in %ld s",
+			SUBCHECK_PER_MINUTE, wait < 1 ? 1 : wait);
 }

@@ -39,8 +39,13 @@ int svc_env_update(const struct actor *a, const char *ip, const struct access *a
  * confirm is "DELETE". The job, or NULL with err set. */
 json_t *svc_env_remove(const struct actor *a, const char *ip, const char *env_id,
 		       const char *confirm, struct berr *err);
-/* addon_repositories' rules (core/envspec.h), local paths only under --git-local-root. */
-int svc_env_addons_validate(json_t *addons, struct berr *err);
+/* addon_repositories' rules (core/envspec.h), local paths only under the organization's
+ * directory of a --git-local-root. */
+int svc_env_addons_validate(json_t *addons, const char *org_id, struct berr *err);
 /* Is the subdomain used by an environment? */
 bool svc_subdomain_taken(const char *subdomain);
+/* Whether another tenant uses a subdomain is for checking a name, not for surveying them:
+ * at most SUBCHECK_PER_MINUTE checks a minute per user; 0, or -1 with TOO_MANY_ATTEMPTS. */
+#define SUBCHECK_PER_MINUTE 30
+int svc_subdomain_check_allow(const char *user_id, struct berr *err);
 #endif

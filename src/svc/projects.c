@@ -21,19 +21,7 @@ void svc_project_in_free(struct project_in *in)
 	in->key_private = in->key_public = NULL;
 }
 
-/* "https://user:secret@host/..." would store and show a credential in clear. */
-static bool url_has_password(const char *url)
-{
-	const char *p = strstr(url, "://");
-	if (!p || git_url_is_local(url))
-		return false;
-	p += 3;
-	size_t auth = strcspn(p, "/");
-	const char *at = memchr(p, '@', auth);
-	return at && memchr(p, ':', (size_t)(at - p));
-}
-
-int svc_project_check(struct project_in *in, struct berr *err)
+int svc_project_check(struct project_in *in, const char *org_id, struct berr *err)
 {
 	if (in->has_poll && in->poll_interval > 0 && in->poll_interval < 10)
 		return berr_set(err, BE_VALIDATION_ERROR, "poll_interval_s",
@@ -53,14 +41,21 @@ int svc_project_check(struct project_in *in, struct berr *err)
 		return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
 				"repository_url: must be an https://, ssh:// or git@host:path URL or an"
 				" absolute path");
-	if (in->repository_url && url_has_password(in->repository_url))
+	/* "https://user:secret@host/..." would store and show a credential in clear */
+	if (in->repository_url && git_url_has_password(in->repository_url))
 		return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
 				"repository_url: must not hold a password; give it as access_token (it is"
 				" stored encrypted)");
-	if (in->repository_url && *in->repository_url && !git_local_allowed(in->repository_url))
-		return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
-				"repository_url: local repositories must exist under a directory berthd"
-				" was started with (--git-local-root)");
+	if (in->repository_url && *in->repository_url && git_url_is_local(in->repository_url)) {
+		char *area = project_org_slug(org_id);
+		bool ok = git_local_allowed(in->repository_url, area);
+		free(area);
+		if (!ok)
+			return berr_set(err, BE_VALIDATION_ERROR, "repository_url",
+					"repository_url: local repositories must exist under the"
+					" organization's directory ROOT/<organization slug>/ of a directory"
+					" berthd was started with (--git-local-root)");
+	}
 	if (in->default_branch && !valid_git_ref(in->default_branch))
 		return berr_set(err, BE_VALIDATION_ERROR, "default_branch",
 				"default_branch: not a valid git branch name");

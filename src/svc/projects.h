@@ -21,7 +21,7 @@ struct project_in {
 
 /* Checks the fields' rules (versions, URLs, branch names, credentials) and makes the deploy
  * key pair (deploy_key "generate") or its public half. 0 or -1. */
-int svc_project_check(struct project_in *in, struct berr *err);
+int svc_project_check(struct project_in *in, const char *org_id, struct berr *err);
 void svc_project_in_free(struct project_in *in);
 /* The created project's id and its webhook secret (shown once; secret_free it). 0 or -1.
  * audit: the request as the audit log shows it (consumed). */

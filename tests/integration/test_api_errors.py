@@ -224,3 +224,29 @@ def test_permission_errors_shape(berthd, admin):
                  "PERMISSION_DENIED")
     expect_error(viewer.post("/api/v1/plans", {"name": "Mine"}), 403, "PERMISSION_DENIED")
     assert snapshot(admin) == before
+
+
+def test_routes_without_fields_refuse_a_body_with_fields(admin):
+    """Routes that take no fields apply the same rules as the others: an unknown field or a
+    top-level array is refused (and changes nothing); no body or {} is fine."""
+    r = admin.post("/api/v1/orgs/%s/projects" % admin.org_id,
+                   {"name": "Bodyless %s" % uuid.uuid4().hex[:6], "odoo_version": "17.0"})
+    assert r.status_code == 201, r.text
+    pid = r.json_body["id"]
+    rotate = "/api/v1/projects/%s/webhook/rotate" % pid
+    audit = len(admin.get("/api/v1/orgs/%s/audit" % admin.org_id).json_body)
+    expect_error(admin.req("POST", rotate, body={"secret": "mine"}), 400, "VALIDATION_ERROR",
+                 "secret")
+    expect_error(admin.req("POST", rotate, body=[]), 400, "VALIDATION_ERROR")
+    expect_error(admin.req("POST", rotate, raw='["x"]', headers=JSON), 400, "VALIDATION_ERROR")
+    assert len(admin.get("/api/v1/orgs/%s/audit" % admin.org_id).json_body) == audit
+    for kw in ({}, {"body": {}}):
+        r = admin.req("POST", rotate, **kw)
+        assert r.status_code == 200 and len(r.json_body["webhook_secret"]) == 40, r.text
+    versions = "/api/v1/admin/odoo-versions"
+    expect_error(admin.req("GET", versions, body={"version": "17.0"}), 400, "VALIDATION_ERROR",
+                 "version")
+    expect_error(admin.req("GET", versions, raw="[]", headers=JSON), 400, "VALIDATION_ERROR")
+    for kw in ({}, {"body": {}}):
+        r = admin.req("GET", versions, **kw)
+        assert r.status_code == 200 and isinstance(r.json_body, list), r.text

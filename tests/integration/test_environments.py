@@ -493,6 +493,21 @@ def test_subdomain_check(admin, server, project, other_org):
     expect_error(admin.get("/api/v1/subdomain-check"), 400, "VALIDATION_ERROR", "subdomain")
 
 
+def test_subdomain_check_is_rate_limited_per_user(berthd, admin):
+    """The answer tells whether another tenant uses a name: a user gets 30 checks a minute,
+    then 429, without touching anyone else's allowance."""
+    u, v = new_user(berthd, admin), new_user(berthd, admin)
+    for i in range(30):
+        r = u.get("/api/v1/subdomain-check?subdomain=probe-%d" % i)
+        assert r.status_code == 200, r.text
+    e = expect_error(u.get("/api/v1/subdomain-check?subdomain=probe-x"), 429,
+                     "TOO_MANY_ATTEMPTS")
+    assert "subdomain" in e["message"]
+    expect_error(u.get("/api/v1/subdomain-check"), 429, "TOO_MANY_ATTEMPTS")
+    r = v.get("/api/v1/subdomain-check?subdomain=probe-x")
+    assert r.status_code == 200 and r.json_body["available"] is True, r.text
+
+
 def test_subdomain_auto_generated(admin, server, project, other_org):
     e1 = create_ok(admin, project["id"], small(env_type="staging"))
     assert e1["subdomain"] == "acme-shop-staging"
@@ -934,6 +949,15 @@ def test_odoo_config_integral_numbers(admin, server, project):
     ({"db_filter": "a\nb"}, "odoo_config.db_filter"),
     ({"db_filter": "%s"}, "odoo_config.db_filter"),
     ({"db_filter": 5}, "odoo_config.db_filter"),
+    # values odoo.conf cannot carry as given (ConfigParser strips spaces, Odoo reads True,
+    # False and None as Python values): refused when set, not at every deploy after
+    ({"db_filter": "True"}, "odoo_config.db_filter"),
+    ({"db_filter": "None"}, "odoo_config.db_filter"),
+    ({"db_filter": " ^shop$"}, "odoo_config.db_filter"),
+    ({"db_filter": "^shop$ "}, "odoo_config.db_filter"),
+    ({"db_filter": "^shop$\u00a0"}, "odoo_config.db_filter"),
+    ({"db_filter": "^a\u2028b$"}, "odoo_config.db_filter"),
+    ({"db_filter": "^a\u0085b$"}, "odoo_config.db_filter"),
     ({"session_timeout": 0}, "odoo_config.session_timeout"),
     ({"session_timeout": "1h"}, "odoo_config.session_timeout"),
     ({"smtp": "smtp.example.com"}, "odoo_config.smtp"),
@@ -947,6 +971,14 @@ def test_odoo_config_integral_numbers(admin, server, project):
     ({"smtp": {"host": "smtp.example.com", "from": "not-an-email"}}, "odoo_config.smtp.from"),
     ({"smtp": {"host": "smtp.example.com", "user": "a b"}}, "odoo_config.smtp.user"),
     ({"smtp": {"host": "smtp.example.com", "password": 5}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "password": " p"}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "password": "p "}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "password": ""}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "password": "False"}}, "odoo_config.smtp.password"),
+    ({"smtp": {"host": "smtp.example.com", "user": ""}}, "odoo_config.smtp.user"),
+    ({"smtp": {"host": "smtp.example.com", "user": "None"}}, "odoo_config.smtp.user"),
+    ({"smtp": {"host": "smtp.example.com", "user": "True"}}, "odoo_config.smtp.user"),
+    ({"smtp": {"host": "True"}}, "odoo_config.smtp.host"),
     ({"smtp": {"host": "smtp.example.com", "bcc": "x@example.com"}}, "odoo_config.smtp.bcc"),
     ({"admin_passwd": "x"}, "odoo_config.admin_passwd"),
     ({"foo": 1}, "odoo_config.foo"),
@@ -1017,6 +1049,9 @@ def test_environment_vars_accepted(admin, server, project):
     {"url": "https://github.com/oca/web.git", "branch": "main", "commit": "xyz"},
     {"url": "https://github.com/oca/web.git", "branch": "main", "commit": "abc12"},
     {"url": "https://github.com/oca/web.git", "branch": "main", "commit": "HEAD~1"},
+    # a password in the URL would be stored and shown in clear (as for repository_url)
+    {"url": "https://bob:hunter2@github.com/oca/web.git", "branch": "main"},
+    {"url": "ssh://git:hunter2@gitlab.com/acme/addons.git", "branch": "main"},
 ])
 def test_addon_repositories_refused(admin, project, repo):
     e = expect_error(create(admin, project["id"], small(addon_repositories=[repo])), 400,
@@ -1181,6 +1216,48 @@ def test_lists(admin, server, project, other_org):
     assert g["id"] == a1["id"] and g["name"] == a1["name"]
 
 
+def test_list_answers_are_the_single_answers_byte_for_byte(admin, server, project):
+    """Lists are written straight from the rows (no tree of values per environment); each
+    element is exactly the bytes GET /environments/{id} answers, and the created object is
+    that same environment."""
+    p = new_project(admin, admin.org_id)
+    made = [create_ok(admin, p["id"], small(env_type="staging", odoo_config={
+                "preset": "production", "workers": 3, "db_filter": "^%d\"\u00e9\\\\$",
+                "smtp": {"host": "smtp.example.com", "user": "u", "password": "pw"}},
+                environment_vars={"A": "x\"y\\z \u00e9 /", "B": ""},
+                addon_repositories=[{"url": "https://github.com/OCA/web.git",
+                                     "branch": "17.0", "commit": "abcdef1"}])),
+            create_ok(admin, p["id"], small(env_type="production", postgres_cpu_cores=0.13,
+                                            custom_domain="shop-%s.example.com"
+                                            % uuid.uuid4().hex[:6])),
+            create_ok(admin, p["id"], small())]
+    one = []
+    for e in made:
+        r = admin.get("/api/v1/environments/%s" % e["id"])
+        assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+        assert r.content.endswith(b"}\n")
+        one.append(r.content[:-1])
+        created = dict(e)
+        del created["admin_password"]
+        assert r.json_body == created
+    r = admin.get(envs_path(p["id"]))
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+    by_id = {e["id"]: text for e, text in zip(made, one)}
+    order = [e["id"] for e in r.json_body]  # by creation time, then name
+    assert sorted(order) == sorted(by_id)
+    assert r.content == b"[" + b",".join(by_id[i] for i in order) + b"]\n"
+    r = admin.get(envs_path(p["id"]) + "?type=production")
+    assert r.content == b"[" + one[1] + b"]\n"
+    r = admin.get(envs_path(p["id"]) + "?type=development")
+    assert r.content == b"[" + one[2] + b"]\n"
+    assert admin.get(envs_path(p["id"]) + "?type=nothing").content == b"[]\n"
+    r = admin.get("/api/v1/orgs/%s/environments?name=%s" % (admin.org_id, made[0]["name"]))
+    assert one[0] in r.content
+    assert r.json_body[0]["odoo_config_effective"] == {
+        "preset": "production", "workers": 3, "max_cron_threads": 2, "log_level": "warning",
+        "limit_memory_soft_mb": 2048, "limit_memory_hard_mb": 2560}
+
+
 # ---- PATCH -----------------------------------------------------------------------------------
 
 def env_path(e):
@@ -1256,6 +1333,16 @@ def test_patch_postgres_override_and_reset(admin, server, project):
     r = admin.patch(env_path(e), {"postgres_ram_mb": 1000})
     g = r.json_body
     assert (g["postgres_cpu_cores"], g["postgres_ram_mb"]) == (0.5, 1000), g
+    # a value with a null for the other one: refused, naming the value (never dropped)
+    for body, field in (({"postgres_cpu_cores": 123, "postgres_ram_mb": None},
+                         "postgres_cpu_cores"),
+                        ({"postgres_cpu_cores": None, "postgres_ram_mb": 99999999},
+                         "postgres_ram_mb"),
+                        ({"postgres_cpu_cores": 0.4, "postgres_ram_mb": None},
+                         "postgres_cpu_cores")):
+        expect_error(admin.patch(env_path(e), body), 400, "VALIDATION_ERROR", field)
+    g = admin.get(env_path(e)).json_body
+    assert g["postgres_custom"] and (g["postgres_cpu_cores"], g["postgres_ram_mb"]) == (0.5, 1000)
     # shrinking below the override: PostgreSQL must leave room for Odoo
     expect_error(admin.patch(env_path(e), {"cpu_cores": 0.5}), 400, "VALIDATION_ERROR",
                  "postgres_cpu_cores")

@@ -77,6 +77,14 @@ def roots():
     shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.fixture
+def area(roots):
+    """ROOT/acme/: the local repositories the setup's organization "Acme" may use."""
+    d = os.path.join(roots, "acme")
+    os.mkdir(d)
+    return d
+
+
 def make_platform(roots, plan="Pro"):
     d = Berthd(["--git-local-root", roots]).start()
     api = d.api()
@@ -176,9 +184,9 @@ def install_modules(env, db, mods):
               "-i", mods, "--stop-after-init")
 
 
-def test_push_webhook_updates_exactly_the_changed_module(plat, roots):
+def test_push_webhook_updates_exactly_the_changed_module(plat, area):
     a = plat
-    repo = Repo(roots, "shop")
+    repo = Repo(area, "shop")
     repo.module("shop_a")
     repo.module("shop_b")
     repo.write("README.md", "shop\n")
@@ -274,9 +282,9 @@ def test_push_webhook_updates_exactly_the_changed_module(plat, roots):
     assert a.get("/api/v1/environments/%s" % env["id"]).json_body["deployed_commit"] == fourth
 
 
-def test_merge_pushes_or_reports_conflicts(plat, roots):
+def test_merge_pushes_or_reports_conflicts(plat, area):
     a = plat
-    repo = Repo(roots, "merge")
+    repo = Repo(area, "merge")
     repo.module("shop_a")
     base = repo.commit("base")
     git(repo.work, "checkout", "-q", "-b", "feature")
@@ -319,14 +327,14 @@ def test_merge_pushes_or_reports_conflicts(plat, roots):
     assert git(repo.bare, "log", "-1", "--format=%s", merged) == "Merge branch 'clean' into target2"
 
 
-def test_ssh_repository_addon_pin_and_polling(plat, roots):
+def test_ssh_repository_addon_pin_and_polling(plat, area):
     a = plat
     sshd = rt.Sshd().start()
     try:
-        repo = Repo(roots, "sshrepo")
+        repo = Repo(area, "sshrepo")
         repo.module("shop_main")
         repo.commit("main module")
-        addons = Repo(roots, "addons")
+        addons = Repo(area, "addons")
         addons.module("extra_x", text="extra v1")
         pinned = addons.commit("extra v1")
         addons.module("extra_x", text="extra v2")

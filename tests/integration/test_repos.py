@@ -1,6 +1,7 @@
 """Projects' repositories through the API alone (no Docker): credentials are write-only and
-encrypted, local paths are confined to --git-local-root, branches are listed, webhooks of each
-forge are verified and parsed, and bad signatures change nothing."""
+encrypted, local paths are confined to the organization's directory of --git-local-root
+(ROOT/<organization slug>/), branches are listed, webhooks of each forge are verified and
+parsed, and bad signatures change nothing."""
 import hashlib
 import hmac
 import json
@@ -22,6 +23,15 @@ def roots():
     d = tempfile.mkdtemp(prefix="berth-repos-")
     yield d
     shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def area(roots):
+    """The area of the setup's organization "Acme" under the local root: ROOT/acme/ (made by
+    the platform administrator to grant the organization local repositories)."""
+    d = os.path.join(roots, "acme")
+    os.mkdir(d)
+    return d
 
 
 @pytest.fixture
@@ -95,7 +105,7 @@ def test_credentials_are_write_only_and_sealed(api, roots):
     assert r.json_body["webhook_url"] == p["webhook_url"]
 
 
-def test_local_paths_only_under_the_local_root(api, roots):
+def test_local_paths_only_under_the_local_root(api, roots, area):
     a = api
     outside = tempfile.mkdtemp(prefix="berth-outside-")
     try:
@@ -103,11 +113,11 @@ def test_local_paths_only_under_the_local_root(api, roots):
         err(project(a, repository_url=os.path.join(outside, "x.git")), 400, "VALIDATION_ERROR",
             "repository_url")
         err(project(a, repository_url=a.berthd.data), 400, "VALIDATION_ERROR", "repository_url")
-        err(project(a, repository_url=os.path.join(roots, "missing.git")), 400,
+        err(project(a, repository_url=os.path.join(area, "missing.git")), 400,
             "VALIDATION_ERROR", "repository_url")
     finally:
         shutil.rmtree(outside, ignore_errors=True)
-    repo = Repo(roots, "ok")
+    repo = Repo(area, "ok")
     repo.write("a.txt", "a")
     head = repo.commit("a")
     git(repo.work, "checkout", "-q", "-b", "dev")
@@ -119,6 +129,65 @@ def test_local_paths_only_under_the_local_root(api, roots):
     assert r.status_code == 200, r.text
     assert r.json_body == [{"name": "dev", "commit": dev, "default": False},
                            {"name": "main", "commit": head, "default": True}]
+
+
+def test_local_root_is_divided_by_organization(api, roots, area):
+    """Each organization may use local repositories only under ROOT/<its slug>/: not another
+    organization's, not one right under the root, neither as project repository nor as addon
+    repository, and an organization without its directory has none."""
+    a = api
+    mine = Repo(area, "mine")
+    mine.write("a.txt", "a")
+    mine.commit("a")
+    loose = Repo(roots, "loose")  # right under the root: nobody's
+    loose.write("a.txt", "a")
+    loose.commit("a")
+    err(project(a, repository_url=loose.bare), 400, "VALIDATION_ERROR", "repository_url")
+    ok = project(a, repository_url=mine.bare)
+    assert ok.status_code == 201, ok.text
+    r = a.post("/api/v1/orgs", {"name": "Beta Corp"})
+    assert r.status_code == 201, r.text
+    beta = r.json_body
+    assert beta["slug"] == "beta-corp"
+    b = a  # the administrator owns both organizations; project() uses a.org_id
+    old_org, a.org_id = a.org_id, beta["id"]
+    try:
+        for url in (mine.bare, "file://" + mine.bare, loose.bare,
+                    os.path.join(roots, "beta-corp", "..", "acme", "mine.git")):
+            err(project(b, repository_url=url), 400, "VALIDATION_ERROR", "repository_url")
+        os.mkdir(os.path.join(roots, "beta-corp"))  # granted now, still not acme's area
+        err(project(b, repository_url=mine.bare), 400, "VALIDATION_ERROR", "repository_url")
+        # a link named like beta's area that leads into acme's is not beta's area
+        os.rmdir(os.path.join(roots, "beta-corp"))
+        os.symlink(area, os.path.join(roots, "beta-corp"))
+        err(project(b, repository_url=os.path.join(roots, "beta-corp", "mine.git")), 400,
+            "VALIDATION_ERROR", "repository_url")
+        os.unlink(os.path.join(roots, "beta-corp"))
+        os.mkdir(os.path.join(roots, "beta-corp"))
+        theirs = Repo(os.path.join(roots, "beta-corp"), "theirs")
+        theirs.write("t.txt", "t")
+        theirs.commit("t")
+        p = project(b, repository_url="https://git.example.com/beta/shop.git")
+        assert p.status_code == 201, p.text
+        # a PATCH to acme's repository is refused as well
+        err(b.patch("/api/v1/projects/%s" % p.json_body["id"], {"repository_url": mine.bare}),
+            400, "VALIDATION_ERROR", "repository_url")
+        r = b.patch("/api/v1/projects/%s" % p.json_body["id"], {"repository_url": theirs.bare})
+        assert r.status_code == 200, r.text
+        # addon repositories: the same rule (checked before anything else of the request)
+        envs = "/api/v1/projects/%s/environments" % p.json_body["id"]
+        for url in (mine.bare, loose.bare):
+            err(b.post(envs, {"addon_repositories": [{"url": url, "branch": "main"}]}), 400,
+                "VALIDATION_ERROR", "addon_repositories")
+        r = b.post(envs, {"addon_repositories": [{"url": theirs.bare, "branch": "main"}]})
+        assert r.json_body["error"].get("field") != "addon_repositories", r.text
+    finally:
+        a.org_id = old_org
+    # and acme cannot reach beta's
+    err(project(a, repository_url=theirs.bare), 400, "VALIDATION_ERROR", "repository_url")
+    envs = "/api/v1/projects/%s/environments" % ok.json_body["id"]
+    err(a.post(envs, {"addon_repositories": [{"url": theirs.bare, "branch": "main"}]}), 400,
+        "VALIDATION_ERROR", "addon_repositories")
 
 
 def test_relative_scp_like_url_is_a_local_path(api, roots):
@@ -215,9 +284,9 @@ def test_webhooks_of_each_forge(api):
     err(r, 401, "UNAUTHORIZED")
 
 
-def test_merge_needs_permission_and_plan(api, roots):
+def test_merge_needs_permission_and_plan(api, area):
     a = api
-    repo = Repo(roots, "m")
+    repo = Repo(area, "m")
     repo.write("a.txt", "a")
     repo.commit("a")
     p = project(a, repository_url=repo.bare).json_body
@@ -252,11 +321,11 @@ def test_merge_needs_permission_and_plan(api, roots):
         "ENVIRONMENT_NOT_FOUND")
 
 
-def test_branch_check_reads_a_fresh_mirror(api, roots):
+def test_branch_check_reads_a_fresh_mirror(api, area):
     """Creating an environment checks git_branch against berthd's mirror when it was fetched
     in the last 60 s and knows the branch, and fetches only for a branch it does not know."""
     a = api
-    repo = Repo(roots, "fresh")
+    repo = Repo(area, "fresh")
     repo.write("a.txt", "a")
     repo.commit("a")
     git(repo.work, "checkout", "-q", "-b", "dev")
@@ -291,12 +360,12 @@ def test_branch_check_reads_a_fresh_mirror(api, roots):
     assert r.status_code == 201, r.text
 
 
-def test_cli_projects_with_git(api, roots):
+def test_cli_projects_with_git(api, area):
     from test_cli import Cli
     c = Cli(api.berthd.url)
     try:
         c.login()
-        repo = Repo(roots, "cli")
+        repo = Repo(area, "cli")
         repo.write("a.txt", "a")
         head = repo.commit("first commit")
         out = c.ok("project", "create", "Cli Shop", "--odoo-version", "17.0", "--repo", repo.bare,

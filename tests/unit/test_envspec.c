@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <sodium.h>
 
@@ -451,6 +453,21 @@ static void test_normalize_errors(void **state)
 	norm_bad("{\"db_filter\": \"a\\nb\"}", NULL, "odoo_config.db_filter");
 	norm_bad("{\"db_filter\": \"%s\"}", NULL, "odoo_config.db_filter");
 	norm_bad("{\"db_filter\": \"100%\"}", NULL, "odoo_config.db_filter");
+	/* what odoo.conf cannot carry as given: the renderer's own validators (lib/valid.h) */
+	norm_bad("{\"db_filter\": \"True\"}", NULL, "odoo_config.db_filter");
+	norm_bad("{\"db_filter\": \" ^a$\"}", NULL, "odoo_config.db_filter");
+	norm_bad("{\"db_filter\": \"^a$ \"}", NULL, "odoo_config.db_filter");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"password\": \" p\"}}", NULL,
+		 "odoo_config.smtp.password");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"password\": \"\"}}", NULL,
+		 "odoo_config.smtp.password");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"user\": \"\"}}", NULL,
+		 "odoo_config.smtp.user");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"user\": \"None\"}}", NULL,
+		 "odoo_config.smtp.user");
+	norm_bad("{\"smtp\": {\"host\": \"mail.example.com\", \"user\": \"True\"}}", NULL,
+		 "odoo_config.smtp.user");
+	norm_bad("{\"smtp\": {\"host\": \"None\"}}", NULL, "odoo_config.smtp.host");
 	norm_bad("{\"session_timeout\": 4}", NULL, "odoo_config.session_timeout");
 	norm_bad("{\"session_timeout\": 525601}", NULL, "odoo_config.session_timeout");
 	norm_bad("{\"admin_passwd\": \"x\"}", NULL, "odoo_config.admin_passwd");
@@ -785,11 +802,13 @@ static void test_env_vars(void **state)
 
 /* ---- addon_repos_validate ------------------------------------------------------------------- */
 
+static const char *test_area = "acme"; /* the organization's slug */
+
 static void repos_bad(const char *text, const char *field, const char *in_message)
 {
 	json_t *v = J(text);
 	struct berr err = {0};
-	if (addon_repos_validate(v, git_local_allowed, &err) == 0)
+	if (addon_repos_validate(v, git_local_allowed, test_area, &err) == 0)
 		fail_msg("addon_repositories %s accepted", text);
 	json_decref(v);
 	assert_int_equal(err.code, BE_VALIDATION_ERROR);
@@ -804,7 +823,7 @@ static void repos_ok(const char *text)
 {
 	json_t *v = J(text);
 	struct berr err = {0};
-	if (addon_repos_validate(v, git_local_allowed, &err) != 0)
+	if (addon_repos_validate(v, git_local_allowed, test_area, &err) != 0)
 		fail_msg("addon_repositories %s refused: %s", text, err.message);
 	json_decref(v);
 }
@@ -812,16 +831,47 @@ static void repos_ok(const char *text)
 static void test_addon_repos(void **state)
 {
 	(void)state;
-	/* local paths only under a --git-local-root */
-	const char *roots[] = {"/tmp", NULL};
+	/* local paths only under ROOT/<organization slug>/ of a --git-local-root */
+	char root[] = "/tmp/berth-unit-roots-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char acme[128], beta[128], repo[160], other[160], lt[512];
+	snprintf(acme, sizeof acme, "%s/acme", root);
+	snprintf(beta, sizeof beta, "%s/beta", root);
+	snprintf(repo, sizeof repo, "%s/repo.git", acme);
+	snprintf(other, sizeof other, "%s/loose.git", root);
+	assert_int_equal(mkdir(acme, 0700), 0);
+	assert_int_equal(mkdir(repo, 0700), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(symlink(acme, beta), 0); /* an area that is a link to another one */
+	const char *roots[] = {root, NULL};
 	git_init("/nonexistent-berth-data", roots);
 	repos_ok("[]");
+	snprintf(lt, sizeof lt, "[{\"url\": \"%s\", \"branch\": \"main\"}]", repo);
+	repos_ok(lt);
+	test_area = "beta"; /* as another organization (its area links to acme's) */
+	repos_bad(lt, "addon_repositories", "--git-local-root");
+	test_area = NULL; /* an organization without a slug: no local path */
+	repos_bad(lt, "addon_repositories", "--git-local-root");
+	test_area = "acme";
+	snprintf(lt, sizeof lt, "[{\"url\": \"%s\", \"branch\": \"main\"}]", other);
+	repos_bad(lt, "addon_repositories", "--git-local-root"); /* right under the root */
+	snprintf(lt, sizeof lt, "[{\"url\": \"%s\", \"branch\": \"main\"}]", acme);
+	repos_bad(lt, "addon_repositories", "--git-local-root"); /* the area itself */
+	assert_true(git_local_allowed(repo, "acme"));
+	assert_false(git_local_allowed(repo, "beta"));
+	assert_false(git_local_allowed(repo, NULL));
+	assert_false(git_local_allowed(repo, ".."));
+	assert_false(git_local_allowed(other, "acme"));
+	snprintf(lt, sizeof lt, "%s/beta/repo.git", root);
+	assert_false(git_local_allowed(lt, "beta"));
+	assert_true(git_local_allowed(lt, "acme")); /* judged by where it really is */
 	repos_ok("[{\"url\": \"https://github.com/OCA/web.git\", \"branch\": \"17.0\"}]");
 	repos_ok("[{\"url\": \"git@github.com:acme/addons.git\", \"branch\": \"feature/x\","
 		 " \"commit\": \"abcdef1\"},"
 		 " {\"url\": \"ssh://git@gitlab.com/acme/more.git\", \"branch\": \"main\","
 		 " \"commit\": \"0123456789abcdef0123456789abcdef01234567\"},"
-		 " {\"url\": \"/tmp\", \"branch\": \"main\", \"commit\": null}]");
+		 " {\"url\": \"https://gitlab.com/acme/third.git\", \"branch\": \"main\","
+		 " \"commit\": null}]");
 	repos_bad("[{\"url\": \"/usr/share\", \"branch\": \"main\"}]", "addon_repositories",
 		  "--git-local-root");
 	/* urls that could become git options or shell syntax */
@@ -835,6 +885,9 @@ static void test_addon_repos(void **state)
 	repos_bad("[{\"url\": \"https://\", \"branch\": \"main\"}]", "addon_repositories", "url");
 	repos_bad("[{\"url\": \"ftp-ish\", \"branch\": \"main\"}]", "addon_repositories", "url");
 	repos_bad("[{\"url\": \"/srv/../etc\", \"branch\": \"main\"}]", "addon_repositories", "url");
+	/* a password in the URL would be stored and shown in clear */
+	repos_bad("[{\"url\": \"https://bob:hunter2@x.org/a.git\", \"branch\": \"main\"}]",
+		  "addon_repositories", "password");
 	/* branches */
 	const char *branches[] = {"-x", "a..b", "a b", "a~1", "a^", "a:b", "x.lock", "/a", "a/",
 				  "@{u}", "a\\\\b", ""};
@@ -871,10 +924,15 @@ static void test_addon_repos(void **state)
 		json_array_append_new(many, json_pack("{s:s,s:s}", "url", "https://x/y", "branch", "m"));
 	/* the same url 21 times: refused on the count before the duplicates */
 	struct berr err = {0};
-	assert_int_equal(addon_repos_validate(many, git_local_allowed, &err), -1);
+	assert_int_equal(addon_repos_validate(many, git_local_allowed, "acme", &err), -1);
 	assert_string_equal(err.field, "addon_repositories");
 	assert_non_null(strstr(err.message, "20"));
 	json_decref(many);
+	unlink(beta);
+	rmdir(repo);
+	rmdir(other);
+	rmdir(acme);
+	rmdir(root);
 }
 
 /* ---- env_type_valid, odoo_version_valid ----------------------------------------------------- */

@@ -562,6 +562,75 @@ static void test_sbuf_and_strings(void **state)
 		assert_non_null(strchr("abcdefghijklmnopqrstuvwxyz0123456789", a[i]));
 }
 
+/* odoo.conf values: what ConfigParser gives back unchanged and Odoo reads as a string */
+static void test_conf_values(void **state)
+{
+	(void)state;
+	YES(valid_one_line, "");
+	YES(valid_one_line, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	NO(valid_one_line, "a\nb");
+	NO(valid_one_line, "a\tb");
+	NO(valid_one_line, "a\x7f");
+	NO(valid_one_line, "a\xc2\x85"); /* C1 NEL */
+	NO(valid_one_line, "a\xe2\x80\xa8"); /* U+2028 */
+	NO(valid_one_line, "a\xe2\x80\xa9"); /* U+2029 */
+	NO(valid_one_line, "\xc0\xaf"); /* overlong */
+	NO(valid_one_line, "\xed\xa0\x80"); /* surrogate */
+	NO(valid_one_line, "\xff");
+	NO(valid_one_line, "\xe2\x82"); /* cut short */
+	YES(valid_conf_value, "x");
+	YES(valid_conf_value, "a b");
+	YES(valid_conf_value, "Truey");
+	YES(valid_conf_value, "caf\xc3\xa9");
+	const char *bad[] = {"", " a", "a ", "True", "False", "None", "true", "false",
+			     "a\xc2\xa0", "\xe3\x80\x80" "a", "a\xe2\x80\x80", "a\xe2\x80\xaf", "a\n"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		NO(valid_conf_value, bad[i]);
+	NO(valid_conf_value, NULL);
+	/* db_filter */
+	YES(valid_odoo_db_filter, "^%d$");
+	YES(valid_odoo_db_filter, "^%h_.*$");
+	YES(valid_odoo_db_filter, "^shop$");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		NO(valid_odoo_db_filter, bad[i]);
+	NO(valid_odoo_db_filter, "%s");
+	NO(valid_odoo_db_filter, "100%");
+	NO(valid_odoo_db_filter, rep('a', 1025));
+	YES(valid_odoo_db_filter, rep('a', 1024));
+	/* smtp */
+	YES(valid_smtp_host, "smtp.example.com");
+	YES(valid_smtp_host, "10.0.0.1");
+	NO(valid_smtp_host, "True");
+	NO(valid_smtp_host, "None");
+	NO(valid_smtp_host, "bad host");
+	YES(valid_smtp_user, "mailer@example.com");
+	YES(valid_smtp_user, "Truthy");
+	const char *bad_users[] = {"", "None", "True", "False", " u", "u ", "a b", "a\tb"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad_users); i++)
+		NO(valid_smtp_user, bad_users[i]);
+	NO(valid_smtp_user, rep('u', 256));
+	YES(valid_smtp_password, "s3cret pw");
+	YES(valid_smtp_password, rep('p', 1024));
+	NO(valid_smtp_password, rep('p', 1025));
+	NO(valid_smtp_password, " p");
+	NO(valid_smtp_password, "p ");
+	NO(valid_smtp_password, "");
+	NO(valid_smtp_password, "None");
+	YES(valid_smtp_from, "odoo@example.com");
+	NO(valid_smtp_from, "nobody");
+	/* passwords in repository URLs */
+	YES(git_url_has_password, "https://bob:hunter2@git.example.com/x.git");
+	YES(git_url_has_password, "ssh://git:pw@gitlab.com/a/b.git");
+	YES(git_url_has_password, "http://a:@h/x");
+	NO(git_url_has_password, "https://bob@git.example.com/x.git");
+	NO(git_url_has_password, "https://git.example.com/a:b@c");
+	NO(git_url_has_password, "ssh://git@host:2222/x.git");
+	NO(git_url_has_password, "git@github.com:a/b.git");
+	NO(git_url_has_password, "file:///srv/a:b@c");
+	NO(git_url_has_password, "/srv/git/a.git");
+	NO(git_url_has_password, NULL);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -582,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_shell_quote_roundtrip),
 		cmocka_unit_test(test_shell_quote_all_bytes),
 		cmocka_unit_test(test_sbuf_and_strings),
+		cmocka_unit_test(test_conf_values),
 	};
 	return cmocka_run_group_tests_name("valid", tests, NULL, NULL);
 }
