@@ -14,7 +14,7 @@ import threading
 import pytest
 
 import runtime as rt
-from test_git import EDGE_PORT, Repo, create_env, create_project, images, roots, plat  # noqa: F401
+from test_git import EDGE_PORT, Repo, area, create_env, create_project, images, roots, plat  # noqa: F401
 
 
 class EngineEvents:
@@ -57,9 +57,9 @@ def engine_volumes():
     return set(rt.docker("volume", "ls", "-q").stdout.split())
 
 
-def test_deploy_redeploy_restart_remove_leaves_no_volume(plat, roots):
+def test_deploy_redeploy_restart_remove_leaves_no_volume(plat, area):
     a = plat
-    repo = Repo(roots, "shop")
+    repo = Repo(area, "shop")
     repo.module("shop_a")
     repo.commit("one module")
     p = create_project(a, repository_url=repo.bare)
