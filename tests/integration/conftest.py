@@ -131,6 +131,22 @@ class Berthd:
         return Api(self.url, token)
 
 
+# Stand-in Docker Engines (test_servers.FakeDocker) put their sockets here; berthd allows
+# local servers only the Engine sockets it is told to (--docker-socket-allow).
+FAKE_DOCKER_ROOT = tempfile.mkdtemp(prefix="berth-fakedocker-")
+NO_SUCH_SOCKET = "/run/berth-test-no-such/docker.sock"
+
+
+def socket_allow_args():
+    """berthd options allowing the host's Engine, the stand-ins' and a socket that is not
+    there."""
+    args = []
+    for path in ("/var/run/docker.sock", "/run/docker.sock", FAKE_DOCKER_ROOT + "/",
+                 NO_SUCH_SOCKET):
+        args += ["--docker-socket-allow", path]
+    return args
+
+
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct horse battery"
 
