@@ -281,6 +281,64 @@ def test_member_limited_to_projects(berthd, admin):
                              {"projects": [foreign["id"]]}), 400, "VALIDATION_ERROR", "projects")
 
 
+def test_members_grant_only_what_they_hold(berthd, admin):
+    """No one changes their own role or projects; a project-limited admin invites and sets
+    only within their projects (never all), and manages only members within them; only
+    owners manage owners (invite, promote, demote, remove, withdraw an owner's invitation)."""
+    org = admin.org_id
+    p1, p2 = project(admin, org), project(admin, org)
+    path = "/api/v1/orgs/%s/members/%%s" % org
+    la = new_user(berthd, admin, role="admin", projects=[p1["id"]])
+    # no one lifts their own limit or raises their own role
+    for body in ({"projects": None}, {"projects": [p1["id"], p2["id"]]}, {"role": "owner"},
+                 {"role": "admin"}):
+        expect_error(la.patch(path % la.user_id, body), 403, "PERMISSION_DENIED")
+    members = {m["user_id"]: m for m in admin.get("/api/v1/orgs/%s/members" % org).json_body}
+    assert members[la.user_id]["projects"] == [p1["id"]]
+    assert members[la.user_id]["role"] == "admin"
+    # invitations: only within their projects, never all, never an owner
+    inv = "/api/v1/orgs/%s/invitations" % org
+    for extra in ({}, {"projects": None}, {"projects": [p2["id"]]},
+                  {"projects": [p1["id"], p2["id"]]}):
+        body = dict({"email": unique("x") + "@example.com", "role": "developer"}, **extra)
+        expect_error(la.post(inv, body), 403, "PERMISSION_DENIED", "projects")
+    expect_error(la.post(inv, {"email": unique("x") + "@example.com", "role": "owner",
+                               "projects": [p1["id"]]}), 403, "PERMISSION_DENIED", "role")
+    r = la.post(inv, {"email": unique("x") + "@example.com", "role": "admin",
+                      "projects": [p1["id"]]})
+    assert r.status_code == 201, r.text
+    # members: an unlimited one is beyond them; one within their projects is theirs
+    dev = new_user(berthd, admin, role="developer")
+    for body in ({"role": "viewer"}, {"projects": [p1["id"]]}, {"projects": None}):
+        expect_error(la.patch(path % dev.user_id, body), 403, "PERMISSION_DENIED")
+    expect_error(la.delete(path % dev.user_id), 403, "PERMISSION_DENIED")
+    lim = new_user(berthd, admin, role="developer", projects=[p1["id"]])
+    for body in ({"projects": None}, {"projects": [p2["id"]]}):
+        expect_error(la.patch(path % lim.user_id, body), 403, "PERMISSION_DENIED", "projects")
+    r = la.patch(path % lim.user_id, {"role": "viewer", "projects": []})
+    assert r.status_code == 200 and r.json_body["role"] == "viewer", r.text
+    assert la.delete(path % lim.user_id).status_code == 204
+    # an unlimited admin changes neither themselves nor owners
+    adm = new_user(berthd, admin, role="admin")
+    expect_error(adm.patch(path % adm.user_id, {"role": "developer"}), 403, "PERMISSION_DENIED")
+    expect_error(adm.patch(path % adm.user_id, {"projects": [p1["id"]]}), 403,
+                 "PERMISSION_DENIED")
+    owner2 = new_user(berthd, admin, role="owner")
+    expect_error(adm.patch(path % owner2.user_id, {"role": "viewer"}), 403, "PERMISSION_DENIED")
+    expect_error(adm.delete(path % owner2.user_id), 403, "PERMISSION_DENIED")
+    expect_error(adm.patch(path % dev.user_id, {"role": "owner"}), 403, "PERMISSION_DENIED")
+    oi = invite(admin, org, role="owner")
+    expect_error(adm.delete("%s/%s" % (inv, oi["id"])), 403, "PERMISSION_DENIED")
+    assert oi["id"] in admin.get(inv).text
+    # an owner does; and an owner too changes not their own role while others can
+    expect_error(owner2.patch(path % owner2.user_id, {"role": "admin"}), 403, "PERMISSION_DENIED")
+    r = owner2.patch(path % dev.user_id, {"role": "admin"})
+    assert r.status_code == 200, r.text
+    assert admin.delete("%s/%s" % (inv, oi["id"])).status_code == 204
+    r = admin.patch(path % owner2.user_id, {"role": "admin"})
+    assert r.status_code == 200 and r.json_body["role"] == "admin", r.text
+
+
 # ---- tenancy ------------------------------------------------------------------------------
 
 def test_other_orgs_are_not_found(berthd, admin):
