@@ -17,9 +17,12 @@
 #include "store/model.h"
 #include "store/users.h"
 
-#define FAIL_WINDOW 900   /* seconds over which failures are counted */
-#define FAIL_SLOW 3       /* failures after which each attempt is slowed */
-#define FAIL_LOCK 10      /* failures after which the account is refused */
+/* Login throttling counts attempts per (account, source address) and per source address, so
+ * that a stranger elsewhere cannot lock a user out: the stranger's own address is refused. */
+#define FAIL_WINDOW 900   /* seconds over which attempts are counted */
+#define FAIL_SLOW 3       /* earlier attempts after which each attempt is slowed */
+#define FAIL_LOCK 10      /* attempts on one account from one address, then refused */
+#define SOURCE_LOCK 50    /* attempts from one address (any accounts), then refused */
 #define LOCK_SECONDS 900
 
 int svc_authenticate(const char *tok, struct actor *a, struct berr *err)
@@ -147,31 +150,65 @@ static const char *dummy_hash(void)
 	return dummy_value;
 }
 
+/* The lock of a key was just set (by this attempt): say so in the audit log, in each
+ * organization of the account (or without one). */
+static void audit_lock(const char *action, const char *email, const char *ip, int64_t until)
+{
+	char *uid = email ? users_id_by_email(email) : NULL;
+	json_t *orgs = uid ? model_orgs_of_user(uid) : NULL;
+	json_t *details = json_pack("{s:s?,s:s,s:I,s:I}", "email", email, "source", ip, "attempts",
+				    (json_int_t)(email ? FAIL_LOCK : SOURCE_LOCK), "locked_seconds",
+				    (json_int_t)(until - now_s()));
+	size_t i;
+	json_t *o;
+	json_array_foreach(orgs, i, o)
+		model_audit(json_string_value(json_object_get(o, "id")), NULL, NULL, action,
+			    email ? "user" : "source", email ? uid : ip, json_deep_copy(details), ip);
+	if (!json_array_size(orgs))
+		model_audit(NULL, NULL, NULL, action, email ? "user" : "source", email ? uid : ip,
+			    json_deep_copy(details), ip);
+	log_event(LOG_WARN, "login locked", details);
+	json_decref(orgs);
+	free(uid);
+}
+
 json_t *svc_login(const char *email, const char *password, int64_t ttl, const char *ip,
 		  struct berr *err)
 {
-	char key[300];
-	snprintf(key, sizeof key, "email:%s", email);
+	char src[80], key[400];
+	snprintf(src, sizeof src, "ip:%s", ip ? ip : "");
+	snprintf(key, sizeof key, "email:%s|%s", email, src);
 	for (char *p = key; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	int64_t now = now_s();
-	struct login_failure f;
-	int64_t count = 0;
-	if (login_failures_get(key, &f) == 0) {
-		count = f.count;
-		if (f.locked_until > now) {
-			berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
-				 "Too many failed logins for this account; try again in %lld seconds",
-				 (long long)(f.locked_until - now));
-			return NULL;
-		}
-		if (now - f.first_at > FAIL_WINDOW) {
-			login_failures_clear(key);
-			count = 0;
-		}
+	/* each attempt is counted before it is decided on, in one statement per key: concurrent
+	 * attempts cannot all pass under the limit */
+	struct login_failure fs, fa;
+	if (login_attempt(src, now, FAIL_WINDOW, SOURCE_LOCK, LOCK_SECONDS, &fs) < 0 ||
+	    (fs.locked_until <= now &&
+	     login_attempt(key, now, FAIL_WINDOW, FAIL_LOCK, LOCK_SECONDS, &fa) < 0)) {
+		berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+		return NULL;
 	}
-	if (count >= FAIL_SLOW) /* slow down guessing: 0.5 s per failure past the threshold, max 3 s */
-		usleep((useconds_t)(count - FAIL_SLOW + 1 > 6 ? 6 : count - FAIL_SLOW + 1) * 500000);
+	if (fs.locked_until > now) {
+		if (fs.count == SOURCE_LOCK + 1)
+			audit_lock("login.lock_source", NULL, ip, fs.locked_until);
+		berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
+			 "Too many failed logins from this address; try again in %lld seconds",
+			 (long long)(fs.locked_until - now));
+		return NULL;
+	}
+	if (fa.locked_until > now) {
+		if (fa.count == FAIL_LOCK + 1)
+			audit_lock("login.lock", email, ip, fa.locked_until);
+		berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
+			 "Too many failed logins for this account from this address; try again in"
+			 " %lld seconds", (long long)(fa.locked_until - now));
+		return NULL;
+	}
+	int64_t before = fa.count - 1; /* earlier attempts in the window */
+	if (before >= FAIL_SLOW) /* slow down guessing: 0.5 s per attempt past the threshold, max 3 s */
+		usleep((useconds_t)(before - FAIL_SLOW + 1 > 6 ? 6 : before - FAIL_SLOW + 1) * 500000);
 	char *uid = users_id_by_email(email);
 	char *hash = users_password_hash(email);
 	/* an unknown email costs the same hashing time as a wrong password */
@@ -179,14 +216,14 @@ json_t *svc_login(const char *email, const char *password, int64_t ttl, const ch
 	free(hash);
 	if (!ok || !uid) {
 		free(uid);
-		login_failures_add(key, now);
-		if (count + 1 >= FAIL_LOCK)
-			login_failures_lock(key, now + LOCK_SECONDS);
 		log_event(LOG_WARN, "login failed", json_pack("{s:s,s:s}", "email", email, "remote", ip));
 		berr_set(err, BE_INVALID_CREDENTIALS, NULL, NULL);
 		return NULL;
 	}
+	/* a success: this account from this address starts over; the address gets its attempt
+	 * back */
 	login_failures_clear(key);
+	login_attempt_undo(src, now);
 	json_t *ans = svc_session_issue(uid, ttl);
 	free(uid);
 	return ans;

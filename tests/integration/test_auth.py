@@ -1,8 +1,11 @@
 """First-run setup, login/logout, throttling, API keys, secrets at rest, restart."""
 import glob
+import http.client
+import json
 import os
 import signal
 import stat
+import threading
 import time
 
 import pytest
@@ -164,6 +167,61 @@ def test_throttling_locks_after_ten_failures(berthd, admin):
     # other accounts and existing sessions are not affected
     assert login(api, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 200
     assert user.get("/api/v1/me").status_code == 200
+
+
+def login_from(berthd, source, email, password):
+    """POST /auth/login over a connection from the loopback address source (berthd listens on
+    127.0.0.1; any 127.0.0.0/8 address can be the source). (status, body)."""
+    c = http.client.HTTPConnection("127.0.0.1", berthd.port, timeout=120,
+                                   source_address=(source, 0))
+    try:
+        c.request("POST", "/api/v1/auth/login",
+                  json.dumps({"email": email, "password": password}),
+                  {"Content-Type": "application/json"})
+        r = c.getresponse()
+        return r.status, json.loads(r.read() or b"null")
+    finally:
+        c.close()
+
+
+def test_parallel_failures_lock_the_source_not_the_owner(berthd, admin):
+    """40 wrong passwords at once from one address: counted atomically, they lock that address
+    out of the account (even with the right password), while the owner logs in from another
+    address and their session goes on; the lock is in the audit log."""
+    results = []
+
+    def guess(i):
+        results.append(login_from(berthd, "127.0.0.1", ADMIN_EMAIL, "wrong-%d" % i)[0])
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 40 and set(results) <= {401, 429}, results
+    assert results.count(401) <= 10, results  # no more guesses than the limit get through
+    status, body = login_from(berthd, "127.0.0.1", ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert status == 429 and body["error"]["code"] == "TOO_MANY_ATTEMPTS", body
+    status, body = login_from(berthd, "127.0.0.2", ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert status == 200 and body["access_token"].startswith("bt_"), body
+    assert admin.get("/api/v1/me").status_code == 200
+    locks = [a for a in admin.get("/api/v1/orgs/%s/audit" % admin.org_id).json_body
+             if a["action"] == "login.lock"]
+    assert len(locks) == 1, locks
+    assert locks[0]["source_ip"] == "127.0.0.1", locks
+    assert locks[0]["details"]["email"] == ADMIN_EMAIL, locks
+
+
+def test_many_accounts_from_one_address_lock_that_address(berthd, admin):
+    """Guessing across accounts from one address locks the address (every account from it),
+    not the accounts: the same account answers from elsewhere."""
+    seen = []
+    for i in range(51):
+        seen.append(login_from(berthd, "127.0.0.3", "nobody%d@example.com" % i, "wrong")[0])
+    assert seen[:50] == [401] * 50 and seen[50] == 429, seen
+    status, body = login_from(berthd, "127.0.0.3", ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert status == 429 and "from this address" in body["error"]["message"], body
+    assert login_from(berthd, "127.0.0.4", ADMIN_EMAIL, ADMIN_PASSWORD)[0] == 200
 
 
 # ---- API keys -----------------------------------------------------------------------------
