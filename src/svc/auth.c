@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/daemon.h"
@@ -45,12 +46,67 @@ int svc_authenticate(const char *tok, struct actor *a, struct berr *err)
 	return 0;
 }
 
+/* The commonest passwords of 12 characters or more (shorter ones fail the length rule),
+ * compared without regard to case. */
+static const char *const common_passwords[] = {
+	"123456789012", "1234567890123", "12345678901234", "123456789123", "1234567891011",
+	"123123123123", "112233445566", "987654321098", "098765432109", "111111111111",
+	"000000000000", "aaaaaaaaaaaa", "121212121212", "password1234", "password12345",
+	"password123456", "passwordpassword", "password!234", "passw0rd1234", "p@ssw0rd1234",
+	"p@ssword1234", "mypassword123", "mypassword1234", "thisismypassword", "qwertyuiop123",
+	"qwertyuiopasdf", "qwertyuiopasdfgh", "qwerty123456", "qwerty12345678", "q1w2e3r4t5y6",
+	"1q2w3e4r5t6y", "1qaz2wsx3edc", "1qaz2wsx3edc4rfv", "zaq12wsxcde3", "qazwsxedcrfv",
+	"1234qwerasdf", "1234qwerasdfzxcv", "asdfghjkl123", "asdfasdfasdf", "qweqweqweqwe",
+	"abcdefghijkl", "abcdefghijklmnop", "abc123abc123", "abcd1234abcd", "iloveyou1234",
+	"letmein12345", "welcome12345", "welcome123456", "welcome@1234", "administrator",
+	"admin1234567", "admin@123456", "adminadmin123", "changeme1234", "trustno11234",
+	"football1234", "baseball1234", "sunshine1234", "princess1234", "starwars1234",
+	"superman1234", "monkey123456", "dragon123456", "michael12345", "whatever1234",
+	"hello1234567", "helloworld123", "odoo12345678", "odooodooodoo", "correcthorsebatterystaple",
+	"correct horse battery staple", NULL,
+};
+
+/* The next code point of UTF-8 text (the text was checked to be UTF-8 by the JSON parser);
+ * advances *p. */
+static unsigned next_cp(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned c = s[0];
+	int n = c < 0x80 ? 0 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+	if (n)
+		c &= 0x3fu >> n;
+	for (int i = 1; i <= n && (s[i] & 0xc0) == 0x80; i++, (*p)++)
+		c = (c << 6) | (s[i] & 0x3f);
+	(*p)++;
+	return c;
+}
+
+static bool is_space_cp(unsigned c)
+{
+	return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200b) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+	       c == 0x205f || c == 0x3000 || c == 0xfeff;
+}
+
 int svc_check_password(const char *pw, const char *field, struct berr *err)
 {
-	size_t n = strlen(pw);
-	if (n < 8 || n > 256)
+	size_t chars = 0;
+	bool blank = true;
+	for (const unsigned char *p = (const unsigned char *)pw; *p;) {
+		unsigned c = next_cp(&p);
+		chars++;
+		if (!is_space_cp(c))
+			blank = false;
+	}
+	if (chars < 12 || chars > 256)
 		return berr_set(err, BE_VALIDATION_ERROR, field,
-				"%s: must be between 8 and 256 characters", field);
+				"%s: must be between 12 and 256 characters", field);
+	if (blank)
+		return berr_set(err, BE_VALIDATION_ERROR, field, "%s: must not be only spaces", field);
+	for (const char *const *c = common_passwords; *c; c++)
+		if (strcasecmp(*c, pw) == 0)
+			return berr_set(err, BE_VALIDATION_ERROR, field,
+					"%s: one of the commonest passwords: choose another", field);
 	return 0;
 }
 
@@ -107,6 +163,11 @@ static int setup_tx(void *p, struct berr *err)
 json_t *svc_setup(const struct setup_in *in, int64_t ttl, const char *ip, struct actor *who,
 		  struct berr *err)
 {
+	if (!svc_setup_required()) { /* whatever the request holds */
+		berr_set(err, BE_ALREADY_SET_UP, NULL,
+			 "berth is already set up: log in with POST /api/v1/auth/login");
+		return NULL;
+	}
 	if (!valid_email(in->email)) {
 		berr_set(err, BE_VALIDATION_ERROR, "email", "email: not a valid address");
 		return NULL;
@@ -239,6 +300,13 @@ int svc_logout(const struct actor *a)
 json_t *svc_api_key_create(const struct actor *a, const char *name, const char *scope,
 			   long long days, struct berr *err)
 {
+	const char *p = name;
+	while (*p == ' ')
+		p++;
+	if (!*p) {
+		berr_set(err, BE_VALIDATION_ERROR, "name", "name: must not be empty");
+		return NULL;
+	}
 	if (!str_eq(scope, "read-only") && !str_eq(scope, "read-write")) {
 		berr_set(err, BE_VALIDATION_ERROR, "scope",
 			 "scope: must be \"read-only\" or \"read-write\"");

@@ -186,7 +186,7 @@ def new_user(berthd, admin, role="developer", org_id=None, projects=None):
     assert r.status_code == 201, r.text
     tok = r.json_body["token"]
     r = berthd.api().post("/api/v1/invitations/%s/accept" % tok,
-                          {"name": "Test User", "password": "password123"})
+                          {"name": "Test User", "password": "password-for-tests"})
     assert r.status_code == 200, r.text
     u = berthd.api(r.json_body["access_token"])
     u.email = email

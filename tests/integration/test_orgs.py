@@ -109,7 +109,7 @@ def test_invitation_creates_user_once(berthd, admin):
                           {"name": "N", "password": "short"}), 400, "VALIDATION_ERROR",
                  "password")
     r = api.post("/api/v1/invitations/%s/accept" % tok, {"name": "New Person",
-                                                         "password": "password123"})
+                                                         "password": "password-for-tests"})
     assert r.status_code == 200, r.text
     b = r.json_body
     assert b["access_token"] and b["user"]["email"] == email and b["user"]["name"] == "New Person"
@@ -119,11 +119,11 @@ def test_invitation_creates_user_once(berthd, admin):
     assert [(o["id"], o["role"]) for o in u.get("/api/v1/orgs").json_body] == \
         [(admin.org_id, "developer")]
     # the new user logs in with the password
-    r = api.post("/api/v1/auth/login", {"email": email, "password": "password123"})
+    r = api.post("/api/v1/auth/login", {"email": email, "password": "password-for-tests"})
     assert r.status_code == 200
     # single use
     expect_error(api.post("/api/v1/invitations/%s/accept" % tok,
-                          {"name": "Again", "password": "password123"}), 404,
+                          {"name": "Again", "password": "password-for-tests"}), 404,
                  "INVITATION_NOT_FOUND")
     expect_error(u.post("/api/v1/invitations/%s/accept" % tok), 404, "INVITATION_NOT_FOUND")
     assert admin.get("/api/v1/orgs/%s/invitations" % admin.org_id).json_body == []
@@ -162,7 +162,7 @@ def test_invitation_validation(berthd, admin):
     inv = invite(admin, org, "revoked@example.com", role="viewer")
     assert admin.delete("/api/v1/orgs/%s/invitations/%s" % (org, inv["id"])).status_code == 204
     expect_error(berthd.api().post("/api/v1/invitations/%s/accept" % inv["token"],
-                                   {"password": "password123"}), 404, "INVITATION_NOT_FOUND")
+                                   {"password": "password-for-tests"}), 404, "INVITATION_NOT_FOUND")
     expect_error(admin.delete("/api/v1/orgs/%s/invitations/%s" % (org, inv["id"])), 404,
                  "INVITATION_NOT_FOUND")
 
@@ -174,7 +174,7 @@ def test_existing_user_accepts_while_logged_in(berthd, admin):
     api = berthd.api()
     path = "/api/v1/invitations/%s/accept" % inv["token"]
     # not logged in: the account exists, so log in first
-    expect_error(api.post(path, {"name": "X", "password": "password123"}), 409, "CONFLICT")
+    expect_error(api.post(path, {"name": "X", "password": "password-for-tests"}), 409, "CONFLICT")
     # logged in as someone else: refused
     stranger = new_user(berthd, admin)
     expect_error(stranger.post(path), 403, "PERMISSION_DENIED")
@@ -396,7 +396,7 @@ def test_audit_log_records_changes(berthd, admin):
     admin.patch("/api/v1/projects/%s" % p["id"], {"default_branch": "develop"})
     inv = invite(admin, org, role="viewer")
     r = berthd.api().post("/api/v1/invitations/%s/accept" % inv["token"],
-                          {"name": "V", "password": "password123"})
+                          {"name": "V", "password": "password-for-tests"})
     uid = r.json_body["user"]["id"]
     admin.patch("/api/v1/orgs/%s/members/%s" % (org, uid), {"role": "developer"})
     admin.patch("/api/v1/orgs/%s" % org, {"name": "Acme Renamed"})
