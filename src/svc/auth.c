@@ -1,7 +1,9 @@
 /* auth.c: the rules of identity (see svc/auth.h). */
 #include "svc/auth.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,11 +235,26 @@ static void audit_lock(const char *action, const char *email, const char *ip, in
 	free(uid);
 }
 
+/* The source address a login is counted against: IPv4 and IPv4-mapped addresses as they
+ * are; IPv6 by its /64, which one client usually holds whole. */
+static void source_key(const char *ip, char *out, size_t len)
+{
+	struct in6_addr a;
+	char buf[INET6_ADDRSTRLEN];
+	if (ip && strchr(ip, ':') && inet_pton(AF_INET6, ip, &a) == 1 && !IN6_IS_ADDR_V4MAPPED(&a)) {
+		memset(a.s6_addr + 8, 0, 8);
+		inet_ntop(AF_INET6, &a, buf, sizeof buf);
+		snprintf(out, len, "ip:%s/64", buf);
+	} else {
+		snprintf(out, len, "ip:%s", ip ? ip : "");
+	}
+}
+
 json_t *svc_login(const char *email, const char *password, int64_t ttl, const char *ip,
 		  struct berr *err)
 {
 	char src[80], key[400];
-	snprintf(src, sizeof src, "ip:%s", ip ? ip : "");
+	source_key(ip, src, sizeof src);
 	snprintf(key, sizeof key, "email:%s|%s", email, src);
 	for (char *p = key; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
