@@ -20,13 +20,15 @@
 #include "store/db.h"
 #include "store/model.h"
 #include "drivers/git.h"
+#include "ops/conn.h"
 #include "ops/ops.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: berthd [--data DIR] [--listen HOST:PORT] [--apps-domain DOMAIN]\n"
 	      "              [--public-url URL] [--web DIR] [--token-ttl SECONDS]\n"
-	      "              [--git-local-root DIR]... [--register-local] [--debug]\n"
+	      "              [--git-local-root DIR]... [--docker-socket-allow PATH]...\n"
+	      "              [--register-local] [--debug]\n"
 	      "\n"
 	      "  --data DIR          data directory: store, master key (default ./berth-data)\n"
 	      "  --listen HOST:PORT  address of the API and console (default 127.0.0.1:8400)\n"
@@ -38,6 +40,9 @@ static void usage(FILE *f)
 	      "  --git-local-root DIR  an organization may use git repositories by local path\n"
 	      "                      inside DIR/<its slug>/ (made by the administrator to grant\n"
 	      "                      it); repeatable; without it, only remote URLs are accepted\n"
+	      "  --docker-socket-allow PATH  a Docker Engine socket of this host that local servers\n"
+	      "                      may use (repeatable; PATH ending in '/': the sockets in that\n"
+	      "                      directory; default /var/run/docker.sock and /run/docker.sock)\n"
 	      "  --register-local    register the local Docker Engine as server 'local' in the\n"
 	      "                      first organization when none is registered yet\n",
 	      f);
@@ -81,6 +86,7 @@ int main(int argc, char **argv)
 		{"token-ttl", required_argument, NULL, 't'},
 		{"register-local", no_argument, NULL, 'r'},
 		{"git-local-root", required_argument, NULL, 'g'},
+		{"docker-socket-allow", required_argument, NULL, 'S'},
 		{"debug", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -110,6 +116,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			roots[nroots++] = optarg;
+			break;
+		case 'S':
+			if (conn_socket_allow(optarg) < 0) {
+				fprintf(stderr, "berthd: --docker-socket-allow wants an absolute path"
+						" (at most 16)\n");
+				return 2;
+			}
 			break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;

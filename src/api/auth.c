@@ -41,8 +41,26 @@ json_t *auth_issue_session(const char *user_id)
 	return svc_session_issue(user_id, api_cfg.token_ttl);
 }
 
+bool auth_route_closed(struct req *r, const char *pattern)
+{
+	if (!str_eq(pattern, "/api/v1/setup") || svc_setup_required())
+		return false;
+	berr_set(&r->err, BE_ALREADY_SET_UP, NULL,
+		 "berth is already set up: log in with POST /api/v1/auth/login");
+	return true;
+}
+
+/* A body that carries nothing: {} or none (unknown fields and arrays are refused). */
+static int parse_empty(struct req *r)
+{
+	static const struct jfield none[] = {JF_END};
+	return jspec_parse(req_body(r), none, NULL, &r->err);
+}
+
 static int h_setup(struct req *r)
 {
+	if (auth_route_closed(r, "/api/v1/setup"))
+		return reply_berr(r);
 	const char *email = NULL, *password = NULL, *orgname = NULL, *name = NULL;
 	struct jfield spec[] = {
 		{.name = "email", .type = J_STRING, .required = true, .dest = &email},
@@ -80,6 +98,8 @@ static int h_login(struct req *r)
 
 static int h_logout(struct req *r)
 {
+	if (parse_empty(r) < 0)
+		return reply_berr(r);
 	svc_logout(&r->actor);
 	return reply_no_content(r);
 }

@@ -165,7 +165,7 @@ static int h_invite_delete(struct req *r)
 	struct access acc;
 	if (org_guard(r, &acc, "member.manage") < 0)
 		return reply_berr(r);
-	int status = svc_invite_delete(&r->actor, r->ip, acc.org_id, r->params[1], &r->err) < 0
+	int status = svc_invite_delete(&r->actor, r->ip, &acc, r->params[1], &r->err) < 0
 			     ? reply_berr(r)
 			     : reply_no_content(r);
 	access_release(&acc);

@@ -142,9 +142,6 @@ static size_t max_body_of(const struct req *r)
 
 static int dispatch(struct req *r)
 {
-	if (r->too_large)
-		return reply_error(r, BE_PAYLOAD_TOO_LARGE, NULL, "The request body exceeds %zu bytes",
-				   max_body_of(r));
 	const struct route *found = NULL;
 	bool path_known = false;
 	size_t plen = strlen(r->path);
@@ -168,6 +165,16 @@ static int dispatch(struct req *r)
 					   r->method, r->path);
 		return reply_error(r, BE_NOT_FOUND, NULL, "No route %s %s", r->method, r->path);
 	}
+	/* without valid credentials a request learns nothing of how its body is judged: 401
+	 * before 413, 415 or 400; setup after the first run answers 409 whatever its body */
+	bool optional = found->flags & (R_PUBLIC | R_OPTIONAL);
+	if (!optional && auth_authenticate(r) < 0)
+		return reply_berr(r);
+	if (r->too_large)
+		return reply_error(r, BE_PAYLOAD_TOO_LARGE, NULL, "The request body exceeds %zu bytes",
+				   max_body_of(r));
+	if (optional && auth_route_closed(r, found->pattern))
+		return reply_berr(r);
 	if (r->raw.len && !(found->flags & R_RAW)) {
 		const char *ct = req_header(r, "Content-Type");
 		/* curl -d sends form encoding by default: accept it when the body is JSON */
@@ -181,15 +188,9 @@ static int dispatch(struct req *r)
 			return reply_error(r, BE_INVALID_JSON, NULL, "Malformed JSON at line %d: %s",
 					   je.line, je.text);
 	}
-	if (!(found->flags & R_PUBLIC) ||
-	    (req_header(r, "Authorization") && !(found->flags & R_RAW))) {
-		if (auth_authenticate(r) < 0) {
-			if (found->flags & (R_PUBLIC | R_OPTIONAL))
-				berr_clear(&r->err);
-			else
-				return reply_berr(r);
-		}
-	}
+	if (optional && req_header(r, "Authorization") && !(found->flags & R_RAW) &&
+	    auth_authenticate(r) < 0)
+		berr_clear(&r->err);
 	if (r->authed && r->actor.read_only && strcmp(r->method, "GET") != 0)
 		return reply_error(r, BE_PERMISSION_DENIED, NULL, "This API key is read-only");
 	return found->fn(r);

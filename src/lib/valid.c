@@ -189,6 +189,11 @@ bool valid_text(const char *s, bool multiline)
 			return false;
 		if (*p < ' ' && !(multiline && (*p == '\n' || *p == '\t')))
 			return false;
+		/* C1 controls (U+0080-U+009F) and the line and paragraph separators U+2028/2029 */
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return false;
+		if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+			return false;
 	}
 	return true;
 }

@@ -29,7 +29,8 @@ enum git_url_kind git_url_classify(const char *s);
 bool valid_git_url(const char *s);
 /* Environment variable name: ^[A-Za-z_][A-Za-z0-9_]*$, at most 128 chars. */
 bool valid_env_name(const char *s);
-/* Printable UTF-8 text with no control characters except, when multiline, \n and \t. */
+/* Printable UTF-8 text with no control characters (C0, DEL, C1 U+0080-U+009F) and no
+ * U+2028/U+2029, except, when multiline, \n and \t. */
 bool valid_text(const char *s, bool multiline);
 /* Absolute POSIX path without "..", control characters or whitespace. */
 bool valid_abs_path(const char *s);

@@ -24,6 +24,60 @@ static char *cred_field(json_t *cred, const char *key)
 	return v ? xstrdup(v) : NULL;
 }
 
+/* ---- the Docker Engine sockets local servers may use ---- */
+
+static bool str_ends(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+#define MAX_SOCKETS 16
+static const char *sockets[MAX_SOCKETS];
+static int nsockets; /* 0: the defaults */
+static const char *const default_sockets[] = {"/var/run/docker.sock", "/run/docker.sock", NULL};
+
+int conn_socket_allow(const char *path)
+{
+	if (nsockets == MAX_SOCKETS || !path || path[0] != '/')
+		return -1;
+	sockets[nsockets++] = path;
+	return 0;
+}
+
+static bool allowed_by(const char *rule, const char *path)
+{
+	size_t n = strlen(rule);
+	if (n && rule[n - 1] == '/') /* a directory: the sockets directly in it */
+		return strncmp(rule, path, n) == 0 && path[n] && !strchr(path + n, '/');
+	return strcmp(rule, path) == 0;
+}
+
+bool conn_socket_allowed(const char *path)
+{
+	if (!path || path[0] != '/' || strstr(path, "/../") || strstr(path, "/./") ||
+	    strstr(path, "//") || str_ends(path, "/..") || str_ends(path, "/."))
+		return false;
+	if (!nsockets) {
+		for (const char *const *d = default_sockets; *d; d++)
+			if (strcmp(*d, path) == 0)
+				return true;
+		return false;
+	}
+	for (int i = 0; i < nsockets; i++)
+		if (allowed_by(sockets[i], path))
+			return true;
+	return false;
+}
+
+const char *conn_socket_default(void)
+{
+	for (int i = 0; i < nsockets; i++)
+		if (!str_ends(sockets[i], "/"))
+			return sockets[i];
+	return nsockets ? NULL : default_sockets[0];
+}
+
 int server_target_load(const char *server_id, struct engine_target *t, struct berr *err)
 {
 	memset(t, 0, sizeof *t);
@@ -37,6 +91,14 @@ int server_target_load(const char *server_id, struct engine_target *t, struct be
 	t->docker_socket = take(&r.docker_socket);
 	t->known_host_key = take(&r.host_key);
 	server_row_free(&r);
+	if (str_eq(t->transport, "local") && !conn_socket_allowed(t->docker_socket)) {
+		/* berthd's own host: only the Engine sockets the administrator allows */
+		berr_set(err, BE_VALIDATION_ERROR, "docker_socket",
+			 "docker_socket: %s is not an allowed Docker Engine socket of this host"
+			 " (berthd --docker-socket-allow)", t->docker_socket ? t->docker_socket : "");
+		target_release(t);
+		return -1;
+	}
 	char *sealed = servers_credential_sealed(server_id);
 	char *plain = sealed ? secret_open(sealed) : NULL;
 	free(sealed);

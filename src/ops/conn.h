@@ -3,6 +3,7 @@
  * engines through here; nothing else unseals server credentials. */
 #ifndef BERTH_OPS_CONN_H
 #define BERTH_OPS_CONN_H
+#include <stdbool.h>
 #include "drivers/engine.h"
 #include "drivers/target.h"
 #include "lib/errors.h"
@@ -15,4 +16,13 @@ void target_release(struct engine_target *t);
 /* Opens the server's engine for an operation: a remote server must have its host key pinned
  * (by a test) and must present that key. */
 struct engine *engine_open_server(const char *server_id, struct berr *err);
+/* The Docker Engine sockets of berthd's host that local servers may use (berthd
+ * --docker-socket-allow PATH, repeatable; default /var/run/docker.sock and /run/docker.sock).
+ * A PATH ending in '/' allows the sockets directly in that directory. Set before any thread
+ * starts; 0, or -1 when the list is full or PATH is not absolute. */
+int conn_socket_allow(const char *path);
+/* Whether a local server may use the socket at path ("..", "//" and relative paths never). */
+bool conn_socket_allowed(const char *path);
+/* The socket a local server gets when none is named: the first exact allowed path. */
+const char *conn_socket_default(void);
 #endif

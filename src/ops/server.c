@@ -18,8 +18,11 @@ int ops_server_probe_record(const char *server_id, struct probe_result *out)
 {
 	struct engine_target t;
 	struct berr err = {0};
-	if (server_target_load(server_id, &t, &err) < 0)
+	if (server_target_load(server_id, &t, &err) < 0) {
+		if (err.code == BE_VALIDATION_ERROR) /* a socket that is no longer allowed */
+			servers_set_status(server_id, "error", err.message);
 		return -1;
+	}
 	struct probe_result pr;
 	server_probe(&t, &pr);
 	struct server_probe_rec rec = {
@@ -42,6 +45,9 @@ int ops_server_register_local(const char *org_id)
 {
 	if (servers_local_count() > 0)
 		return 0;
+	const char *sock = conn_socket_default();
+	if (!sock) /* only directories are allowed: no socket to name */
+		return -1;
 	struct server_new n = {
 		.org_id = org_id,
 		.name = "local",
@@ -49,7 +55,7 @@ int ops_server_register_local(const char *org_id)
 		.host = "localhost",
 		.port = SERVER_DEFAULT_SSH_PORT,
 		.auth_method = "local",
-		.docker_socket = SERVER_DEFAULT_DOCKER_SOCKET,
+		.docker_socket = sock,
 		.max_projects = SERVER_DEFAULT_MAX_PROJECTS,
 		.http_port = SERVER_DEFAULT_HTTP_PORT,
 		.https_port = SERVER_DEFAULT_HTTPS_PORT,

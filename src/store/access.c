@@ -132,6 +132,37 @@ json_t *access_server(const struct actor *a, const char *server_id, struct acces
 	return s;
 }
 
+json_t *access_server_platform(const struct actor *a, const char *server_id, struct access *acc,
+			       struct berr *err)
+{
+	json_t *s = access_server(a, server_id, acc, err);
+	if (s || !a->is_admin)
+		return s;
+	s = db_row("SELECT id, org_id FROM servers WHERE id=? AND transport='local'", "s", server_id);
+	if (!s)
+		return NULL;
+	berr_clear(err);
+	memset(acc, 0, sizeof *acc);
+	snprintf(acc->org_id, sizeof acc->org_id, "%s",
+		 json_string_value(json_object_get(s, "org_id")));
+	snprintf(acc->role, sizeof acc->role, "owner");
+	return s;
+}
+
+int access_org_platform(const struct actor *a, const char *org_id, struct access *acc,
+			struct berr *err)
+{
+	if (access_org(a, org_id, acc, err) == 0)
+		return 0;
+	if (!a->is_admin || db_int(0, "SELECT count(*) FROM orgs WHERE id=?", "s", org_id) < 1)
+		return -1;
+	berr_clear(err);
+	memset(acc, 0, sizeof *acc);
+	snprintf(acc->org_id, sizeof acc->org_id, "%s", org_id);
+	snprintf(acc->role, sizeof acc->role, "owner");
+	return 0;
+}
+
 json_t *access_env(const struct actor *a, const char *env_id, struct access *acc,
 		   struct berr *err)
 {

@@ -27,6 +27,14 @@ json_t *access_project(const struct actor *a, const char *project_id, struct acc
 		       struct berr *err);
 json_t *access_server(const struct actor *a, const char *server_id, struct access *acc,
 		      struct berr *err);
+/* As access_server; the platform administrator also reaches the local servers (berthd's own
+ * Docker Engine) of organizations it is not a member of, as their owner would. */
+json_t *access_server_platform(const struct actor *a, const char *server_id, struct access *acc,
+			       struct berr *err);
+/* As access_org; the platform administrator also reaches organizations it is not a member
+ * of (as their owner would) where it assigns a local server. */
+int access_org_platform(const struct actor *a, const char *org_id, struct access *acc,
+			struct berr *err);
 json_t *access_env(const struct actor *a, const char *env_id, struct access *acc,
 		   struct berr *err);
 bool access_project_allowed(const struct access *acc, const char *project_id);

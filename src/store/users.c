@@ -117,11 +117,23 @@ json_t *tokens_api_keys_of(const char *user_id)
 		       " ORDER BY created_at, id", "s", user_id);
 }
 
-int login_failures_get(const char *key, struct login_failure *f)
+int login_attempt(const char *key, int64_t now, int64_t window, int64_t limit, int64_t lock_s,
+		  struct login_failure *f)
 {
 	memset(f, 0, sizeof *f);
-	sqlite3_stmt *st = db_prep("SELECT count, first_at, locked_until FROM login_failures"
-				   " WHERE key=?", "s", key);
+	/* SET expressions read the row as it was: one statement decides and counts */
+	sqlite3_stmt *st = db_prep(
+		"INSERT INTO login_failures(key, count, first_at, locked_until)"
+		" VALUES(?1, 1, ?2, CASE WHEN 1 > ?4 THEN ?2 + ?5 ELSE 0 END)"
+		" ON CONFLICT(key) DO UPDATE SET"
+		"  count = CASE WHEN locked_until <= ?2 AND first_at <= ?2 - ?3 THEN 1"
+		"   ELSE count + 1 END,"
+		"  first_at = CASE WHEN locked_until <= ?2 AND first_at <= ?2 - ?3 THEN ?2"
+		"   ELSE first_at END,"
+		"  locked_until = CASE WHEN locked_until > ?2 THEN locked_until"
+		"   WHEN first_at > ?2 - ?3 AND count + 1 > ?4 THEN ?2 + ?5 ELSE 0 END"
+		" RETURNING count, first_at, locked_until",
+		"siiii", key, now, window, limit, lock_s);
 	if (!st)
 		return -1;
 	int rc = -1;
@@ -129,26 +141,19 @@ int login_failures_get(const char *key, struct login_failure *f)
 		f->count = sqlite3_column_int64(st, 0);
 		f->first_at = sqlite3_column_int64(st, 1);
 		f->locked_until = sqlite3_column_int64(st, 2);
-		rc = 0;
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	}
 	sqlite3_finalize(st);
 	return rc;
 }
 
+int login_attempt_undo(const char *key, int64_t now)
+{
+	return db_exec("UPDATE login_failures SET count=count-1 WHERE key=? AND count>0"
+		       " AND locked_until<=?", "si", key, now) < 0 ? -1 : 0;
+}
+
 int login_failures_clear(const char *key)
 {
 	return db_exec("DELETE FROM login_failures WHERE key=?", "s", key) < 0 ? -1 : 0;
-}
-
-int login_failures_add(const char *key, int64_t now)
-{
-	return db_exec("INSERT INTO login_failures(key, count, first_at) VALUES(?, 1, ?)"
-		       " ON CONFLICT(key) DO UPDATE SET count=count+1", "si", key, now) < 0 ? -1 : 0;
-}
-
-int login_failures_lock(const char *key, int64_t until)
-{
-	return db_exec("UPDATE login_failures SET locked_until=? WHERE key=?", "is", until, key) < 0
-		       ? -1
-		       : 0;
 }

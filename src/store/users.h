@@ -37,14 +37,17 @@ int tokens_delete_api_key(const char *id, const char *user_id);
 json_t *tokens_api_key_get(const char *id);
 json_t *tokens_api_keys_of(const char *user_id);
 
-/* Failed logins counted per key ("email:<lowercase address>"). */
+/* Login attempts counted per key ("ip:<address>", "email:<lowercase address>|ip:<address>"). */
 struct login_failure {
 	int64_t count, first_at, locked_until;
 };
-/* 0 and *f filled, or -1 when there is none. */
-int login_failures_get(const char *key, struct login_failure *f);
+/* Counts one more attempt on key in one statement (atomic among concurrent logins): a
+ * window that began window seconds ago or more starts over (unless the key is locked); the
+ * attempt that takes the count past limit locks the key until now + lock_s (so exactly one
+ * attempt sees count == limit + 1). *f: the key after this attempt. 0 or -1. */
+int login_attempt(const char *key, int64_t now, int64_t window, int64_t limit, int64_t lock_s,
+		  struct login_failure *f);
+/* One attempt less on key (a success on a shared key), unless it is locked. */
+int login_attempt_undo(const char *key, int64_t now);
 int login_failures_clear(const char *key);
-/* One more failure (the first at now). */
-int login_failures_add(const char *key, int64_t now);
-int login_failures_lock(const char *key, int64_t until);
 #endif

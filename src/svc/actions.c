@@ -85,6 +85,10 @@ json_t *svc_job_visible(const struct actor *a, const char *job_id, struct berr *
 			goto nf_free;
 		if (access_org(a, json_string_value(json_object_get(j, "org_id")), &acc, err) < 0)
 			goto nf_free;
+		if (!env && acc.projects) { /* server jobs stay hidden from project-limited members */
+			access_release(&acc);
+			goto nf_free;
+		}
 	}
 	access_release(&acc);
 	return j;
@@ -102,7 +106,10 @@ json_t *svc_job_cancel(const struct actor *a, const char *job_id, struct berr *e
 		return NULL;
 	struct access acc;
 	bool ok = access_org(a, json_string_value(json_object_get(j, "org_id")), &acc, err) == 0;
-	if (ok && perm_require(&acc, "environment.deploy", err) < 0)
+	/* a server's jobs (prepare, server_remove) are the server managers' */
+	const char *perm = json_is_string(json_object_get(j, "environment_id")) ? "environment.deploy"
+										: "server.manage";
+	if (ok && perm_require(&acc, perm, err) < 0)
 		ok = false;
 	access_release(&acc);
 	json_decref(j);

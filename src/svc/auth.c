@@ -1,11 +1,14 @@
 /* auth.c: the rules of identity (see svc/auth.h). */
 #include "svc/auth.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/daemon.h"
@@ -17,9 +20,12 @@
 #include "store/model.h"
 #include "store/users.h"
 
-#define FAIL_WINDOW 900   /* seconds over which failures are counted */
-#define FAIL_SLOW 3       /* failures after which each attempt is slowed */
-#define FAIL_LOCK 10      /* failures after which the account is refused */
+/* Login throttling counts attempts per (account, source address) and per source address, so
+ * that a stranger elsewhere cannot lock a user out: the stranger's own address is refused. */
+#define FAIL_WINDOW 900   /* seconds over which attempts are counted */
+#define FAIL_SLOW 3       /* earlier attempts after which each attempt is slowed */
+#define FAIL_LOCK 10      /* attempts on one account from one address, then refused */
+#define SOURCE_LOCK 50    /* attempts from one address (any accounts), then refused */
 #define LOCK_SECONDS 900
 
 int svc_authenticate(const char *tok, struct actor *a, struct berr *err)
@@ -42,12 +48,67 @@ int svc_authenticate(const char *tok, struct actor *a, struct berr *err)
 	return 0;
 }
 
+/* The commonest passwords of 12 characters or more (shorter ones fail the length rule),
+ * compared without regard to case. */
+static const char *const common_passwords[] = {
+	"123456789012", "1234567890123", "12345678901234", "123456789123", "1234567891011",
+	"123123123123", "112233445566", "987654321098", "098765432109", "111111111111",
+	"000000000000", "aaaaaaaaaaaa", "121212121212", "password1234", "password12345",
+	"password123456", "passwordpassword", "password!234", "passw0rd1234", "p@ssw0rd1234",
+	"p@ssword1234", "mypassword123", "mypassword1234", "thisismypassword", "qwertyuiop123",
+	"qwertyuiopasdf", "qwertyuiopasdfgh", "qwerty123456", "qwerty12345678", "q1w2e3r4t5y6",
+	"1q2w3e4r5t6y", "1qaz2wsx3edc", "1qaz2wsx3edc4rfv", "zaq12wsxcde3", "qazwsxedcrfv",
+	"1234qwerasdf", "1234qwerasdfzxcv", "asdfghjkl123", "asdfasdfasdf", "qweqweqweqwe",
+	"abcdefghijkl", "abcdefghijklmnop", "abc123abc123", "abcd1234abcd", "iloveyou1234",
+	"letmein12345", "welcome12345", "welcome123456", "welcome@1234", "administrator",
+	"admin1234567", "admin@123456", "adminadmin123", "changeme1234", "trustno11234",
+	"football1234", "baseball1234", "sunshine1234", "princess1234", "starwars1234",
+	"superman1234", "monkey123456", "dragon123456", "michael12345", "whatever1234",
+	"hello1234567", "helloworld123", "odoo12345678", "odooodooodoo", "correcthorsebatterystaple",
+	"correct horse battery staple", NULL,
+};
+
+/* The next code point of UTF-8 text (the text was checked to be UTF-8 by the JSON parser);
+ * advances *p. */
+static unsigned next_cp(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned c = s[0];
+	int n = c < 0x80 ? 0 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+	if (n)
+		c &= 0x3fu >> n;
+	for (int i = 1; i <= n && (s[i] & 0xc0) == 0x80; i++, (*p)++)
+		c = (c << 6) | (s[i] & 0x3f);
+	(*p)++;
+	return c;
+}
+
+static bool is_space_cp(unsigned c)
+{
+	return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200b) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+	       c == 0x205f || c == 0x3000 || c == 0xfeff;
+}
+
 int svc_check_password(const char *pw, const char *field, struct berr *err)
 {
-	size_t n = strlen(pw);
-	if (n < 8 || n > 256)
+	size_t chars = 0;
+	bool blank = true;
+	for (const unsigned char *p = (const unsigned char *)pw; *p;) {
+		unsigned c = next_cp(&p);
+		chars++;
+		if (!is_space_cp(c))
+			blank = false;
+	}
+	if (chars < 12 || chars > 256)
 		return berr_set(err, BE_VALIDATION_ERROR, field,
-				"%s: must be between 8 and 256 characters", field);
+				"%s: must be between 12 and 256 characters", field);
+	if (blank)
+		return berr_set(err, BE_VALIDATION_ERROR, field, "%s: must not be only spaces", field);
+	for (const char *const *c = common_passwords; *c; c++)
+		if (strcasecmp(*c, pw) == 0)
+			return berr_set(err, BE_VALIDATION_ERROR, field,
+					"%s: one of the commonest passwords: choose another", field);
 	return 0;
 }
 
@@ -104,6 +165,11 @@ static int setup_tx(void *p, struct berr *err)
 json_t *svc_setup(const struct setup_in *in, int64_t ttl, const char *ip, struct actor *who,
 		  struct berr *err)
 {
+	if (!svc_setup_required()) { /* whatever the request holds */
+		berr_set(err, BE_ALREADY_SET_UP, NULL,
+			 "berth is already set up: log in with POST /api/v1/auth/login");
+		return NULL;
+	}
 	if (!valid_email(in->email)) {
 		berr_set(err, BE_VALIDATION_ERROR, "email", "email: not a valid address");
 		return NULL;
@@ -147,31 +213,80 @@ static const char *dummy_hash(void)
 	return dummy_value;
 }
 
+/* The lock of a key was just set (by this attempt): say so in the audit log, in each
+ * organization of the account (or without one). */
+static void audit_lock(const char *action, const char *email, const char *ip, int64_t until)
+{
+	char *uid = email ? users_id_by_email(email) : NULL;
+	json_t *orgs = uid ? model_orgs_of_user(uid) : NULL;
+	json_t *details = json_pack("{s:s?,s:s,s:I,s:I}", "email", email, "source", ip, "attempts",
+				    (json_int_t)(email ? FAIL_LOCK : SOURCE_LOCK), "locked_seconds",
+				    (json_int_t)(until - now_s()));
+	size_t i;
+	json_t *o;
+	json_array_foreach(orgs, i, o)
+		model_audit(json_string_value(json_object_get(o, "id")), NULL, NULL, action,
+			    email ? "user" : "source", email ? uid : ip, json_deep_copy(details), ip);
+	if (!json_array_size(orgs))
+		model_audit(NULL, NULL, NULL, action, email ? "user" : "source", email ? uid : ip,
+			    json_deep_copy(details), ip);
+	log_event(LOG_WARN, "login locked", details);
+	json_decref(orgs);
+	free(uid);
+}
+
+/* The source address a login is counted against: IPv4 and IPv4-mapped addresses as they
+ * are; IPv6 by its /64, which one client usually holds whole. */
+static void source_key(const char *ip, char *out, size_t len)
+{
+	struct in6_addr a;
+	char buf[INET6_ADDRSTRLEN];
+	if (ip && strchr(ip, ':') && inet_pton(AF_INET6, ip, &a) == 1 && !IN6_IS_ADDR_V4MAPPED(&a)) {
+		memset(a.s6_addr + 8, 0, 8);
+		inet_ntop(AF_INET6, &a, buf, sizeof buf);
+		snprintf(out, len, "ip:%s/64", buf);
+	} else {
+		snprintf(out, len, "ip:%s", ip ? ip : "");
+	}
+}
+
 json_t *svc_login(const char *email, const char *password, int64_t ttl, const char *ip,
 		  struct berr *err)
 {
-	char key[300];
-	snprintf(key, sizeof key, "email:%s", email);
+	char src[80], key[400];
+	source_key(ip, src, sizeof src);
+	snprintf(key, sizeof key, "email:%s|%s", email, src);
 	for (char *p = key; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	int64_t now = now_s();
-	struct login_failure f;
-	int64_t count = 0;
-	if (login_failures_get(key, &f) == 0) {
-		count = f.count;
-		if (f.locked_until > now) {
-			berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
-				 "Too many failed logins for this account; try again in %lld seconds",
-				 (long long)(f.locked_until - now));
-			return NULL;
-		}
-		if (now - f.first_at > FAIL_WINDOW) {
-			login_failures_clear(key);
-			count = 0;
-		}
+	/* each attempt is counted before it is decided on, in one statement per key: concurrent
+	 * attempts cannot all pass under the limit */
+	struct login_failure fs, fa;
+	if (login_attempt(src, now, FAIL_WINDOW, SOURCE_LOCK, LOCK_SECONDS, &fs) < 0 ||
+	    (fs.locked_until <= now &&
+	     login_attempt(key, now, FAIL_WINDOW, FAIL_LOCK, LOCK_SECONDS, &fa) < 0)) {
+		berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+		return NULL;
 	}
-	if (count >= FAIL_SLOW) /* slow down guessing: 0.5 s per failure past the threshold, max 3 s */
-		usleep((useconds_t)(count - FAIL_SLOW + 1 > 6 ? 6 : count - FAIL_SLOW + 1) * 500000);
+	if (fs.locked_until > now) {
+		if (fs.count == SOURCE_LOCK + 1)
+			audit_lock("login.lock_source", NULL, ip, fs.locked_until);
+		berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
+			 "Too many failed logins from this address; try again in %lld seconds",
+			 (long long)(fs.locked_until - now));
+		return NULL;
+	}
+	if (fa.locked_until > now) {
+		if (fa.count == FAIL_LOCK + 1)
+			audit_lock("login.lock", email, ip, fa.locked_until);
+		berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
+			 "Too many failed logins for this account from this address; try again in"
+			 " %lld seconds", (long long)(fa.locked_until - now));
+		return NULL;
+	}
+	int64_t before = fa.count - 1; /* earlier attempts in the window */
+	if (before >= FAIL_SLOW) /* slow down guessing: 0.5 s per attempt past the threshold, max 3 s */
+		usleep((useconds_t)(before - FAIL_SLOW + 1 > 6 ? 6 : before - FAIL_SLOW + 1) * 500000);
 	char *uid = users_id_by_email(email);
 	char *hash = users_password_hash(email);
 	/* an unknown email costs the same hashing time as a wrong password */
@@ -179,14 +294,14 @@ json_t *svc_login(const char *email, const char *password, int64_t ttl, const ch
 	free(hash);
 	if (!ok || !uid) {
 		free(uid);
-		login_failures_add(key, now);
-		if (count + 1 >= FAIL_LOCK)
-			login_failures_lock(key, now + LOCK_SECONDS);
 		log_event(LOG_WARN, "login failed", json_pack("{s:s,s:s}", "email", email, "remote", ip));
 		berr_set(err, BE_INVALID_CREDENTIALS, NULL, NULL);
 		return NULL;
 	}
+	/* a success: this account from this address starts over; the address gets its attempt
+	 * back */
 	login_failures_clear(key);
+	login_attempt_undo(src, now);
 	json_t *ans = svc_session_issue(uid, ttl);
 	free(uid);
 	return ans;
@@ -202,6 +317,13 @@ int svc_logout(const struct actor *a)
 json_t *svc_api_key_create(const struct actor *a, const char *name, const char *scope,
 			   long long days, struct berr *err)
 {
+	const char *p = name;
+	while (*p == ' ')
+		p++;
+	if (!*p) {
+		berr_set(err, BE_VALIDATION_ERROR, "name", "name: must not be empty");
+		return NULL;
+	}
 	if (!str_eq(scope, "read-only") && !str_eq(scope, "read-write")) {
 		berr_set(err, BE_VALIDATION_ERROR, "scope",
 			 "scope: must be \"read-only\" or \"read-write\"");

@@ -10,7 +10,8 @@
 
 /* Resolves a bearer token into *a. 0, or -1 with UNAUTHORIZED. */
 int svc_authenticate(const char *token, struct actor *a, struct berr *err);
-/* Password rules: 8 to 256 characters. 0 or -1 (VALIDATION_ERROR on field). */
+/* Password rules: 12 to 256 characters (code points, not bytes), not only white space, not
+ * one of the commonest passwords. 0 or -1 (VALIDATION_ERROR on field). */
 int svc_check_password(const char *pw, const char *field, struct berr *err);
 /* Issues a session token for user_id, valid ttl seconds: the login answer
  * {"access_token", "token_type", "expires_in"}. */

@@ -114,7 +114,16 @@ static int check_projects(const char *org_id, json_t *projects, struct berr *err
 	return 0;
 }
 
-/* The acting member may grant `role`. */
+static int role_rank(const char *role)
+{
+	static const char *const order[] = {"viewer", "developer", "admin", "owner"};
+	for (int i = 0; i < 4; i++)
+		if (str_eq(role, order[i]))
+			return i;
+	return -1;
+}
+
+/* The acting member may grant `role`: only what they hold. */
 static int check_role_grant(const struct access *acc, const char *role, struct berr *err)
 {
 	if (!role_valid(role))
@@ -122,7 +131,34 @@ static int check_role_grant(const struct access *acc, const char *role, struct b
 				"role: must be one of owner, admin, developer, viewer");
 	if (str_eq(role, "owner") && !perm_has(acc, "member.manage_owners"))
 		return berr_set(err, BE_PERMISSION_DENIED, "role", "Only owners can make someone an owner");
+	if (role_rank(role) > role_rank(acc->role))
+		return berr_set(err, BE_PERMISSION_DENIED, "role",
+				"You can grant only a role you hold (%s)", acc->role);
 	return 0;
+}
+
+/* A project-limited member reaches only members and invitations limited to (a part of) their
+ * own projects: projects (the member's or invitation's list; null: all) must be within the
+ * actor's. */
+static bool within_own_projects(const struct access *acc, json_t *projects)
+{
+	if (!acc->projects)
+		return true;
+	if (!json_is_array(projects))
+		return false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(projects, i, v)
+		if (!json_is_string(v) || !access_project_allowed(acc, json_string_value(v)))
+			return false;
+	return true;
+}
+
+static int deny_beyond_projects(struct berr *err)
+{
+	return berr_set(err, BE_PERMISSION_DENIED, "projects",
+			"Your membership is limited to some projects: you can grant or manage only"
+			" those projects (a list within yours, not all)");
 }
 
 struct member_ctx {
@@ -159,6 +195,16 @@ json_t *svc_member_update(const struct actor *a, const char *ip, const struct ac
 		berr_set(err, BE_USER_NOT_FOUND, NULL, "No member '%s' in this organization", user_id);
 		return NULL;
 	}
+	if (str_eq(user_id, a->user_id) && (role || has_projects)) {
+		/* no one grants themselves anything; the last owner hears why they stay one */
+		if (role && str_eq(cur, "owner") && !str_eq(role, "owner") &&
+		    members_owner_count(acc->org_id) <= 1)
+			berr_set(err, BE_CONFLICT, "role", "An organization keeps at least one owner");
+		else
+			berr_set(err, BE_PERMISSION_DENIED, role ? "role" : "projects",
+				 "You cannot change your own role or projects");
+		goto done;
+	}
 	if (str_eq(cur, "owner") && !perm_has(acc, "member.manage_owners")) {
 		berr_set(err, BE_PERMISSION_DENIED, NULL, "Only owners can change an owner");
 		goto done;
@@ -167,6 +213,17 @@ json_t *svc_member_update(const struct actor *a, const char *ip, const struct ac
 		goto done;
 	if (has_projects && check_projects(acc->org_id, projects, err) < 0)
 		goto done;
+	if (acc->projects) {
+		/* the member's list, before and after the change, within the actor's */
+		json_t *m = members_get(acc->org_id, user_id);
+		bool ok = within_own_projects(acc, json_object_get(m, "projects")) &&
+			  (!has_projects || within_own_projects(acc, projects));
+		json_decref(m);
+		if (!ok) {
+			deny_beyond_projects(err);
+			goto done;
+		}
+	}
 	struct member_ctx c = {.a = a, .ip = ip, .org_id = acc->org_id, .uid = user_id, .cur = cur,
 			       .role = role, .has_projects = has_projects, .projects = projects};
 	if (db_tx(member_update_tx, &c, err) == 0)
@@ -174,6 +231,14 @@ json_t *svc_member_update(const struct actor *a, const char *ip, const struct ac
 done:
 	free(cur);
 	return out;
+}
+
+static bool member_within(const struct access *acc, const char *user_id)
+{
+	json_t *m = members_get(acc->org_id, user_id);
+	bool ok = within_own_projects(acc, json_object_get(m, "projects"));
+	json_decref(m);
+	return ok;
 }
 
 int svc_member_remove(const struct actor *a, const char *ip, const struct access *acc,
@@ -186,6 +251,8 @@ int svc_member_remove(const struct actor *a, const char *ip, const struct access
 		berr_set(err, BE_USER_NOT_FOUND, NULL, "No member '%s' in this organization", user_id);
 	else if (str_eq(cur, "owner") && !self && !perm_has(acc, "member.manage_owners"))
 		berr_set(err, BE_PERMISSION_DENIED, NULL, "Only owners can remove an owner");
+	else if (!self && acc->projects && !member_within(acc, user_id))
+		deny_beyond_projects(err);
 	else if (str_eq(cur, "owner") && members_owner_count(acc->org_id) <= 1)
 		berr_set(err, BE_CONFLICT, NULL, "An organization keeps at least one owner");
 	else if (members_remove(acc->org_id, user_id) < 0)
@@ -235,6 +302,10 @@ json_t *svc_invite_create(const struct actor *a, const char *ip, const struct ac
 	}
 	if (check_role_grant(acc, role, err) < 0 || check_projects(acc->org_id, projects, err) < 0)
 		return NULL;
+	if (!within_own_projects(acc, projects)) {
+		deny_beyond_projects(err);
+		return NULL;
+	}
 	if (members_has_email(acc->org_id, email)) {
 		berr_set(err, BE_CONFLICT, "email", "%s is already a member", email);
 		return NULL;
@@ -265,9 +336,25 @@ json_t *svc_invite_create(const struct actor *a, const char *ip, const struct ac
 	return o;
 }
 
-int svc_invite_delete(const struct actor *a, const char *ip, const char *org_id, const char *id,
-		      struct berr *err)
+int svc_invite_delete(const struct actor *a, const char *ip, const struct access *acc,
+		      const char *id, struct berr *err)
 {
+	const char *org_id = acc->org_id;
+	json_t *inv = invitations_get(id);
+	if (inv && str_eq(json_string_value(json_object_get(inv, "org_id")), org_id)) {
+		/* only owners withdraw an owner's invitation; a project-limited member only those
+		 * within their projects */
+		bool owner = str_eq(json_string_value(json_object_get(inv, "role")), "owner");
+		bool ok = within_own_projects(acc, json_object_get(inv, "projects"));
+		json_decref(inv);
+		if (owner && !perm_has(acc, "member.manage_owners"))
+			return berr_set(err, BE_PERMISSION_DENIED, NULL,
+					"Only owners can withdraw an owner's invitation");
+		if (!ok)
+			return deny_beyond_projects(err);
+	} else {
+		json_decref(inv);
+	}
 	int rc = invitations_delete(id, org_id);
 	if (rc < 0)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);

@@ -8,6 +8,7 @@
 #include "jobs/queue.h"
 #include "lib/secret.h"
 #include "lib/util.h"
+#include "ops/conn.h"
 #include "ops/server.h"
 #include "store/db.h"
 #include "store/model.h"
@@ -28,6 +29,27 @@ static void audit(const struct actor *a, const char *ip, const char *org_id, con
 {
 	model_audit(org_id, a ? a->user_id : NULL, a ? a->email : NULL, action, "server", server_id,
 		    details, ip);
+}
+
+/* berthd's own Docker Engine is root on its host: only the platform administrator gives a
+ * server the local transport or a socket path, and a local server only the Engine sockets
+ * berthd allows (--docker-socket-allow). 0 or -1 with err. */
+static int check_host_access(const struct actor *a, bool local, const char *docker_socket,
+			     const char *what, struct berr *err)
+{
+	bool admin = a && a->is_admin;
+	if (local && !admin)
+		return berr_set(err, BE_PERMISSION_DENIED, "transport",
+				"Only the platform administrator can %s a local server (berthd's own"
+				" Docker Engine)", what);
+	if (docker_socket && !admin)
+		return berr_set(err, BE_PERMISSION_DENIED, "docker_socket",
+				"Only the platform administrator can set docker_socket");
+	if (local && docker_socket && !conn_socket_allowed(docker_socket))
+		return berr_set(err, BE_VALIDATION_ERROR, "docker_socket",
+				"docker_socket: not an allowed Docker Engine socket of this host"
+				" (berthd --docker-socket-allow)");
+	return 0;
 }
 
 /* ---- create ---- */
@@ -62,7 +84,9 @@ static int create_tx(void *p, struct berr *err)
 		.user = local ? NULL : (in->user ? in->user : "root"),
 		.auth_method = local ? "local" : (in->private_key ? "key" : "password"),
 		.credential_sealed = c->credential,
-		.docker_socket = in->docker_socket ? in->docker_socket : SERVER_DEFAULT_DOCKER_SOCKET,
+		.docker_socket = in->docker_socket ? in->docker_socket
+				 : local && conn_socket_default() ? conn_socket_default()
+								  : SERVER_DEFAULT_DOCKER_SOCKET,
 		.max_projects = (int)(in->has_max ? in->max_projects : SERVER_DEFAULT_MAX_PROJECTS),
 		.http_port = (int)(in->has_http ? in->http_port : SERVER_DEFAULT_HTTP_PORT),
 		.https_port = (int)(in->has_https ? in->https_port : SERVER_DEFAULT_HTTPS_PORT),
@@ -97,6 +121,14 @@ json_t *svc_server_create(const struct actor *a, const char *ip, const char *org
 	} else if (in->private_key || in->password) {
 		berr_set(err, BE_VALIDATION_ERROR, "transport",
 			 "transport: a local server takes no credentials");
+		return NULL;
+	}
+	bool local = str_eq(in->transport, "local");
+	if (check_host_access(a, local, in->docker_socket, "add", err) < 0)
+		return NULL;
+	if (local && !in->docker_socket && !conn_socket_default()) {
+		berr_set(err, BE_VALIDATION_ERROR, "docker_socket",
+			 "docker_socket: is required (berthd allows only socket directories)");
 		return NULL;
 	}
 	struct create_ctx c = {.a = a, .ip = ip, .org_id = org_id, .in = in};
@@ -140,6 +172,8 @@ json_t *svc_server_update(const struct actor *a, const char *ip, const char *org
 	}
 	bool local = str_eq(r.transport, "local");
 	server_row_free(&r);
+	if (check_host_access(a, local, in->docker_socket, "change", err) < 0)
+		return NULL;
 	if (local && (in->has_key || in->has_pw || in->user)) {
 		berr_set(err, BE_VALIDATION_ERROR, in->user ? "user" : "private_key",
 			 "%s: a local server takes no credentials", in->user ? "user" : "private_key");
@@ -269,8 +303,17 @@ int svc_server_delete(const struct actor *a, const char *ip, const char *org_id,
 /* ---- test and prepare ---- */
 
 json_t *svc_server_test(const struct actor *a, const char *ip, const char *org_id,
-			const char *server_id)
+			const char *server_id, struct berr *err)
 {
+	struct server_row r;
+	if (servers_get(server_id, &r) < 0) {
+		berr_set(err, BE_SERVER_NOT_FOUND, NULL, "Server '%.40s' doesn't exist", server_id);
+		return NULL;
+	}
+	bool local = str_eq(r.transport, "local");
+	server_row_free(&r);
+	if (check_host_access(a, local, NULL, "test", err) < 0)
+		return NULL;
 	char *removing = servers_pending_job(server_id, "server_remove");
 	struct probe_result pr;
 	if (removing) /* being removed: its status stays "removing" */

@@ -1,8 +1,10 @@
 /* servers.h: the rules for servers: create (quota, transport rules, defaults, sealed
  * credential), update, delete (refused while environments are placed on it; otherwise berth's
  * objects on it are removed by a server_remove job), test (probe and record, prepare when
- * Docker is missing), prepare. Callers (the API) check access and permissions first; every
- * change is audited as the actor, from ip. */
+ * Docker is missing), prepare. Only the platform administrator creates, changes or tests a
+ * local server (berthd's own Docker Engine) or sets a docker_socket; a local server uses only
+ * the sockets berthd allows (ops/conn.h). Callers (the API) check access and permissions
+ * first; every change is audited as the actor, from ip. */
 #ifndef BERTH_SVC_SERVERS_H
 #define BERTH_SVC_SERVERS_H
 #include <jansson.h>
@@ -31,9 +33,10 @@ json_t *svc_server_update(const struct actor *a, const char *ip, const char *org
 int svc_server_delete(const struct actor *a, const char *ip, const char *org_id,
 		      const char *server_id, bool force, struct berr *err);
 /* Probes and records; queues a prepare job when Docker is missing on an SSH server. The
- * server JSON after the test. */
+ * server JSON after the test, or NULL with err (a local server: the platform administrator
+ * only). */
 json_t *svc_server_test(const struct actor *a, const char *ip, const char *org_id,
-			const char *server_id);
+			const char *server_id, struct berr *err);
 /* The prepare job (the one already queued or running, or a new one); NULL with CONFLICT while
  * the server is being removed. */
 json_t *svc_server_prepare(const struct actor *a, const char *ip, const char *org_id,

@@ -131,6 +131,22 @@ class Berthd:
         return Api(self.url, token)
 
 
+# Stand-in Docker Engines (test_servers.FakeDocker) put their sockets here; berthd allows
+# local servers only the Engine sockets it is told to (--docker-socket-allow).
+FAKE_DOCKER_ROOT = tempfile.mkdtemp(prefix="berth-fakedocker-")
+NO_SUCH_SOCKET = "/run/berth-test-no-such/docker.sock"
+
+
+def socket_allow_args():
+    """berthd options allowing the host's Engine, the stand-ins' and a socket that is not
+    there."""
+    args = []
+    for path in ("/var/run/docker.sock", "/run/docker.sock", FAKE_DOCKER_ROOT + "/",
+                 NO_SUCH_SOCKET):
+        args += ["--docker-socket-allow", path]
+    return args
+
+
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct horse battery"
 
@@ -170,7 +186,7 @@ def new_user(berthd, admin, role="developer", org_id=None, projects=None):
     assert r.status_code == 201, r.text
     tok = r.json_body["token"]
     r = berthd.api().post("/api/v1/invitations/%s/accept" % tok,
-                          {"name": "Test User", "password": "password123"})
+                          {"name": "Test User", "password": "password-for-tests"})
     assert r.status_code == 200, r.text
     u = berthd.api(r.json_body["access_token"])
     u.email = email

@@ -191,7 +191,7 @@ def test_not_found_ids(berthd, admin):
         expect_error(admin.get("/api/v1/plans/%s" % i), 404, "PLAN_NOT_FOUND")
         expect_error(admin.delete("/api/v1/api-keys/%s" % i), 404, "NOT_FOUND")
         expect_error(berthd.api().post("/api/v1/invitations/%s/accept" % i,
-                                       {"name": "N", "password": "password123"}),
+                                       {"name": "N", "password": "password-for-tests"}),
                      404, "INVITATION_NOT_FOUND")
     # an over-long segment is no route at all
     expect_error(admin.get("/api/v1/orgs/%s" % ("a" * 200)), 404, "NOT_FOUND")

@@ -1,8 +1,11 @@
 """First-run setup, login/logout, throttling, API keys, secrets at rest, restart."""
 import glob
+import http.client
+import json
 import os
 import signal
 import stat
+import threading
 import time
 
 import pytest
@@ -53,11 +56,11 @@ def test_setup_once(berthd):
     assert me["email"] == ADMIN_EMAIL and me["is_admin"] is True and me["auth"] == "session"
 
     # afterwards, setup is refused whatever the body, with or without a token
-    for body in ({"email": "other@example.com", "password": "password123", "organization": "X"},
+    for body in ({"email": "other@example.com", "password": "password-for-tests", "organization": "X"},
                  {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "organization": "Acme"}):
         expect_error(api.post("/api/v1/setup", body), 409, "ALREADY_SET_UP")
         expect_error(a.post("/api/v1/setup", body), 409, "ALREADY_SET_UP")
-    expect_error(login(api, "other@example.com", "password123"), 401, "INVALID_CREDENTIALS")
+    expect_error(login(api, "other@example.com", "password-for-tests"), 401, "INVALID_CREDENTIALS")
     assert len(a.get("/api/v1/orgs").json_body) == 1
 
 
@@ -157,13 +160,159 @@ def test_throttling_locks_after_ten_failures(berthd, admin):
     assert times[7] >= 2.4, times
     # then the account is refused for a while, even with the right password
     t0 = time.time()
-    e = expect_error(login(api, user.email, "password123"), 429, "TOO_MANY_ATTEMPTS")
+    e = expect_error(login(api, user.email, "password-for-tests"), 429, "TOO_MANY_ATTEMPTS")
     assert time.time() - t0 < 1.0  # refused without spending time on hashing
     assert "try again" in e["message"]
-    expect_error(login(api, user.email.upper(), "password123"), 429, "TOO_MANY_ATTEMPTS")
+    expect_error(login(api, user.email.upper(), "password-for-tests"), 429, "TOO_MANY_ATTEMPTS")
     # other accounts and existing sessions are not affected
     assert login(api, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 200
     assert user.get("/api/v1/me").status_code == 200
+
+
+def login_from(berthd, source, email, password):
+    """POST /auth/login over a connection from the loopback address source (berthd listens on
+    127.0.0.1; any 127.0.0.0/8 address can be the source). (status, body)."""
+    c = http.client.HTTPConnection("127.0.0.1", berthd.port, timeout=120,
+                                   source_address=(source, 0))
+    try:
+        c.request("POST", "/api/v1/auth/login",
+                  json.dumps({"email": email, "password": password}),
+                  {"Content-Type": "application/json"})
+        r = c.getresponse()
+        return r.status, json.loads(r.read() or b"null")
+    finally:
+        c.close()
+
+
+def test_parallel_failures_lock_the_source_not_the_owner(berthd, admin):
+    """40 wrong passwords at once from one address: counted atomically, they lock that address
+    out of the account (even with the right password), while the owner logs in from another
+    address and their session goes on; the lock is in the audit log."""
+    results = []
+
+    def guess(i):
+        results.append(login_from(berthd, "127.0.0.1", ADMIN_EMAIL, "wrong-%d" % i)[0])
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 40 and set(results) <= {401, 429}, results
+    assert results.count(401) <= 10, results  # no more guesses than the limit get through
+    status, body = login_from(berthd, "127.0.0.1", ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert status == 429 and body["error"]["code"] == "TOO_MANY_ATTEMPTS", body
+    status, body = login_from(berthd, "127.0.0.2", ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert status == 200 and body["access_token"].startswith("bt_"), body
+    assert admin.get("/api/v1/me").status_code == 200
+    locks = [a for a in admin.get("/api/v1/orgs/%s/audit" % admin.org_id).json_body
+             if a["action"] == "login.lock"]
+    assert len(locks) == 1, locks
+    assert locks[0]["source_ip"] == "127.0.0.1", locks
+    assert locks[0]["details"]["email"] == ADMIN_EMAIL, locks
+
+
+def test_many_accounts_from_one_address_lock_that_address(berthd, admin):
+    """Guessing across accounts from one address locks the address (every account from it),
+    not the accounts: the same account answers from elsewhere."""
+    seen = []
+    for i in range(51):
+        seen.append(login_from(berthd, "127.0.0.3", "nobody%d@example.com" % i, "wrong")[0])
+    assert seen[:50] == [401] * 50 and seen[50] == 429, seen
+    status, body = login_from(berthd, "127.0.0.3", ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert status == 429 and "from this address" in body["error"]["message"], body
+    assert login_from(berthd, "127.0.0.4", ADMIN_EMAIL, ADMIN_PASSWORD)[0] == 200
+
+
+# ---- validation gaps ------------------------------------------------------------------------
+
+WEAK_PASSWORDS = [
+    "elevenchars",            # 11 characters
+    "ééééééééééé",            # 11 characters in 22 bytes: counted as characters
+    " " * 12, "\u3000" * 12, " \u00a0 \u2003" * 4,  # only white space
+    "password1234", "PASSWORD1234", "123456789012", "qwertyuiop123", "1q2w3e4r5t6y",
+]
+
+
+def test_password_rules(berthd):
+    api = berthd.api()
+    good = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "organization": "Acme"}
+    for pw in WEAK_PASSWORDS:
+        expect_error(api.post("/api/v1/setup", dict(good, password=pw)), 400,
+                     "VALIDATION_ERROR", "password")
+    assert api.get("/api/v1/status").json_body["setup_required"] is True
+    # twelve characters, even in fewer... or more bytes, are enough
+    r = api.post("/api/v1/setup", dict(good, password="ééééééééééé1"))
+    assert r.status_code == 201, r.text
+    admin = api.with_token(r.json_body["access_token"])
+    r = admin.post("/api/v1/orgs/%s/invitations" % r.json_body["organization"]["id"],
+                   {"email": unique("p") + "@example.com", "role": "viewer"})
+    tok = r.json_body["token"]
+    for pw in WEAK_PASSWORDS:
+        expect_error(api.post("/api/v1/invitations/%s/accept" % tok, {"password": pw}), 400,
+                     "VALIDATION_ERROR", "password")
+    r = api.post("/api/v1/invitations/%s/accept" % tok, {"password": "twelve chars"})
+    assert r.status_code == 200, r.text
+
+
+def test_setup_after_the_first_run_is_409_whatever_the_body(berthd, admin):
+    api = berthd.api()
+    for raw in ("{", "[]", '{"email": 5}', '{"unknown": 1}', '{"password": "short"}', ""):
+        for a in (api, admin):
+            expect_error(a.req("POST", "/api/v1/setup", raw=raw,
+                               headers={"Content-Type": "application/json"}),
+                         409, "ALREADY_SET_UP")
+    expect_error(api.req("POST", "/api/v1/setup", raw="x", headers={"Content-Type": "text/plain"}),
+                 409, "ALREADY_SET_UP")
+
+
+def test_unauthenticated_bad_bodies_are_401(berthd, admin):
+    api = berthd.api()
+    big = "{" + " " * (1024 * 1024 + 10) + "}"
+    for method, path in (("POST", "/api/v1/orgs"), ("PATCH", "/api/v1/orgs/%s" % admin.org_id),
+                         ("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/api-keys")):
+        for raw, ctype in (("{", "application/json"), ('{"name": 5}', "application/json"),
+                           ('{"name": "x"}', "text/plain"), (big, "application/json")):
+            for tok in (None, "bt_" + "0" * 64):
+                r = api.req(method, path, raw=raw, token=tok, headers={"Content-Type": ctype})
+                expect_error(r, 401, "UNAUTHORIZED")
+    assert len(admin.get("/api/v1/orgs").json_body) == 1
+
+
+def test_logout_body_follows_the_field_rules(berthd, admin):
+    r = login(berthd.api(), ADMIN_EMAIL, ADMIN_PASSWORD)
+    s = berthd.api(r.json_body["access_token"])
+    for body, field in (({"all": True}, "all"), ([], "")):
+        e = expect_error(s.req("POST", "/api/v1/auth/logout", body=body), 400, "VALIDATION_ERROR")
+        assert e.get("field", "") == field
+    assert s.get("/api/v1/me").status_code == 200  # not logged out by a refused request
+    assert s.req("POST", "/api/v1/auth/logout", raw="").status_code == 204
+    expect_error(s.get("/api/v1/me"), 401, "UNAUTHORIZED")
+    s = berthd.api(login(berthd.api(), ADMIN_EMAIL, ADMIN_PASSWORD).json_body["access_token"])
+    assert s.post("/api/v1/auth/logout", {}).status_code == 204
+
+
+@pytest.mark.parametrize("name", ["a\u0085b", "a\u0080", "x\u009fy", "line\u2028sep",
+                                  "para\u2029sep", "c0\u0007", "del\u007f"])
+def test_names_refuse_c1_controls_and_separators(admin, name):
+    expect_error(admin.post("/api/v1/orgs", {"name": name}), 400, "VALIDATION_ERROR", "name")
+    expect_error(admin.patch("/api/v1/orgs/%s" % admin.org_id, {"name": name}), 400,
+                 "VALIDATION_ERROR", "name")
+    expect_error(admin.post("/api/v1/api-keys", {"name": name}), 400, "VALIDATION_ERROR", "name")
+    expect_error(admin.post("/api/v1/orgs/%s/projects" % admin.org_id,
+                            {"name": name, "odoo_version": "17.0"}), 400, "VALIDATION_ERROR",
+                 "name")
+    assert len(admin.get("/api/v1/orgs").json_body) == 1
+
+
+def test_api_key_name_must_not_be_empty(admin):
+    for name in ("", "   "):
+        expect_error(admin.post("/api/v1/api-keys", {"name": name}), 400, "VALIDATION_ERROR",
+                     "name")
+    assert admin.get("/api/v1/api-keys").json_body == []
+    # names in other scripts stay fine
+    r = admin.post("/api/v1/api-keys", {"name": "clé Ünïcödé 日本"})
+    assert r.status_code == 201, r.text
 
 
 # ---- API keys -----------------------------------------------------------------------------
@@ -308,7 +457,7 @@ def test_sigterm_and_restart_keeps_data(berthd, admin):
     # sessions and keys issued before the restart stay valid; setup stays closed
     assert admin.get("/api/v1/me").status_code == 200
     assert berthd.api(key).get("/api/v1/me").status_code == 200
-    expect_error(api.post("/api/v1/setup", {"email": "x@example.com", "password": "password123",
+    expect_error(api.post("/api/v1/setup", {"email": "x@example.com", "password": "password-for-tests",
                                             "organization": "X"}), 409, "ALREADY_SET_UP")
     # SIGINT is a clean stop too
     berthd.stop(signal.SIGINT)

@@ -195,7 +195,7 @@ def test_setup_login_logout_and_config(berthd, cli_factory):
     assert cfg["url"] == berthd.url and token.startswith("bt_") and cfg["org"]
     # a second setup is refused by berthd
     p = c.fails(API, "setup", "--email", "x@example.com", "--organization", "B",
-                "--password-stdin", input="password123\n")
+                "--password-stdin", input="password-for-tests\n")
     assert "ALREADY_SET_UP" in p.stderr
     out = c.ok("whoami")
     assert ADMIN_EMAIL in out and "Acme" in out
@@ -429,10 +429,10 @@ def test_invite_accept_and_members(cli, cli_factory):
     cli.fails(USAGE, "member", "invite", "carol@example.com")  # --role is required
     bob = cli_factory()
     p = bob.fails(API, "invitation", "accept", "bi_not-a-real-token", "--password-stdin",
-                  input="password123\n")
+                  input="password-for-tests\n")
     assert "INVITATION_NOT_FOUND" in p.stderr
     out = bob.ok("invitation", "accept", token, "--name", "Bob", "--password-stdin",
-                 input="password123\n")
+                 input="password-for-tests\n")
     assert "bob@example.com joined Acme as developer" in out
     assert bob.cfg()["email"] == "bob@example.com"
     assert bob.json("whoami")["email"] == "bob@example.com"
@@ -462,7 +462,7 @@ def test_invitation_accept_as_logged_in_user(cli, cli_factory):
     out = cli.ok("member", "invite", "carol@example.com", "--role", "admin", "--org", "acme")
     tok = re.search(r"\(shown once\): (\S+)", out).group(1)
     carol = cli_factory()
-    carol.ok("invitation", "accept", tok, "--password-stdin", input="carolpass1\n")
+    carol.ok("invitation", "accept", tok, "--password-stdin", input="carol password 1\n")
     out = cli.ok("member", "invite", "carol@example.com", "--role", "viewer", "--org", "second")
     tok2 = re.search(r"\(shown once\): (\S+)", out).group(1)
     carol.ok("invitation", "accept", tok2)  # logged in: joins as herself

@@ -161,7 +161,7 @@ def other_org(berthd, admin):
     r = x.post("/api/v1/orgs", {"name": unique("Globex")})
     assert r.status_code == 201, r.text
     x.org2 = r.json_body["id"]
-    x.server2 = add_server(x, x.org2, name="local2")
+    x.server2 = add_server(admin, x.org2, name="local2")  # the administrator assigns it
     x.project2 = new_project(x, x.org2, name=unique("Globex Shop"))
     x.outsider = new_user(berthd, x, role="admin", org_id=x.org2)
     return x

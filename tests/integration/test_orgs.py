@@ -109,7 +109,7 @@ def test_invitation_creates_user_once(berthd, admin):
                           {"name": "N", "password": "short"}), 400, "VALIDATION_ERROR",
                  "password")
     r = api.post("/api/v1/invitations/%s/accept" % tok, {"name": "New Person",
-                                                         "password": "password123"})
+                                                         "password": "password-for-tests"})
     assert r.status_code == 200, r.text
     b = r.json_body
     assert b["access_token"] and b["user"]["email"] == email and b["user"]["name"] == "New Person"
@@ -119,11 +119,11 @@ def test_invitation_creates_user_once(berthd, admin):
     assert [(o["id"], o["role"]) for o in u.get("/api/v1/orgs").json_body] == \
         [(admin.org_id, "developer")]
     # the new user logs in with the password
-    r = api.post("/api/v1/auth/login", {"email": email, "password": "password123"})
+    r = api.post("/api/v1/auth/login", {"email": email, "password": "password-for-tests"})
     assert r.status_code == 200
     # single use
     expect_error(api.post("/api/v1/invitations/%s/accept" % tok,
-                          {"name": "Again", "password": "password123"}), 404,
+                          {"name": "Again", "password": "password-for-tests"}), 404,
                  "INVITATION_NOT_FOUND")
     expect_error(u.post("/api/v1/invitations/%s/accept" % tok), 404, "INVITATION_NOT_FOUND")
     assert admin.get("/api/v1/orgs/%s/invitations" % admin.org_id).json_body == []
@@ -162,7 +162,7 @@ def test_invitation_validation(berthd, admin):
     inv = invite(admin, org, "revoked@example.com", role="viewer")
     assert admin.delete("/api/v1/orgs/%s/invitations/%s" % (org, inv["id"])).status_code == 204
     expect_error(berthd.api().post("/api/v1/invitations/%s/accept" % inv["token"],
-                                   {"password": "password123"}), 404, "INVITATION_NOT_FOUND")
+                                   {"password": "password-for-tests"}), 404, "INVITATION_NOT_FOUND")
     expect_error(admin.delete("/api/v1/orgs/%s/invitations/%s" % (org, inv["id"])), 404,
                  "INVITATION_NOT_FOUND")
 
@@ -174,7 +174,7 @@ def test_existing_user_accepts_while_logged_in(berthd, admin):
     api = berthd.api()
     path = "/api/v1/invitations/%s/accept" % inv["token"]
     # not logged in: the account exists, so log in first
-    expect_error(api.post(path, {"name": "X", "password": "password123"}), 409, "CONFLICT")
+    expect_error(api.post(path, {"name": "X", "password": "password-for-tests"}), 409, "CONFLICT")
     # logged in as someone else: refused
     stranger = new_user(berthd, admin)
     expect_error(stranger.post(path), 403, "PERMISSION_DENIED")
@@ -281,6 +281,64 @@ def test_member_limited_to_projects(berthd, admin):
                              {"projects": [foreign["id"]]}), 400, "VALIDATION_ERROR", "projects")
 
 
+def test_members_grant_only_what_they_hold(berthd, admin):
+    """No one changes their own role or projects; a project-limited admin invites and sets
+    only within their projects (never all), and manages only members within them; only
+    owners manage owners (invite, promote, demote, remove, withdraw an owner's invitation)."""
+    org = admin.org_id
+    p1, p2 = project(admin, org), project(admin, org)
+    path = "/api/v1/orgs/%s/members/%%s" % org
+    la = new_user(berthd, admin, role="admin", projects=[p1["id"]])
+    # no one lifts their own limit or raises their own role
+    for body in ({"projects": None}, {"projects": [p1["id"], p2["id"]]}, {"role": "owner"},
+                 {"role": "admin"}):
+        expect_error(la.patch(path % la.user_id, body), 403, "PERMISSION_DENIED")
+    members = {m["user_id"]: m for m in admin.get("/api/v1/orgs/%s/members" % org).json_body}
+    assert members[la.user_id]["projects"] == [p1["id"]]
+    assert members[la.user_id]["role"] == "admin"
+    # invitations: only within their projects, never all, never an owner
+    inv = "/api/v1/orgs/%s/invitations" % org
+    for extra in ({}, {"projects": None}, {"projects": [p2["id"]]},
+                  {"projects": [p1["id"], p2["id"]]}):
+        body = dict({"email": unique("x") + "@example.com", "role": "developer"}, **extra)
+        expect_error(la.post(inv, body), 403, "PERMISSION_DENIED", "projects")
+    expect_error(la.post(inv, {"email": unique("x") + "@example.com", "role": "owner",
+                               "projects": [p1["id"]]}), 403, "PERMISSION_DENIED", "role")
+    r = la.post(inv, {"email": unique("x") + "@example.com", "role": "admin",
+                      "projects": [p1["id"]]})
+    assert r.status_code == 201, r.text
+    # members: an unlimited one is beyond them; one within their projects is theirs
+    dev = new_user(berthd, admin, role="developer")
+    for body in ({"role": "viewer"}, {"projects": [p1["id"]]}, {"projects": None}):
+        expect_error(la.patch(path % dev.user_id, body), 403, "PERMISSION_DENIED")
+    expect_error(la.delete(path % dev.user_id), 403, "PERMISSION_DENIED")
+    lim = new_user(berthd, admin, role="developer", projects=[p1["id"]])
+    for body in ({"projects": None}, {"projects": [p2["id"]]}):
+        expect_error(la.patch(path % lim.user_id, body), 403, "PERMISSION_DENIED", "projects")
+    r = la.patch(path % lim.user_id, {"role": "viewer", "projects": []})
+    assert r.status_code == 200 and r.json_body["role"] == "viewer", r.text
+    assert la.delete(path % lim.user_id).status_code == 204
+    # an unlimited admin changes neither themselves nor owners
+    adm = new_user(berthd, admin, role="admin")
+    expect_error(adm.patch(path % adm.user_id, {"role": "developer"}), 403, "PERMISSION_DENIED")
+    expect_error(adm.patch(path % adm.user_id, {"projects": [p1["id"]]}), 403,
+                 "PERMISSION_DENIED")
+    owner2 = new_user(berthd, admin, role="owner")
+    expect_error(adm.patch(path % owner2.user_id, {"role": "viewer"}), 403, "PERMISSION_DENIED")
+    expect_error(adm.delete(path % owner2.user_id), 403, "PERMISSION_DENIED")
+    expect_error(adm.patch(path % dev.user_id, {"role": "owner"}), 403, "PERMISSION_DENIED")
+    oi = invite(admin, org, role="owner")
+    expect_error(adm.delete("%s/%s" % (inv, oi["id"])), 403, "PERMISSION_DENIED")
+    assert oi["id"] in admin.get(inv).text
+    # an owner does; and an owner too changes not their own role while others can
+    expect_error(owner2.patch(path % owner2.user_id, {"role": "admin"}), 403, "PERMISSION_DENIED")
+    r = owner2.patch(path % dev.user_id, {"role": "admin"})
+    assert r.status_code == 200, r.text
+    assert admin.delete("%s/%s" % (inv, oi["id"])).status_code == 204
+    r = admin.patch(path % owner2.user_id, {"role": "admin"})
+    assert r.status_code == 200 and r.json_body["role"] == "admin", r.text
+
+
 # ---- tenancy ------------------------------------------------------------------------------
 
 def test_other_orgs_are_not_found(berthd, admin):
@@ -338,7 +396,7 @@ def test_audit_log_records_changes(berthd, admin):
     admin.patch("/api/v1/projects/%s" % p["id"], {"default_branch": "develop"})
     inv = invite(admin, org, role="viewer")
     r = berthd.api().post("/api/v1/invitations/%s/accept" % inv["token"],
-                          {"name": "V", "password": "password123"})
+                          {"name": "V", "password": "password-for-tests"})
     uid = r.json_body["user"]["id"]
     admin.patch("/api/v1/orgs/%s/members/%s" % (org, uid), {"role": "developer"})
     admin.patch("/api/v1/orgs/%s" % org, {"name": "Acme Renamed"})

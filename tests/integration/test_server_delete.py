@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import unique
+from conftest import Berthd, socket_allow_args, unique
 from runtime import docker, docker_available
 from test_servers import FakeDocker
 
@@ -19,6 +19,14 @@ def expect_error(r, status, code):
     e = r.json_body["error"]
     assert e["code"] == code, r.text
     return e
+
+
+@pytest.fixture
+def berthd():
+    """berthd allowing the stand-in Engines' sockets to local servers."""
+    d = Berthd(socket_allow_args()).start()
+    yield d
+    d.cleanup()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ local server, and a server whose host key is not pinned; the server's status the
 (whatever the order in which the request and the job finish)."""
 import time
 
-from conftest import unique
+from conftest import new_user, unique
 
 
 def wait_job(api, job_id, timeout=60):
@@ -41,3 +41,33 @@ def test_prepare_needs_a_pinned_host_key_and_says_so(admin):
         assert j["status"] == "failed" and "not pinned" in j["error"], j
         s = admin.get("/api/v1/servers/%s" % sid).json_body
         assert s["status"] == "error" and "not pinned" in s["status_reason"], s
+
+
+def test_server_jobs_are_hidden_from_project_limited_members(berthd, admin):
+    """A server's jobs are not a project's: a project-limited member gets 404 for the job, its
+    log, its events and its cancellation (as docs/permissions.md says); an unlimited
+    developer sees it but may not cancel it (server.manage)."""
+    r = admin.post("/api/v1/orgs/%s/projects" % admin.org_id,
+                   {"name": unique("P"), "odoo_version": "18.0"})
+    assert r.status_code == 201, r.text
+    pid = r.json_body["id"]
+    r = admin.post("/api/v1/orgs/%s/servers" % admin.org_id,
+                   {"name": unique("s"), "host": "127.0.0.1", "port": 1, "password": "pw-x"})
+    assert r.status_code == 201, r.text
+    r = admin.post("/api/v1/servers/%s/prepare" % r.json_body["id"])
+    assert r.status_code == 202, r.text
+    job = r.json_body["id"]
+    limited = new_user(berthd, admin, role="developer", projects=[pid])
+    for method, path in (("GET", "/api/v1/jobs/%s" % job), ("GET", "/api/v1/jobs/%s/log" % job),
+                         ("GET", "/api/v1/jobs/%s/events" % job),
+                         ("POST", "/api/v1/jobs/%s/cancel" % job)):
+        r = limited.req(method, path, body={} if method == "POST" else None)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json_body["error"]["code"] == "NOT_FOUND", r.text
+    assert job not in limited.get("/api/v1/orgs/%s/jobs" % admin.org_id).text
+    dev = new_user(berthd, admin, role="developer")
+    assert dev.get("/api/v1/jobs/%s" % job).status_code == 200
+    r = dev.post("/api/v1/jobs/%s/cancel" % job)
+    assert r.status_code == 403, r.text
+    assert r.json_body["error"]["code"] == "PERMISSION_DENIED", r.text
+    wait_job(admin, job)

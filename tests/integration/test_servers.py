@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from conftest import new_user, unique
+from conftest import (FAKE_DOCKER_ROOT, NO_SUCH_SOCKET, Berthd, new_user, socket_allow_args,
+                      unique)
 from sshd import Sshd
 
 DOCKER_SOCK = "/var/run/docker.sock"
@@ -35,8 +36,9 @@ class FakeDocker:
 
     def __init__(self, mode="ok"):
         self.mode = mode
+        # in the directory berthd allows local servers' sockets in (socket_allow_args)
         self.dir = tempfile.mkdtemp(prefix="berth-fakedocker-")
-        self.path = os.path.join(self.dir, "docker.sock")
+        self.path = os.path.join(FAKE_DOCKER_ROOT, os.path.basename(self.dir) + ".sock")
         self.requests = []
         fake = self
 
@@ -76,11 +78,23 @@ class FakeDocker:
         self.server.shutdown()
         self.server.server_close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
 
 
 def root_fs_gib():
     st = os.statvfs("/")
     return st.f_blocks * st.f_frsize // 1024 ** 3
+
+
+@pytest.fixture
+def berthd():
+    """berthd allowing the stand-in Engines' sockets to local servers."""
+    d = Berthd(socket_allow_args()).start()
+    yield d
+    d.cleanup()
 
 
 @pytest.fixture
@@ -337,7 +351,7 @@ def test_engine_refusing_requests_is_error_with_its_message(org, sshd):
 def test_local_server_without_docker_socket_is_error(org):
     r = org.post("/api/v1/orgs/%s/servers" % org.org_id,
                  {"name": "nodocker", "transport": "local",
-                  "docker_socket": "/run/berth-test-no-such/docker.sock"})
+                  "docker_socket": NO_SUCH_SOCKET})
     assert r.status_code == 201, r.text
     t = probe(org, r.json_body["id"])
     assert t["status"] == "error", t
@@ -413,3 +427,107 @@ def test_other_orgs_server_is_not_found(berthd, org, sshd):
     # untouched by the attempts
     s2 = other.get("/api/v1/servers/%s" % sid).json_body
     assert s2["name"] == s["name"] and s2["last_checked_at"] is None, s2
+
+
+# ---- berthd's own Docker Engine belongs to the platform administrator ------------------------
+
+def expect(r, status, code, field=None):
+    assert r.status_code == status, r.text
+    err = r.json_body["error"]
+    assert err["code"] == code, r.text
+    if field:
+        assert err.get("field") == field, r.text
+    return err
+
+
+def test_only_the_platform_administrator_adds_local_servers(berthd, org, sshd, fake_docker):
+    """A user who owns an organization cannot add a local server (berthd's own Docker Engine,
+    root on its host) nor point docker_socket anywhere; the administrator assigns a local
+    server to their organization, and only the administrator changes or tests it."""
+    x = new_user(berthd, org)
+    r = x.post("/api/v1/orgs", {"name": unique("Tenant")})
+    assert r.status_code == 201, r.text
+    x.org_id = r.json_body["id"]
+    roomy = max(org.get("/api/v1/plans").json_body, key=lambda p: p["max_servers"])
+    r = org.put("/api/v1/orgs/%s/plan" % x.org_id, {"plan_id": roomy["id"]})
+    assert r.status_code == 200, r.text
+    base = "/api/v1/orgs/%s/servers" % x.org_id
+    expect(x.post(base, {"name": "mine", "transport": "local"}), 403, "PERMISSION_DENIED",
+           "transport")
+    expect(x.post(base, {"name": "bus", "transport": "local",
+                         "docker_socket": "/run/dbus/system_bus_socket"}),
+           403, "PERMISSION_DENIED")
+    expect(x.post(base, {"name": "s", "host": "127.0.0.1", "port": sshd.port,
+                         "private_key": sshd.private_key,
+                         "docker_socket": "/run/dbus/system_bus_socket"}),
+           403, "PERMISSION_DENIED", "docker_socket")
+    assert x.get(base).json_body == []
+    # an SSH server of their own, without a socket path, is theirs to manage
+    s = add_ssh(x, sshd)
+    expect(x.patch("/api/v1/servers/%s" % s["id"], {"docker_socket": "/run/other.sock"}), 403,
+           "PERMISSION_DENIED", "docker_socket")
+    # the administrator (not a member) assigns a local server to the organization
+    r = org.post(base, {"name": "assigned", "transport": "local",
+                        "docker_socket": fake_docker.path})
+    assert r.status_code == 201, r.text
+    sid = r.json_body["id"]
+    assert x.get("/api/v1/servers/%s" % sid).status_code == 200
+    expect(x.post("/api/v1/servers/%s/test" % sid), 403, "PERMISSION_DENIED", "transport")
+    expect(x.patch("/api/v1/servers/%s" % sid, {"max_projects": 3}), 403, "PERMISSION_DENIED",
+           "transport")
+    expect(x.patch("/api/v1/servers/%s" % sid, {"docker_socket": "/run/dbus/system_bus_socket"}),
+           403, "PERMISSION_DENIED")
+    assert_fake_capacity(probe(org, sid), fake_docker)
+    r = org.patch("/api/v1/servers/%s" % sid, {"max_projects": 3})
+    assert r.status_code == 200 and r.json_body["max_projects"] == 3, r.text
+    # the administrator reaches no SSH server of an organization it is not a member of
+    expect(org.post(base, {"name": "s2", "host": "127.0.0.1", "port": sshd.port,
+                           "private_key": sshd.private_key}), 404, "ORG_NOT_FOUND")
+    expect(org.get("/api/v1/servers/%s" % s["id"]), 404, "SERVER_NOT_FOUND")
+
+
+@pytest.mark.parametrize("path", [
+    "/run/dbus/system_bus_socket",
+    "/var/run/docker.sock/../../dbus/system_bus_socket",
+    FAKE_DOCKER_ROOT + "/../x.sock",
+    FAKE_DOCKER_ROOT + "/sub/x.sock",
+    "/var/run//docker.sock",
+])
+def test_local_server_socket_must_be_allowed(org, path):
+    base = "/api/v1/orgs/%s/servers" % org.org_id
+    expect(org.post(base, {"name": unique("l"), "transport": "local", "docker_socket": path}),
+           400, "VALIDATION_ERROR", "docker_socket")
+    r = org.post(base, {"name": unique("l"), "transport": "local"})
+    assert r.status_code == 201, r.text
+    expect(org.patch("/api/v1/servers/%s" % r.json_body["id"], {"docker_socket": path}), 400,
+           "VALIDATION_ERROR", "docker_socket")
+
+
+def test_default_allows_only_the_engine_sockets(fake_docker):
+    """Without --docker-socket-allow, local servers may use /var/run/docker.sock and
+    /run/docker.sock only."""
+    from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+    d = Berthd().start()
+    try:
+        r = d.api().post("/api/v1/setup", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
+                                           "organization": "Acme"})
+        assert r.status_code == 201, r.text
+        a = d.api(r.json_body["access_token"])
+        base = "/api/v1/orgs/%s/servers" % r.json_body["organization"]["id"]
+        expect(a.post(base, {"name": "fake", "transport": "local",
+                             "docker_socket": fake_docker.path}),
+               400, "VALIDATION_ERROR", "docker_socket")
+        for path in ("/var/run/docker.sock", "/run/docker.sock"):
+            r = a.post(base, {"name": unique("l"), "transport": "local", "docker_socket": path})
+            assert r.status_code == 201, r.text
+    finally:
+        d.cleanup()
+
+
+@pytest.mark.parametrize("route", ["test", "prepare"])
+@pytest.mark.parametrize("body,field", [({"force": True}, "force"), ([], "")])
+def test_test_and_prepare_bodies_follow_the_field_rules(org, sshd, route, body, field):
+    s = add_ssh(org, sshd)
+    r = org.post("/api/v1/servers/%s/%s" % (s["id"], route), body)
+    e = expect(r, 400, "VALIDATION_ERROR")
+    assert e.get("field", "") == field, r.text

@@ -157,6 +157,58 @@ static void test_operations_need_a_pinned_key(void **state)
 	assert_int_equal(err.code, BE_SERVER_NOT_FOUND);
 }
 
+static void add_local(const char *name, const char *sock, char id[37])
+{
+	struct server_new n = {
+		.org_id = org_id, .name = name, .transport = "local", .host = "localhost", .port = 22,
+		.auth_method = "local", .docker_socket = sock, .max_projects = 8, .http_port = 80,
+		.https_port = 443,
+	};
+	assert_int_equal(servers_insert(&n, id), 0);
+}
+
+/* Runs last: the allow-list is process state, set once as berthd_main does. */
+static void test_local_sockets_only_those_allowed(void **state)
+{
+	(void)state;
+	/* the defaults */
+	assert_true(conn_socket_allowed("/var/run/docker.sock"));
+	assert_true(conn_socket_allowed("/run/docker.sock"));
+	assert_string_equal(conn_socket_default(), "/var/run/docker.sock");
+	const char *never[] = {"/run/dbus/system_bus_socket", "/var/run/docker.sock/..",
+			       "/var/run/../run/docker.sock", "//var/run/docker.sock",
+			       "var/run/docker.sock", "", NULL};
+	for (const char **p = never; *p; p++)
+		assert_false(conn_socket_allowed(*p));
+	assert_false(conn_socket_allowed(NULL));
+	/* a server stored with a socket that is not allowed is never connected to */
+	char id[37], ok_id[37];
+	add_local("bus", "/run/dbus/system_bus_socket", id);
+	add_local("engine", "/var/run/docker.sock", ok_id);
+	struct engine_target t;
+	struct berr err = {0};
+	assert_int_equal(server_target_load(id, &t, &err), -1);
+	assert_int_equal(err.code, BE_VALIDATION_ERROR);
+	assert_string_equal(err.field, "docker_socket");
+	assert_null(t.docker_socket);
+	assert_int_equal(server_target_load(ok_id, &t, &err), 0);
+	target_release(&t);
+	/* --docker-socket-allow replaces the defaults; a directory allows the sockets in it */
+	assert_int_equal(conn_socket_allow("relative.sock"), -1);
+	assert_int_equal(conn_socket_allow("/srv/engines/"), 0);
+	assert_null(conn_socket_default());
+	assert_int_equal(conn_socket_allow("/opt/docker.sock"), 0);
+	assert_string_equal(conn_socket_default(), "/opt/docker.sock");
+	assert_true(conn_socket_allowed("/srv/engines/a.sock"));
+	assert_true(conn_socket_allowed("/opt/docker.sock"));
+	assert_false(conn_socket_allowed("/var/run/docker.sock"));
+	assert_false(conn_socket_allowed("/srv/engines/"));
+	assert_false(conn_socket_allowed("/srv/engines/sub/a.sock"));
+	assert_false(conn_socket_allowed("/srv/engines/../etc/a.sock"));
+	assert_false(conn_socket_allowed("/srv/engines/.."));
+	assert_false(conn_socket_allowed("/opt/docker.sock2"));
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -168,6 +220,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_typed_row_and_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_unsealed_and_wiped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_operations_need_a_pinned_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_sockets_only_those_allowed, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }
