@@ -9,6 +9,7 @@
 #   api      includes no drivers and no ops
 #   nothing includes api but api itself and src/berthd_main.c
 #   no cycle between directories
+# and on SQL text in a string literal under api/, svc/ or ops/ (the store's business).
 # Each offending include is reported as FILE:LINE. The exit status is 1 when any is found.
 #
 # Usage: scripts/check-layers.sh [--src DIR] [--strict]
@@ -45,24 +46,36 @@ API_USERS = {"api", "berthd_main.c"}
 ORDER = ["main", "api", "svc", "ops", "core", "jobs", "drivers", "render", "store", "cli", "lib"]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
-# SQL text in a string literal: the store's business, never the API's.
+# SQL text in a string literal: the store's business (store/, and jobs/ and core/ for the
+# tables they own), never that of these directories, each with what to do instead.
 SQL = re.compile(r'"[^"\n]*\b(SELECT\s+\S|INSERT\s+INTO|UPDATE\s+[a-z_]+\s+SET|DELETE\s+FROM|'
                  r'BEGIN\s+IMMEDIATE)')
+SQL_FREE = {
+    "api": "SQL in the API layer: move it to store/ behind a service (svc/)",
+    "svc": "SQL in the service layer: move it to a typed store/ module",
+    "ops": "SQL in the ops layer: move it to a typed store/ module",
+}
 
 
-def sql_in_api(src):
-    """(file, line) of each SQL string literal under api/."""
+def sql_in_layers(src):
+    """(file, line, message) of each SQL string literal under the directories of SQL_FREE."""
     out = []
-    api = os.path.join(src, "api")
-    if not os.path.isdir(api):
-        return out
     prefix = os.path.basename(os.path.normpath(src))
-    for name in sorted(os.listdir(api)):
-        if name.endswith((".c", ".h")):
-            with open(os.path.join(api, name), encoding="utf-8", errors="replace") as f:
-                for n, text in enumerate(f, 1):
-                    if SQL.search(text):
-                        out.append(("%s/api/%s" % (prefix, name), n))
+    for layer in sorted(SQL_FREE):
+        top = os.path.join(src, layer)
+        if not os.path.isdir(top):
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if not name.endswith((".c", ".h")):
+                    continue
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, src).replace(os.sep, "/")
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    for n, text in enumerate(f, 1):
+                        if SQL.search(text):
+                            out.append(("%s/%s" % (prefix, rel), n, SQL_FREE[layer]))
     return out
 
 
@@ -131,8 +144,8 @@ def main(argv):
 
     for f, n, header, why in sorted(problems):
         print("%s:%d: includes \"%s\": %s" % (f, n, header, why))
-    for f, n in sql_in_api(src):
-        print("%s:%d: SQL in the API layer: move it to store/ behind a service (svc/)" % (f, n))
+    for f, n, why in sql_in_layers(src):
+        print("%s:%d: %s" % (f, n, why))
         problems.append((f, n, "", "sql"))
     for f, h in sorted(allowed - used):
         print("check-layers: note: ALLOWED_VIOLATIONS holds \"%s %s\", which is no longer a "

@@ -8,7 +8,8 @@
 #include "lib/secret.h"
 #include "ops/env_int.h"
 #include "ops/ops.h"
-#include "store/db.h"
+#include "store/envs.h"
+#include "store/jobs_store.h"
 
 static int ensure_network_volumes(struct engine *e, struct envrt *rt, struct berr *err)
 {
@@ -80,14 +81,12 @@ static int job_deploy(struct job *j, struct berr *err)
 	struct envrt rt;
 	if (envrt_load(&rt, j->env_id, err) < 0)
 		return -1;
-	char *before = xstrdup(S(rt.row, "status"));
+	char *before = xstrdup(rt.env.status);
 	env_status(rt.id, "deploying", NULL);
 	job_log(j, "deploying %s (%s, Odoo %s) to %s", rt.name, rt.type, rt.version, rt.fqdn);
 	int rc = deploy(j, &rt, false, err);
 	if (rc == 0) {
-		char *now = iso8601_now();
-		db_exec("UPDATE environments SET deployed_at=? WHERE id=?", "ss", now, rt.id);
-		free(now);
+		env_set_deployed(rt.id);
 		code_record(j, &rt);
 		env_status(rt.id, "running", NULL);
 	} else if (!rt.odoo_touched && rt.deployed_before &&
@@ -256,9 +255,7 @@ static int job_remove(struct job *j, struct berr *err)
 		return -1;
 	env_status(rt.id, "removing", NULL);
 	/* never deployed: nothing exists on the server */
-	bool touched = db_int(0, "SELECT count(*) FROM jobs WHERE environment_id=? AND id<>? AND"
-				 " type IN ('deploy','restart','start') AND started_at IS NOT NULL",
-			      "ss", rt.id, j->id) > 0;
+	bool touched = jobs_env_touched(rt.id, j->id);
 	job_stage(j, "Connect to server");
 	struct engine *e = touched ? engine_open_server(rt.server_id, err) : NULL;
 	int rc = touched ? -1 : 0;
@@ -309,7 +306,7 @@ static int job_remove(struct job *j, struct berr *err)
 		engine_close(e);
 	}
 	if (rc == 0) {
-		db_exec("DELETE FROM environments WHERE id=?", "s", rt.id);
+		env_delete_row(rt.id);
 		job_log(j, "environment %s removed", rt.name);
 	} else {
 		env_status(rt.id, "error", err->message);

@@ -6,7 +6,7 @@
 #include "core/modules.h"
 #include "core/repo.h"
 #include "ops/env_int.h"
-#include "store/db.h"
+#include "store/envs.h"
 
 /* Modules of one repository changed between the deployed commit and the new one (whose files
  * are af). */
@@ -58,9 +58,9 @@ static void add_source(struct job *j, struct envrt *rt, struct sbuf *path, const
 static int code_plan(struct job *j, struct envrt *rt, struct berr *err)
 {
 	struct prepo pr;
-	if (prepo_load(&pr, S(rt->row, "project_id"), err) < 0)
+	if (prepo_load(&pr, rt->env.project_id, err) < 0)
 		return -1;
-	json_t *addons = json_object_get(rt->row, "addon_repositories");
+	json_t *addons = rt->env.addon_repositories;
 	rt->has_code = pr.url || json_array_size(addons) > 0;
 	if (!rt->has_code) {
 		prepo_free(&pr);
@@ -74,7 +74,7 @@ static int code_plan(struct job *j, struct envrt *rt, struct berr *err)
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 6);
 	char base[96];
-	const char *branch = S(rt->row, "git_branch");
+	const char *branch = rt->env.git_branch;
 	if (pr.url) {
 		job_log(j, "fetching %s", pr.url);
 		if (prepo_sync(&pr, 0, err) < 0)
@@ -128,10 +128,10 @@ static int code_plan(struct job *j, struct envrt *rt, struct berr *err)
 	 * repositories as listed */
 	if (pr.url) {
 		snprintf(base, sizeof base, "%s/%s/project", CODE_DIR, rt->rev);
-		add_source(j, rt, &path, pr.mirror, rt->commit, S(rt->row, "deployed_commit"), base,
+		add_source(j, rt, &path, pr.mirror, rt->commit, rt->env.deployed_commit, base,
 			   "project", set);
 	}
-	json_t *prev = json_object_get(rt->row, "deployed_addons");
+	json_t *prev = rt->env.deployed_addons;
 	json_array_foreach(addons, i, a) {
 		const char *url = S(a, "url");
 		char mirror[PATH_MAX];
@@ -234,7 +234,7 @@ static int code_upload(struct engine *e, struct job *j, struct envrt *rt, const 
 /* Removes code directories other than the new one and the one deployed before. */
 void code_prune(struct engine *e, struct job *j, struct envrt *rt, const char *image)
 {
-	const char *prev = S(rt->row, "code_rev");
+	const char *prev = rt->env.code_rev;
 	json_t *cmd = json_pack("[s,s,s,s,s,s,s,s,s]", "find", CODE_DIR, "-mindepth", "1", "-maxdepth",
 				"1", "!", "-name", rt->rev);
 	if (prev && !str_eq(prev, rt->rev)) {
@@ -259,9 +259,7 @@ void code_record(struct job *j, struct envrt *rt)
 {
 	if (!rt->has_code)
 		return;
-	db_exec("UPDATE environments SET deployed_commit=?, deployed_addons=?, code_rev=?,"
-		" branch_commit=coalesce(?, branch_commit), commits_ahead=0 WHERE id=?", "sjsss",
-		rt->commit, rt->addon_commits, rt->rev, rt->commit, rt->id);
+	env_set_code(rt->id, rt->commit, rt->addon_commits, rt->rev);
 	job_result(j, json_pack("{s:s?,s:O,s:O,s:s}", "commit", rt->commit, "addon_commits",
 				rt->addon_commits, "updated_modules", rt->update, "code_rev", rt->rev));
 }

@@ -7,7 +7,7 @@
 #include "ops/env_int.h"
 #include "ops/images.h"
 #include "render/render.h"
-#include "store/db.h"
+#include "store/servers.h"
 
 /* One lock per server for its edge proxy, held by whoever creates, changes or removes it
  * (deploys, removals, server removal), so that two first deploys on one server create it
@@ -104,10 +104,8 @@ int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct b
 	char img[128];
 	if (images_ensure(e, j, IMG_NGINX, img, sizeof img, err) < 0)
 		return -1;
-	json_t *srv = db_row("SELECT http_port, https_port FROM servers WHERE id=?", "s", server_id);
-	int http = (int)json_integer_value(json_object_get(srv, "http_port"));
-	int https = (int)json_integer_value(json_object_get(srv, "https_port"));
-	json_decref(srv);
+	int http, https;
+	servers_edge_ports(server_id, &http, &https); /* none: 0 and 0, as before */
 	char *main = render_nginx_main(80, 443, err);
 	if (!main)
 		return -1;
@@ -148,7 +146,7 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 	ops_edge_names(rt->server_id, edge_name, sites_vol);
 	if (engine_network_connect(e, rt->net, edge_name, err) < 0)
 		return -1;
-	const char *names[2] = {rt->fqdn, S(rt->row, "custom_domain")};
+	const char *names[2] = {rt->fqdn, rt->env.custom_domain};
 	json_t *eff = rt->effective;
 	json_t *st = rt->settings;
 	struct render_site s = {

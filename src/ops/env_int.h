@@ -11,6 +11,7 @@
 #include "lib/util.h"
 #include "ops/conn.h"
 #include "ops/server.h"
+#include "store/envs.h"
 
 #define DB_USER "odoo"
 #define CODE_DIR "/mnt/berth-code"
@@ -18,8 +19,8 @@
 
 /* Everything a job needs to know about its environment, read once at the start. */
 struct envrt {
-	json_t *row;
-	const char *id, *name, *version, *type, *server_id;
+	struct env_row env; /* the environment's row (store/envs.h) */
+	const char *id, *name, *version, *type, *server_id; /* in env */
 	char key[13];
 	char net[40], db[48], pgb[48], odoo[48], replica[56], vol_pg[48], vol_rep[56],
 		vol_data[48], vol_code[48], code_helper[48], site[64];

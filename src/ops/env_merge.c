@@ -1,24 +1,22 @@
 /* env_merge.c: the merge job: the environment's branch into a target branch, pushed. */
 #include "core/repo.h"
 #include "ops/env_int.h"
-#include "store/db.h"
+#include "store/jobs_store.h"
 
 /* Merges the environment's branch into params.target_branch and pushes it. A conflict fails
  * the job, lists the files in its result, and pushes nothing. */
 int job_merge(struct job *j, struct berr *err)
 {
-	json_t *env = db_row("SELECT e.project_id, e.git_branch, j.initiated_by_email,"
-			     " u.name AS user_name FROM environments e, jobs j LEFT JOIN users u ON"
-			     " u.id=j.initiated_by WHERE e.id=? AND j.id=?", "ss", j->env_id, j->id);
-	if (!env)
+	struct job_merge_row env;
+	if (jobs_merge_row(j->env_id, j->id, &env) < 0)
 		return berr_set(err, BE_ENVIRONMENT_NOT_FOUND, NULL, "the environment no longer exists");
-	const char *source = S(env, "git_branch"), *target = S(j->params, "target_branch");
+	const char *source = env.git_branch, *target = S(j->params, "target_branch");
 	struct prepo pr;
 	int rc = -1;
 	char *src = NULL, *tgt = NULL, *result = NULL;
 	json_t *conflicts = NULL;
-	if (prepo_load(&pr, S(env, "project_id"), err) < 0) {
-		json_decref(env);
+	if (prepo_load(&pr, env.project_id, err) < 0) {
+		job_merge_row_free(&env);
 		return -1;
 	}
 	job_stage(j, "Fetch");
@@ -35,8 +33,8 @@ int job_merge(struct job *j, struct berr *err)
 	job_stage(j, "Merge");
 	job_log(j, "merging %s (%.7s) into %s (%.7s)", source, src, target, tgt);
 	char *msg = xasprintf("Merge branch '%s' into %s", source, target);
-	const char *email = S(env, "initiated_by_email");
-	const char *name = S(env, "user_name");
+	const char *email = env.initiated_by_email;
+	const char *name = env.user_name;
 	int m = git_merge(pr.mirror, tgt, src, msg, name && *name ? name : "berth",
 			  email ? email : "berth@localhost", &result, &conflicts, err);
 	free(msg);
@@ -90,6 +88,6 @@ out:
 	free(src);
 	free(tgt);
 	prepo_free(&pr);
-	json_decref(env);
+	job_merge_row_free(&env);
 	return rc;
 }

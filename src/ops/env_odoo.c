@@ -7,7 +7,7 @@
 #include "ops/env_int.h"
 #include "ops/ops.h"
 #include "render/render.h"
-#include "store/db.h"
+#include "store/envs.h"
 
 char *odoo_conf(struct envrt *rt, struct berr *err)
 {
@@ -20,7 +20,7 @@ char *odoo_conf(struct envrt *rt, struct berr *err)
 		.admin_passwd = rt->admin_passwd,
 		.replica_host = rt->replica_on ? rt->replica : NULL,
 		.replica_port = 5432,
-		.config = json_object_get(rt->row, "odoo_config"),
+		.config = rt->env.odoo_config,
 		.effective = rt->effective,
 		.smtp_password = rt->smtp_password,
 		.extra = S(rt->settings, "odoo_config"),
@@ -34,7 +34,7 @@ static json_t *odoo_spec(struct envrt *rt, const char *image, json_t *cmd, const
 	json_t *envv = json_array();
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_object_get(rt->row, "environment_vars"), k, v)
+	json_object_foreach(rt->env.environment_vars, k, v)
 		json_array_append_new(envv, json_sprintf("%s=%s", k, json_string_value(v)));
 	long long mem = setting_int(rt, "odoo_memory_limit_mb");
 	json_t *spec = json_pack("{s:s,s:o,s:o,s:o}", "Image", image, "Labels", labels(rt, role),
@@ -56,7 +56,7 @@ static json_t *odoo_spec(struct envrt *rt, const char *image, json_t *cmd, const
 static int db_initialised(struct engine *e, struct envrt *rt, struct berr *err)
 {
 	const char *argv[] = {"psql", "-U", "postgres", "-h", "/run/postgresql", "-d", rt->db_name,
-			      "-tAc", "SELECT state FROM ir_module_module WHERE name='base'", NULL};
+			      "-tAc", RENDER_ODOO_BASE_STATE_SQL, NULL};
 	int code = -1;
 	struct sbuf out = SBUF_INIT;
 	if (engine_exec(e, rt->db, argv, "postgres", &code, &out, err) < 0) {
@@ -106,7 +106,7 @@ static int run_odoo_once(struct engine *e, struct job *j, struct envrt *rt, cons
  * secret_free. */
 static char *admin_password(const char *env_id)
 {
-	char *sealed = db_str("SELECT admin_password FROM environments WHERE id=?", "s", env_id);
+	char *sealed = env_secret_get(env_id, ENV_SECRET_ADMIN_PASSWORD);
 	char *plain = sealed ? secret_open(sealed) : NULL;
 	free(sealed);
 	if (plain)
@@ -117,11 +117,10 @@ static char *admin_password(const char *env_id)
 		pw[i] = alnum[randombytes_uniform(sizeof alnum - 1)];
 	pw[24] = '\0';
 	char *s = secret_seal(pw);
-	db_exec("UPDATE environments SET admin_password=? WHERE id=? AND admin_password IS NULL", "ss",
-		s, env_id);
+	env_secret_set_if_null(env_id, ENV_SECRET_ADMIN_PASSWORD, s);
 	free(s);
 	sodium_memzero(pw, sizeof pw);
-	sealed = db_str("SELECT admin_password FROM environments WHERE id=?", "s", env_id);
+	sealed = env_secret_get(env_id, ENV_SECRET_ADMIN_PASSWORD);
 	plain = sealed ? secret_open(sealed) : NULL;
 	free(sealed);
 	return plain;
@@ -130,13 +129,7 @@ static char *admin_password(const char *env_id)
 /* Sets the administrator (res_users id 2, login 'admin' after `-i base`) of a database this
  * environment just created: its login becomes admin_login (kept 'admin' without one) and its
  * password the environment's admin_password, in Odoo's stored form. psql reads both from its
- * environment (\getenv), never from a command line. */
-static const char ADMIN_SQL[] =
-	"\\set ON_ERROR_STOP 1\n"
-	"\\getenv l BERTH_ADMIN_LOGIN\n"
-	"\\getenv p BERTH_ADMIN_PASSWORD\n"
-	"UPDATE res_users SET login = coalesce(nullif(:'l', ''), login), password = :'p' WHERE id = 2;\n";
-
+ * environment (\getenv), never from a command line (render's RENDER_ODOO_ADMIN_SQL). */
 static int set_admin(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
 {
 	char *pw = admin_password(rt->id);
@@ -146,14 +139,15 @@ static int set_admin(struct engine *e, struct job *j, struct envrt *rt, struct b
 	randombytes_buf(salt, sizeof salt);
 	char *hash = render_odoo_password(pw, salt, sizeof salt, RENDER_ODOO_PASSWORD_ROUNDS);
 	secret_free(pw);
-	const char *login = S(rt->row, "admin_login");
+	const char *login = rt->env.admin_login;
 	char *env_login = xasprintf("BERTH_ADMIN_LOGIN=%s", login ? login : "");
 	char *env_pw = xasprintf("BERTH_ADMIN_PASSWORD=%s", hash);
 	secret_free(hash);
 	const char *envv[] = {env_login, env_pw, NULL};
 	const char *argv[] = {"psql", "-X", "-h", "/run/postgresql", "-U", "postgres", "-d", rt->db_name,
 			      "-f", "/tmp/berth-admin.sql", NULL};
-	struct efile files[] = {{"berth-admin.sql", ADMIN_SQL, strlen(ADMIN_SQL), 0644}};
+	struct efile files[] = {{"berth-admin.sql", RENDER_ODOO_ADMIN_SQL,
+				 strlen(RENDER_ODOO_ADMIN_SQL), 0644}};
 	int code = -1;
 	struct sbuf out = SBUF_INIT;
 	int rc = engine_put_files(e, rt->db, "/tmp", files, 1, err);
@@ -181,7 +175,7 @@ static int set_admin(struct engine *e, struct job *j, struct envrt *rt, struct b
 static int admin_pending(struct engine *e, struct envrt *rt, struct berr *err)
 {
 	const char *argv[] = {"psql", "-X", "-U", "postgres", "-h", "/run/postgresql", "-d", rt->db_name,
-			      "-tAc", "SELECT login FROM res_users WHERE id=2", NULL};
+			      "-tAc", RENDER_ODOO_ADMIN_LOGIN_SQL, NULL};
 	int code = -1;
 	struct sbuf out = SBUF_INIT;
 	if (engine_exec(e, rt->db, argv, "postgres", &code, &out, err) < 0) {

@@ -11,23 +11,18 @@
 #include "core/settings.h"
 #include "ops/env_int.h"
 #include "ops/ops.h"
-#include "store/db.h"
+#include "store/envs.h"
 
 void env_status(const char *id, const char *status, const char *reason)
 {
-	char *now = iso8601_now();
-	db_exec("UPDATE environments SET status=?, status_reason=?, updated_at=? WHERE id=?", "ssss",
-		status, reason, now, id);
-	free(now);
+	env_set_status(id, status, reason);
 	log_event(LOG_INFO, "environment status",
 		  json_pack("{s:s,s:s,s:s?}", "environment", id, "status", status, "reason", reason));
 }
 
-static char *secret_or_new(const char *id, const char *col, size_t bytes)
+static char *secret_or_new(const char *id, enum env_secret which, size_t bytes)
 {
-	char *sql = xasprintf("SELECT %s FROM environments WHERE id=?", col);
-	char *sealed = db_str(sql, "s", id);
-	free(sql);
+	char *sealed = env_secret_get(id, which);
 	char *plain = sealed ? secret_open(sealed) : NULL;
 	free(sealed);
 	if (plain)
@@ -35,16 +30,14 @@ static char *secret_or_new(const char *id, const char *col, size_t bytes)
 	char *hex = xmalloc(bytes * 2 + 1);
 	random_hex(hex, bytes);
 	char *s = secret_seal(hex);
-	sql = xasprintf("UPDATE environments SET %s=? WHERE id=?", col);
-	db_exec(sql, "ss", s, id);
-	free(sql);
+	env_secret_set(id, which, s);
 	free(s);
 	return hex;
 }
 
 void envrt_free(struct envrt *rt)
 {
-	json_decref(rt->row);
+	env_row_free(&rt->env);
 	json_decref(rt->settings);
 	json_decref(rt->effective);
 	free(rt->commit);
@@ -63,17 +56,14 @@ void envrt_free(struct envrt *rt)
 int envrt_load(struct envrt *rt, const char *env_id, struct berr *err)
 {
 	memset(rt, 0, sizeof *rt);
-	rt->row = db_row("SELECT e.*, p.odoo_version, s.http_port AS server_http_port,"
-			 " round(e.cpu_cores - e.postgres_cpu_cores, 2) AS odoo_cpu"
-			 " FROM environments e JOIN projects p ON p.id=e.project_id"
-			 " JOIN servers s ON s.id=e.vm_id WHERE e.id=?", "s", env_id);
-	if (!rt->row)
+	if (env_load(env_id, &rt->env) < 0)
 		return berr_set(err, BE_ENVIRONMENT_NOT_FOUND, NULL, "the environment no longer exists");
-	rt->id = S(rt->row, "id");
-	rt->name = S(rt->row, "name");
-	rt->version = S(rt->row, "odoo_version");
-	rt->type = S(rt->row, "environment_type");
-	rt->server_id = S(rt->row, "vm_id");
+	const struct env_row *row = &rt->env;
+	rt->id = row->id;
+	rt->name = row->name;
+	rt->version = row->odoo_version;
+	rt->type = row->environment_type;
+	rt->server_id = row->vm_id;
 	int k = 0;
 	for (const char *p = rt->id; *p && k < 12; p++)
 		if (*p != '-')
@@ -90,16 +80,13 @@ int envrt_load(struct envrt *rt, const char *env_id, struct berr *err)
 	snprintf(rt->vol_code, sizeof rt->vol_code, "berth-%s-code", rt->key);
 	snprintf(rt->code_helper, sizeof rt->code_helper, "berth-%s-code-sync", rt->key);
 	snprintf(rt->site, sizeof rt->site, "%s.conf", rt->key);
-	const char *dbn = S(rt->row, "db_name");
-	if (!dbn) { /* fixed at first deploy: renaming the environment keeps its database */
-		db_exec("UPDATE environments SET db_name=name WHERE id=? AND db_name IS NULL", "s", env_id);
-		rt->db_name = db_str("SELECT db_name FROM environments WHERE id=?", "s", env_id);
-	} else {
-		rt->db_name = xstrdup(dbn);
-	}
-	rt->db_password = secret_or_new(env_id, "db_password", 24);
-	rt->admin_passwd = secret_or_new(env_id, "admin_passwd", 24);
-	char *sp = db_str("SELECT smtp_password FROM environments WHERE id=?", "s", env_id);
+	if (!row->db_name) /* fixed at first deploy: renaming the environment keeps its database */
+		rt->db_name = env_fix_db_name(env_id);
+	else
+		rt->db_name = xstrdup(row->db_name);
+	rt->db_password = secret_or_new(env_id, ENV_SECRET_DB_PASSWORD, 24);
+	rt->admin_passwd = secret_or_new(env_id, ENV_SECRET_ADMIN_PASSWD, 24);
+	char *sp = env_secret_get(env_id, ENV_SECRET_SMTP_PASSWORD);
 	rt->smtp_password = sp ? secret_open(sp) : NULL;
 	free(sp);
 	/* the replication password is derived from the db password: one secret less to store */
@@ -108,24 +95,25 @@ int envrt_load(struct envrt *rt, const char *env_id, struct berr *err)
 			   strlen(rt->db_password), (const unsigned char *)"replication", 11);
 	rt->repl_password = xmalloc(33);
 	sodium_bin2hex(rt->repl_password, 33, h, sizeof h);
-	rt->settings = json_incref(json_object_get(rt->row, "settings"));
+	rt->settings = json_incref(row->settings);
 	if (!json_is_object(rt->settings)) {
 		json_decref(rt->settings);
 		rt->settings = json_object();
 	}
-	snprintf(rt->fqdn, sizeof rt->fqdn, "%s.%s", S(rt->row, "subdomain"), berth_cfg.apps_domain);
-	rt->http_port = (int)json_integer_value(json_object_get(rt->row, "server_http_port"));
-	rt->deployed_before = json_is_string(json_object_get(rt->row, "deployed_at"));
-	rt->pgbouncer = json_is_true(json_object_get(rt->row, "enable_pgbouncer"));
-	rt->pgtune = json_is_true(json_object_get(rt->row, "enable_pgtune"));
-	rt->replica_on = json_is_true(json_object_get(rt->row, "enable_read_replica")) &&
+	snprintf(rt->fqdn, sizeof rt->fqdn, "%s.%s", row->subdomain ? row->subdomain : "(null)",
+		 berth_cfg.apps_domain);
+	rt->http_port = (int)row->server_http_port;
+	rt->deployed_before = row->deployed;
+	rt->pgbouncer = row->enable_pgbouncer;
+	rt->pgtune = row->enable_pgtune;
+	rt->replica_on = row->enable_read_replica &&
 			 (str_eq(rt->version, "18.0") || str_eq(rt->version, "19.0"));
-	rt->pg_cpu_c = (int)llround(json_number_value(json_object_get(rt->row, "postgres_cpu_cores")) * 100);
-	rt->odoo_cpu_c = (int)llround(json_number_value(json_object_get(rt->row, "odoo_cpu")) * 100);
-	rt->pg_ram = json_integer_value(json_object_get(rt->row, "postgres_ram_mb"));
-	rt->odoo_ram = json_integer_value(json_object_get(rt->row, "ram_mb")) - rt->pg_ram;
-	rt->effective = odoo_config_effective(json_object_get(rt->row, "odoo_config"), rt->odoo_cpu_c,
-					      rt->odoo_ram, rt->type);
+	rt->pg_cpu_c = (int)llround(row->postgres_cpu_cores * 100);
+	rt->odoo_cpu_c = (int)llround(row->odoo_cpu * 100);
+	rt->pg_ram = row->postgres_ram_mb;
+	rt->odoo_ram = row->ram_mb - rt->pg_ram;
+	rt->effective = odoo_config_effective(row->odoo_config, rt->odoo_cpu_c, rt->odoo_ram,
+					      rt->type);
 	return 0;
 }
 

@@ -158,4 +158,14 @@ void render_extra_release(struct render_extra *x);
 #define RENDER_ODOO_PASSWORD_ROUNDS 600000u
 char *render_odoo_password(const char *password, const unsigned char *salt, size_t salt_len,
 			   unsigned rounds);
+
+/* The SQL berth runs with psql in an environment's PostgreSQL, on Odoo's database
+ * (odoo_sql.c). */
+/* Is the database initialised: base's state ("installed"). */
+extern const char RENDER_ODOO_BASE_STATE_SQL[];
+/* The administrator's login (res_users id 2; 'admin' after `-i base`). */
+extern const char RENDER_ODOO_ADMIN_LOGIN_SQL[];
+/* The file berth-admin.sql: sets the administrator's login (kept without one) and password
+ * from psql's environment (BERTH_ADMIN_LOGIN, BERTH_ADMIN_PASSWORD), never its command line. */
+extern const char RENDER_ODOO_ADMIN_SQL[];
 #endif

@@ -39,7 +39,7 @@ int env_load(const char *env_id, struct env_row *e)
 		" e.odoo_config, e.deployed_commit, e.last_trigger_commit, e.admin_login,"
 		" e.deployed_at IS NOT NULL, e.environment_vars, e.addon_repositories, e.settings,"
 		" e.deployed_addons, e.deployed_at, e.db_name, e.code_rev, e.status_reason,"
-		" s.http_port, s.https_port"
+		" s.http_port, s.https_port, round(e.cpu_cores - e.postgres_cpu_cores, 2)"
 		" FROM environments e JOIN projects p ON p.id=e.project_id"
 		" LEFT JOIN servers s ON s.id=e.vm_id WHERE e.id=?",
 		"s", env_id);
@@ -87,6 +87,7 @@ int env_load(const char *env_id, struct env_row *e)
 	e->status_reason = col_str(st, c++);
 	e->server_http_port = sqlite3_column_int64(st, c++);
 	e->server_https_port = sqlite3_column_int64(st, c++);
+	e->odoo_cpu = sqlite3_column_double(st, c++);
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -114,6 +115,84 @@ void env_row_free(struct env_row *e)
 	free(e->last_trigger_commit);
 	free(e->admin_login);
 	memset(e, 0, sizeof *e);
+}
+
+int env_set_status(const char *env_id, const char *status, const char *reason)
+{
+	char *now = iso8601_now();
+	int rc = db_exec("UPDATE environments SET status=?, status_reason=?, updated_at=? WHERE id=?",
+			 "ssss", status, reason, now, env_id);
+	free(now);
+	return rc;
+}
+
+int env_set_deployed(const char *env_id)
+{
+	char *now = iso8601_now();
+	int rc = db_exec("UPDATE environments SET deployed_at=? WHERE id=?", "ss", now, env_id);
+	free(now);
+	return rc;
+}
+
+int env_delete_row(const char *env_id)
+{
+	return db_exec("DELETE FROM environments WHERE id=?", "s", env_id);
+}
+
+char *env_fix_db_name(const char *env_id)
+{
+	db_exec("UPDATE environments SET db_name=name WHERE id=? AND db_name IS NULL", "s", env_id);
+	return db_str("SELECT db_name FROM environments WHERE id=?", "s", env_id);
+}
+
+int env_set_code(const char *env_id, const char *commit, json_t *addon_commits, const char *rev)
+{
+	return db_exec("UPDATE environments SET deployed_commit=?, deployed_addons=?, code_rev=?,"
+		       " branch_commit=coalesce(?, branch_commit), commits_ahead=0 WHERE id=?",
+		       "sjsss", commit, addon_commits, rev, commit, env_id);
+}
+
+/* Per sealed column: its read, its write, its first write. */
+static const struct {
+	const char *get, *set, *set_if_null;
+} SECRET_SQL[] = {
+	[ENV_SECRET_DB_PASSWORD] = {
+		"SELECT db_password FROM environments WHERE id=?",
+		"UPDATE environments SET db_password=? WHERE id=?",
+		"UPDATE environments SET db_password=? WHERE id=? AND db_password IS NULL"},
+	[ENV_SECRET_ADMIN_PASSWD] = {
+		"SELECT admin_passwd FROM environments WHERE id=?",
+		"UPDATE environments SET admin_passwd=? WHERE id=?",
+		"UPDATE environments SET admin_passwd=? WHERE id=? AND admin_passwd IS NULL"},
+	[ENV_SECRET_ADMIN_PASSWORD] = {
+		"SELECT admin_password FROM environments WHERE id=?",
+		"UPDATE environments SET admin_password=? WHERE id=?",
+		"UPDATE environments SET admin_password=? WHERE id=? AND admin_password IS NULL"},
+	[ENV_SECRET_SMTP_PASSWORD] = {
+		"SELECT smtp_password FROM environments WHERE id=?",
+		"UPDATE environments SET smtp_password=? WHERE id=?",
+		"UPDATE environments SET smtp_password=? WHERE id=? AND smtp_password IS NULL"},
+};
+
+static bool secret_known(enum env_secret which)
+{
+	return (unsigned)which < ARRAY_SIZE(SECRET_SQL);
+}
+
+char *env_secret_get(const char *env_id, enum env_secret which)
+{
+	return secret_known(which) ? db_str(SECRET_SQL[which].get, "s", env_id) : NULL;
+}
+
+int env_secret_set(const char *env_id, enum env_secret which, const char *sealed)
+{
+	return secret_known(which) ? db_exec(SECRET_SQL[which].set, "ss", sealed, env_id) : -1;
+}
+
+int env_secret_set_if_null(const char *env_id, enum env_secret which, const char *sealed)
+{
+	return secret_known(which) ? db_exec(SECRET_SQL[which].set_if_null, "ss", sealed, env_id)
+				   : -1;
 }
 
 int env_insert(const struct env_new *n)

@@ -22,11 +22,41 @@ struct env_row {
 	char *deployed_at, *db_name, *code_rev, *status_reason;    /* may be NULL */
 	bool deployed;                       /* deployed_at is set */
 	long long server_http_port, server_https_port; /* of the server it is placed on */
+	double odoo_cpu; /* round(cpu_cores - postgres_cpu_cores, 2): Odoo's share of the cores */
 };
 
 /* 0, or -1 when there is no such environment. env_row_free releases it. */
 int env_load(const char *env_id, struct env_row *e);
 void env_row_free(struct env_row *e);
+
+/* What the jobs (ops/env*.c) write. */
+/* status, status_reason (may be NULL) and updated_at = now. */
+int env_set_status(const char *env_id, const char *status, const char *reason);
+/* deployed_at = now: a deploy completed. */
+int env_set_deployed(const char *env_id);
+/* Deletes the environment's row (the remove job, once its objects are gone). */
+int env_delete_row(const char *env_id);
+/* The database name, fixed to the environment's name the first time it is asked (renaming
+ * the environment later keeps its database). Caller frees; NULL when there is none. */
+char *env_fix_db_name(const char *env_id);
+/* What a deploy put on the server: the project's commit (NULL: none, the branch head is kept),
+ * the addon repositories' commits ({url: commit}) and the code directory; commits_ahead = 0. */
+int env_set_code(const char *env_id, const char *commit, json_t *addon_commits,
+		 const char *rev);
+
+/* The sealed columns of an environment (SECRET in the schema). */
+enum env_secret {
+	ENV_SECRET_DB_PASSWORD,    /* db_password: the database role's */
+	ENV_SECRET_ADMIN_PASSWD,   /* admin_passwd: Odoo's master password (odoo.conf) */
+	ENV_SECRET_ADMIN_PASSWORD, /* admin_password: the Odoo administrator's login password */
+	ENV_SECRET_SMTP_PASSWORD,  /* smtp_password */
+};
+/* The sealed value (caller frees), or NULL when unset. */
+char *env_secret_get(const char *env_id, enum env_secret which);
+/* Stores a sealed value. */
+int env_secret_set(const char *env_id, enum env_secret which, const char *sealed);
+/* Stores a sealed value only when none is stored yet (whoever came first wins). */
+int env_secret_set_if_null(const char *env_id, enum env_secret which, const char *sealed);
 
 /* A new environment (status pending). JSON values are stored as given (NULL: {} or []);
  * sealed values are secret_seal()ed already. */

@@ -1,6 +1,8 @@
 /* jobs_store.c: the jobs table as services and the API read it (see jobs_store.h). */
 #include "store/jobs_store.h"
 
+#include <string.h>
+
 #include "store/db.h"
 
 bool jobs_env_active(const char *env_id, const char *type)
@@ -23,6 +25,48 @@ int jobs_env_cancel_queued(const char *env_id, const char *type, const char *rea
 			 env_id, type);
 	free(now);
 	return rc;
+}
+
+bool jobs_env_touched(const char *env_id, const char *job_id)
+{
+	return db_int(0, "SELECT count(*) FROM jobs WHERE environment_id=? AND id<>? AND"
+			 " type IN ('deploy','restart','start') AND started_at IS NOT NULL",
+		      "ss", env_id, job_id) > 0;
+}
+
+static char *text_or_null(sqlite3_stmt *st, int c)
+{
+	const unsigned char *t = sqlite3_column_text(st, c);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+int jobs_merge_row(const char *env_id, const char *job_id, struct job_merge_row *r)
+{
+	memset(r, 0, sizeof *r);
+	sqlite3_stmt *st = db_prep("SELECT e.project_id, e.git_branch, j.initiated_by_email,"
+				   " u.name AS user_name FROM environments e, jobs j LEFT JOIN users u ON"
+				   " u.id=j.initiated_by WHERE e.id=? AND j.id=?", "ss", env_id, job_id);
+	if (!st)
+		return -1;
+	int rc = -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r->project_id = text_or_null(st, 0);
+		r->git_branch = text_or_null(st, 1);
+		r->initiated_by_email = text_or_null(st, 2);
+		r->user_name = text_or_null(st, 3);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void job_merge_row_free(struct job_merge_row *r)
+{
+	free(r->project_id);
+	free(r->git_branch);
+	free(r->initiated_by_email);
+	free(r->user_name);
+	memset(r, 0, sizeof *r);
 }
 
 /* The columns of a job as the API shows it (the same as jobs/queue.c's queue_job_json). */

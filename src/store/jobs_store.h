@@ -14,6 +14,20 @@ char *jobs_env_queued_same(const char *env_id, const char *type, json_t *params)
 /* Cancels the environment's queued jobs of this type, with `reason` as their error. */
 int jobs_env_cancel_queued(const char *env_id, const char *type, const char *reason);
 
+/* A deploy, restart or start other than job_id has started on the environment (something of
+ * it may exist on its server). */
+bool jobs_env_touched(const char *env_id, const char *job_id);
+
+/* What the merge job reads: the environment's project and branch, and who asked. */
+struct job_merge_row {
+	char *project_id, *git_branch;           /* may be NULL */
+	char *initiated_by_email, *user_name;    /* may be NULL */
+};
+/* 0 and *r filled (free with job_merge_row_free), or -1 when the environment or the job is
+ * gone. */
+int jobs_merge_row(const char *env_id, const char *job_id, struct job_merge_row *r);
+void job_merge_row_free(struct job_merge_row *r);
+
 /* Listings (newest first), with the columns of queue_job_json. status may be NULL. */
 json_t *jobs_json_of_env(const char *env_id, const char *status, long long limit);
 json_t *jobs_json_of_org(const char *org_id, const char *status, long long limit);

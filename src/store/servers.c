@@ -47,6 +47,22 @@ int servers_get(const char *id, struct server_row *r)
 	return rc;
 }
 
+int servers_edge_ports(const char *id, int *http_port, int *https_port)
+{
+	*http_port = *https_port = 0;
+	sqlite3_stmt *st = db_prep("SELECT http_port, https_port FROM servers WHERE id=?", "s", id);
+	if (!st)
+		return -1;
+	int rc = -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*http_port = sqlite3_column_int(st, 0);
+		*https_port = sqlite3_column_int(st, 1);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 void server_row_free(struct server_row *r)
 {
 	free(r->name);

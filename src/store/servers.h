@@ -27,6 +27,9 @@ struct server_row {
 /* 0 and *r filled (free with server_row_free), or -1 when there is no such server. */
 int servers_get(const char *id, struct server_row *r);
 void server_row_free(struct server_row *r);
+/* The ports the server's edge proxy publishes: 0 and both set, or -1 (both 0) when there is
+ * no such server. */
+int servers_edge_ports(const char *id, int *http_port, int *https_port);
 /* The sealed credential ({"private_key"|"password": ...} once opened), or NULL. Caller frees. */
 char *servers_credential_sealed(const char *id);
 

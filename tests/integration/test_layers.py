@@ -171,3 +171,26 @@ def test_sql_in_the_api_layer_fails(tmp_path):
     assert rc == 1 and "api/projects.c:1: SQL in the API layer" in out, out
     write(src, "api/projects.c", 'reply("Select a project");\n')
     assert run("--src", src)[0] == 0
+
+
+@pytest.mark.parametrize("rel,layer", [
+    ("ops/env.c", "ops"),
+    ("ops/sub/deep.h", "ops"),
+    ("svc/envs.c", "service"),
+])
+def test_sql_in_ops_and_services_fails(tmp_path, rel, layer):
+    src = good_tree(tmp_path)
+    write(src, rel, 'db_exec("UPDATE environments SET status=? WHERE id=?", "ss", s, id);\n'
+                    'int n = db_int(0, "SELECT count(*) FROM jobs");\n')
+    rc, out = run("--src", src)
+    assert rc == 1, out
+    assert "%s:1: SQL in the %s layer" % (rel, layer) in out, out
+    assert "%s:2: SQL in the %s layer" % (rel, layer) in out, out
+    # SQL is the store's (and the queue's) business: the same text there passes
+    write(src, rel, "")
+    write(src, "store/envs.c", 'db_exec("DELETE FROM environments WHERE id=?", "s", id);\n')
+    write(src, "jobs/queue.c", 'db_exec("DELETE FROM jobs WHERE id=?", "s", id);\n')
+    assert run("--src", src)[0] == 0
+    # words in a message are not SQL
+    write(src, rel, 'job_log(j, "Select a branch, then update the environment");\n')
+    assert run("--src", src)[0] == 0
