@@ -1,5 +1,5 @@
-/* jobs_store.h: what the services ask of the jobs table about an environment's actions, and
- * the job listings and logs the API shows. (The queue itself, jobs/queue.c, claims and runs
+/* jobs_store.h: what the services ask of the jobs table about an environment's actions, what
+ * the environment's jobs read of it (ops/env*.c), and the job listings and logs the API shows. (The queue itself, jobs/queue.c, claims and runs
  * jobs.) */
 #ifndef BERTH_STORE_JOBS_STORE_H
 #define BERTH_STORE_JOBS_STORE_H

@@ -1,7 +1,8 @@
 /* The store (store/db.c, schema.c, model.c, access.c) on a temporary data directory:
  * migrations apply once and are idempotent on reopen, rows render with their declared
  * types (BOOLEAN, JSON, SECRET omitted), constraint violations are told apart, and the
- * tenancy and role rules answer as documented. */
+ * tenancy and role rules answer as documented; what the jobs read and write of an
+ * environment (struct env_row, env_set_*, the sealed columns by enum) keeps its rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,10 @@
 #include "lib/util.h"
 #include "store/access.h"
 #include "store/db.h"
+#include "store/envs.h"
+#include "store/jobs_store.h"
 #include "store/model.h"
+#include "store/servers.h"
 #include "store/schema.h"
 
 static char dir[64];
@@ -361,6 +365,142 @@ static void test_tenancy(void **state)
 	json_decref(o2);
 }
 
+/* What the environment's jobs (ops/env*.c) read and write through the typed store. */
+static void test_env_store_for_jobs(void **state)
+{
+	(void)state;
+	model_seed_plans();
+	char u[37], p[37], srv[37], env[37];
+	struct berr err = {0};
+	assert_int_equal(model_user_create("j@example.com", "Jo Bs", "password123", false, u, &err), 0);
+	json_t *o = model_org_create("Org J", u, NULL, &err);
+	const char *org = json_string_value(json_object_get(o, "id"));
+	uuid4(p);
+	assert_int_equal(db_exec("INSERT INTO projects(id, org_id, name, slug, odoo_version,"
+				 " created_at, updated_at) VALUES(?,?,'P','p','18.0','t','t')",
+				 "ss", p, org), 0);
+	struct server_new sn = {.org_id = org, .name = "s1", .transport = "local",
+				.auth_method = "none", .docker_socket = "/var/run/docker.sock",
+				.port = 22, .max_projects = 8, .http_port = 8080, .https_port = 8443};
+	assert_int_equal(servers_insert(&sn, srv), 0);
+	int http = -1, https = -1;
+	assert_int_equal(servers_edge_ports(srv, &http, &https), 0);
+	assert_int_equal(http, 8080);
+	assert_int_equal(https, 8443);
+	assert_int_equal(servers_edge_ports("no-such-server", &http, &https), -1);
+	assert_int_equal(http, 0);
+	assert_int_equal(https, 0);
+
+	uuid4(env);
+	struct env_new n = {.id = env, .project_id = p, .org_id = org, .vm_id = srv, .name = "main",
+			    .environment_type = "development", .subdomain = "p-main",
+			    .git_branch = "main", .created_by = u, .cpu_c = 250, .pg_cpu_c = 75,
+			    .ram_mb = 4096, .disk_gb = 10, .pg_ram_mb = 1024, .enable_pgbouncer = true,
+			    .admin_login = "boss@example.com", .odoo_config = json_object()};
+	assert_int_equal(env_insert(&n), 0);
+	json_decref(n.odoo_config);
+	struct env_row r;
+	assert_int_equal(env_load(env, &r), 0);
+	assert_string_equal(r.id, env);
+	assert_string_equal(r.odoo_version, "18.0");
+	assert_string_equal(r.status, "pending");
+	assert_true(r.odoo_cpu > 1.749 && r.odoo_cpu < 1.751); /* round(2.5 - 0.75, 2) */
+	assert_true(r.enable_pgbouncer);
+	assert_false(r.deployed);
+	assert_null(r.db_name);
+	assert_null(r.code_rev);
+	assert_null(r.custom_domain);
+	assert_string_equal(r.admin_login, "boss@example.com");
+	assert_int_equal(r.server_http_port, 8080);
+	assert_true(json_is_array(r.addon_repositories));
+	env_row_free(&r);
+
+	/* the database name is fixed once: a later rename keeps it */
+	char *dbn = env_fix_db_name(env);
+	assert_string_equal(dbn, "main");
+	free(dbn);
+	db_exec("UPDATE environments SET name='renamed' WHERE id=?", "s", env);
+	dbn = env_fix_db_name(env);
+	assert_string_equal(dbn, "main");
+	free(dbn);
+
+	/* sealed columns by enum: each its own column; set_if_null keeps the first */
+	assert_null(env_secret_get(env, ENV_SECRET_ADMIN_PASSWORD));
+	assert_int_equal(env_secret_set_if_null(env, ENV_SECRET_ADMIN_PASSWORD, "v1:first"), 0);
+	assert_int_equal(env_secret_set_if_null(env, ENV_SECRET_ADMIN_PASSWORD, "v1:second"), 0);
+	char *sv = env_secret_get(env, ENV_SECRET_ADMIN_PASSWORD);
+	assert_string_equal(sv, "v1:first");
+	free(sv);
+	assert_null(env_secret_get(env, ENV_SECRET_DB_PASSWORD));
+	assert_null(env_secret_get(env, ENV_SECRET_ADMIN_PASSWD));
+	assert_null(env_secret_get(env, ENV_SECRET_SMTP_PASSWORD));
+	assert_int_equal(env_secret_set(env, ENV_SECRET_DB_PASSWORD, "v1:db"), 0);
+	assert_int_equal(env_secret_set(env, ENV_SECRET_DB_PASSWORD, "v1:db2"), 0);
+	sv = env_secret_get(env, ENV_SECRET_DB_PASSWORD);
+	assert_string_equal(sv, "v1:db2");
+	free(sv);
+	assert_null(env_secret_get(env, ENV_SECRET_ADMIN_PASSWD));
+	assert_int_equal(env_secret_set(env, (enum env_secret)99, "x"), -1);
+	assert_null(env_secret_get(env, (enum env_secret)99));
+
+	/* status, deployed, code */
+	assert_int_equal(env_set_status(env, "error", "it broke"), 0);
+	assert_int_equal(env_set_deployed(env), 0);
+	json_t *addons = json_pack("{s:s}", "https://example.com/a.git", "abc");
+	db_exec("UPDATE environments SET branch_commit='keep' WHERE id=?", "s", env);
+	assert_int_equal(env_set_code(env, NULL, addons, "rev1"), 0);
+	assert_int_equal(env_load(env, &r), 0);
+	assert_string_equal(r.status, "error");
+	assert_string_equal(r.status_reason, "it broke");
+	assert_true(r.deployed);
+	assert_string_equal(r.code_rev, "rev1");
+	assert_null(r.deployed_commit);
+	assert_true(json_equal(r.deployed_addons, addons));
+	env_row_free(&r);
+	char *bc = db_str("SELECT branch_commit FROM environments WHERE id=?", "s", env);
+	assert_string_equal(bc, "keep");
+	free(bc);
+	assert_int_equal(env_set_code(env, "c0ffee", addons, "rev2"), 0);
+	bc = db_str("SELECT branch_commit FROM environments WHERE id=?", "s", env);
+	assert_string_equal(bc, "c0ffee");
+	free(bc);
+	json_decref(addons);
+	assert_int_equal(env_set_status(env, "running", NULL), 0);
+	assert_int_equal(env_load(env, &r), 0);
+	assert_null(r.status_reason);
+	env_row_free(&r);
+
+	/* jobs: a started deploy/restart/start other than this one; the merge job's row */
+	assert_int_equal(db_exec("INSERT INTO jobs(id, org_id, environment_id, type, status,"
+				 " initiated_by, initiated_by_email, created_at) VALUES"
+				 " ('j-remove', ?, ?, 'remove', 'running', ?, 'j@example.com', 't'),"
+				 " ('j-stop', ?, ?, 'stop', 'done', NULL, NULL, 't'),"
+				 " ('j-deploy', ?, ?, 'deploy', 'queued', NULL, NULL, 't')",
+				 "sssssss", org, env, u, org, env, org, env), 0);
+	db_exec("UPDATE jobs SET started_at='t' WHERE id IN ('j-remove','j-stop')", "");
+	assert_false(jobs_env_touched(env, "j-remove")); /* the deploy never started */
+	db_exec("UPDATE jobs SET started_at='t' WHERE id='j-deploy'", "");
+	assert_true(jobs_env_touched(env, "j-remove"));
+	assert_false(jobs_env_touched(env, "j-deploy"));
+	struct job_merge_row m;
+	assert_int_equal(jobs_merge_row(env, "j-remove", &m), 0);
+	assert_string_equal(m.project_id, p);
+	assert_string_equal(m.git_branch, "main");
+	assert_string_equal(m.initiated_by_email, "j@example.com");
+	assert_string_equal(m.user_name, "Jo Bs");
+	job_merge_row_free(&m);
+	assert_int_equal(jobs_merge_row(env, "j-stop", &m), 0);
+	assert_null(m.user_name);
+	assert_null(m.initiated_by_email);
+	job_merge_row_free(&m);
+	assert_int_equal(jobs_merge_row(env, "no-such-job", &m), -1);
+
+	assert_int_equal(env_delete_row(env), 0);
+	assert_int_equal(env_load(env, &r), -1);
+	assert_int_equal(jobs_merge_row(env, "j-remove", &m), -1);
+	json_decref(o);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -377,6 +517,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seed_plans_once, setup, teardown),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test_setup_teardown(test_tenancy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_env_store_for_jobs, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
