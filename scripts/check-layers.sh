@@ -54,6 +54,7 @@ SQL_FREE = {
     "api": "SQL in the API layer: move it to store/ behind a service (svc/)",
     "svc": "SQL in the service layer: move it to a typed store/ module",
     "ops": "SQL in the ops layer: move it to a typed store/ module",
+    "core": "SQL in core: move it to a typed store/ module",
 }
 
 

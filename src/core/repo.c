@@ -222,21 +222,18 @@ static void poll_project(const char *project_id)
 		return;
 	int64_t now = now_s();
 	if (prepo_sync(&p, 0, &err) < 0) {
-		db_exec("UPDATE projects SET last_polled_ts=?, last_poll_error=? WHERE id=?", "iss", now,
-			err.message, project_id);
+		project_set_polled(project_id, now, err.message);
 		log_event(LOG_WARN, "repository poll failed",
 			  json_pack("{s:s,s:s}", "project", project_id, "error", err.message));
 		prepo_free(&p);
 		return;
 	}
-	db_exec("UPDATE projects SET last_polled_ts=?, last_poll_error=NULL WHERE id=?", "is", now,
-		project_id);
-	json_t *branches = db_rows("SELECT DISTINCT git_branch FROM environments WHERE project_id=?"
-				   " AND auto_deploy=1", "s", project_id);
+	project_set_polled(project_id, now, NULL);
+	json_t *branches = project_auto_deploy_branches(project_id);
 	size_t i;
 	json_t *b;
 	json_array_foreach(branches, i, b) {
-		const char *br = S(b, "git_branch");
+		const char *br = json_string_value(b);
 		char *head = git_resolve(p.mirror, br, true);
 		if (head)
 			repo_trigger(project_id, br, head, "poll", true, NULL);
@@ -251,15 +248,13 @@ static void poll_project(const char *project_id)
 static void poller_main(void *cls)
 {
 	(void)cls;
-	json_t *due = db_rows("SELECT id FROM projects WHERE poll_interval_s > 0 AND"
-			      " repository_url IS NOT NULL AND (last_polled_ts IS NULL OR"
-			      " last_polled_ts + poll_interval_s <= ?)", "i", now_s());
+	json_t *due = projects_poll_due(now_s());
 	size_t i;
 	json_t *r;
 	json_array_foreach(due, i, r) {
 		if (sched_stopping())
 			break;
-		poll_project(S(r, "id"));
+		poll_project(json_string_value(r));
 	}
 	json_decref(due);
 }

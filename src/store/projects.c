@@ -144,3 +144,33 @@ json_t *project_json_of_org(const char *org_id, json_t *project_ids)
 	free(sql);
 	return a;
 }
+
+static json_t *column(json_t *rows, const char *col)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		json_array_append(out, json_object_get(r, col));
+	json_decref(rows);
+	return out;
+}
+
+json_t *projects_poll_due(int64_t now)
+{
+	return column(db_rows("SELECT id FROM projects WHERE poll_interval_s > 0 AND"
+			      " repository_url IS NOT NULL AND (last_polled_ts IS NULL OR"
+			      " last_polled_ts + poll_interval_s <= ?)", "i", now), "id");
+}
+
+int project_set_polled(const char *project_id, int64_t now, const char *error)
+{
+	return db_exec("UPDATE projects SET last_polled_ts=?, last_poll_error=? WHERE id=?", "iss",
+		       now, error, project_id);
+}
+
+json_t *project_auto_deploy_branches(const char *project_id)
+{
+	return column(db_rows("SELECT DISTINCT git_branch FROM environments WHERE project_id=?"
+			      " AND auto_deploy=1", "s", project_id), "git_branch");
+}

@@ -4,6 +4,7 @@
 #define BERTH_STORE_PROJECTS_H
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct project_row {
 	char id[37], org_id[37];
@@ -38,6 +39,12 @@ struct project_change {
 };
 int project_update(const char *project_id, const struct project_change *c);
 int project_delete(const char *project_id);
+/* The repository poller: the projects whose poll interval has passed at `now` (a JSON array of
+ * id strings), a poll's outcome (error NULL: it worked), and the branches of its environments
+ * that deploy automatically (a JSON array of branch names). */
+json_t *projects_poll_due(int64_t now);
+int project_set_polled(const char *project_id, int64_t now, const char *error);
+json_t *project_auto_deploy_branches(const char *project_id);
 /* The project has environments and its version differs from `version`. */
 bool project_version_locked(const char *project_id, const char *version);
 
