@@ -94,6 +94,12 @@ void db_release_thread(void)
 	db_close_thread();
 }
 
+void db_end_request(void)
+{
+	if (tls_db && !sqlite3_get_autocommit(tls_db->db))
+		sqlite3_exec(tls_db->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 void db_close_thread(void)
 {
 	if (tls_db) {

@@ -12,6 +12,9 @@ int db_open(const char *data_dir, struct berr *err);
 void db_close_thread(void);
 /* Hands this thread's connection back to the pool (end of an HTTP request). */
 void db_release_thread(void);
+/* End of a request on a long-lived thread (the HTTP pool): rolls back a transaction left
+ * open and keeps the connection (and its statement cache) for the thread's next request. */
+void db_end_request(void);
 void db_shutdown(void);
 sqlite3 *db_conn(void);
 
