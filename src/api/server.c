@@ -18,6 +18,7 @@
 
 #include "api/auth.h"
 #include "jobs/hub.h"
+#include "lib/jsonout.h"
 #include "lib/log.h"
 #include "store/db.h"
 
@@ -381,13 +382,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int s
 		MHD_add_response_header(resp, "Content-Type",
 					r->content_type ? r->content_type : "text/plain; charset=utf-8");
 	} else if (r->reply) {
-		char *s = json_dumps(r->reply, JSON_INDENT(0) | JSON_COMPACT | JSON_PRESERVE_ORDER |
-						       JSON_REAL_PRECISION(12) | JSON_ENCODE_ANY);
-		size_t n = strlen(s);
-		s = xrealloc(s, n + 2);
-		s[n] = '\n';
-		s[n + 1] = '\0';
-		resp = MHD_create_response_from_buffer(n + 1, s, MHD_RESPMEM_MUST_FREE);
+		struct sbuf sb = SBUF_INIT;
+		sbuf_grow(&sb, 512);
+		json_out(&sb, r->reply);
+		sbuf_addc(&sb, '\n');
+		size_t n = sb.len;
+		resp = MHD_create_response_from_buffer(n, sbuf_detach(&sb), MHD_RESPMEM_MUST_FREE);
 		MHD_add_response_header(resp, "Content-Type", "application/json");
 	} else {
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);

@@ -272,6 +272,21 @@ static void done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+sqlite3_stmt *db_prep_cached(const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *st = cprep(sql, types, ap);
+	va_end(ap);
+	return st;
+}
+
+void db_done(sqlite3_stmt *st)
+{
+	if (st)
+		done(st);
+}
+
 sqlite3_stmt *db_prep(const char *sql, const char *types, ...)
 {
 	va_list ap;

@@ -22,6 +22,11 @@ sqlite3 *db_conn(void);
  * b bool (int), j json_t* (dumped as text, NULL binds null). */
 sqlite3_stmt *db_prep(const char *sql, const char *types, ...);
 sqlite3_stmt *db_vprep(const char *sql, const char *types, va_list ap);
+/* Like db_prep, but the statement comes from the connection's cache (prepared once): step it,
+ * then hand it back with db_done (never sqlite3_finalize), before preparing the same SQL
+ * again. For the statements of every request (the token lookup). */
+sqlite3_stmt *db_prep_cached(const char *sql, const char *types, ...);
+void db_done(sqlite3_stmt *st);
 /* Runs a statement. 0 done, -1 error (logged), -2 constraint violation. */
 int db_exec(const char *sql, const char *types, ...);
 json_t *db_rows(const char *sql, const char *types, ...);   /* array, never NULL */
