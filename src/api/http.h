@@ -40,7 +40,7 @@ struct req {
 	int64_t t0;
 	/* server.c's own state */
 	const struct route *route;
-	bool path_known, refused, queued, done;
+	bool path_known, refused, queued, done, big_reply;
 	int status;
 	/* streaming reply (Server-Sent Events): the body comes from stream_fn, a libmicrohttpd
 	 * content reader called on one of the HTTP pool's threads: it must not block (it suspends

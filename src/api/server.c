@@ -5,6 +5,7 @@
 #include "api/http.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -365,6 +366,10 @@ static void slow_drain(void)
 	pthread_mutex_unlock(&slow_lock);
 }
 
+/* After an answer this large (a list of thousands of environments), the memory its JSON took
+ * goes back to the system (malloc_trim) instead of staying in the thread's malloc arena. */
+#define BIG_REPLY (1024 * 1024)
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int status)
 {
 	struct MHD_Response *resp;
@@ -387,6 +392,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int s
 		json_out(&sb, r->reply);
 		sbuf_addc(&sb, '\n');
 		size_t n = sb.len;
+		r->big_reply = n > BIG_REPLY;
 		resp = MHD_create_response_from_buffer(n, sbuf_detach(&sb), MHD_RESPMEM_MUST_FREE);
 		MHD_add_response_header(resp, "Content-Type", "application/json");
 	} else {
@@ -580,9 +586,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
-	if (*con_cls)
-		req_free(*con_cls);
+	struct req *r = *con_cls;
+	if (!r)
+		return;
+	bool big = r->big_reply || r->raw_len > BIG_REPLY;
+	req_free(r);
 	*con_cls = NULL;
+	if (big)
+		malloc_trim(0);
 }
 
 /* ---- the heartbeat timer: once a second, resumes the live log streams idle for 15 s ---- */
@@ -645,6 +656,9 @@ int api_start(struct berr *err)
 				api_cfg.listen_host);
 	}
 	raise_nofile();
+	/* large buffers (answers, bodies) are mapped and unmapped, not kept in an arena: a fixed
+	 * threshold (glibc otherwise raises it to the largest block freed) */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	struct rlimit rl;
 	unsigned limit = (unsigned)api_cfg.max_connections;
 	/* leave room for the store, the job workers' sockets and pipes */
