@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -551,6 +552,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			admit(r);
 		}
 		db_end_request();
+		/* a client that waits for "100 Continue" before its body gets the refusal instead
+		 * and never sends the body (libmicrohttpd closes the connection after it) */
+		const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+		if (r->refused && expect && strcasecmp(expect, "100-continue") == 0) {
+			r->done = true;
+			enum MHD_Result ret = send_reply(c, r, r->status);
+			log_request(r, r->status);
+			return ret;
+		}
+		return MHD_YES;
+	}
+	if (r->done && r->refused) {
+		*upload_size = 0; /* answered at the headers; the rest is dropped */
 		return MHD_YES;
 	}
 	if (*upload_size) {

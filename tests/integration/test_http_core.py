@@ -319,3 +319,71 @@ def test_many_live_log_streams_hold_no_thread(berthd, admin):
         assert admin.get("/api/v1/jobs/%s" % job).json_body["status"] == "failed"
     finally:
         eng.stop()
+
+
+def test_a_refusal_comes_before_the_body_when_the_client_waits_for_100_continue(berthd, admin):
+    pid, _secret = _project(admin)
+    for path, extra in (("/api/v1/webhooks/" + pid, b""), ("/api/v1/orgs", b"")):
+        s = socket.create_connection(("127.0.0.1", berthd.port), timeout=60)
+        try:
+            s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                      % (path.encode(), 25 * MB - 1) + extra)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = s.recv(4096)
+                assert chunk, answer
+                answer += chunk
+            # the refusal itself, not "100 Continue": the body is never sent
+            assert answer.startswith(b"HTTP/1.1 401"), answer
+        finally:
+            s.close()
+    status_ok(berthd)
+
+
+def test_slow_routes_hold_no_pool_thread():
+    """Server probes that wait (a port that never speaks SSH) run on workers: with a pool of
+    one thread, the API still answers while they wait."""
+    d = Berthd(["--http-threads", "1"]).start()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    try:
+        api = d.api()
+        r = api.post("/api/v1/setup", {"email": "a@example.com", "password": "correct horse battery",
+                                       "organization": "Slow"})
+        assert r.status_code == 201, r.text
+        a = api.with_token(r.json_body["access_token"])
+        org = r.json_body["organization"]["id"]
+        sids = []
+        for i in range(4):
+            r = a.post("/api/v1/orgs/%s/servers" % org,
+                       {"name": "silent%d" % i, "host": "127.0.0.1",
+                        "port": silent.getsockname()[1], "user": "root", "password": "pw-" + "x" * 12})
+            assert r.status_code == 201, r.text
+            sids.append(r.json_body["id"])
+        results = {}
+
+        def probe(sid):
+            results[sid] = a.with_token(a.token).post("/api/v1/servers/%s/test" % sid)
+        threads = [threading.Thread(target=probe, args=(sid,)) for sid in sids]
+        for t in threads:
+            t.start()
+        # every probe has connected and waits for a banner that never comes
+        silent.settimeout(60)
+        held = [silent.accept()[0] for _ in sids]
+        status_ok(d)
+        r = a.get("/api/v1/orgs/%s/servers" % org)
+        assert r.status_code == 200, r.text
+        pending = sum(1 for sid in sids if sid not in results)
+        for t in threads:
+            t.join(120)
+        assert all(results[sid].status_code == 200 for sid in sids), results
+        assert all(results[sid].json_body["status"] == "offline" for sid in sids), results
+        # answered while the probes were still waiting (they wait for the 10 s timeout)
+        assert pending == len(sids), pending
+        for h in held:
+            h.close()
+    finally:
+        silent.close()
+        d.cleanup()
