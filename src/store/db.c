@@ -343,7 +343,7 @@ json_t *db_row_json(sqlite3_stmt *st)
 		} else {
 			v = json_string((const char *)sqlite3_column_text(st, c));
 		}
-		json_object_set_new(o, name, v);
+		json_object_set_new_nocheck(o, name, v); /* column names are ASCII */
 	}
 	return o;
 }
