@@ -309,7 +309,8 @@ static void *slow_main(void *arg)
 		struct req *r = it->r;
 		free(it);
 		r->status = run_handler(r);
-		db_end_request();
+		/* back to the pool now: a worker may end at any time, even after db_shutdown */
+		db_release_thread();
 		r->done = true;
 		MHD_resume_connection(r->conn);
 		pthread_mutex_lock(&slow_lock);
@@ -317,7 +318,6 @@ static void *slow_main(void *arg)
 	slow_threads--;
 	pthread_cond_broadcast(&slow_idle);
 	pthread_mutex_unlock(&slow_lock);
-	db_release_thread();
 	return NULL;
 }
 
