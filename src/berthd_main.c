@@ -29,6 +29,7 @@ static void usage(FILE *f)
 	      "              [--public-url URL] [--web DIR] [--token-ttl SECONDS]\n"
 	      "              [--git-local-root DIR]... [--docker-socket-allow PATH]...\n"
 	      "              [--register-local] [--debug]\n"
+	      "              [--http-threads N] [--http-per-ip N] [--http-timeout S]\n"
 	      "\n"
 	      "  --data DIR          data directory: store, master key (default ./berth-data)\n"
 	      "  --listen HOST:PORT  address of the API and console (default 127.0.0.1:8400)\n"
@@ -44,7 +45,11 @@ static void usage(FILE *f)
 	      "                      may use (repeatable; PATH ending in '/': the sockets in that\n"
 	      "                      directory; default /var/run/docker.sock and /run/docker.sock)\n"
 	      "  --register-local    register the local Docker Engine as server 'local' in the\n"
-	      "                      first organization when none is registered yet\n",
+	      "                      first organization when none is registered yet\n"
+	      "  --http-threads N    HTTP threads, each an event loop (default 4, 1-64)\n"
+	      "  --http-per-ip N     open connections per client address (default 256)\n"
+	      "  --http-timeout S    an idle connection is closed after S seconds, also one\n"
+	      "                      that has not finished its request (default 15)\n",
 	      f);
 }
 
@@ -88,6 +93,9 @@ int main(int argc, char **argv)
 		{"git-local-root", required_argument, NULL, 'g'},
 		{"docker-socket-allow", required_argument, NULL, 'S'},
 		{"debug", no_argument, NULL, 'D'},
+		{"http-threads", required_argument, NULL, 'T'},
+		{"http-per-ip", required_argument, NULL, 'P'},
+		{"http-timeout", required_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -125,6 +133,25 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'D': log_set_level(LOG_DEBUG); break;
+		case 'T':
+		case 'P':
+		case 'O': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			long hi = c == 'T' ? 64 : c == 'P' ? 100000 : 3600;
+			if (*end || end == optarg || v < 1 || v > hi) {
+				fprintf(stderr, "berthd: --%s wants a number from 1 to %ld\n",
+					c == 'T' ? "http-threads" : c == 'P' ? "http-per-ip" : "http-timeout", hi);
+				return 2;
+			}
+			if (c == 'T')
+				api_cfg.threads = (int)v;
+			else if (c == 'P')
+				api_cfg.per_ip_connections = (int)v;
+			else
+				api_cfg.timeout_s = (int)v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -156,6 +183,7 @@ int main(int argc, char **argv)
 		api_cfg.web_root = "web";
 	if (!api_cfg.public_url)
 		api_cfg.public_url = xasprintf("http://%s:%d", api_cfg.listen_host, api_cfg.listen_port);
+	api_cfg.data_dir = data;
 	berth_cfg.apps_domain = api_cfg.apps_domain;
 	berth_cfg.public_url = api_cfg.public_url;
 	char ebuf[512];

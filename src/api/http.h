@@ -18,7 +18,16 @@ struct req {
 	char *params[MAX_PARAMS]; /* the {} segments of the route, in order */
 	int nparams;
 	struct sbuf raw;
+	size_t raw_len;          /* bytes of body received (kept in raw unless streamed or refused) */
 	bool too_large;
+	/* R_STREAM routes: the handler is called with REQ_HEADERS when the headers are in (it may
+	 * answer at once: the body is then read and dropped), then body_fn gets the body piece by
+	 * piece (returning -1 refuses: the rest is dropped and the handler's answer stands), then
+	 * the handler is called again with REQ_END. */
+	enum { REQ_HEADERS, REQ_END } phase;
+	int (*body_fn)(struct req *r, const char *data, size_t n);
+	void *body_cls;
+	void (*body_free)(void *cls);
 	json_t *body;            /* parsed JSON body, or NULL when there was none */
 	char ip[64];
 	struct actor actor;
@@ -29,8 +38,13 @@ struct req {
 	const char *content_type;
 	struct berr err;
 	int64_t t0;
-	/* streaming reply (Server-Sent Events): the body comes from stream_fn, called from the
-	 * connection's thread (it may block); it returns bytes written or -1 at the end. */
+	/* server.c's own state */
+	const struct route *route;
+	bool path_known, refused, queued, done, big_reply;
+	int status;
+	/* streaming reply (Server-Sent Events): the body comes from stream_fn, a libmicrohttpd
+	 * content reader called on one of the HTTP pool's threads: it must not block (it suspends
+	 * the connection instead, see api/jobs.c); it returns bytes written or -1 at the end. */
 	ssize_t (*stream_fn)(void *cls, uint64_t pos, char *buf, size_t max);
 	void *stream_cls;
 	void (*stream_free)(void *cls);
@@ -40,6 +54,7 @@ enum route_flags {
 	R_PUBLIC = 1,  /* no token needed */
 	R_OPTIONAL = 2, /* a token is used when present */
 	R_RAW = 4,      /* the body is not parsed (webhooks verify its bytes) */
+	R_STREAM = 8,   /* the handler takes the body in pieces (see struct req.phase) */
 };
 
 typedef int (*handler_fn)(struct req *r);
@@ -58,6 +73,11 @@ struct api_config {
 	int64_t token_ttl;       /* seconds */
 	size_t max_body;
 	const char *web_root;    /* console's static files, may be NULL */
+	const char *data_dir;    /* for temporary files (large webhook payloads) */
+	int threads;             /* HTTP thread pool */
+	int max_connections;
+	int per_ip_connections;
+	int timeout_s;           /* a connection idle this long is closed */
 };
 extern struct api_config api_cfg;
 

@@ -137,6 +137,7 @@ struct sse {
 	struct hub_sub *sub;
 	struct sbuf out;
 	size_t off;
+	struct MHD_Connection *conn; /* suspended while there is nothing to send */
 };
 
 static void sse_free(void *cls)
@@ -254,6 +255,24 @@ static bool sse_news(struct sse *s, struct hub_news *news)
 	return any;
 }
 
+/* Called under the hub's lock (jobs/hub.h): the connection leaves the event loop until the
+ * hub wakes it, so an idle stream holds no thread. */
+static void sse_suspend(void *cls)
+{
+	MHD_suspend_connection(((struct sse *)cls)->conn);
+}
+
+static void sse_resume(void *cls)
+{
+	MHD_resume_connection(((struct sse *)cls)->conn);
+}
+
+#define SSE_HEARTBEAT_MS 15000
+
+/* The content reader, on one of the HTTP pool's threads; it never blocks: with nothing to
+ * send it arms its subscription, suspends the connection and returns 0 (microhttpd.h's
+ * pattern); the hub resumes it at news, after 15 s (a comment line finds clients that went
+ * away) or when berthd stops. */
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
@@ -275,22 +294,23 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (s->from_store) {
 			bool got = sse_fill(s);
-			db_release_thread();
+			db_end_request();
 			if (got || s->from_store)
 				continue;
 		}
-		/* wait for news; a comment line every 15 s finds clients that went away */
 		struct hub_news news;
-		int w = hub_wait(s->sub, 15000, &news);
+		int w = hub_poll(s->sub, &news, SSE_HEARTBEAT_MS, sse_suspend, sse_resume, s);
 		if (w < 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR; /* berthd is stopping */
+		if (w == 2)
+			return 0; /* suspended until the hub resumes it */
 		if (w == 0) {
 			sbuf_adds(&s->out, ": keepalive\n\n");
 			continue;
 		}
 		sse_news(s, &news);
 		hub_news_free(&news);
-		db_release_thread();
+		db_end_request();
 	}
 }
 
@@ -313,6 +333,7 @@ static int h_job_events(struct req *r)
 	/* subscribe before the first read of the store: nothing falls between the two */
 	s->sub = hub_subscribe(s->job_id);
 	s->from_store = true;
+	s->conn = r->conn;
 	sbuf_adds(&s->out, "retry: 2000\n\n");
 	r->stream_fn = sse_read;
 	r->stream_cls = s;

@@ -1,5 +1,10 @@
 /* repos.c: a project's git branches, its webhook (auto-deploy on push), and the Commits tab. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/auth.h"
 #include "api/http.h"
@@ -117,43 +122,158 @@ static json_t *pushed_branches(json_t *body)
 	return pushes;
 }
 
+/* A webhook's body while it streams in: the HMAC is computed piece by piece; the bytes are
+ * kept for the JSON parse (in memory up to WEBHOOK_MEM, beyond that in an unlinked temporary
+ * file under the data directory), so a large payload costs no memory. */
+#define WEBHOOK_MEM (256 * 1024)
+struct hook {
+	crypto_auth_hmacsha256_state st;
+	bool hmac;          /* a signature header to verify at the end */
+	bool gitlab_ok;     /* X-Gitlab-Token matched the secret */
+	struct sbuf mem;
+	int fd;             /* -1 until the body outgrows mem */
+};
+
+static void hook_free(void *cls)
+{
+	struct hook *h = cls;
+	sodium_memzero(&h->st, sizeof h->st);
+	sbuf_release(&h->mem);
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h);
+}
+
+static int write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int hook_spill(struct hook *h, struct berr *err)
+{
+	char *dir = xasprintf("%s/tmp", api_cfg.data_dir ? api_cfg.data_dir : ".");
+	mkdir(dir, 0700);
+	h->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (h->fd < 0) {
+		char *tmpl = xasprintf("%s/webhook-XXXXXX", dir);
+		h->fd = mkstemp(tmpl);
+		if (h->fd >= 0)
+			unlink(tmpl);
+		free(tmpl);
+	}
+	free(dir);
+	if (h->fd < 0 || write_all(h->fd, h->mem.buf, h->mem.len) < 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "cannot keep the webhook's payload");
+	sbuf_release(&h->mem);
+	return 0;
+}
+
+static int hook_data(struct req *r, const char *data, size_t n)
+{
+	struct hook *h = r->body_cls;
+	if (h->hmac)
+		crypto_auth_hmacsha256_update(&h->st, (const unsigned char *)data, n);
+	if (h->fd < 0 && h->mem.len + n <= WEBHOOK_MEM) {
+		sbuf_add(&h->mem, data, n);
+		return 0;
+	}
+	if (h->fd < 0 && hook_spill(h, &r->err) < 0)
+		return -1;
+	if (write_all(h->fd, data, n) < 0)
+		return berr_set(&r->err, BE_INTERNAL_ERROR, NULL, "cannot keep the webhook's payload");
+	return 0;
+}
+
+static int webhook_refused(struct req *r)
+{
+	const char *pid = r->params[0];
+	log_event(LOG_WARN, "webhook refused",
+		  json_pack("{s:s,s:s}", "project", valid_uuid(pid) ? pid : "?", "ip", r->ip));
+	return reply_error(r, BE_UNAUTHORIZED, NULL,
+			   "The webhook's signature is missing or does not match the project's"
+			   " webhook secret");
+}
+
+static const char *const sig_headers[] = {"X-Gitea-Signature", "X-Gogs-Signature",
+					  "X-Hub-Signature-256", "X-Hub-Signature"};
+static const char *const sig_providers[] = {"gitea", "gogs", "github", "bitbucket"};
+static const bool sig_prefixed[] = {false, false, true, true};
+
+/* The headers are in: an unknown project, or no signature header (nor GitLab's matching
+ * token), is refused before any of the body is kept. */
+static int webhook_headers(struct req *r)
+{
+	char *secret = svc_project_webhook_secret(r->params[0]);
+	if (!secret)
+		return webhook_refused(r);
+	struct hook *h = xcalloc(1, sizeof *h);
+	h->fd = -1;
+	sbuf_init(&h->mem);
+	for (size_t i = 0; i < ARRAY_SIZE(sig_headers); i++)
+		if (req_header(r, sig_headers[i]))
+			h->hmac = true;
+	const char *gl = req_header(r, "X-Gitlab-Token");
+	h->gitlab_ok = gl && str_ct_eq(gl, secret);
+	if (h->hmac)
+		crypto_auth_hmacsha256_init(&h->st, (const unsigned char *)secret, strlen(secret));
+	secret_free(secret);
+	if (!h->hmac && !h->gitlab_ok) {
+		hook_free(h);
+		return webhook_refused(r);
+	}
+	r->body_fn = hook_data;
+	r->body_cls = h;
+	r->body_free = hook_free;
+	return 0;
+}
+
+/* The payload, parsed (NULL when it is not JSON). */
+static json_t *hook_json(struct hook *h)
+{
+	json_error_t je;
+	if (h->fd < 0)
+		return h->mem.len ? json_loadb(h->mem.buf, h->mem.len, 0, &je) : NULL;
+	if (lseek(h->fd, 0, SEEK_SET) < 0)
+		return NULL;
+	return json_loadfd(h->fd, 0, &je);
+}
+
 /* POST /webhooks/{project}: no token; the payload's signature (or GitLab's token) is the
  * authentication. Anything unverified answers 401 and changes nothing. */
 static int h_webhook(struct req *r)
 {
+	if (r->phase == REQ_HEADERS)
+		return webhook_headers(r);
 	const char *pid = r->params[0];
-	char *secret = svc_project_webhook_secret(pid);
-	bool ok = false;
+	struct hook *h = r->body_cls;
 	const char *provider = NULL;
-	if (secret) {
+	if (h && h->hmac) {
+		unsigned char mac[crypto_auth_hmacsha256_BYTES];
 		char hex[65];
-		hmac_sha256_hex(secret, strlen(secret), r->raw.buf ? r->raw.buf : "", r->raw.len, hex);
-		const char *gh = req_header(r, "X-Hub-Signature-256");
-		const char *gitea = req_header(r, "X-Gitea-Signature");
-		const char *gogs = req_header(r, "X-Gogs-Signature");
-		const char *bb = req_header(r, "X-Hub-Signature");
-		const char *gl = req_header(r, "X-Gitlab-Token");
-		if (gitea && sig_matches(gitea, hex, false))
-			ok = true, provider = "gitea";
-		else if (gogs && sig_matches(gogs, hex, false))
-			ok = true, provider = "gogs";
-		else if (gh && sig_matches(gh, hex, true))
-			ok = true, provider = "github";
-		else if (bb && sig_matches(bb, hex, true))
-			ok = true, provider = "bitbucket";
-		else if (gl && str_ct_eq(gl, secret))
-			ok = true, provider = "gitlab";
-		secret_free(secret);
+		crypto_auth_hmacsha256_final(&h->st, mac);
+		sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+		for (size_t i = 0; i < ARRAY_SIZE(sig_headers) && !provider; i++) {
+			const char *given = req_header(r, sig_headers[i]);
+			if (given && sig_matches(given, hex, sig_prefixed[i]))
+				provider = sig_providers[i];
+		}
+		h->hmac = false;
 	}
-	if (!ok) {
-		log_event(LOG_WARN, "webhook refused",
-			  json_pack("{s:s,s:s}", "project", valid_uuid(pid) ? pid : "?", "ip", r->ip));
-		return reply_error(r, BE_UNAUTHORIZED, NULL,
-				   "The webhook's signature is missing or does not match the project's"
-				   " webhook secret");
-	}
-	json_error_t je;
-	json_t *body = r->raw.len ? json_loadb(r->raw.buf, r->raw.len, 0, &je) : NULL;
+	if (!provider && h && h->gitlab_ok)
+		provider = "gitlab";
+	if (!provider)
+		return webhook_refused(r);
+	json_t *body = hook_json(h);
 	if (!json_is_object(body)) {
 		json_decref(body);
 		return reply_error(r, BE_INVALID_JSON, NULL,
@@ -212,7 +332,7 @@ static int h_commits(struct req *r)
 const struct route repo_routes[] = {
 	{"GET", "/api/v1/projects/{}/branches", h_branches, 0},
 	{"POST", "/api/v1/projects/{}/webhook/rotate", h_webhook_rotate, 0},
-	{"POST", "/api/v1/webhooks/{}", h_webhook, R_PUBLIC | R_RAW},
+	{"POST", "/api/v1/webhooks/{}", h_webhook, R_PUBLIC | R_RAW | R_STREAM},
 	{"GET", "/api/v1/environments/{}/commits", h_commits, 0},
 	{NULL, NULL, NULL, 0},
 };

@@ -17,6 +17,11 @@ struct hub_sub {
 	struct hub_line *lines;
 	size_t nlines, cap;
 	bool status, overflow;
+	/* armed by hub_poll: wake(cls) once at news, deadline or shutdown */
+	void (*wake)(void *cls);
+	void *wake_cls;
+	int64_t deadline; /* CLOCK_MONOTONIC ms */
+	bool timed_out;   /* the deadline passed while armed */
 };
 
 /* A job with at least one subscriber. */
@@ -29,6 +34,23 @@ struct room {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct room *buckets[NBUCKETS];
 static bool closing;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Under lock: calls the subscriber's waker once. */
+static void wake_armed(struct hub_sub *s)
+{
+	if (s->wake) {
+		void (*fn)(void *) = s->wake;
+		s->wake = NULL;
+		fn(s->wake_cls);
+	}
+}
 
 static unsigned bucket_of(const char *job_id)
 {
@@ -176,6 +198,7 @@ void hub_publish_line(const char *job_id, int64_t n, const char *line)
 			s->lines[s->nlines++].line = xstrdup(line);
 		}
 		pthread_cond_signal(&s->cv);
+		wake_armed(s);
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -187,6 +210,7 @@ void hub_publish_status(const char *job_id)
 	for (struct hub_sub *s = r ? r->subs : NULL; s; s = s->next) {
 		s->status = true;
 		pthread_cond_signal(&s->cv);
+		wake_armed(s);
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -197,8 +221,50 @@ void hub_shutdown(void)
 	closing = true;
 	for (int b = 0; b < NBUCKETS; b++)
 		for (struct room *r = buckets[b]; r; r = r->next)
-			for (struct hub_sub *s = r->subs; s; s = s->next)
+			for (struct hub_sub *s = r->subs; s; s = s->next) {
 				pthread_cond_signal(&s->cv);
+				wake_armed(s);
+			}
+	pthread_mutex_unlock(&lock);
+}
+
+int hub_poll(struct hub_sub *s, struct hub_news *news, int idle_ms, void (*arm)(void *cls),
+	     void (*wake)(void *cls), void *cls)
+{
+	memset(news, 0, sizeof *news);
+	int rc;
+	pthread_mutex_lock(&lock);
+	s->wake = NULL;
+	if (take(s, news)) {
+		rc = 1;
+	} else if (closing) {
+		rc = -1;
+	} else if (s->timed_out) {
+		rc = 0;
+	} else {
+		s->deadline = mono_ms() + idle_ms;
+		s->wake_cls = cls;
+		s->wake = wake;
+		if (arm)
+			arm(cls);
+		rc = 2;
+	}
+	s->timed_out = false;
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+void hub_tick(void)
+{
+	int64_t now = mono_ms();
+	pthread_mutex_lock(&lock);
+	for (int b = 0; b < NBUCKETS; b++)
+		for (struct room *r = buckets[b]; r; r = r->next)
+			for (struct hub_sub *s = r->subs; s; s = s->next)
+				if (s->wake && now >= s->deadline) {
+					s->timed_out = true;
+					wake_armed(s);
+				}
 	pthread_mutex_unlock(&lock);
 }
 

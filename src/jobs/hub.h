@@ -38,6 +38,20 @@ void hub_unsubscribe(struct hub_sub *s);
 int hub_wait(struct hub_sub *s, int timeout_ms, struct hub_news *news);
 void hub_news_free(struct hub_news *news);
 
+/* For an event loop that must not block (a suspended HTTP connection): when the subscriber
+ * has news, moves it to *news and returns 1; -1 when the hub is shutting down; 0 when the
+ * subscriber was armed before and its deadline passed with no news (time for a heartbeat).
+ * Otherwise arms the subscriber and returns 2: arm(cls) is called at once under the hub's
+ * lock (suspend the connection there: a wake cannot come before it), and wake(cls) once,
+ * also under the hub's lock, when news arrives, when hub_tick finds the deadline
+ * (idle_ms from now) passed, at hub_shutdown, or never after hub_unsubscribe. Neither
+ * callback may call back into the hub. */
+int hub_poll(struct hub_sub *s, struct hub_news *news, int idle_ms, void (*arm)(void *cls),
+	     void (*wake)(void *cls), void *cls);
+/* Wakes the armed subscribers whose deadline has passed (called by a timer, e.g. once a
+ * second). */
+void hub_tick(void);
+
 /* For the job's writer: line n of job_id was stored / the job's row changed. */
 void hub_publish_line(const char *job_id, int64_t n, const char *line);
 void hub_publish_status(const char *job_id);

@@ -61,6 +61,31 @@ static void close_conn(struct dbconn *c)
 	free(c);
 }
 
+/* A thread that ends with a connection (an HTTP pool thread keeps its own from request to
+ * request) hands it back to the pool, or closes it. */
+static pthread_key_t conn_key;
+static pthread_once_t conn_key_once = PTHREAD_ONCE_INIT;
+
+static void conn_at_exit(void *p)
+{
+	struct dbconn *c = p;
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n < POOL_MAX) {
+		pool[pool_n++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (c)
+		close_conn(c);
+}
+
+static void conn_key_init(void)
+{
+	pthread_key_create(&conn_key, conn_at_exit);
+}
+
 static struct dbconn *conn(void)
 {
 	if (!tls_db) {
@@ -70,6 +95,8 @@ static struct dbconn *conn(void)
 		pthread_mutex_unlock(&pool_lock);
 		if (!tls_db)
 			tls_db = open_conn();
+		pthread_once(&conn_key_once, conn_key_init);
+		pthread_setspecific(conn_key, tls_db);
 	}
 	return tls_db;
 }
@@ -89,9 +116,16 @@ void db_release_thread(void)
 	if (pool_n < POOL_MAX) {
 		pool[pool_n++] = tls_db;
 		tls_db = NULL;
+		pthread_setspecific(conn_key, NULL);
 	}
 	pthread_mutex_unlock(&pool_lock);
 	db_close_thread();
+}
+
+void db_end_request(void)
+{
+	if (tls_db && !sqlite3_get_autocommit(tls_db->db))
+		sqlite3_exec(tls_db->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void db_close_thread(void)
@@ -99,6 +133,7 @@ void db_close_thread(void)
 	if (tls_db) {
 		close_conn(tls_db);
 		tls_db = NULL;
+		pthread_setspecific(conn_key, NULL);
 	}
 }
 
@@ -293,7 +328,7 @@ json_t *db_row_json(sqlite3_stmt *st)
 		} else {
 			v = json_string((const char *)sqlite3_column_text(st, c));
 		}
-		json_object_set_new(o, name, v);
+		json_object_set_new_nocheck(o, name, v); /* column names are ASCII */
 	}
 	return o;
 }

@@ -12,6 +12,9 @@ int db_open(const char *data_dir, struct berr *err);
 void db_close_thread(void);
 /* Hands this thread's connection back to the pool (end of an HTTP request). */
 void db_release_thread(void);
+/* End of a request on a long-lived thread (the HTTP pool): rolls back a transaction left
+ * open and keeps the connection (and its statement cache) for the thread's next request. */
+void db_end_request(void);
 void db_shutdown(void);
 sqlite3 *db_conn(void);
 
@@ -27,8 +30,8 @@ int64_t db_int(int64_t dflt, const char *sql, const char *types, ...);
 char *db_str(const char *sql, const char *types, ...);      /* caller frees; NULL if none */
 json_t *db_row_json(sqlite3_stmt *st);
 /* The statement for sql, prepared once per connection and kept (as db_rows' own are), with
- * the arguments bound: step it, then hand it back with db_done(). NULL when it cannot be
- * prepared (logged). */
+ * the arguments bound: step it, then hand it back with db_done() (never sqlite3_finalize),
+ * before preparing the same SQL again. NULL when it cannot be prepared (logged). */
 sqlite3_stmt *db_cached(const char *sql, const char *types, ...);
 void db_done(sqlite3_stmt *st);
 int64_t db_changes(void);

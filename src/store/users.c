@@ -32,7 +32,7 @@ static void copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
 int tokens_by_hash(const char *hash, struct token_row *t)
 {
 	memset(t, 0, sizeof *t);
-	sqlite3_stmt *st = db_prep("SELECT t.id, t.kind, t.scope, t.expires_at, u.id, u.email,"
+	sqlite3_stmt *st = db_cached("SELECT t.id, t.kind, t.scope, t.expires_at, u.id, u.email,"
 				   " u.is_admin FROM tokens t JOIN users u ON u.id=t.user_id"
 				   " WHERE t.hash=?", "s", hash);
 	if (!st)
@@ -49,7 +49,7 @@ int tokens_by_hash(const char *hash, struct token_row *t)
 		t->is_admin = sqlite3_column_int(st, 6) != 0;
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	db_done(st);
 	return rc;
 }
 

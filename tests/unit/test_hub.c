@@ -131,12 +131,65 @@ static void test_a_line_wakes_a_waiting_stream(void **state)
 	hub_unsubscribe(other);
 }
 
+static int arms, wakes;
+static void on_arm(void *cls)
+{
+	(void)cls;
+	arms++;
+}
+static void on_wake(void *cls)
+{
+	(void)cls;
+	wakes++;
+}
+
+/* The event-loop form: arm when there is nothing, wake once at news, at the deadline (from
+ * the timer's tick) or at shutdown; never after unsubscribing. */
+static void test_poll_arms_and_wakes_once(void **state)
+{
+	(void)state;
+	arms = wakes = 0;
+	struct hub_sub *s = hub_subscribe("job-p");
+	struct hub_news n;
+	assert_int_equal(hub_poll(s, &n, 600000, on_arm, on_wake, NULL), 2);
+	assert_int_equal(arms, 1);
+	assert_int_equal(wakes, 0);
+	hub_tick(); /* the deadline is far away */
+	assert_int_equal(wakes, 0);
+	hub_publish_line("job-p", 1, "one");
+	hub_publish_line("job-p", 2, "two");
+	assert_int_equal(wakes, 1); /* once */
+	assert_int_equal(hub_poll(s, &n, 600000, on_arm, on_wake, NULL), 1);
+	assert_int_equal(n.nlines, 2);
+	hub_news_free(&n);
+
+	/* the deadline: the tick wakes it, the next poll says 0 (a heartbeat), then arms again */
+	assert_int_equal(hub_poll(s, &n, 0, on_arm, on_wake, NULL), 2);
+	hub_tick();
+	assert_int_equal(wakes, 2);
+	assert_int_equal(hub_poll(s, &n, 600000, on_arm, on_wake, NULL), 0);
+	assert_int_equal(hub_poll(s, &n, 600000, on_arm, on_wake, NULL), 2);
+	assert_int_equal(arms, 3);
+
+	/* shutdown wakes the armed, and polls answer -1 until reopened */
+	hub_shutdown();
+	assert_int_equal(wakes, 3);
+	assert_int_equal(hub_poll(s, &n, 600000, on_arm, on_wake, NULL), -1);
+	hub_open();
+	assert_int_equal(hub_poll(s, &n, 600000, on_arm, on_wake, NULL), 2);
+	hub_unsubscribe(s);
+	hub_publish_status("job-p");
+	hub_tick();
+	assert_int_equal(wakes, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines_go_to_their_job_only),
 		cmocka_unit_test(test_a_slow_subscriber_reads_the_store),
 		cmocka_unit_test(test_a_line_wakes_a_waiting_stream),
+		cmocka_unit_test(test_poll_arms_and_wakes_once),
 	};
 	return cmocka_run_group_tests_name("hub", tests, NULL, NULL);
 }
