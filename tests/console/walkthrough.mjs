@@ -1,0 +1,291 @@
+// Browser walk-through of the web console, driven by playwright-core (from web/node_modules)
+// in Debian's chromium. Run by tests/integration/test_console.py against a real berthd.
+//
+// Environment: BERTH_URL (berthd with --web web/dist, not set up yet), SHOTS (screenshot
+// directory), BERTH_DOCKER=1 when a local Docker Engine answers (server, create, remove),
+// CHROMIUM (default /usr/bin/chromium).
+import { createRequire } from "node:module";
+import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, "..", "..", "web", "package.json"));
+const { chromium } = require("playwright-core");
+
+const BASE = process.env.BERTH_URL;
+const SHOTS = process.env.SHOTS || join(here, "..", "..", "build", "screenshots");
+const DOCKER = process.env.BERTH_DOCKER === "1";
+const EMAIL = "admin@example.com";
+const PASSWORD = "correct horse battery";
+mkdirSync(SHOTS, { recursive: true });
+
+let step = "start";
+const log = (m) => console.log(`# ${m}`);
+function check(cond, msg) {
+  if (!cond) throw new Error(`${step}: ${msg}`);
+}
+
+async function api(method, path, body, token) {
+  const r = await fetch(BASE + "/api/v1" + path, {
+    method,
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: "Bearer " + token } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const profile = mkdtempSync(join(tmpdir(), "berth-chromium-"));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
+  viewport: { width: 1280, height: 900 },
+});
+ctx.setDefaultTimeout(20000);
+const page = ctx.pages()[0] || (await ctx.newPage());
+const consoleErrors = [];
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+const shot = (name) => page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: true });
+let failed = false;
+
+try {
+  step = "setup";
+  await page.goto(BASE + "/");
+  await page.getByRole("heading", { name: "Welcome to berth" }).waitFor();
+  // a bad email and short password are flagged before submit
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  await page.getByRole("button", { name: "Create administrator" }).click();
+  await page.getByText("This is not an email address.").waitFor();
+  await page.getByText("At least 8 characters.").waitFor();
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Password again").fill(PASSWORD);
+  await page.getByLabel("Organization").fill("Acme");
+  await shot("01-setup");
+  await page.getByRole("button", { name: "Create administrator" }).click();
+
+  step = "dashboard";
+  await page.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
+  await page.getByRole("heading", { name: "Plan usage" }).waitFor();
+  await page.getByRole("meter", { name: "Projects" }).waitFor();
+  await page.getByText("No projects yet.").waitFor();
+  log("setup -> dashboard ok");
+
+  step = "reload asks to log in, then comes back to the page";
+  await page.goto(BASE + "/projects");
+  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill("wrong password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByText("Wrong email or password.").waitFor();
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Projects", level: 1 }).waitFor();
+  check(new URL(page.url()).pathname === "/projects", "still at /projects after login: " + page.url());
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+  check(!stored.includes("bt_"), "no token in web storage: " + stored);
+  log("login ok, token only in memory");
+
+  step = "create a project";
+  await page.getByRole("button", { name: "New project" }).click();
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.getByText("Name the project.").waitFor();
+  await page.getByLabel("Name", { exact: true }).fill("Shop");
+  await page.getByLabel("Odoo version").selectOption("17.0");
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.getByRole("dialog", { name: "Project created" }).waitFor();
+  await page.getByRole("button", { name: "Open the project" }).click();
+  await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+  const projectId = new URL(page.url()).pathname.split("/")[2];
+  log("project created: " + projectId);
+
+  // an API token for the plan change below (the console itself never shows it)
+  const { access_token: token } = await api("POST", "/auth/login", { email: EMAIL, password: PASSWORD });
+  const me = await api("GET", "/me", undefined, token);
+  const orgId = me.organizations[0].id;
+
+  if (DOCKER) {
+    step = "add the local server";
+    await page.getByRole("link", { name: "Servers" }).click();
+    await page.getByRole("heading", { name: "Servers", level: 1 }).waitFor();
+    await page.getByRole("button", { name: "Add Server" }).click();
+    await page.getByLabel("Name").fill("local");
+    await page.getByLabel("Connection").selectOption("local");
+    await page.getByRole("button", { name: "Add and test" }).click();
+    await page.getByTestId("test-result").waitFor({ timeout: 60000 });
+    await page.locator('tr[data-server="local"] [data-status="running"]').waitFor({ timeout: 60000 });
+    await shot("02-servers");
+    log("local server running");
+  }
+
+  step = "a small plan: 2 CPU cores";
+  const plan = await api("POST", "/plans", { name: "Small", cpu_cores: 2, ram_mb: 8192, disk_gb: 100,
+    max_environments: 5, max_servers: 2, max_projects: 5, max_members: 5 }, token);
+  await api("PUT", `/orgs/${orgId}/plan`, { plan_id: plan.id }, token);
+
+  step = "the create form";
+  await page.goto(BASE + `/projects/${projectId}`); // a reload: log in again
+  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+  await page.getByRole("link", { name: "Add Environment" }).first().click();
+  await page.getByRole("heading", { name: "Create environment" }).waitFor();
+  check(new URL(page.url()).pathname === `/projects/${projectId}/environments/new`, "URL of the form: " + page.url());
+  const name = await page.getByLabel("Environment Name").inputValue();
+  check(/^shop-development-[a-z0-9]{4}$/.test(name), "auto name: " + name);
+  await page.getByLabel("Type").selectOption("staging");
+  const name2 = await page.getByLabel("Environment Name").inputValue();
+  check(/^shop-staging-[a-z0-9]{4}$/.test(name2), "auto name follows the type: " + name2);
+  check((await page.getByLabel("Subdomain").inputValue()) === "shop-staging", "subdomain default");
+  check(!(await page.getByLabel("Auto-Deploy").isChecked()), "auto-deploy off for staging");
+  await page.getByLabel("Type").selectOption("development");
+  check(await page.getByLabel("Auto-Deploy").isChecked(), "auto-deploy on for development");
+  check((await page.getByLabel("CPU Cores").inputValue()) === "1.0", "CPU default");
+  check((await page.getByLabel("RAM (MB)").inputValue()) === "2048", "RAM default");
+  check((await page.getByLabel("Disk (GB)").inputValue()) === "10", "disk default");
+  check(await page.getByLabel("Enable PGTune").isChecked(), "PGTune on by default");
+  check(await page.getByLabel("Enable PgBouncer").isChecked(), "PgBouncer on by default");
+
+  step = "read replica disabled on 17.0";
+  const replica = page.getByLabel("Enable Read Replica");
+  check(await replica.isDisabled(), "read replica disabled");
+  const tip = await page.locator(".toggle", { has: replica }).getAttribute("title");
+  check(tip === "Read Replica requires Odoo 18.0 or higher", "tooltip: " + tip);
+
+  step = "bad subdomain";
+  await page.getByLabel("Subdomain").fill("Bad_Sub");
+  await page.locator("#env-subdomain-error").getByText("DNS label").waitFor();
+  check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled with a bad subdomain");
+  await page.getByLabel("Subdomain").fill("shop-dev");
+  if (DOCKER) await page.getByTestId("sub-ok").waitFor();
+
+  step = "over quota";
+  await page.getByLabel("CPU Cores").fill("4");
+  await page.locator(".quota.over").waitFor();
+  await page.getByText("Cannot create environment - CPU quota exceeded").waitFor();
+  const fill = await page.locator(".quota .bar").getAttribute("class");
+  check(fill.includes("over"), "bar red: " + fill);
+  check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled over quota");
+  await page.getByLabel("CPU Cores").fill("0.3");
+  await page.locator("#env-cpu-error").getByText("steps of 0.25").waitFor();
+  await shot("03-create-form-errors");
+  await page.getByLabel("CPU Cores").fill("1");
+  await page.locator(".quota.over").waitFor({ state: "detached" });
+  log("validations ok");
+
+  if (!DOCKER) {
+    await page.getByText("No servers available in your organization").waitFor();
+    check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled without servers");
+    log("no Docker: create, console and remove are not exercised");
+  } else {
+    step = "create the environment";
+    await page.getByText("Resources available.").waitFor();
+    const create = page.getByRole("button", { name: "Create Environment" });
+    await page.waitForFunction(() => !document.querySelector("button[type=submit]").disabled);
+    await create.click();
+    await page.getByText("Environment created successfully").waitFor({ timeout: 60000 });
+    const dlg = page.getByRole("dialog", { name: "Deploy Now?" });
+    await dlg.waitFor();
+    check(await dlg.getByRole("button", { name: "Deploy Now" }).isVisible(), "Deploy Now button");
+    await shot("04-deploy-now");
+    await dlg.getByRole("button", { name: "Deploy Later" }).click();
+    await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+    await page.getByRole("heading", { name: /Development/ }).waitFor();
+    const card = page.locator(".env-card", { hasText: "shop-development-" });
+    await card.locator('[data-status="pending"]').waitFor();
+    log("environment created");
+
+    step = "a taken subdomain shows the red X";
+    await page.getByRole("link", { name: "Add Environment" }).first().click();
+    await page.getByLabel("Subdomain").fill("shop-dev");
+    await page.locator('[data-testid="sub-check"] .no').waitFor();
+    await page.getByText("Subdomain 'shop-dev' is already in use").waitFor();
+    await page.getByRole("link", { name: "Cancel" }).click();
+
+    step = "the instance console";
+    await page.locator(".env-card", { hasText: "shop-development-" }).click();
+    await page.getByRole("tab", { name: "Commits" }).waitFor();
+    await page.locator(".console-head .branch", { hasText: "main" }).waitFor();
+    await page.locator(".console-head .badge", { hasText: "Dev" }).waitFor();
+    await page.getByText("shop-dev.localhost").first().waitFor();
+    for (const b of ["Restart", "Stop", "Deploy", "Remove"])
+      check(await page.getByRole("button", { name: b, exact: true }).isVisible(), "quick action " + b);
+    const tabs = await page.getByRole("tab").allTextContents();
+    check(tabs.join(",") === "Commits,Queue,Access,Logs,Monitoring,Settings", "tabs of a dev instance: " + tabs);
+
+    step = "restart modal";
+    await page.getByRole("button", { name: "Restart", exact: true }).click();
+    const rdlg = page.getByRole("dialog", { name: "Restart" });
+    await rdlg.getByText("Stops and recreates the Docker containers from scratch").waitFor();
+    await rdlg.getByLabel(/Soft Restart/).check();
+    await rdlg.getByRole("button", { name: "Cancel" }).click();
+
+    step = "stop, then its log in the queue";
+    await page.getByRole("button", { name: "Stop", exact: true }).click();
+    await page.getByText("Stop queued").waitFor();
+    await page.getByRole("tab", { name: "Queue" }).click();
+    await page.locator("tr[data-job]").first().waitFor();
+    await page.getByRole("button", { name: /Log of the stop job/ }).first().click();
+    const ldlg = page.getByRole("dialog", { name: /Job log/ });
+    await ldlg.getByText("Finished:").waitFor({ timeout: 60000 });
+    await shot("05-console-job-log");
+    await ldlg.getByRole("button", { name: "Close", exact: true }).click();
+    log("job log streamed");
+
+    step = "remove after typing DELETE";
+    await page.getByRole("button", { name: "Remove", exact: true }).click();
+    const del = page.getByRole("dialog", { name: "Remove instance" });
+    await del.getByLabel("Type DELETE to confirm").fill("delete");
+    check(await del.getByRole("button", { name: "Remove" }).isDisabled(), "Remove disabled for 'delete'");
+    await del.getByLabel("Type DELETE to confirm").fill("DELETE");
+    await del.getByRole("button", { name: "Remove" }).click();
+    await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+    log("remove queued");
+  }
+
+  step = "390 px wide";
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(BASE + `/projects/${projectId}/environments/new`);
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Create environment" }).waitFor();
+  const overflow = await page.evaluate(() => {
+    const over = document.documentElement.scrollWidth - window.innerWidth;
+    const wide = [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".table-wrap"))
+      .slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`);
+    return { over, wide };
+  });
+  check(overflow.over <= 0, "no horizontal scrolling at 390 px: " + JSON.stringify(overflow));
+  await shot("06-create-form-390px");
+
+  step = "keyboard: the organization switcher and log out are reachable";
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByLabel("Organization").focus();
+  await page.keyboard.press("Tab"); // -> Log out
+  const focused = await page.evaluate(() => document.activeElement.textContent);
+  check(focused === "Log out", "Tab from the switcher reaches Log out: " + focused);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
+  await page.getByText("You are logged out.").waitFor();
+  check(consoleErrors.length === 0, "no page errors: " + consoleErrors.join("; "));
+  log("logout ok");
+} catch (e) {
+  failed = true;
+  console.error(`FAILED at ${step}: ${e && e.stack ? e.stack : e}`);
+  await shot("failure").catch(() => {});
+} finally {
+  await ctx.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(failed ? "walkthrough: failed" : "walkthrough: passed");
+process.exit(failed ? 1 : 0);
