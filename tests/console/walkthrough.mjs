@@ -38,6 +38,7 @@ async function api(method, path, body, token) {
   return text ? JSON.parse(text) : null;
 }
 
+rmSync(join(SHOTS, "failure.png"), { force: true });
 const profile = mkdtempSync(join(tmpdir(), "berth-chromium-"));
 const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -164,8 +165,6 @@ try {
   await page.getByLabel("Subdomain").fill("Bad_Sub");
   await page.locator("#env-subdomain-error").getByText("DNS label").waitFor();
   check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled with a bad subdomain");
-  await page.getByLabel("Subdomain").fill("shop-dev");
-  if (DOCKER) await page.getByTestId("sub-ok").waitFor();
 
   step = "over quota";
   await page.getByLabel("CPU Cores").fill("4");
@@ -174,11 +173,14 @@ try {
   const fill = await page.locator(".quota .bar").getAttribute("class");
   check(fill.includes("over"), "bar red: " + fill);
   check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled over quota");
+  await shot("03-create-form-errors");
   await page.getByLabel("CPU Cores").fill("0.3");
   await page.locator("#env-cpu-error").getByText("steps of 0.25").waitFor();
-  await shot("03-create-form-errors");
   await page.getByLabel("CPU Cores").fill("1");
   await page.locator(".quota.over").waitFor({ state: "detached" });
+  await page.getByLabel("Subdomain").fill("shop-dev");
+  if (DOCKER) await page.getByTestId("sub-ok").waitFor();
+  await page.getByLabel("Custom Domain (optional)").fill("shop.example.com");
   log("validations ok");
 
   if (!DOCKER) {
@@ -208,6 +210,18 @@ try {
     await page.getByLabel("Subdomain").fill("shop-dev");
     await page.locator('[data-testid="sub-check"] .no').waitFor();
     await page.getByText("Subdomain 'shop-dev' is already in use").waitFor();
+    await shot("05-subdomain-taken");
+
+    step = "the API's field error under its field (a custom domain already used)";
+    await page.getByLabel("Subdomain").fill("shop-dev-2");
+    await page.getByTestId("sub-ok").waitFor();
+    await page.getByLabel("Custom Domain (optional)").fill("shop.example.com");
+    await page.waitForFunction(() => !document.querySelector("button[type=submit]").disabled);
+    await page.getByRole("button", { name: "Create Environment" }).click();
+    await page.locator('.banner.error[data-code="DOMAIN_EXISTS"]').waitFor();
+    await page.locator("#env-domain-error").waitFor();
+    await page.getByLabel("Custom Domain (optional)").fill("");
+    await page.locator("#env-domain-error").waitFor({ state: "detached" });
     await page.getByRole("link", { name: "Cancel" }).click();
 
     step = "the instance console";
@@ -215,7 +229,7 @@ try {
     await page.getByRole("tab", { name: "Commits" }).waitFor();
     await page.locator(".console-head .branch", { hasText: "main" }).waitFor();
     await page.locator(".console-head .badge", { hasText: "Dev" }).waitFor();
-    await page.getByText("shop-dev.localhost").first().waitFor();
+    await page.getByText("shop.example.com").first().waitFor();
     for (const b of ["Restart", "Stop", "Deploy", "Remove"])
       check(await page.getByRole("button", { name: b, exact: true }).isVisible(), "quick action " + b);
     const tabs = await page.getByRole("tab").allTextContents();
@@ -236,7 +250,7 @@ try {
     await page.getByRole("button", { name: /Log of the stop job/ }).first().click();
     const ldlg = page.getByRole("dialog", { name: /Job log/ });
     await ldlg.getByText("Finished:").waitFor({ timeout: 60000 });
-    await shot("05-console-job-log");
+    await shot("06-console-job-log");
     await ldlg.getByRole("button", { name: "Close", exact: true }).click();
     log("job log streamed");
 
@@ -266,7 +280,7 @@ try {
     return { over, wide };
   });
   check(overflow.over <= 0, "no horizontal scrolling at 390 px: " + JSON.stringify(overflow));
-  await shot("06-create-form-390px");
+  await shot("07-create-form-390px");
 
   step = "keyboard: the organization switcher and log out are reachable";
   await page.setViewportSize({ width: 1280, height: 900 });

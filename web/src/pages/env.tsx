@@ -30,6 +30,7 @@ function Console({ env, reload }: { env: any; reload: () => void }) {
   const can = (p: string) => s.perms.has(p);
   const host = env.url ? env.url.replace(/^https?:\/\//, "") : env.subdomain;
   const removable = env.environment_type !== "production";
+  const project = useAsync(() => get<any>(`/projects/${env.project_id}`), [env.project_id]);
 
   async function act(what: string, path: string, body: unknown = {}) {
     try {
@@ -55,7 +56,7 @@ function Console({ env, reload }: { env: any; reload: () => void }) {
   return (
     <section class="console">
       <nav class="crumbs" aria-label="Breadcrumb">
-        <Link href="/projects">Projects</Link> / <Link href={`/projects/${env.project_id}`}>project</Link> / {env.name}
+        <Link href="/projects">Projects</Link> / <Link href={`/projects/${env.project_id}`}>{project.data?.name || "Project"}</Link> / {env.name}
       </nav>
       <header class="console-head card">
         <div class="console-title">
