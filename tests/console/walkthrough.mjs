@@ -5,7 +5,7 @@
 // directory), BERTH_DOCKER=1 when a local Docker Engine answers (server, create, remove),
 // CHROMIUM (default /usr/bin/chromium).
 import { createRequire } from "node:module";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,6 +50,22 @@ const ctx = await chromium.launchPersistentContext(profile, {
 ctx.setDefaultTimeout(20000);
 const page = ctx.pages()[0] || (await ctx.newPage());
 const consoleErrors = [];
+// axe-core on each page: no serious or critical violation. Evaluated through the DevTools
+// protocol (not a <script> tag), so a strict Content-Security-Policy does not stop it.
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const a11yFailures = [];
+const a11yChecked = [];
+async function a11y(name) {
+  await page.evaluate(AXE);
+  const bad = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  a11yChecked.push(name);
+  if (bad.length) a11yFailures.push(`${name}: ${bad.join("; ")}`);
+}
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
 const shot = (name) => page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: true });
 let failed = false;
@@ -69,6 +85,7 @@ try {
   await page.getByLabel("Password again").fill(PASSWORD);
   await page.getByLabel("Organization").fill("Acme");
   await shot("01-setup");
+  await a11y("setup");
   await page.getByRole("button", { name: "Create administrator" }).click();
 
   step = "dashboard";
@@ -76,6 +93,7 @@ try {
   await page.getByRole("heading", { name: "Plan usage" }).waitFor();
   await page.getByRole("meter", { name: "Projects" }).waitFor();
   await page.getByText("No projects yet.").waitFor();
+  await a11y("dashboard");
   log("setup -> dashboard ok");
 
   step = "reload asks to log in, then comes back to the page";
@@ -85,6 +103,7 @@ try {
   await page.getByLabel("Password").fill("wrong password");
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByText("Wrong email or password.").waitFor();
+  await a11y("login");
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("heading", { name: "Projects", level: 1 }).waitFor();
@@ -97,10 +116,12 @@ try {
   await page.getByRole("button", { name: "New project" }).click();
   await page.getByRole("button", { name: "Create project" }).click();
   await page.getByText("Name the project.").waitFor();
+  await a11y("projects, new project form");
   await page.getByLabel("Name", { exact: true }).fill("Shop");
   await page.getByLabel("Odoo version").selectOption("17.0");
   await page.getByRole("button", { name: "Create project" }).click();
   await page.getByRole("dialog", { name: "Project created" }).waitFor();
+  await a11y("project created modal");
   await page.getByRole("button", { name: "Open the project" }).click();
   await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
   const projectId = new URL(page.url()).pathname.split("/")[2];
@@ -122,6 +143,7 @@ try {
     await page.getByTestId("test-result").waitFor({ timeout: 60000 });
     await page.locator('tr[data-server="local"] [data-status="running"]').waitFor({ timeout: 60000 });
     await shot("02-servers");
+    await a11y("servers");
     log("local server running");
   }
 
@@ -174,6 +196,7 @@ try {
   check(fill.includes("over"), "bar red: " + fill);
   check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled over quota");
   await shot("03-create-form-errors");
+  await a11y("create environment, with errors");
   await page.getByLabel("CPU Cores").fill("0.3");
   await page.locator("#env-cpu-error").getByText("steps of 0.25").waitFor();
   await page.getByLabel("CPU Cores").fill("1");
@@ -198,11 +221,13 @@ try {
     await dlg.waitFor();
     check(await dlg.getByRole("button", { name: "Deploy Now" }).isVisible(), "Deploy Now button");
     await shot("04-deploy-now");
+    await a11y("deploy now modal");
     await dlg.getByRole("button", { name: "Deploy Later" }).click();
     await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
     await page.getByRole("heading", { name: /Development/ }).waitFor();
     const card = page.locator(".env-card", { hasText: "shop-development-" });
     await card.locator('[data-status="pending"]').waitFor();
+    await a11y("project page");
     log("environment created");
 
     step = "a taken subdomain shows the red X";
@@ -234,12 +259,14 @@ try {
       check(await page.getByRole("button", { name: b, exact: true }).isVisible(), "quick action " + b);
     const tabs = await page.getByRole("tab").allTextContents();
     check(tabs.join(",") === "Commits,Queue,Access,Logs,Monitoring,Settings", "tabs of a dev instance: " + tabs);
+    await a11y("instance console");
 
     step = "restart modal";
     await page.getByRole("button", { name: "Restart", exact: true }).click();
     const rdlg = page.getByRole("dialog", { name: "Restart" });
     await rdlg.getByText("Stops and recreates the Docker containers from scratch").waitFor();
     await rdlg.getByLabel(/Soft Restart/).check();
+    await a11y("restart modal");
     await rdlg.getByRole("button", { name: "Cancel" }).click();
 
     step = "stop, then its log in the queue";
@@ -251,6 +278,7 @@ try {
     const ldlg = page.getByRole("dialog", { name: /Job log/ });
     await ldlg.getByText("Finished:").waitFor({ timeout: 60000 });
     await shot("06-console-job-log");
+    await a11y("job log modal");
     await ldlg.getByRole("button", { name: "Close", exact: true }).click();
     log("job log streamed");
 
@@ -281,6 +309,7 @@ try {
   });
   check(overflow.over <= 0, "no horizontal scrolling at 390 px: " + JSON.stringify(overflow));
   await shot("07-create-form-390px");
+  await a11y("create environment at 390 px");
 
   step = "keyboard: the organization switcher and log out are reachable";
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -292,6 +321,9 @@ try {
   await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
   await page.getByText("You are logged out.").waitFor();
   check(consoleErrors.length === 0, "no page errors: " + consoleErrors.join("; "));
+  step = "accessibility";
+  log("axe-core checked: " + a11yChecked.join(", "));
+  check(a11yFailures.length === 0, "serious or critical axe-core violations:\n  " + a11yFailures.join("\n  "));
   log("logout ok");
 } catch (e) {
   failed = true;
