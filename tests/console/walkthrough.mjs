@@ -293,6 +293,41 @@ try {
     log("remove queued");
   }
 
+  step = "account: API keys";
+  await page.getByRole("link", { name: EMAIL, exact: true }).click();
+  await page.getByRole("heading", { name: "Account", level: 1 }).waitFor();
+  await page.getByLabel("Key name").fill("ci");
+  await page.getByLabel("Scope").selectOption("read-only");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const kdlg = page.getByRole("dialog", { name: "API key created" });
+  check((await kdlg.getByTestId("new-key").textContent()).startsWith("bk_"), "the new key is shown");
+  await a11y("API key created modal");
+  await kdlg.getByRole("button", { name: "Done" }).click();
+  await page.locator('tr[data-key="ci"]').getByText("read-only").waitFor();
+  await a11y("account");
+  await page.locator('tr[data-key="ci"]').getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("dialog", { name: "Revoke API key" }).getByRole("button", { name: "Revoke" }).click();
+  await page.getByText("No API keys.").waitFor();
+
+  step = "members: invite and revoke";
+  await page.getByRole("link", { name: "Members" }).click();
+  await page.getByRole("heading", { name: "Members of Acme" }).waitFor();
+  await page.getByLabel("Email").fill("bob@example.com");
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
+  const idlg = page.getByRole("dialog", { name: "Invitation created" });
+  check((await idlg.getByTestId("invite-token").textContent()).startsWith("bi_"), "the invitation token is shown");
+  await idlg.getByRole("button", { name: "Done" }).click();
+  await a11y("members");
+  await page.getByRole("button", { name: "Revoke invitation of bob@example.com" }).click();
+  await page.getByText("No pending invitations.").waitFor();
+  log("API keys and invitations ok");
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await page.getByRole("heading", { name: "Recent jobs" }).waitFor();
+  await page.getByRole("meter", { name: "CPU" }).waitFor();
+  if (DOCKER) await page.locator(".card", { hasText: "Recent jobs" }).getByText("stop").first().waitFor();
+  await shot("08-dashboard");
+
   step = "390 px wide";
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(BASE + `/projects/${projectId}/environments/new`);
@@ -314,6 +349,7 @@ try {
   step = "keyboard: the organization switcher and log out are reachable";
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.getByLabel("Organization").focus();
+  await page.keyboard.press("Tab"); // -> the account link
   await page.keyboard.press("Tab"); // -> Log out
   const focused = await page.evaluate(() => document.activeElement.textContent);
   check(focused === "Log out", "Tab from the switcher reaches Log out: " + focused);

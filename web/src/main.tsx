@@ -13,6 +13,8 @@ import { ProjectPage, ProjectsPage } from "./pages/projects";
 import { NewEnvironmentPage } from "./pages/newenv";
 import { EnvironmentPage } from "./pages/env";
 import { ServersPage } from "./pages/servers";
+import { AccountPage } from "./pages/account";
+import { MembersPage } from "./pages/members";
 
 type Boot =
   | { kind: "loading" }
@@ -117,6 +119,7 @@ const NAV = [
   ["/", "Dashboard"],
   ["/projects", "Projects"],
   ["/servers", "Servers"],
+  ["/members", "Members"],
 ];
 
 function Shell({ path }: { path: string }) {
@@ -145,7 +148,7 @@ function Shell({ path }: { path: string }) {
                   </select>
                 </label>
               )}
-              <span class="who" title={s!.me.email}>{s!.me.name || s!.me.email}</span>
+              <Link href="/account" class="who" title={`Account of ${s!.me.email}`} aria-current={path === "/account" ? "page" : undefined}>{s!.me.name || s!.me.email}</Link>
               <button type="button" class="btn small" onClick={s!.logout}>Log out</button>
             </div>
           </header>
@@ -167,6 +170,8 @@ function Routes({ path }: { path: string }) {
   if ((m = match("/projects/:id", path))) return <ProjectPage key={m.id} id={m.id} />;
   if ((m = match("/environments/:id", path))) return <EnvironmentPage key={m.id} id={m.id} />;
   if (path === "/servers") return <ServersPage />;
+  if (path === "/members") return <MembersPage />;
+  if (path === "/account") return <AccountPage />;
   return (
     <section>
       <h1>Page not found</h1>

@@ -135,12 +135,12 @@ const toastListeners = new Set<(t: Toast[]) => void>();
 let toastSeq = 0;
 export function toast(text: string, kind: "ok" | "error" = "ok") {
   const t = { id: ++toastSeq, text, kind };
-  toasts = [...toasts, t];
+  toasts = [...toasts, t].slice(-3);
   toastListeners.forEach((f) => f(toasts));
   setTimeout(() => {
     toasts = toasts.filter((x) => x.id !== t.id);
     toastListeners.forEach((f) => f(toasts));
-  }, 6000);
+  }, 5000);
 }
 export function Toasts() {
   const [list, setList] = useState<Toast[]>(toasts);

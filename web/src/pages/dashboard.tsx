@@ -120,7 +120,7 @@ export function Dashboard() {
                       {list.map((j) => (
                         <tr key={j.id}>
                           <td>{j.type}</td>
-                          <td>{j.environment_id ? <Link href={`/environments/${j.environment_id}`}>{j.environment_name}</Link> : j.environment_name || "server"}</td>
+                          <td>{j.environment_id && j.environment_name ? <Link href={`/environments/${j.environment_id}`}>{j.environment_name}</Link> : j.environment_id ? <span class="muted">removed environment</span> : "server"}</td>
                           <td><StatusDot status={j.status} /></td>
                           <td>{j.initiated_by_email || "berth"}</td>
                           <td title={j.created_at}>{timeAgo(j.created_at)}</td>
