@@ -328,6 +328,21 @@ try {
   if (DOCKER) await page.locator(".card", { hasText: "Recent jobs" }).getByText("stop").first().waitFor();
   await shot("08-dashboard");
 
+  step = "organization switcher";
+  const other = await api("POST", "/orgs", { name: "Beta Labs" }, token);
+  await page.reload(); // the new organization appears after a login
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
+  await page.getByLabel("Organization").selectOption(other.id);
+  await page.getByRole("heading", { name: "Beta Labs", level: 1 }).waitFor();
+  await page.getByRole("link", { name: "Projects", exact: true }).click();
+  await page.getByText("No projects yet.").waitFor();
+  await page.getByLabel("Organization").selectOption(orgId);
+  await page.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
+  log("organization switcher ok");
+
   step = "390 px wide";
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(BASE + `/projects/${projectId}/environments/new`);

@@ -1,5 +1,5 @@
 // Projects: the list, creating a project, and a project's page with its environments.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post } from "../api";
 import { navigate } from "../router";
 import { useSession } from "../session";
@@ -191,6 +191,11 @@ export function ProjectPage({ id }: { id: string }) {
   const s = useSession();
   const project = useAsync(() => get<any>(`/projects/${id}`), [id]);
   const envs = useAsync(() => get<any[]>(`/projects/${id}/environments`), [id]);
+  // status dots follow the environments (polling until the organization event stream)
+  useEffect(() => {
+    const t = setInterval(() => envs.reload(true), 5000);
+    return () => clearInterval(t);
+  }, [envs.reload]);
   const [rotated, setRotated] = useState<any>(null);
   const [rotErr, setRotErr] = useState<string | null>(null);
   async function rotate() {
