@@ -328,6 +328,16 @@ try {
   if (DOCKER) await page.locator(".card", { hasText: "Recent jobs" }).getByText("stop").first().waitFor();
   await shot("08-dashboard");
 
+  step = "error states: an unknown environment, an unknown page";
+  const go = (path) => page.evaluate((p) => { history.pushState(null, "", p); dispatchEvent(new PopStateEvent("popstate")); }, path);
+  await go("/environments/00000000-0000-4000-8000-000000000000");
+  await page.locator(".banner.error", { hasText: "Not found." }).waitFor();
+  await page.getByRole("button", { name: "Try again" }).waitFor();
+  await go("/no/such/page");
+  await page.getByRole("heading", { name: "Page not found" }).waitFor();
+  await a11y("page not found");
+  await go("/");
+
   step = "organization switcher";
   const other = await api("POST", "/orgs", { name: "Beta Labs" }, token);
   await page.reload(); // the new organization appears after a login
