@@ -17,6 +17,7 @@ const { chromium } = require("playwright-core");
 const BASE = process.env.BERTH_URL;
 const SHOTS = process.env.SHOTS || join(here, "..", "..", "build", "screenshots");
 const DOCKER = process.env.BERTH_DOCKER === "1";
+const REPO = process.env.BERTH_REPO || ""; // a local git repository with branches main and dev
 const EMAIL = "admin@example.com";
 const PASSWORD = "correct horse battery";
 mkdirSync(SHOTS, { recursive: true });
@@ -119,6 +120,7 @@ try {
   await a11y("projects, new project form");
   await page.getByLabel("Name", { exact: true }).fill("Shop");
   await page.getByLabel("Odoo version").selectOption("17.0");
+  if (REPO) await page.getByLabel("Repository URL (optional)").fill(REPO);
   await page.getByRole("button", { name: "Create project" }).click();
   await page.getByRole("dialog", { name: "Project created" }).waitFor();
   await a11y("project created modal");
@@ -176,6 +178,13 @@ try {
   check((await page.getByLabel("Disk (GB)").inputValue()) === "10", "disk default");
   check(await page.getByLabel("Enable PGTune").isChecked(), "PGTune on by default");
   check(await page.getByLabel("Enable PgBouncer").isChecked(), "PgBouncer on by default");
+
+  if (REPO) {
+    step = "branches of the repository";
+    const opts = await page.locator("#env-branch option").allTextContents();
+    check(opts.join(",") === "dev,main (default)", "branch options: " + opts);
+    check((await page.getByLabel("Git Branch").inputValue()) === "main", "the default branch is chosen");
+  }
 
   step = "read replica disabled on 17.0";
   const replica = page.getByLabel("Enable Read Replica");
@@ -260,6 +269,15 @@ try {
     const tabs = await page.getByRole("tab").allTextContents();
     check(tabs.join(",") === "Commits,Queue,Access,Logs,Monitoring,Settings", "tabs of a dev instance: " + tabs);
     await a11y("instance console");
+    if (REPO) {
+      const row = page.getByRole("row", { name: /Fix invoice totals/ });
+      await row.waitFor();
+      check((await row.textContent()).includes("Ann Dev"), "the author");
+      check(await page.getByRole("row", { name: /Add the shop_custom module/ }).isVisible(), "the older commit");
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await row.waitFor();
+      log("commits listed");
+    }
 
     step = "restart modal";
     await page.getByRole("button", { name: "Restart", exact: true }).click();

@@ -5,6 +5,7 @@ or chromium is missing. Screenshots go to build/screenshots/."""
 import os
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -30,11 +31,48 @@ def need_tools():
     return node
 
 
+GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="Ann Dev", GIT_AUTHOR_EMAIL="ann@example.com",
+               GIT_COMMITTER_NAME="Ann Dev", GIT_COMMITTER_EMAIL="ann@example.com",
+               GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+
+
+def git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True)
+
+
+def make_repo(roots):
+    """ROOT/acme/shop.git (the setup's organization "Acme" may use it): branches main and dev."""
+    area = os.path.join(roots, "acme")
+    os.mkdir(area)
+    bare = os.path.join(area, "shop.git")
+    work = os.path.join(roots, "work")
+    git(roots, "init", "-q", "--bare", "-b", "main", bare)
+    git(roots, "clone", "-q", bare, work)
+    git(work, "checkout", "-q", "-b", "main")
+    os.makedirs(os.path.join(work, "shop_custom"))
+    open(os.path.join(work, "shop_custom", "__init__.py"), "w").close()
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "Add the shop_custom module")
+    open(os.path.join(work, "README.md"), "w").write("shop\n")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "Fix invoice totals")
+    git(work, "push", "-q", "origin", "HEAD:refs/heads/main", "HEAD:refs/heads/dev")
+    return bare
+
+
 @pytest.fixture
 def console_berthd():
-    d = Berthd(["--web", DIST]).start()
+    roots = tempfile.mkdtemp(prefix="berth-console-git-")
+    args = ["--web", DIST]
+    repo = None
+    if shutil.which("git"):
+        repo = make_repo(roots)
+        args += ["--git-local-root", roots]
+    d = Berthd(args).start()
+    d.repo = repo
     yield d
     d.cleanup()
+    shutil.rmtree(roots, ignore_errors=True)
 
 
 def test_console_walkthrough(console_berthd):
@@ -44,6 +82,7 @@ def test_console_walkthrough(console_berthd):
     env["SHOTS"] = os.path.join(ROOT, "build", "screenshots")
     env["BERTH_DOCKER"] = "1" if docker_available() else "0"
     env["CHROMIUM"] = CHROMIUM
+    env["BERTH_REPO"] = console_berthd.repo or ""
     r = subprocess.run([node, SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
     print(r.stdout)
     print(r.stderr)
