@@ -156,7 +156,7 @@ function EnvForm(props: { project: any; servers: any[]; envs: any[]; usage: any;
     const k = replica ? 1.3 : 1;
     const req = { cpu: (nCpu || 0) * k, ram: (nRam || 0) * k, disk: (nDisk || 0) * (replica ? 2 : 1) };
     const parts = [
-      { label: "CPU", used: usage.cpu_cores.used + req.cpu, quota: usage.cpu_cores.quota, show: (n: number) => `${fmtCPU(n)} cores` },
+      { label: "CPU", used: usage.cpu_cores.used + req.cpu, quota: usage.cpu_cores.quota, show: (n: number) => fmtCPU(n), unit: " cores" },
       { label: "RAM", used: usage.ram_mb.used + req.ram, quota: usage.ram_mb.quota, show: fmtMB },
       { label: "Disk", used: usage.disk_gb.used + req.disk, quota: usage.disk_gb.quota, show: (n: number) => `${Math.round(n)} GB` },
       { label: "Environments", used: usage.environments.used + 1, quota: usage.environments.quota, show: (n: number) => String(n) },
@@ -384,7 +384,7 @@ function EnvForm(props: { project: any; servers: any[]; envs: any[]; usage: any;
             <ul class="quota-parts small">
               {quota.parts.map((p) => (
                 <li key={p.label} class={p.used > p.quota + 1e-9 ? "bad" : ""}>
-                  {p.label}: {p.show(p.used)} of {p.show(p.quota)}
+                  {p.label}: {p.show(p.used)} of {p.show(p.quota)}{(p as { unit?: string }).unit || ""}
                 </li>
               ))}
             </ul>
