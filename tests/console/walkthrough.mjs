@@ -181,6 +181,7 @@ try {
 
   if (REPO) {
     step = "branches of the repository";
+    await page.waitForFunction(() => document.querySelectorAll("#env-branch option").length >= 2);
     const opts = await page.locator("#env-branch option").allTextContents();
     check(opts.join(",") === "dev,main (default)", "branch options: " + opts);
     check((await page.getByLabel("Git Branch").inputValue()) === "main", "the default branch is chosen");
