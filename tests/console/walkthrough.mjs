@@ -301,6 +301,25 @@ try {
     await ldlg.getByRole("button", { name: "Close", exact: true }).click();
     log("job log streamed");
 
+    step = "a viewer sees no action buttons";
+    const inv = await api("POST", `/orgs/${orgId}/invitations`, { email: "viewer@example.com", role: "viewer" }, token);
+    await api("POST", `/invitations/${inv.token}/accept`, { name: "Vic Viewer", password: "viewer password" });
+    const envUrl = page.url();
+    const vpage = await ctx.newPage(); // a second tab: its own console, its own session
+    vpage.on("pageerror", (e) => consoleErrors.push(String(e)));
+    await vpage.goto(envUrl);
+    await vpage.getByLabel("Email").fill("viewer@example.com");
+    await vpage.getByLabel("Password").fill("viewer password");
+    await vpage.getByRole("button", { name: "Log in" }).click();
+    await vpage.getByRole("tab", { name: "Queue" }).waitFor();
+    const vbuttons = await vpage.getByRole("group", { name: "Quick actions" }).getByRole("button").count();
+    check(vbuttons === 0, "the viewer sees no quick action: " + vbuttons);
+    await vpage.getByRole("link", { name: "Shop" }).click();
+    await vpage.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+    check((await vpage.getByRole("link", { name: "Add Environment" }).count()) === 0, "no Add Environment for a viewer");
+    await vpage.close();
+    log("viewer sees no actions");
+
     step = "remove after typing DELETE";
     await page.getByRole("button", { name: "Remove", exact: true }).click();
     const del = page.getByRole("dialog", { name: "Remove instance" });
