@@ -238,6 +238,7 @@ try {
     const card = page.locator(".env-card", { hasText: "shop-development-" });
     await card.locator('[data-status="pending"]').waitFor();
     await a11y("project page");
+    await shot("05-project");
     log("environment created");
 
     step = "a taken subdomain shows the red X";
@@ -245,7 +246,7 @@ try {
     await page.getByLabel("Subdomain").fill("shop-dev");
     await page.locator('[data-testid="sub-check"] .no').waitFor();
     await page.getByText("Subdomain 'shop-dev' is already in use").waitFor();
-    await shot("05-subdomain-taken");
+    await shot("05b-subdomain-taken");
 
     step = "the API's field error under its field (a custom domain already used)";
     await page.getByLabel("Subdomain").fill("shop-dev-2");

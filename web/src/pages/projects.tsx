@@ -54,7 +54,7 @@ export function ProjectsPage() {
               {s.perms.has("project.create") ? "Create one with New project." : "Ask an administrator to create one."}
             </Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap card">
               <table>
                 <thead>
                   <tr><th>Name</th><th>Odoo</th><th>Repository</th><th>Default branch</th><th>Environments</th></tr>

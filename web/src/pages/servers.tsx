@@ -58,8 +58,8 @@ export function ServersPage() {
       )}
       {tested && (
         <div class={"banner " + (tested.status === "running" ? "ok" : "error")} role="status" data-testid="test-result">
-          <strong>{tested.name}</strong>: {tested.status === "running" ? `connected, Docker ${tested.docker_version}` : `${tested.status} — ${tested.status_reason || "cannot connect"}`}
-          {tested.host_key && <> · pinned host key <code>{tested.host_key}</code></>}
+          <span><strong>{tested.name}</strong>: {tested.status === "running" ? `connected, Docker ${tested.docker_version}` : `${tested.status} — ${tested.status_reason || "cannot connect"}`}
+          {tested.host_key && <> · pinned host key <code>{tested.host_key}</code></>}</span>
           <button type="button" class="btn small" onClick={() => setTested(null)}>Dismiss</button>
         </div>
       )}
@@ -68,7 +68,7 @@ export function ServersPage() {
           xs.length === 0 ? (
             <Empty>No servers yet. {manage ? "Add one: an SSH server, or the Docker Engine of berthd's own machine (local)." : "Ask an administrator to add one."}</Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap card">
               <table>
                 <thead>
                   <tr><th>Name</th><th>Status</th><th>Capacity</th><th>Allocated</th><th>Remaining</th><th>Environments</th>{manage && <th>Actions</th>}</tr>
@@ -83,10 +83,12 @@ export function ServersPage() {
                       <td>{cap(x.remaining)}</td>
                       <td>{x.environment_count} / {x.max_projects}</td>
                       {manage && (
-                        <td class="row-actions">
+                        <td>
+                          <div class="row-actions">
                           <button type="button" class="btn small" disabled={busy === x.id} onClick={() => test(x)}>{busy === x.id ? "Testing…" : "Test Connection"}</button>
                           {x.transport === "ssh" && <button type="button" class="btn small" onClick={() => prepare(x)}>Prepare</button>}
                           <button type="button" class="btn small red" onClick={() => setDeleting(x)}>Delete</button>
+                          </div>
                         </td>
                       )}
                     </tr>
