@@ -70,26 +70,47 @@ export function pgDefault(cpuCores: number, ramMb: number) {
   };
 }
 
+/** valid_git_ref (src/lib/valid.c): git check-ref-format, plus no leading '-'. */
 export function validBranch(v: string): string | null {
   if (!v) return "Enter a branch name.";
   if (v.length > 200) return "At most 200 characters.";
   if (
-    /[\x00-\x20~^:?*[\\\x7f]/.test(v) || v.startsWith("/") || v.endsWith("/") || v.endsWith(".") ||
-    v.includes("..") || v.includes("//") || v.includes("@{") || v === "@" || v.startsWith("-") ||
-    v.split("/").some((c) => c.startsWith(".") || c.endsWith(".lock"))
+    /[\x00-\x20~^:?*[\\\x7f]/.test(v) || v.startsWith("-") || v.startsWith("/") || v.endsWith("/") ||
+    v.endsWith(".") || v.startsWith(".") || v.includes("..") || v.includes("//") || v.includes("@{") ||
+    v.includes("/.") || v.endsWith(".lock") || v === "@"
   )
     return "Not a valid git branch name.";
   return null;
 }
 
+/** valid_email (src/lib/valid.c). */
+export function email(v: string): string | null {
+  if (!v) return "Enter an email address.";
+  const at = v.indexOf("@");
+  const d = v.slice(at + 1);
+  if (v.length < 3 || v.length > 254 || at <= 0 || d.includes("@") || !d || !d.includes(".") ||
+      /[\x00-\x20\x7f-\uffff"(),:;<>[\\\]]/.test(v) || d.startsWith(".") || d.endsWith(".") || d.includes(".."))
+    return "This is not an email address.";
+  return null;
+}
+
+/** valid_git_url (src/lib/valid.c), less the local roots (checked by berthd). */
 export function validGitUrl(v: string): string | null {
   if (v.length > 1024) return "At most 1024 characters.";
-  if (/\s/.test(v)) return "No spaces.";
+  if (/[\x00-\x20\x7f\\'"`]/.test(v)) return "No spaces, quotes or backslashes.";
+  if (v.length < 2 || v.startsWith("-") || v.includes("://-") || v.includes("@-")) return "Not a git URL.";
+  if (/(^|[/:])\.\.($|\/)/.test(v)) return "No '..' in the path.";
   if (/^https?:\/\/[^/@]*:[^/@]*@/.test(v)) return "No password in the URL: give it as the access token.";
-  if (/^(https?|ssh|git):\/\/[^/]+/.test(v) || v.startsWith("file:///")) return null;
-  if (v.startsWith("/")) return v.split("/").includes("..") ? "No '..' in the path." : null;
-  if (/^[^/:]+@[^/:]+:./.test(v) || /^[^/:]+:[^/]/.test(v)) return null;
-  return "A git URL: https://, ssh://, git://, file:///, user@host:path or an absolute path.";
+  const scheme = /^[A-Za-z0-9+.-]+:\/\//.exec(v);
+  const bad = "A git URL: https://, http://, ssh://, git://, file:///, user@host:path or an absolute path.";
+  if (scheme) {
+    if (v.startsWith("file://")) return v.startsWith("file:///") ? null : bad;
+    return /^(https?|ssh|git):\/\/./.test(v) ? null : bad;
+  }
+  const colon = v.indexOf(":"), slash = v.indexOf("/");
+  if (colon < 0 || (slash >= 0 && slash < colon)) return v.startsWith("/") ? null : "A local path must be absolute.";
+  const at = v.indexOf("@");
+  return at > 0 && at < colon && colon > at + 1 && colon + 1 < v.length ? null : bad;
 }
 
 export function intRange(v: string, lo: number, hi: number): string | null {

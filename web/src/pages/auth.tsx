@@ -2,8 +2,8 @@
 import { useState } from "preact/hooks";
 import { ApiError, post } from "../api";
 import { Field } from "../ui";
+import { email as emailRule } from "../rules";
 
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function SetupPage({ onDone }: { onDone: (token: string) => void }) {
   const [f, setF] = useState({ email: "", name: "", password: "", password2: "", organization: "" });
@@ -11,7 +11,7 @@ export function SetupPage({ onDone }: { onDone: (token: string) => void }) {
   const [err, setErr] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const errors: Record<string, string | null> = {
-    email: !f.email ? "Enter your email address." : !EMAIL_RE.test(f.email) ? "This is not an email address." : null,
+    email: emailRule(f.email),
     name: f.name.length > 100 ? "At most 100 characters." : null,
     password: f.password.length < 8 ? "At least 8 characters." : f.password.length > 256 ? "At most 256 characters." : null,
     password2: f.password2 !== f.password ? "The passwords differ." : null,

@@ -3,9 +3,9 @@ import { useState } from "preact/hooks";
 import { ApiError, del, get, patch, post } from "../api";
 import { useSession } from "../session";
 import { Async, Empty, ErrorBox, Field, Modal, fmtDate, toast, useAsync } from "../ui";
+import { email as emailRule } from "../rules";
 
 const ROLES = ["owner", "admin", "developer", "viewer"];
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function MembersPage() {
   const s = useSession();
@@ -20,7 +20,7 @@ export function MembersPage() {
   const [invited, setInvited] = useState<any>(null);
   const days = Number(f.days);
   const errors = {
-    email: !EMAIL_RE.test(f.email) ? "An email address." : null,
+    email: emailRule(f.email),
     days: !Number.isInteger(days) || days < 1 || days > 30 ? "1 to 30 days." : null,
   };
   const projName = (id: string) => projects.data?.find((p) => p.id === id)?.name || id.slice(0, 8);

@@ -200,7 +200,7 @@ function EnvForm(props: { project: any; servers: any[]; envs: any[]; usage: any;
     "odoo_config.smtp.port": R.intRange(oc.smtp_port, 1, 65535),
     "odoo_config.smtp.user": oc.smtp_user && /\s/.test(oc.smtp_user) ? "No spaces." : R.confValue(oc.smtp_user),
     "odoo_config.smtp.password": R.confValue(oc.smtp_password),
-    "odoo_config.smtp.from": oc.smtp_from && !/^[^\s@]+@[^\s@]+$/.test(oc.smtp_from) ? "An email address." : R.confValue(oc.smtp_from),
+    "odoo_config.smtp.from": oc.smtp_from ? R.email(oc.smtp_from) || R.confValue(oc.smtp_from) : null,
     addon_repositories: addons.length > 20 ? "At most 20 repositories." : null,
   };
   addons.forEach((a, i) => {
