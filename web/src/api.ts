@@ -2,21 +2,41 @@
 //
 // This increment: the bearer token of POST /api/v1/auth/login (or /setup) is kept in this
 // module's memory only — never localStorage or sessionStorage — so a reload asks to log in
-// again. The cookie session of the next increment replaces `authHeaders()` (send
-// `credentials: "same-origin"` and an X-CSRF header instead of Authorization) and
-// `setToken()`; nothing else in the console changes.
+// again. The cookie session of the next increment changes only this module: `authHeaders()`
+// sends the anti-CSRF header instead of Authorization (requests already go with
+// `credentials: "same-origin"`), `remember()` keeps nothing, and `mayHaveSession()` answers
+// true (an HttpOnly cookie is invisible to scripts: GET /me tells).
 
 let token: string | null = null;
 let onUnauthorized: (() => void) | null = null;
 
-export function setToken(t: string | null) {
-  token = t;
+function remember(r: { access_token?: string }) {
+  token = r.access_token || null;
 }
-export function loggedIn() {
+/** Whether to ask GET /me before showing the login page. */
+export function mayHaveSession() {
   return token !== null;
 }
 export function onSessionLost(f: () => void) {
   onUnauthorized = f;
+}
+
+/** POST /auth/login; the session is kept here. */
+export async function login(email: string, password: string) {
+  remember(await post("/auth/login", { email, password }));
+}
+/** POST /setup (first run); the administrator's session is kept here. */
+export async function setup(body: Record<string, string>) {
+  remember(await post("/setup", body));
+}
+/** POST /auth/logout, and forget the session whatever berthd answers. */
+export async function logout() {
+  try {
+    await post("/auth/logout");
+  } catch {
+    /* forgotten anyway */
+  }
+  token = null;
 }
 
 function authHeaders(): Record<string, string> {

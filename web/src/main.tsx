@@ -3,7 +3,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import "./style.css";
-import { ApiError, get, loggedIn, onSessionLost, post, setToken } from "./api";
+import { ApiError, get, logout, mayHaveSession, onSessionLost } from "./api";
 import { match, navigate, usePath } from "./router";
 import { Org, Session, SessionCtx } from "./session";
 import { ErrorBox, Link, Loading, Toasts } from "./ui";
@@ -41,7 +41,7 @@ function App() {
       setBoot({ kind: "setup", appsDomain: st.apps_domain });
       return;
     }
-    if (!loggedIn()) {
+    if (!mayHaveSession()) {
       setBoot({ kind: "login", appsDomain: st.apps_domain, notice });
       return;
     }
@@ -83,10 +83,10 @@ function App() {
       </main>
     );
   if (boot.kind === "setup")
-    return <SetupPage onDone={(tok) => { setToken(tok); navigate("/", true); enter(boot.appsDomain); }} />;
+    return <SetupPage onDone={() => { navigate("/", true); enter(boot.appsDomain); }} />;
   if (boot.kind === "login")
     return (
-      <LoginPage notice={boot.notice} onDone={(tok) => { setToken(tok); if (path === "/login" || path === "/setup") navigate("/", true); enter(boot.appsDomain); }} />
+      <LoginPage notice={boot.notice} onDone={() => { if (path === "/login" || path === "/setup") navigate("/", true); enter(boot.appsDomain); }} />
     );
 
   const s = boot.session;
@@ -97,12 +97,7 @@ function App() {
       enter(s.appsDomain, id).then(() => navigate("/"));
     },
     logout: async () => {
-      try {
-        await post("/auth/logout");
-      } catch {
-        /* the token is forgotten anyway */
-      }
-      setToken(null);
+      await logout();
       navigate("/login", true);
       setBoot({ kind: "login", appsDomain: s.appsDomain, notice: "You are logged out." });
     },

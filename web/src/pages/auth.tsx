@@ -1,11 +1,11 @@
 // First-run setup and login.
 import { useState } from "preact/hooks";
-import { ApiError, post } from "../api";
+import { ApiError, login, setup } from "../api";
 import { Field } from "../ui";
 import { email as emailRule } from "../rules";
 
 
-export function SetupPage({ onDone }: { onDone: (token: string) => void }) {
+export function SetupPage({ onDone }: { onDone: () => void }) {
   const [f, setF] = useState({ email: "", name: "", password: "", password2: "", organization: "" });
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [err, setErr] = useState<ApiError | null>(null);
@@ -31,8 +31,8 @@ export function SetupPage({ onDone }: { onDone: (token: string) => void }) {
     try {
       const body: Record<string, string> = { email: f.email, password: f.password, organization: f.organization };
       if (f.name) body.name = f.name;
-      const r = await post("/setup", body);
-      onDone(r.access_token);
+      await setup(body);
+      onDone();
     } catch (x) {
       setErr(x as ApiError);
       setBusy(false);
@@ -65,7 +65,7 @@ export function SetupPage({ onDone }: { onDone: (token: string) => void }) {
   );
 }
 
-export function LoginPage({ onDone, notice }: { onDone: (token: string) => void; notice?: string }) {
+export function LoginPage({ onDone, notice }: { onDone: () => void; notice?: string }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [err, setErr] = useState<string | null>(null);
@@ -79,8 +79,8 @@ export function LoginPage({ onDone, notice }: { onDone: (token: string) => void;
     setBusy(true);
     setErr(null);
     try {
-      const r = await post("/auth/login", { email, password });
-      onDone(r.access_token);
+      await login(email, password);
+      onDone();
     } catch (x) {
       const a = x as ApiError;
       setErr(a.code === "INVALID_CREDENTIALS" ? "Wrong email or password." : a.message);
