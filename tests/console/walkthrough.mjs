@@ -68,6 +68,16 @@ async function a11y(name) {
   if (bad.length) a11yFailures.push(`${name}: ${bad.join("; ")}`);
 }
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
+async function noSidewaysScroll(what) {
+  const o = await page.evaluate(() => {
+    const over = document.documentElement.scrollWidth - window.innerWidth;
+    const wide = [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".table-wrap, .tabs"))
+      .slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`);
+    return { over, wide };
+  });
+  check(o.over <= 0, `no horizontal scrolling at 390 px (${what}): ` + JSON.stringify(o));
+}
 const shot = (name) => page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: true });
 let failed = false;
 
@@ -321,6 +331,14 @@ try {
     await vpage.close();
     log("viewer sees no actions");
 
+    step = "the instance console at 390 px";
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("tab", { name: "Queue" }).click();
+    await page.locator("tr[data-job]").first().waitFor();
+    await noSidewaysScroll("the instance console");
+    await shot("06b-console-390px");
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     step = "remove after typing DELETE";
     await page.getByRole("button", { name: "Remove", exact: true }).click();
     const del = page.getByRole("dialog", { name: "Remove instance" });
@@ -399,14 +417,7 @@ try {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("heading", { name: "Create environment" }).waitFor();
-  const overflow = await page.evaluate(() => {
-    const over = document.documentElement.scrollWidth - window.innerWidth;
-    const wide = [...document.querySelectorAll("body *")]
-      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".table-wrap"))
-      .slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`);
-    return { over, wide };
-  });
-  check(overflow.over <= 0, "no horizontal scrolling at 390 px: " + JSON.stringify(overflow));
+  await noSidewaysScroll("the create form");
   await shot("07-create-form-390px");
   await a11y("create environment at 390 px");
 
