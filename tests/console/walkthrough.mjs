@@ -72,8 +72,14 @@ async function noSidewaysScroll(what) {
   const o = await page.evaluate(() => {
     const over = document.documentElement.scrollWidth - window.innerWidth;
     const wide = [...document.querySelectorAll("body *")]
-      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".table-wrap, .tabs"))
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !(e.parentElement && e.parentElement.closest(".table-wrap, .tabs")))
       .slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`);
+    if (over > 0 && !wide.length) {
+      // text that overflows its box: find the deepest element whose scrollWidth exceeds its width
+      for (const e of document.querySelectorAll("body *"))
+        if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === "visible" && wide.length < 5)
+          wide.push(`${e.tagName}.${e.className}#${e.id} scroll ${e.scrollWidth} > ${e.clientWidth}`);
+    }
     return { over, wide };
   });
   check(o.over <= 0, `no horizontal scrolling at 390 px (${what}): ` + JSON.stringify(o));
@@ -420,6 +426,13 @@ try {
   await noSidewaysScroll("the create form");
   await shot("07-create-form-390px");
   await a11y("create environment at 390 px");
+  for (const [path, heading] of [["/", "Plan usage"], ["/projects", "Projects"], [`/projects/${projectId}`, "Shop"],
+                                 ["/servers", "Servers"], ["/members", "Members of Acme"], ["/account", "Account"]]) {
+    await go(path);
+    await page.getByRole("heading", { name: heading, exact: true }).first().waitFor();
+    await page.locator(".loading").first().waitFor({ state: "detached" }).catch(() => {});
+    await noSidewaysScroll(path);
+  }
 
   step = "keyboard: the organization switcher and log out are reachable";
   await page.setViewportSize({ width: 1280, height: 900 });
