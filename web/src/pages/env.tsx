@@ -318,6 +318,7 @@ export function JobLog({ job, onClose }: { job: any; onClose: () => void }) {
   useEffect(() => {
     const buf: string[] = [];
     let pending = false;
+    let finished = false;
     const flush = () => {
       pending = false;
       setLines([...buf]);
@@ -331,6 +332,7 @@ export function JobLog({ job, onClose }: { job: any; onClose: () => void }) {
             requestAnimationFrame(flush);
           }
         } else if (ev === "status") {
+          finished = true;
           try {
             setEnd(JSON.parse(data));
           } catch {
@@ -341,6 +343,7 @@ export function JobLog({ job, onClose }: { job: any; onClose: () => void }) {
       onEnd: (e) => {
         flush();
         if (e) setStreamErr(e);
+        else if (!finished) setStreamErr("The stream ended before the job did (berthd restarted?): close and reopen the log to resume.");
       },
     });
     return close;
