@@ -254,6 +254,8 @@ try {
     const card = page.locator(".env-card", { hasText: "shop-development-" });
     await card.locator('[data-status="pending"]').waitFor();
     await a11y("project page");
+    check(await page.getByRole("form", { name: "Project settings" }).getByLabel("Odoo version").isDisabled(),
+      "the Odoo version is locked while environments exist");
     await shot("05-project");
     log("environment created");
 
@@ -354,6 +356,20 @@ try {
     await del.getByRole("button", { name: "Remove" }).click();
     await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
     log("remove queued");
+
+    step = "project settings";
+    const settings = page.getByRole("form", { name: "Project settings" });
+    await settings.getByLabel("Default branch").fill("a..b");
+    await settings.getByText("Not a valid git branch name.").waitFor();
+    await settings.getByLabel("Default branch").fill("main");
+    await settings.getByLabel("Poll interval (seconds)").fill("5");
+    await settings.getByText("0 (no polling) or 10 to 86400 seconds.").waitFor();
+    await settings.getByLabel("Poll interval (seconds)").fill("60");
+    await a11y("project settings");
+    await settings.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Project settings saved").waitFor();
+    const saved = await api("GET", `/projects/${projectId}`, undefined, token);
+    check(saved.poll_interval_s === 60, "poll interval saved: " + saved.poll_interval_s);
   }
 
   step = "account: API keys";
@@ -412,6 +428,18 @@ try {
   await page.getByRole("heading", { name: "Beta Labs", level: 1 }).waitFor();
   await page.getByRole("link", { name: "Projects", exact: true }).click();
   await page.getByText("No projects yet.").waitFor();
+  step = "delete a project";
+  const temp = await api("POST", `/orgs/${other.id}/projects`, { name: "Temp", odoo_version: "18.0" }, token);
+  await go(`/projects/${temp.id}`);
+  await page.getByRole("heading", { name: "Temp", level: 1 }).waitFor();
+  await page.getByRole("button", { name: "Delete project" }).click();
+  const pdlg = page.getByRole("dialog", { name: "Delete project" });
+  check(await pdlg.getByRole("button", { name: "Delete" }).isDisabled(), "Delete disabled until the name is typed");
+  await pdlg.getByLabel("Type the project's name to confirm").fill("Temp");
+  await pdlg.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("heading", { name: "Projects", level: 1 }).waitFor();
+  await page.getByText("No projects yet.").waitFor();
+  step = "organization switcher";
   await page.getByLabel("Organization").selectOption(orgId);
   await page.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
   log("organization switcher ok");

@@ -1,6 +1,6 @@
 // Projects: the list, creating a project, and a project's page with its environments.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, get, post } from "../api";
+import { ApiError, del, get, patch, post } from "../api";
 import { navigate } from "../router";
 import { useSession } from "../session";
 import { Async, Empty, ErrorBox, Field, Link, Modal, StageBadge, StatusDot, fmtCPU, fmtMB, toast, useAsync } from "../ui";
@@ -277,8 +277,152 @@ export function ProjectPage({ id }: { id: string }) {
               </>
             )}
           </div>
+          {s.perms.has("project.update") && (
+            <ProjectSettings project={p} envCount={envs.data?.length ?? p.environment_count} onSaved={() => project.reload(true)} />
+          )}
         </section>
       )}
     </Async>
+  );
+}
+
+/** Project settings (PATCH /projects/{id}) and deletion (DELETE, refused while it has environments). */
+function ProjectSettings({ project, envCount, onSaved }: { project: any; envCount: number; onSaved: () => void }) {
+  const s = useSession();
+  const [f, setF] = useState({
+    name: project.name, odoo_version: project.odoo_version, repository_url: project.repository_url || "",
+    default_branch: project.default_branch, poll_interval_s: String(project.poll_interval_s), auth: "keep",
+    access_token: "", git_username: project.git_username || "", deploy_key: "",
+  });
+  const [err, setErr] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [confirm, setConfirm] = useState("");
+  const poll = Number(f.poll_interval_s);
+  const errors: Record<string, string | null> = {
+    name: !f.name.trim() ? "Name the project." : f.name.length > 100 ? "At most 100 characters." : null,
+    repository_url: f.repository_url ? validGitUrl(f.repository_url) : null,
+    default_branch: validBranch(f.default_branch),
+    poll_interval_s: !Number.isInteger(poll) || (poll !== 0 && (poll < 10 || poll > 86400)) ? "0 (no polling) or 10 to 86400 seconds." : null,
+    access_token: f.auth === "token" && (!f.access_token || /\s/.test(f.access_token)) ? "Enter the access token (no spaces)." : null,
+    git_username: /[\s:]/.test(f.git_username) ? "No spaces or ':'." : null,
+    deploy_key: f.auth === "key" && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(f.deploy_key) ? "Paste an OpenSSH private key (without a passphrase)." : null,
+  };
+  const show = (k: string) => errors[k] || (err?.field === k ? err.message : null);
+  const set = (k: string) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+  async function save(e: Event) {
+    e.preventDefault();
+    if (Object.values(errors).some((x) => x)) return;
+    const body: Record<string, unknown> = {};
+    if (f.name.trim() !== project.name) body.name = f.name.trim();
+    if (f.odoo_version !== project.odoo_version) body.odoo_version = f.odoo_version;
+    if (f.repository_url !== (project.repository_url || "")) body.repository_url = f.repository_url || null;
+    if (f.default_branch !== project.default_branch) body.default_branch = f.default_branch;
+    if (poll !== project.poll_interval_s) body.poll_interval_s = poll;
+    if (f.git_username !== (project.git_username || "")) body.git_username = f.git_username || null;
+    if (f.auth === "token") body.access_token = f.access_token;
+    if (f.auth === "generate") body.deploy_key = "generate";
+    if (f.auth === "key") body.deploy_key = f.deploy_key;
+    if (f.auth === "none") {
+      body.access_token = null;
+      body.deploy_key = null;
+    }
+    setBusy(true);
+    setErr(null);
+    try {
+      await patch(`/projects/${project.id}`, body);
+      toast("Project settings saved");
+      setF({ ...f, auth: "keep", access_token: "", deploy_key: "" });
+      onSaved();
+    } catch (x) {
+      setErr(x as ApiError);
+    }
+    setBusy(false);
+  }
+  async function remove() {
+    try {
+      await del(`/projects/${project.id}`);
+      toast(`Project ${project.name} deleted`);
+      navigate("/projects");
+    } catch (x) {
+      setErr(x as ApiError);
+      setDeleting(false);
+    }
+  }
+  const creds = project.has_access_token ? "an HTTPS access token" : project.has_deploy_key ? "an SSH deploy key" : "none";
+  return (
+    <form class="card form" onSubmit={save} noValidate aria-label="Project settings">
+      <h2>Settings</h2>
+      {err && <div class="banner error" role="alert">{err.message}</div>}
+      <div class="cols">
+        <Field id="ps-name" label="Name" error={show("name")}>
+          <input id="ps-name" value={f.name} onInput={set("name")} />
+        </Field>
+        <Field id="ps-version" label="Odoo version" error={show("odoo_version")}
+          hint={envCount > 0 ? "Cannot change while the project has environments." : "Applies to new deploys."}>
+          <select id="ps-version" value={f.odoo_version} disabled={envCount > 0} onChange={set("odoo_version")}>
+            {ODOO_VERSIONS.map((v) => <option key={v} value={v}>{v}</option>)}
+          </select>
+        </Field>
+      </div>
+      <Field id="ps-repo" label="Repository URL" hint="Empty: no repository." error={show("repository_url")}>
+        <input id="ps-repo" value={f.repository_url} onInput={set("repository_url")} />
+      </Field>
+      <div class="cols">
+        <Field id="ps-branch" label="Default branch" hint="The production branch; changing it does not redeploy." error={show("default_branch")}>
+          <input id="ps-branch" value={f.default_branch} onInput={set("default_branch")} />
+        </Field>
+        <Field id="ps-poll" label="Poll interval (seconds)" hint="0: no polling." error={show("poll_interval_s")}>
+          <input id="ps-poll" type="number" min={0} max={86400} value={f.poll_interval_s} onInput={set("poll_interval_s")} />
+        </Field>
+      </div>
+      <Field id="ps-auth" label="Repository credentials" hint={`Stored now: ${creds}.`}>
+        <select id="ps-auth" value={f.auth} onChange={set("auth")}>
+          <option value="keep">Keep</option>
+          <option value="token">Replace with an HTTPS access token</option>
+          <option value="generate">Generate a new SSH deploy key</option>
+          <option value="key">Paste an SSH deploy key</option>
+          <option value="none">Remove the credentials</option>
+        </select>
+      </Field>
+      {f.auth === "token" && (
+        <div class="cols">
+          <Field id="ps-token" label="Access token" error={show("access_token")}>
+            <input id="ps-token" type="password" autocomplete="off" value={f.access_token} onInput={set("access_token")} />
+          </Field>
+          <Field id="ps-user" label="Git user name (optional)" error={show("git_username")}>
+            <input id="ps-user" value={f.git_username} onInput={set("git_username")} />
+          </Field>
+        </div>
+      )}
+      {f.auth === "key" && (
+        <Field id="ps-key" label="Deploy key (private)" error={show("deploy_key")}>
+          <textarea id="ps-key" rows={5} value={f.deploy_key} onInput={set("deploy_key")} />
+        </Field>
+      )}
+      <div class="actions">
+        {s.perms.has("project.delete") && (
+          <button type="button" class="btn red" onClick={() => setDeleting(true)}>Delete project</button>
+        )}
+        <button type="submit" class="btn primary" disabled={busy}>{busy ? "Saving…" : "Save settings"}</button>
+      </div>
+      {deleting && (
+        <Modal title="Delete project" onClose={() => setDeleting(false)}>
+          {envCount > 0 ? (
+            <p>The project still has {envCount} environment{envCount === 1 ? "" : "s"}: remove them first.</p>
+          ) : (
+            <p>This deletes <strong>{project.name}</strong> and berth's mirror of its repository. It cannot be undone.</p>
+          )}
+          <div class="field">
+            <label for="ps-confirm">Type the project's name to confirm</label>
+            <input id="ps-confirm" value={confirm} autocomplete="off" onInput={(e) => setConfirm((e.target as HTMLInputElement).value)} />
+          </div>
+          <div class="actions">
+            <button type="button" class="btn" onClick={() => setDeleting(false)}>Cancel</button>
+            <button type="button" class="btn red" disabled={confirm !== project.name} onClick={remove}>Delete</button>
+          </div>
+        </Modal>
+      )}
+    </form>
   );
 }
