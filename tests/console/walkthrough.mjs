@@ -417,6 +417,19 @@ try {
   await a11y("page not found");
   await go("/");
 
+  step = "audit log";
+  await page.getByRole("link", { name: "Audit", exact: true }).click();
+  await page.getByRole("heading", { name: "Audit log" }).waitFor();
+  await page.locator('tr[data-action="project.create"]').first().waitFor();
+  await page.getByLabel("Action").selectOption("project.create");
+  check((await page.locator("tbody tr:not([data-action='project.create'])").count()) === 0, "only project.create");
+  await page.getByLabel("Action").selectOption("");
+  await page.getByLabel("Filter").fill("bob@example.com");
+  await page.locator('tr[data-action="invitation.create"], tr[data-action="member.invite"]').first().waitFor();
+  check((await page.locator('tr[data-action="project.create"]').count()) === 0, "the filter hides other entries");
+  await a11y("audit log");
+  await go("/");
+
   step = "organization switcher";
   const other = await api("POST", "/orgs", { name: "Beta Labs" }, token);
   await page.reload(); // the new organization appears after a login

@@ -15,6 +15,7 @@ import { EnvironmentPage } from "./pages/env";
 import { ServersPage } from "./pages/servers";
 import { AccountPage } from "./pages/account";
 import { MembersPage } from "./pages/members";
+import { AuditPage } from "./pages/audit";
 
 type Boot =
   | { kind: "loading" }
@@ -115,6 +116,7 @@ const NAV = [
   ["/projects", "Projects"],
   ["/servers", "Servers"],
   ["/members", "Members"],
+  ["/audit", "Audit"],
 ];
 
 function Shell({ path }: { path: string }) {
@@ -126,7 +128,7 @@ function Shell({ path }: { path: string }) {
           <header class="top">
             <Link href="/" class="brand">berth</Link>
             <nav aria-label="Main">
-              {NAV.map(([href, label]) => (
+              {NAV.filter(([href]) => href !== "/audit" || s!.perms.has("audit.view")).map(([href, label]) => (
                 <Link key={href} href={href} aria-current={(href === "/" ? path === "/" : path.startsWith(href)) ? "page" : undefined}>
                   {label}
                 </Link>
@@ -167,6 +169,7 @@ function Routes({ path }: { path: string }) {
   if (path === "/servers") return <ServersPage />;
   if (path === "/members") return <MembersPage />;
   if (path === "/account") return <AccountPage />;
+  if (path === "/audit") return <AuditPage />;
   return (
     <section>
       <h1>Page not found</h1>
