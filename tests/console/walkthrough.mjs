@@ -417,6 +417,30 @@ try {
   await a11y("page not found");
   await go("/");
 
+  step = "administration: plans and Odoo images";
+  await page.getByRole("link", { name: "Admin", exact: true }).click();
+  await page.getByRole("heading", { name: "Administration" }).waitFor();
+  await page.locator('tr[data-plan="Small"]').waitFor();
+  await page.getByRole("button", { name: "New plan" }).click();
+  const plg = page.getByRole("dialog", { name: "New plan" });
+  await plg.getByLabel("Name").fill("Tiny");
+  await plg.getByRole("button", { name: "Save plan" }).click();
+  await plg.getByText("A whole number, 0 to 100000000.").first().waitFor();
+  for (const [l, v] of [["CPU cores", "1"], ["RAM (MB)", "2048"], ["Disk (GB)", "20"], ["Environments", "1"],
+                        ["Servers", "1"], ["Projects", "1"], ["Members", "2"]])
+    await plg.getByLabel(l, { exact: true }).fill(v);
+  await plg.getByLabel("Merge").check();
+  await a11y("new plan modal");
+  await plg.getByRole("button", { name: "Save plan" }).click();
+  await page.locator('tr[data-plan="Tiny"]').getByText("Merge").waitFor();
+  await page.getByLabel("Odoo 17.0").waitFor();
+  await page.getByRole("button", { name: "Save images" }).click();
+  await page.getByText("Odoo images saved").waitFor();
+  await a11y("administration");
+  await shot("09-admin");
+  await page.getByRole("button", { name: "Delete Tiny" }).click();
+  await page.locator('tr[data-plan="Tiny"]').waitFor({ state: "detached" });
+
   step = "audit log";
   await page.getByRole("link", { name: "Audit", exact: true }).click();
   await page.getByRole("heading", { name: "Audit log" }).waitFor();

@@ -16,6 +16,7 @@ import { ServersPage } from "./pages/servers";
 import { AccountPage } from "./pages/account";
 import { MembersPage } from "./pages/members";
 import { AuditPage } from "./pages/audit";
+import { AdminPage } from "./pages/admin";
 
 type Boot =
   | { kind: "loading" }
@@ -117,6 +118,7 @@ const NAV = [
   ["/servers", "Servers"],
   ["/members", "Members"],
   ["/audit", "Audit"],
+  ["/admin", "Admin"],
 ];
 
 function Shell({ path }: { path: string }) {
@@ -128,7 +130,7 @@ function Shell({ path }: { path: string }) {
           <header class="top">
             <Link href="/" class="brand">berth</Link>
             <nav aria-label="Main">
-              {NAV.filter(([href]) => href !== "/audit" || s!.perms.has("audit.view")).map(([href, label]) => (
+              {NAV.filter(([href]) => (href !== "/audit" || s!.perms.has("audit.view")) && (href !== "/admin" || s!.me.is_admin)).map(([href, label]) => (
                 <Link key={href} href={href} aria-current={(href === "/" ? path === "/" : path.startsWith(href)) ? "page" : undefined}>
                   {label}
                 </Link>
@@ -170,6 +172,7 @@ function Routes({ path }: { path: string }) {
   if (path === "/members") return <MembersPage />;
   if (path === "/account") return <AccountPage />;
   if (path === "/audit") return <AuditPage />;
+  if (path === "/admin") return <AdminPage />;
   return (
     <section>
       <h1>Page not found</h1>
