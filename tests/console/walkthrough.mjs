@@ -399,6 +399,16 @@ try {
   await idlg.getByRole("button", { name: "Done" }).click();
   await a11y("members");
   await page.getByRole("button", { name: "Revoke invitation of bob@example.com" }).click();
+  if (DOCKER) {
+    // the viewer of the console step: limit them to the project Shop
+    await page.getByRole("button", { name: "Projects of viewer@example.com" }).click();
+    const mdlg = page.getByRole("dialog", { name: "Projects of viewer@example.com" });
+    await mdlg.getByLabel("All projects, present and future").uncheck();
+    await mdlg.getByLabel("Shop").check();
+    await a11y("member projects modal");
+    await mdlg.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("row", { name: /viewer@example.com/ }).getByText("Shop").waitFor();
+  }
   await page.getByText("No pending invitations.").waitFor();
   log("API keys and invitations ok");
   await page.getByRole("link", { name: "Dashboard" }).click();

@@ -18,6 +18,8 @@ export function MembersPage() {
   const [touched, setTouched] = useState(false);
   const [err, setErr] = useState<ApiError | null>(null);
   const [invited, setInvited] = useState<any>(null);
+  const [limiting, setLimiting] = useState<any>(null);
+  const [inviteProjects, setInviteProjects] = useState<string[] | null>(null);
   const days = Number(f.days);
   const errors = {
     email: emailRule(f.email),
@@ -31,8 +33,9 @@ export function MembersPage() {
     if (errors.email || errors.days) return;
     setErr(null);
     try {
-      setInvited(await post(`/orgs/${org}/invitations`, { email: f.email, role: f.role, expires_in_days: days }));
+      setInvited(await post(`/orgs/${org}/invitations`, { email: f.email, role: f.role, expires_in_days: days, projects: inviteProjects }));
       setF({ email: "", role: "developer", days: "7" });
+      setInviteProjects(null);
       setTouched(false);
       invites.reload(true);
     } catch (x) {
@@ -86,7 +89,12 @@ export function MembersPage() {
                         </select>
                       ) : m.role}
                     </td>
-                    <td>{m.projects === null ? "all" : m.projects.map(projName).join(", ") || "none"}</td>
+                    <td>
+                      {m.projects === null ? "all" : m.projects.map(projName).join(", ") || "none"}
+                      {manage && m.user_id !== s.me.id && (
+                        <div><button type="button" class="btn small" onClick={() => setLimiting(m)}>Projects of {m.email}</button></div>
+                      )}
+                    </td>
                     <td>{fmtDate(m.joined_at)}</td>
                     {manage && (
                       <td>{m.user_id !== s.me.id && <button type="button" class="btn small red" onClick={() => remove(m)}>Remove {m.email}</button>}</td>
@@ -116,6 +124,7 @@ export function MembersPage() {
                 <input id="i-days" type="number" min={1} max={30} value={f.days} onInput={(e) => setF({ ...f, days: (e.target as HTMLInputElement).value })} />
               </Field>
             </div>
+            <ProjectChoice id="i-projects" projects={projects.data || []} value={inviteProjects} onChange={setInviteProjects} />
             <div class="actions"><button type="submit" class="btn primary">Invite</button></div>
           </form>
           <h2>Pending invitations</h2>
@@ -146,6 +155,19 @@ export function MembersPage() {
       ) : (
         <ErrorBox error="Inviting and managing members needs the member.manage permission." />
       )}
+      {limiting && (
+        <ProjectsModal member={limiting} projects={projects.data || []} onClose={() => setLimiting(null)}
+          onSave={async (value) => {
+            try {
+              await patch(`/orgs/${org}/members/${limiting.user_id}`, { projects: value });
+              toast(`Projects of ${limiting.email} saved`);
+              setLimiting(null);
+              members.reload(true);
+            } catch (x) {
+              toast((x as Error).message, "error");
+            }
+          }} />
+      )}
       {invited && (
         <Modal title="Invitation created" onClose={() => setInvited(null)}>
           <p>Send the token to {invited.email}; it is shown only once. They accept it with the CLI or a POST to the accept URL:</p>
@@ -158,5 +180,46 @@ export function MembersPage() {
         </Modal>
       )}
     </section>
+  );
+}
+
+/** All projects (null), or a chosen list of the organization's projects. */
+function ProjectChoice(props: { id: string; projects: any[]; value: string[] | null; onChange: (v: string[] | null) => void }) {
+  const { value } = props;
+  return (
+    <fieldset class="choices">
+      <legend>Projects</legend>
+      <label class="check-row">
+        <input type="checkbox" id={props.id} checked={value === null} onChange={(e) => props.onChange((e.target as HTMLInputElement).checked ? null : [])} />
+        All projects, present and future
+      </label>
+      {value !== null && (
+        props.projects.length === 0 ? <p class="muted small">The organization has no projects yet.</p> : (
+          <div class="cols">
+            {props.projects.map((p) => (
+              <label key={p.id} class="check-row">
+                <input type="checkbox" checked={value.includes(p.id)}
+                  onChange={(e) => props.onChange((e.target as HTMLInputElement).checked ? [...value, p.id] : value.filter((x) => x !== p.id))} />
+                {p.name}
+              </label>
+            ))}
+          </div>
+        )
+      )}
+    </fieldset>
+  );
+}
+
+function ProjectsModal(props: { member: any; projects: any[]; onClose: () => void; onSave: (v: string[] | null) => void }) {
+  const [value, setValue] = useState<string[] | null>(props.member.projects);
+  return (
+    <Modal title={`Projects of ${props.member.email}`} onClose={props.onClose}>
+      <p class="small">A member limited to some projects sees only those, their environments and jobs.</p>
+      <ProjectChoice id="m-projects" projects={props.projects} value={value} onChange={setValue} />
+      <div class="actions">
+        <button type="button" class="btn" onClick={props.onClose}>Cancel</button>
+        <button type="button" class="btn primary" onClick={() => props.onSave(value)}>Save</button>
+      </div>
+    </Modal>
   );
 }
