@@ -162,6 +162,14 @@ try {
     await page.locator('tr[data-server="local"] [data-status="running"]').waitFor({ timeout: 60000 });
     await shot("02-servers");
     await a11y("servers");
+    await page.getByRole("button", { name: "Edit local" }).click();
+    const sdlg = page.getByRole("dialog", { name: "Edit server local" });
+    await sdlg.getByLabel("Max environments").fill("0");
+    await sdlg.getByText("1 to 1000.").waitFor();
+    await sdlg.getByLabel("Max environments").fill("6");
+    await a11y("edit server modal");
+    await sdlg.getByRole("button", { name: "Save" }).click();
+    await page.locator('tr[data-server="local"]').getByText("0 / 6").waitFor();
     log("local server running");
   }
 

@@ -1,6 +1,6 @@
 // Servers: list with status and capacity, add, Test Connection (pinned host key), prepare, delete.
 import { useState } from "preact/hooks";
-import { ApiError, del, get, post } from "../api";
+import { ApiError, del, get, patch, post } from "../api";
 import { useSession } from "../session";
 import { Async, Empty, Field, Modal, StatusDot, fmtCPU, fmtMB, toast, useAsync } from "../ui";
 
@@ -17,6 +17,7 @@ export function ServersPage() {
   const [busy, setBusy] = useState<string | null>(null);
   const [tested, setTested] = useState<any>(null);
   const [deleting, setDeleting] = useState<any>(null);
+  const [editing, setEditing] = useState<any>(null);
   const manage = s.perms.has("server.manage");
 
   async function test(x: any) {
@@ -86,6 +87,7 @@ export function ServersPage() {
                         <td>
                           <div class="row-actions">
                           <button type="button" class="btn small" disabled={busy === x.id} onClick={() => test(x)}>{busy === x.id ? "Testing…" : "Test Connection"}</button>
+                          <button type="button" class="btn small" onClick={() => setEditing(x)}>Edit {x.name}</button>
                           {x.transport === "ssh" && <button type="button" class="btn small" onClick={() => prepare(x)}>Prepare</button>}
                           <button type="button" class="btn small red" onClick={() => setDeleting(x)}>Delete</button>
                           </div>
@@ -99,6 +101,9 @@ export function ServersPage() {
           )
         }
       </Async>
+      {editing && (
+        <EditServer server={editing} onClose={() => setEditing(null)} onSaved={() => { setEditing(null); list.reload(true); }} />
+      )}
       {deleting && (
         <DeleteServer server={deleting} onClose={() => setDeleting(null)} onDeleted={() => { setDeleting(null); list.reload(true); }} />
       )}
@@ -225,5 +230,99 @@ function AddServer({ onCancel, onAdded }: { onCancel: () => void; onAdded: (x: a
         <button type="submit" class="btn primary" disabled={busy}>{busy ? "Adding…" : "Add and test"}</button>
       </div>
     </form>
+  );
+}
+
+function EditServer({ server, onClose, onSaved }: { server: any; onClose: () => void; onSaved: () => void }) {
+  const ssh = server.transport === "ssh";
+  const [f, setF] = useState({ name: server.name, host: server.host, port: String(server.port), user: server.user || "",
+    max_projects: String(server.max_projects), auth: "keep", private_key: "", password: "", reset_host_key: false });
+  const [err, setErr] = useState<ApiError | null>(null);
+  const port = Number(f.port), maxp = Number(f.max_projects);
+  const errors: Record<string, string | null> = {
+    name: !NAME_RE.test(f.name) ? "1 to 63 letters, digits, '-', '_' or '.', starting with a letter or digit." : null,
+    host: ssh && (!f.host || f.host.length > 253 || /[\s/]/.test(f.host)) ? "A host name or IP address." : null,
+    port: ssh && (!Number.isInteger(port) || port < 1 || port > 65535) ? "1 to 65535." : null,
+    user: ssh && !/^[a-z_][a-z0-9_-]{0,31}$/.test(f.user) ? "A Unix user name (lowercase), at most 32." : null,
+    max_projects: !Number.isInteger(maxp) || maxp < 1 || maxp > 1000 ? "1 to 1000." : null,
+    private_key: f.auth === "key" && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(f.private_key) ? "Paste a PEM or OpenSSH private key." : null,
+    password: f.auth === "password" && !f.password ? "Enter the password." : null,
+  };
+  const show = (k: string) => errors[k] || (err?.field === k ? err.message : null);
+  const set = (k: string) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+  async function save(e: Event) {
+    e.preventDefault();
+    if (Object.values(errors).some((x) => x)) return;
+    const body: Record<string, unknown> = {};
+    if (f.name !== server.name) body.name = f.name;
+    if (maxp !== server.max_projects) body.max_projects = maxp;
+    if (ssh) {
+      if (f.host !== server.host) body.host = f.host;
+      if (port !== server.port) body.port = port;
+      if (f.user !== server.user) body.user = f.user;
+      if (f.auth === "key") body.private_key = f.private_key;
+      if (f.auth === "password") body.password = f.password;
+      if (f.reset_host_key) body.reset_host_key = true;
+    }
+    try {
+      await patch(`/servers/${server.id}`, body);
+      toast(`Server ${f.name} saved`);
+      onSaved();
+    } catch (x) {
+      setErr(x as ApiError);
+    }
+  }
+  return (
+    <Modal title={`Edit server ${server.name}`} onClose={onClose}>
+      <form onSubmit={save} noValidate>
+        {err && <div class="banner error" role="alert">{err.message}</div>}
+        <Field id="es-name" label="Name" error={show("name")}>
+          <input id="es-name" value={f.name} onInput={set("name")} />
+        </Field>
+        {ssh && (
+          <>
+            <div class="cols">
+              <Field id="es-host" label="Server IP or host" error={show("host")} hint="A new host forgets the pinned host key.">
+                <input id="es-host" value={f.host} onInput={set("host")} />
+              </Field>
+              <Field id="es-port" label="SSH port" error={show("port")}>
+                <input id="es-port" type="number" min={1} max={65535} value={f.port} onInput={set("port")} />
+              </Field>
+            </div>
+            <Field id="es-user" label="User" error={show("user")}>
+              <input id="es-user" value={f.user} onInput={set("user")} />
+            </Field>
+            <Field id="es-auth" label="Credentials">
+              <select id="es-auth" value={f.auth} onChange={set("auth")}>
+                <option value="keep">Keep</option>
+                <option value="key">Replace with an SSH key</option>
+                <option value="password">Replace with a password</option>
+              </select>
+            </Field>
+            {f.auth === "key" && (
+              <Field id="es-key" label="Private key" error={show("private_key")}>
+                <textarea id="es-key" rows={5} value={f.private_key} onInput={set("private_key")} />
+              </Field>
+            )}
+            {f.auth === "password" && (
+              <Field id="es-password" label="Password" error={show("password")}>
+                <input id="es-password" type="password" autocomplete="off" value={f.password} onInput={set("password")} />
+              </Field>
+            )}
+            <label class="check-row">
+              <input type="checkbox" checked={f.reset_host_key} onChange={(e) => setF({ ...f, reset_host_key: (e.target as HTMLInputElement).checked })} />
+              Forget the pinned host key{server.host_key ? ` (${server.host_key})` : ""}: the next test pins the key the server presents
+            </label>
+          </>
+        )}
+        <Field id="es-max" label="Max environments" error={show("max_projects")}>
+          <input id="es-max" type="number" min={1} max={1000} value={f.max_projects} onInput={set("max_projects")} />
+        </Field>
+        <div class="actions">
+          <button type="button" class="btn" onClick={onClose}>Cancel</button>
+          <button type="submit" class="btn primary">Save</button>
+        </div>
+      </form>
+    </Modal>
   );
 }
