@@ -26,6 +26,20 @@ type Boot =
   | { kind: "in"; session: Omit<Session, "switchOrg" | "logout" | "refresh"> };
 
 const ORG_KEY = "berth.org"; // only which organization was last looked at, never a secret
+function lastOrg(): string {
+  try {
+    return localStorage.getItem(ORG_KEY) || "";
+  } catch {
+    return "";
+  }
+}
+function rememberOrg(id: string) {
+  try {
+    localStorage.setItem(ORG_KEY, id);
+  } catch {
+    /* storage disabled: the first organization is shown next time */
+  }
+}
 
 function App() {
   const path = usePath();
@@ -54,7 +68,7 @@ function App() {
     try {
       const me = await get("/me");
       const orgs: Org[] = me.organizations || [];
-      const want = orgId || localStorage.getItem(ORG_KEY) || "";
+      const want = orgId || lastOrg();
       const org = orgs.find((o) => o.id === want) || orgs[0];
       let perms = new Set<string>();
       let plan = null;
@@ -62,7 +76,7 @@ function App() {
         const full = await get(`/orgs/${org.id}`);
         perms = new Set(full.permissions || []);
         plan = full.plan || null;
-        localStorage.setItem(ORG_KEY, org.id);
+        rememberOrg(org.id);
       }
       setBoot({ kind: "in", session: { me, orgs, org: org!, perms, plan, appsDomain } });
     } catch (e) {
@@ -95,7 +109,7 @@ function App() {
   const session: Session = {
     ...s,
     switchOrg: (id) => {
-      localStorage.setItem(ORG_KEY, id);
+      rememberOrg(id);
       enter(s.appsDomain, id).then(() => navigate("/"));
     },
     logout: async () => {
