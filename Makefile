@@ -30,8 +30,24 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps run test unit integration asan clean check-deps check-layers
-all: check-deps $(BUILD)/berthd $(BUILD)/berth
+.PHONY: all deps test-deps run test unit integration asan clean check-deps check-layers console
+all: check-deps $(BUILD)/berthd $(BUILD)/berth console
+
+# The web console (web/, docs/console.md): built into web/dist by npm when its sources or its
+# lock changed; without node and npm, `make` builds berthd anyway and says how to get them.
+WEB_SRC   := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/package.json web/package-lock.json web/scripts/size.mjs
+WEB_STAMP := web/dist/.built
+console:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(WEB_STAMP); \
+	else \
+		echo "console: node and npm are missing, the web console is not built (scripts/install-deps.sh installs them; make run and make test do)"; \
+	fi
+$(WEB_STAMP): $(WEB_SRC)
+	@cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd web && npm run --silent build
+	@touch $@
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "missing build dependencies: run scripts/install-deps.sh (as root)"; exit 1; }
@@ -79,6 +95,6 @@ test: test-deps
 	scripts/test.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) web/dist
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -7,9 +7,14 @@ if command -v dockerd >/dev/null 2>&1; then
 fi
 data=${BERTH_DATA:-./berth-data}
 listen=${BERTH_LISTEN:-127.0.0.1:8400}
+if [ -f web/dist/index.html ]; then
+  console="the web console on http://$listen/ (first run: it asks for the administrator)"
+else
+  console="no web console (web/dist is not built: make needs node and npm)"
+fi
 cat <<MSG
-berthd: data in $data, API on http://$listen/api/v1
-First run: create the administrator and the first organization:
+berthd: data in $data, API on http://$listen/api/v1, $console
+First run: create the administrator and the first organization in the console, or:
   build/berth setup --url http://$listen --email you@example.com --organization "My Company"
 or
   curl -s -X POST http://$listen/api/v1/setup -H 'Content-Type: application/json' \\

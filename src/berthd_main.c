@@ -36,7 +36,7 @@ static void usage(FILE *f)
 	      "  --apps-domain D     domain under which environments get their subdomain\n"
 	      "                      (default localhost)\n"
 	      "  --public-url URL    how clients reach berthd, for links (default http://LISTEN)\n"
-	      "  --web DIR           the console's static files (default: ./web when present)\n"
+	      "  --web DIR           the console's static files (default: ./web/dist when built)\n"
 	      "  --token-ttl S       lifetime of login tokens in seconds (default 86400)\n"
 	      "  --git-local-root DIR  an organization may use git repositories by local path\n"
 	      "                      inside DIR/<its slug>/ (made by the administrator to grant\n"
@@ -179,8 +179,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "berthd: cannot create data directory %s: %s\n", data, strerror(errno));
 		return 1;
 	}
-	if (!api_cfg.web_root && access("web/index.html", R_OK) == 0)
-		api_cfg.web_root = "web";
+	if (!api_cfg.web_root && access("web/dist/index.html", R_OK) == 0)
+		api_cfg.web_root = "web/dist";
 	if (!api_cfg.public_url)
 		api_cfg.public_url = xasprintf("http://%s:%d", api_cfg.listen_host, api_cfg.listen_port);
 	api_cfg.data_dir = data;

@@ -1,0 +1,544 @@
+// Browser walk-through of the web console, driven by playwright-core (from web/node_modules)
+// in Debian's chromium. Run by tests/integration/test_console.py against a real berthd.
+//
+// Environment: BERTH_URL (berthd with --web web/dist, not set up yet), SHOTS (screenshot
+// directory), BERTH_DOCKER=1 when a local Docker Engine answers (server, create, remove),
+// CHROMIUM (default /usr/bin/chromium).
+import { createRequire } from "node:module";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, "..", "..", "web", "package.json"));
+const { chromium } = require("playwright-core");
+
+const BASE = process.env.BERTH_URL;
+const SHOTS = process.env.SHOTS || join(here, "..", "..", "build", "screenshots");
+const DOCKER = process.env.BERTH_DOCKER === "1";
+const REPO = process.env.BERTH_REPO || ""; // a local git repository with branches main and dev
+const EMAIL = "admin@example.com";
+const PASSWORD = "correct horse battery";
+mkdirSync(SHOTS, { recursive: true });
+
+let step = "start";
+const log = (m) => console.log(`# ${m}`);
+function check(cond, msg) {
+  if (!cond) throw new Error(`${step}: ${msg}`);
+}
+
+async function api(method, path, body, token) {
+  const r = await fetch(BASE + "/api/v1" + path, {
+    method,
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: "Bearer " + token } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+rmSync(join(SHOTS, "failure.png"), { force: true });
+const profile = mkdtempSync(join(tmpdir(), "berth-chromium-"));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
+  viewport: { width: 1280, height: 900 },
+});
+ctx.setDefaultTimeout(20000);
+const page = ctx.pages()[0] || (await ctx.newPage());
+const consoleErrors = [];
+// axe-core on each page: no serious or critical violation. Evaluated through the DevTools
+// protocol (not a <script> tag), so a strict Content-Security-Policy does not stop it.
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const a11yFailures = [];
+const a11yChecked = [];
+async function a11y(name) {
+  await page.evaluate(AXE);
+  const bad = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  a11yChecked.push(name);
+  if (bad.length) a11yFailures.push(`${name}: ${bad.join("; ")}`);
+}
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+async function noSidewaysScroll(what) {
+  const o = await page.evaluate(() => {
+    const over = document.documentElement.scrollWidth - window.innerWidth;
+    const wide = [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !(e.parentElement && e.parentElement.closest(".table-wrap, .tabs")))
+      .slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`);
+    if (over > 0 && !wide.length) {
+      // text that overflows its box: find the deepest element whose scrollWidth exceeds its width
+      for (const e of document.querySelectorAll("body *"))
+        if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === "visible" && wide.length < 5)
+          wide.push(`${e.tagName}.${e.className}#${e.id} scroll ${e.scrollWidth} > ${e.clientWidth}`);
+    }
+    return { over, wide };
+  });
+  check(o.over <= 0, `no horizontal scrolling at 390 px (${what}): ` + JSON.stringify(o));
+}
+const shot = (name) => page.screenshot({ path: join(SHOTS, name + ".png"), fullPage: true });
+let failed = false;
+
+try {
+  step = "setup";
+  await page.goto(BASE + "/");
+  await page.getByRole("heading", { name: "Welcome to berth" }).waitFor();
+  // a bad email and short password are flagged before submit
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  await page.getByRole("button", { name: "Create administrator" }).click();
+  await page.getByText("This is not an email address.").waitFor();
+  await page.getByText("At least 8 characters.").waitFor();
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Password again").fill(PASSWORD);
+  await page.getByLabel("Organization").fill("Acme");
+  await shot("01-setup");
+  await a11y("setup");
+  await page.getByRole("button", { name: "Create administrator" }).click();
+
+  step = "dashboard";
+  await page.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
+  await page.getByRole("heading", { name: "Plan usage" }).waitFor();
+  await page.getByRole("meter", { name: "Projects" }).waitFor();
+  await page.getByText("No projects yet.").waitFor();
+  await a11y("dashboard");
+  log("setup -> dashboard ok");
+
+  step = "reload asks to log in, then comes back to the page";
+  await page.goto(BASE + "/projects");
+  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill("wrong password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByText("Wrong email or password.").waitFor();
+  await a11y("login");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Projects", level: 1 }).waitFor();
+  check(new URL(page.url()).pathname === "/projects", "still at /projects after login: " + page.url());
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+  check(!stored.includes("bt_"), "no token in web storage: " + stored);
+  log("login ok, token only in memory");
+
+  step = "create a project";
+  await page.getByRole("button", { name: "New project" }).click();
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.getByText("Name the project.").waitFor();
+  await a11y("projects, new project form");
+  await page.getByLabel("Name", { exact: true }).fill("Shop");
+  await page.getByLabel("Odoo version").selectOption("17.0");
+  if (REPO) await page.getByLabel("Repository URL (optional)").fill(REPO);
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.getByRole("dialog", { name: "Project created" }).waitFor();
+  await a11y("project created modal");
+  await page.getByRole("button", { name: "Open the project" }).click();
+  await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+  const projectId = new URL(page.url()).pathname.split("/")[2];
+  log("project created: " + projectId);
+
+  // an API token for the plan change below (the console itself never shows it)
+  const { access_token: token } = await api("POST", "/auth/login", { email: EMAIL, password: PASSWORD });
+  const me = await api("GET", "/me", undefined, token);
+  const orgId = me.organizations[0].id;
+
+  if (DOCKER) {
+    step = "add the local server";
+    await page.getByRole("link", { name: "Servers" }).click();
+    await page.getByRole("heading", { name: "Servers", level: 1 }).waitFor();
+    await page.getByRole("button", { name: "Add Server" }).click();
+    await page.getByLabel("Name").fill("local");
+    await page.getByLabel("Connection").selectOption("local");
+    await page.getByRole("button", { name: "Add and test" }).click();
+    await page.getByTestId("test-result").waitFor({ timeout: 60000 });
+    await page.locator('tr[data-server="local"] [data-status="running"]').waitFor({ timeout: 60000 });
+    await shot("02-servers");
+    await a11y("servers");
+    await page.getByRole("button", { name: "Edit local" }).click();
+    const sdlg = page.getByRole("dialog", { name: "Edit server local" });
+    await sdlg.getByLabel("Max environments").fill("0");
+    await sdlg.getByText("1 to 1000.").waitFor();
+    await sdlg.getByLabel("Max environments").fill("6");
+    await a11y("edit server modal");
+    await sdlg.getByRole("button", { name: "Save" }).click();
+    await page.locator('tr[data-server="local"]').getByText("0 / 6").waitFor();
+    log("local server running");
+  }
+
+  step = "a small plan: 2 CPU cores";
+  const plan = await api("POST", "/plans", { name: "Small", cpu_cores: 2, ram_mb: 8192, disk_gb: 100,
+    max_environments: 5, max_servers: 2, max_projects: 5, max_members: 5 }, token);
+  await api("PUT", `/orgs/${orgId}/plan`, { plan_id: plan.id }, token);
+
+  step = "the create form";
+  await page.goto(BASE + `/projects/${projectId}`); // a reload: log in again
+  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+  await page.getByRole("link", { name: "Add Environment" }).first().click();
+  await page.getByRole("heading", { name: "Create environment" }).waitFor();
+  check(new URL(page.url()).pathname === `/projects/${projectId}/environments/new`, "URL of the form: " + page.url());
+  const name = await page.getByLabel("Environment Name").inputValue();
+  check(/^shop-development-[a-z0-9]{4}$/.test(name), "auto name: " + name);
+  await page.getByLabel("Type").selectOption("staging");
+  const name2 = await page.getByLabel("Environment Name").inputValue();
+  check(/^shop-staging-[a-z0-9]{4}$/.test(name2), "auto name follows the type: " + name2);
+  check((await page.getByLabel("Subdomain").inputValue()) === "shop-staging", "subdomain default");
+  check(!(await page.getByLabel("Auto-Deploy").isChecked()), "auto-deploy off for staging");
+  await page.getByLabel("Type").selectOption("development");
+  check(await page.getByLabel("Auto-Deploy").isChecked(), "auto-deploy on for development");
+  check((await page.getByLabel("CPU Cores").inputValue()) === "1.0", "CPU default");
+  check((await page.getByLabel("RAM (MB)").inputValue()) === "2048", "RAM default");
+  check((await page.getByLabel("Disk (GB)").inputValue()) === "10", "disk default");
+  check(await page.getByLabel("Enable PGTune").isChecked(), "PGTune on by default");
+  check(await page.getByLabel("Enable PgBouncer").isChecked(), "PgBouncer on by default");
+
+  if (REPO) {
+    step = "branches of the repository";
+    await page.waitForFunction(() => document.querySelectorAll("#env-branch option").length >= 2);
+    const opts = await page.locator("#env-branch option").allTextContents();
+    check(opts.join(",") === "dev,main (default)", "branch options: " + opts);
+    check((await page.getByLabel("Git Branch").inputValue()) === "main", "the default branch is chosen");
+  }
+
+  step = "read replica disabled on 17.0";
+  const replica = page.getByLabel("Enable Read Replica");
+  check(await replica.isDisabled(), "read replica disabled");
+  const tip = await page.locator(".toggle", { has: replica }).getAttribute("title");
+  check(tip === "Read Replica requires Odoo 18.0 or higher", "tooltip: " + tip);
+
+  step = "bad subdomain";
+  await page.getByLabel("Subdomain").fill("Bad_Sub");
+  await page.locator("#env-subdomain-error").getByText("DNS label").waitFor();
+  check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled with a bad subdomain");
+
+  step = "over quota";
+  await page.getByLabel("CPU Cores").fill("4");
+  await page.locator(".quota.over").waitFor();
+  await page.getByText("Cannot create environment - CPU quota exceeded").waitFor();
+  const fill = await page.locator(".quota .bar").getAttribute("class");
+  check(fill.includes("over"), "bar red: " + fill);
+  check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled over quota");
+  await shot("03-create-form-errors");
+  await a11y("create environment, with errors");
+  await page.getByLabel("CPU Cores").fill("0.3");
+  await page.locator("#env-cpu-error").getByText("steps of 0.25").waitFor();
+  await page.getByLabel("CPU Cores").fill("1");
+  await page.locator(".quota.over").waitFor({ state: "detached" });
+  await page.getByLabel("Subdomain").fill("shop-dev");
+  if (DOCKER) await page.getByTestId("sub-ok").waitFor();
+  await page.getByLabel("Custom Domain (optional)").fill("shop.example.com");
+  log("validations ok");
+
+  if (!DOCKER) {
+    await page.getByText("No servers available in your organization").waitFor();
+    check(await page.getByRole("button", { name: "Create Environment" }).isDisabled(), "Create disabled without servers");
+    log("no Docker: create, console and remove are not exercised");
+  } else {
+    step = "create the environment";
+    await page.getByText("Resources available.").waitFor();
+    const create = page.getByRole("button", { name: "Create Environment" });
+    await page.waitForFunction(() => !document.querySelector("button[type=submit]").disabled);
+    await create.click();
+    await page.getByText("Environment created successfully").waitFor({ timeout: 60000 });
+    const dlg = page.getByRole("dialog", { name: "Deploy Now?" });
+    await dlg.waitFor();
+    check(await dlg.getByRole("button", { name: "Deploy Now" }).isVisible(), "Deploy Now button");
+    await shot("04-deploy-now");
+    await a11y("deploy now modal");
+    await dlg.getByRole("button", { name: "Deploy Later" }).click();
+    await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+    await page.getByRole("heading", { name: /Development/ }).waitFor();
+    const card = page.locator(".env-card", { hasText: "shop-development-" });
+    await card.locator('[data-status="pending"]').waitFor();
+    await a11y("project page");
+    check(await page.getByRole("form", { name: "Project settings" }).getByLabel("Odoo version").isDisabled(),
+      "the Odoo version is locked while environments exist");
+    await shot("05-project");
+    log("environment created");
+
+    step = "a taken subdomain shows the red X";
+    await page.getByRole("link", { name: "Add Environment" }).first().click();
+    await page.getByLabel("Subdomain").fill("shop-dev");
+    await page.locator('[data-testid="sub-check"] .no').waitFor();
+    await page.getByText("Subdomain 'shop-dev' is already in use").waitFor();
+    await shot("05b-subdomain-taken");
+
+    step = "the API's field error under its field (a custom domain already used)";
+    await page.getByLabel("Subdomain").fill("shop-dev-2");
+    await page.getByTestId("sub-ok").waitFor();
+    await page.getByLabel("Custom Domain (optional)").fill("shop.example.com");
+    await page.waitForFunction(() => !document.querySelector("button[type=submit]").disabled);
+    await page.getByRole("button", { name: "Create Environment" }).click();
+    await page.locator('.banner.error[data-code="DOMAIN_EXISTS"]').waitFor();
+    await page.locator("#env-domain-error").waitFor();
+    await page.getByLabel("Custom Domain (optional)").fill("");
+    await page.locator("#env-domain-error").waitFor({ state: "detached" });
+    await page.getByRole("link", { name: "Cancel" }).click();
+
+    step = "the instance console";
+    await page.locator(".env-card", { hasText: "shop-development-" }).click();
+    await page.getByRole("tab", { name: "Commits" }).waitFor();
+    await page.locator(".console-head .branch", { hasText: "main" }).waitFor();
+    await page.locator(".console-head .badge", { hasText: "Dev" }).waitFor();
+    await page.getByText("shop.example.com").first().waitFor();
+    for (const b of ["Restart", "Stop", "Deploy", "Remove"])
+      check(await page.getByRole("button", { name: b, exact: true }).isVisible(), "quick action " + b);
+    const tabs = await page.getByRole("tab").allTextContents();
+    check(tabs.join(",") === "Commits,Queue,Access,Logs,Monitoring,Settings", "tabs of a dev instance: " + tabs);
+    await a11y("instance console");
+    if (REPO) {
+      const row = page.getByRole("row", { name: /Fix invoice totals/ });
+      await row.waitFor();
+      check((await row.textContent()).includes("Ann Dev"), "the author");
+      check(await page.getByRole("row", { name: /Add the shop_custom module/ }).isVisible(), "the older commit");
+      await page.getByRole("button", { name: "Refresh" }).click();
+      await row.waitFor();
+      log("commits listed");
+    }
+
+    step = "restart modal";
+    await page.getByRole("button", { name: "Restart", exact: true }).click();
+    const rdlg = page.getByRole("dialog", { name: "Restart" });
+    await rdlg.getByText("Stops and recreates the Docker containers from scratch").waitFor();
+    await rdlg.getByLabel(/Soft Restart/).check();
+    await a11y("restart modal");
+    await rdlg.getByRole("button", { name: "Cancel" }).click();
+
+    step = "stop, then its log in the queue";
+    await page.getByRole("button", { name: "Stop", exact: true }).click();
+    await page.getByText("Stop queued").waitFor();
+    await page.getByRole("tab", { name: "Queue" }).click();
+    await page.locator("tr[data-job]").first().waitFor();
+    await page.getByRole("button", { name: /Log of the stop job/ }).first().click();
+    const ldlg = page.getByRole("dialog", { name: /Job log/ });
+    await ldlg.getByText("Finished:").waitFor({ timeout: 60000 });
+    await shot("06-console-job-log");
+    await a11y("job log modal");
+    await ldlg.getByRole("button", { name: "Close", exact: true }).click();
+    log("job log streamed");
+
+    step = "a viewer sees no action buttons";
+    const inv = await api("POST", `/orgs/${orgId}/invitations`, { email: "viewer@example.com", role: "viewer" }, token);
+    await api("POST", `/invitations/${inv.token}/accept`, { name: "Vic Viewer", password: "viewer password" });
+    const envUrl = page.url();
+    const vpage = await ctx.newPage(); // a second tab: its own console, its own session
+    vpage.on("pageerror", (e) => consoleErrors.push(String(e)));
+    await vpage.goto(envUrl);
+    await vpage.getByLabel("Email").fill("viewer@example.com");
+    await vpage.getByLabel("Password").fill("viewer password");
+    await vpage.getByRole("button", { name: "Log in" }).click();
+    await vpage.getByRole("tab", { name: "Queue" }).waitFor();
+    const vbuttons = await vpage.getByRole("group", { name: "Quick actions" }).getByRole("button").count();
+    check(vbuttons === 0, "the viewer sees no quick action: " + vbuttons);
+    await vpage.getByRole("link", { name: "Shop" }).click();
+    await vpage.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+    check((await vpage.getByRole("link", { name: "Add Environment" }).count()) === 0, "no Add Environment for a viewer");
+    await vpage.close();
+    log("viewer sees no actions");
+
+    step = "the instance console at 390 px";
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("tab", { name: "Queue" }).click();
+    await page.locator("tr[data-job]").first().waitFor();
+    await noSidewaysScroll("the instance console");
+    await shot("06b-console-390px");
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    step = "remove after typing DELETE";
+    await page.getByRole("button", { name: "Remove", exact: true }).click();
+    const del = page.getByRole("dialog", { name: "Remove instance" });
+    await del.getByLabel("Type DELETE to confirm").fill("delete");
+    check(await del.getByRole("button", { name: "Remove" }).isDisabled(), "Remove disabled for 'delete'");
+    await del.getByLabel("Type DELETE to confirm").fill("DELETE");
+    await del.getByRole("button", { name: "Remove" }).click();
+    await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+    log("remove queued");
+
+    step = "project settings";
+    const settings = page.getByRole("form", { name: "Project settings" });
+    await settings.getByLabel("Default branch").fill("a..b");
+    await settings.getByText("Not a valid git branch name.").waitFor();
+    await settings.getByLabel("Default branch").fill("main");
+    await settings.getByLabel("Poll interval (seconds)").fill("5");
+    await settings.getByText("0 (no polling) or 10 to 86400 seconds.").waitFor();
+    await settings.getByLabel("Poll interval (seconds)").fill("60");
+    await a11y("project settings");
+    await settings.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Project settings saved").waitFor();
+    const saved = await api("GET", `/projects/${projectId}`, undefined, token);
+    check(saved.poll_interval_s === 60, "poll interval saved: " + saved.poll_interval_s);
+  }
+
+  step = "account: API keys";
+  await page.getByRole("link", { name: EMAIL, exact: true }).click();
+  await page.getByRole("heading", { name: "Account", level: 1 }).waitFor();
+  await page.getByLabel("Key name").fill("ci");
+  await page.getByLabel("Scope").selectOption("read-only");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const kdlg = page.getByRole("dialog", { name: "API key created" });
+  check((await kdlg.getByTestId("new-key").textContent()).startsWith("bk_"), "the new key is shown");
+  await a11y("API key created modal");
+  await kdlg.getByRole("button", { name: "Done" }).click();
+  await page.locator('tr[data-key="ci"]').getByText("read-only").waitFor();
+  await a11y("account");
+  await page.locator('tr[data-key="ci"]').getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("dialog", { name: "Revoke API key" }).getByRole("button", { name: "Revoke" }).click();
+  await page.getByText("No API keys.").waitFor();
+
+  step = "members: invite and revoke";
+  await page.getByRole("link", { name: "Members" }).click();
+  await page.getByRole("heading", { name: "Members of Acme" }).waitFor();
+  await page.getByLabel("Email").fill("bob@example.com");
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
+  const idlg = page.getByRole("dialog", { name: "Invitation created" });
+  check((await idlg.getByTestId("invite-token").textContent()).startsWith("bi_"), "the invitation token is shown");
+  await idlg.getByRole("button", { name: "Done" }).click();
+  await a11y("members");
+  await page.getByRole("button", { name: "Revoke invitation of bob@example.com" }).click();
+  if (DOCKER) {
+    // the viewer of the console step: limit them to the project Shop
+    await page.getByRole("button", { name: "Projects of viewer@example.com" }).click();
+    const mdlg = page.getByRole("dialog", { name: "Projects of viewer@example.com" });
+    await mdlg.getByLabel("All projects, present and future").uncheck();
+    await mdlg.getByLabel("Shop").check();
+    await a11y("member projects modal");
+    await mdlg.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("row", { name: /viewer@example.com/ }).getByText("Shop").waitFor();
+  }
+  await page.getByText("No pending invitations.").waitFor();
+  log("API keys and invitations ok");
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await page.getByRole("heading", { name: "Recent jobs" }).waitFor();
+  await page.getByRole("meter", { name: "CPU" }).waitFor();
+  if (DOCKER) await page.locator(".card", { hasText: "Recent jobs" }).getByText("stop").first().waitFor();
+  await shot("08-dashboard");
+
+  step = "error states: an unknown environment, an unknown page";
+  const go = (path) => page.evaluate((p) => { history.pushState(null, "", p); dispatchEvent(new PopStateEvent("popstate")); }, path);
+  await go("/environments/00000000-0000-4000-8000-000000000000");
+  await page.locator(".banner.error", { hasText: "Not found." }).waitFor();
+  await page.getByRole("button", { name: "Try again" }).waitFor();
+  await go("/no/such/page");
+  await page.getByRole("heading", { name: "Page not found" }).waitFor();
+  await a11y("page not found");
+  await go("/");
+
+  step = "administration: plans and Odoo images";
+  await page.getByRole("link", { name: "Admin", exact: true }).click();
+  await page.getByRole("heading", { name: "Administration" }).waitFor();
+  await page.locator('tr[data-plan="Small"]').waitFor();
+  await page.getByRole("button", { name: "New plan" }).click();
+  const plg = page.getByRole("dialog", { name: "New plan" });
+  await plg.getByLabel("Name").fill("Tiny");
+  await plg.getByRole("button", { name: "Save plan" }).click();
+  await plg.getByText("A whole number, 0 to 100000000.").first().waitFor();
+  for (const [l, v] of [["CPU cores", "1"], ["RAM (MB)", "2048"], ["Disk (GB)", "20"], ["Environments", "1"],
+                        ["Servers", "1"], ["Projects", "1"], ["Members", "2"]])
+    await plg.getByLabel(l, { exact: true }).fill(v);
+  await plg.getByLabel("Merge").check();
+  await a11y("new plan modal");
+  await plg.getByRole("button", { name: "Save plan" }).click();
+  await page.locator('tr[data-plan="Tiny"]').getByText("Merge").waitFor();
+  await page.getByLabel("Odoo 17.0").waitFor();
+  await page.getByRole("button", { name: "Save images" }).click();
+  await page.getByText("Odoo images saved").waitFor();
+  await a11y("administration");
+  await shot("09-admin");
+  await page.getByRole("button", { name: "Delete Tiny" }).click();
+  await page.locator('tr[data-plan="Tiny"]').waitFor({ state: "detached" });
+
+  step = "audit log";
+  await page.getByRole("link", { name: "Audit", exact: true }).click();
+  await page.getByRole("heading", { name: "Audit log" }).waitFor();
+  await page.locator('tr[data-action="project.create"]').first().waitFor();
+  await page.getByLabel("Action").selectOption("project.create");
+  check((await page.locator("tbody tr:not([data-action='project.create'])").count()) === 0, "only project.create");
+  await page.getByLabel("Action").selectOption("");
+  await page.getByLabel("Filter").fill("bob@example.com");
+  await page.locator('tr[data-action="invitation.create"], tr[data-action="member.invite"]').first().waitFor();
+  check((await page.locator('tr[data-action="project.create"]').count()) === 0, "the filter hides other entries");
+  await a11y("audit log");
+  await go("/");
+
+  step = "organization switcher";
+  const other = await api("POST", "/orgs", { name: "Beta Labs" }, token);
+  await page.reload(); // the new organization appears after a login
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
+  await page.getByLabel("Organization").selectOption(other.id);
+  await page.getByRole("heading", { name: "Beta Labs", level: 1 }).waitFor();
+  await page.getByRole("link", { name: "Projects", exact: true }).click();
+  await page.getByText("No projects yet.").waitFor();
+  step = "delete a project";
+  const temp = await api("POST", `/orgs/${other.id}/projects`, { name: "Temp", odoo_version: "18.0" }, token);
+  await go(`/projects/${temp.id}`);
+  await page.getByRole("heading", { name: "Temp", level: 1 }).waitFor();
+  await page.getByRole("button", { name: "Delete project" }).click();
+  const pdlg = page.getByRole("dialog", { name: "Delete project" });
+  check(await pdlg.getByRole("button", { name: "Delete" }).isDisabled(), "Delete disabled until the name is typed");
+  await pdlg.getByLabel("Type the project's name to confirm").fill("Temp");
+  await pdlg.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("heading", { name: "Projects", level: 1 }).waitFor();
+  await page.getByText("No projects yet.").waitFor();
+  step = "organization switcher";
+  await page.getByLabel("Organization").selectOption(orgId);
+  await page.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
+  log("organization switcher ok");
+
+  step = "390 px wide";
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(BASE + `/projects/${projectId}/environments/new`);
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Create environment" }).waitFor();
+  await noSidewaysScroll("the create form");
+  await shot("07-create-form-390px");
+  await a11y("create environment at 390 px");
+  for (const [path, heading] of [["/", "Plan usage"], ["/projects", "Projects"], [`/projects/${projectId}`, "Shop"],
+                                 ["/servers", "Servers"], ["/members", "Members of Acme"], ["/account", "Account"]]) {
+    await go(path);
+    await page.getByRole("heading", { name: heading, exact: true }).first().waitFor();
+    await page.locator(".loading").first().waitFor({ state: "detached" }).catch(() => {});
+    await noSidewaysScroll(path);
+  }
+
+  step = "keyboard: the organization switcher and log out are reachable";
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByLabel("Organization").focus();
+  await page.keyboard.press("Tab"); // -> the account link
+  await page.keyboard.press("Tab"); // -> Log out
+  const focused = await page.evaluate(() => document.activeElement.textContent);
+  check(focused === "Log out", "Tab from the switcher reaches Log out: " + focused);
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
+  await page.getByText("You are logged out.").waitFor();
+  check(consoleErrors.length === 0, "no page errors: " + consoleErrors.join("; "));
+  step = "accessibility";
+  log("axe-core checked: " + a11yChecked.join(", "));
+  check(a11yFailures.length === 0, "serious or critical axe-core violations:\n  " + a11yFailures.join("\n  "));
+  log("logout ok");
+} catch (e) {
+  failed = true;
+  console.error(`FAILED at ${step}: ${e && e.stack ? e.stack : e}`);
+  await shot("failure").catch(() => {});
+} finally {
+  await ctx.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(failed ? "walkthrough: failed" : "walkthrough: passed");
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,173 @@
+"""The web console in a real browser: tests/console/walkthrough.mjs drives Debian's chromium
+(playwright-core from web/node_modules, never a downloaded browser) against a real berthd
+serving the built console (web/dist). Skipped when node, the built console, playwright-core
+or chromium is missing. Screenshots go to build/screenshots/."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+import requests
+
+from conftest import ROOT, Berthd
+from runtime import docker_available
+
+WEB = os.path.join(ROOT, "web")
+DIST = os.path.join(WEB, "dist")
+CHROMIUM = os.environ.get("BERTH_CHROMIUM", "/usr/bin/chromium")
+SCRIPT = os.path.join(ROOT, "tests", "console", "walkthrough.mjs")
+
+
+def need_tools():
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("node is not installed (scripts/install-deps.sh installs it)")
+    if not os.path.exists(os.path.join(DIST, "index.html")):
+        pytest.skip("the console is not built (make builds web/dist)")
+    if not os.path.exists(os.path.join(WEB, "node_modules", "playwright-core", "package.json")):
+        pytest.skip("playwright-core is not installed (make runs npm ci in web/)")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip("chromium is not installed (scripts/install-deps.sh test installs it)")
+    return node
+
+
+GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="Ann Dev", GIT_AUTHOR_EMAIL="ann@example.com",
+               GIT_COMMITTER_NAME="Ann Dev", GIT_COMMITTER_EMAIL="ann@example.com",
+               GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+
+
+def git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True)
+
+
+def make_repo(roots):
+    """ROOT/acme/shop.git (the setup's organization "Acme" may use it): branches main and dev."""
+    area = os.path.join(roots, "acme")
+    os.mkdir(area)
+    bare = os.path.join(area, "shop.git")
+    work = os.path.join(roots, "work")
+    git(roots, "init", "-q", "--bare", "-b", "main", bare)
+    git(roots, "clone", "-q", bare, work)
+    git(work, "checkout", "-q", "-b", "main")
+    os.makedirs(os.path.join(work, "shop_custom"))
+    open(os.path.join(work, "shop_custom", "__init__.py"), "w").close()
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "Add the shop_custom module")
+    open(os.path.join(work, "README.md"), "w").write("shop\n")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "Fix invoice totals")
+    git(work, "push", "-q", "origin", "HEAD:refs/heads/main", "HEAD:refs/heads/dev")
+    return bare
+
+
+@pytest.fixture
+def console_berthd():
+    roots = tempfile.mkdtemp(prefix="berth-console-git-")
+    args = ["--web", DIST]
+    repo = None
+    if shutil.which("git"):
+        repo = make_repo(roots)
+        args += ["--git-local-root", roots]
+    d = Berthd(args).start()
+    d.repo = repo
+    yield d
+    d.cleanup()
+    shutil.rmtree(roots, ignore_errors=True)
+
+
+def test_console_walkthrough(console_berthd):
+    node = need_tools()
+    env = dict(os.environ)
+    env["BERTH_URL"] = console_berthd.url
+    env["SHOTS"] = os.path.join(ROOT, "build", "screenshots")
+    env["BERTH_DOCKER"] = "1" if docker_available() else "0"
+    env["CHROMIUM"] = CHROMIUM
+    env["BERTH_REPO"] = console_berthd.repo or ""
+    r = subprocess.run([node, SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
+    print(r.stdout)
+    print(r.stderr)
+    assert r.returncode == 0, "walkthrough failed:\n%s\n%s\nberthd log tail:\n%s" % (
+        r.stdout[-4000:], r.stderr[-4000:], console_berthd.read_log()[-3000:])
+
+
+def test_console_history_routing(console_berthd):
+    """Any non-API path without a file extension answers index.html (the page loads at its own URL)."""
+    need_tools()
+    api = console_berthd.api()
+    index = open(os.path.join(DIST, "index.html")).read()
+    for path in ("/", "/projects", "/projects/abc/environments/new", "/environments/x"):
+        r = api.get(path)
+        assert r.status_code == 200 and r.text == index, path
+    assert api.get("/assets/missing.js").status_code == 404
+    assert api.get("/api/v1/nope").status_code == 404
+
+
+RULE_CASES = {
+    "subdomain": ["a", "shop-dev", "1a", "a--b", "x" * 63, "x" * 64, "-a", "a-", "A", "a_b", "a.b"],
+    "branch": ["main", "feature/x", "release-1.0", "a.lock/b", "ü", "-x", "a..b", "a.lock", "x/",
+               "/x", "a b", "a~b", "a:b", "@", "a@{b", ".x", "x/.y", "x.", "a//b", "a*b"],
+    "email": ["a@b.c", "first.last+tag@example.co.uk", "a@b", "a b@c.d", "@b.c", "a@.b.c",
+              "a@b..c", "a@b.c.", "ü@b.c", "a@b@c.d", "a<b@c.d"],
+    "git_url": ["https://github.com/a/b.git", "http://x/y", "ssh://git@host/x", "git://h/x",
+                "git@github.com:a/b.git", "ftp://x/y", "https://", "foo", "-x@y:z",
+                "https://u:p@h/x", "user@host:", "git@host:../x", "https://h/a'b", "host:path"],
+}
+
+
+def test_console_rules_match_the_api(admin):
+    """rules.ts flags exactly the values the API refuses (subdomains, branch names, emails,
+    remote git URLs), so the form's messages while typing never disagree with berthd."""
+    node = shutil.which("node")
+    esbuild = os.path.join(WEB, "node_modules", ".bin", "esbuild")
+    if not node or not os.path.exists(esbuild):
+        pytest.skip("node or web/node_modules is missing")
+    tmp = tempfile.mkdtemp(prefix="berth-rules-")
+    try:
+        out = os.path.join(tmp, "rules.mjs")
+        subprocess.run([esbuild, os.path.join(WEB, "src", "rules.ts"), "--format=esm",
+                        "--outfile=" + out, "--log-level=error"], check=True)
+        script = ("import * as R from %r; const c = JSON.parse(process.argv[1]);"
+                  "const f = {subdomain: R.subdomain, branch: R.validBranch, email: R.email,"
+                  " git_url: R.validGitUrl};"
+                  "const o = {}; for (const k in c) o[k] = c[k].map((v) => f[k](v) === null);"
+                  "console.log(JSON.stringify(o));" % out)
+        r = subprocess.run([node, "--input-type=module", "-e", script, json.dumps(RULE_CASES)],
+                           capture_output=True, text=True, check=True)
+        console = json.loads(r.stdout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def project_accepts(field, value):
+        r = admin.post("/api/v1/orgs/%s/projects" % admin.org_id,
+                       {"name": "p-" + uuid.uuid4().hex[:10], "odoo_version": "17.0", field: value})
+        if r.status_code == 201:
+            admin.delete("/api/v1/projects/%s" % r.json_body["id"])
+            return True
+        assert r.status_code == 400 and r.json_body["error"].get("field") == field, r.text
+        return False
+
+    def invitation_accepts(value):
+        r = admin.post("/api/v1/orgs/%s/invitations" % admin.org_id, {"email": value, "role": "viewer"})
+        if r.status_code == 201:
+            admin.delete("/api/v1/orgs/%s/invitations/%s" % (admin.org_id, r.json_body["id"]))
+            return True
+        assert r.status_code == 400 and r.json_body["error"].get("field") == "email", r.text
+        return False
+
+    def subdomain_valid(value):
+        r = admin.get("/api/v1/subdomain-check?subdomain=" + requests.utils.quote(value, safe=""))
+        assert r.status_code == 200, r.text
+        return r.json_body["valid"]
+
+    api_says = {
+        "subdomain": [subdomain_valid(v) for v in RULE_CASES["subdomain"]],
+        "branch": [project_accepts("default_branch", v) for v in RULE_CASES["branch"]],
+        "email": [invitation_accepts(v) for v in RULE_CASES["email"]],
+        "git_url": [project_accepts("repository_url", v) for v in RULE_CASES["git_url"]],
+    }
+    differ = ["%s %r: console %s, API %s" % (k, v, c, a)
+              for k in RULE_CASES for v, c, a in zip(RULE_CASES[k], console[k], api_says[k]) if c != a]
+    assert not differ, "\n".join(differ)

@@ -1,0 +1,365 @@
+// The instance console of one environment (instance-console.txt): header, quick actions,
+// tabs Commits and Queue (with the streaming job log), and the frames later issues fill.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, del, get, post, streamEvents } from "../api";
+import { navigate } from "../router";
+import { useSession } from "../session";
+import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, fmtCPU, fmtDate, fmtMB, timeAgo, toast, useAsync } from "../ui";
+
+const POLL_MS = 3000;
+
+export function EnvironmentPage({ id }: { id: string }) {
+  const env = useAsync(() => get<any>(`/environments/${id}`), [id]);
+  // the status dot follows the environment (polling until the org event stream arrives)
+  useEffect(() => {
+    const t = setInterval(() => env.reload(true), POLL_MS);
+    return () => clearInterval(t);
+  }, [env.reload]);
+  return (
+    <Async s={env} what="Loading the environment">
+      {(e) => <Console env={e} reload={() => env.reload(true)} />}
+    </Async>
+  );
+}
+
+function Console({ env, reload }: { env: any; reload: () => void }) {
+  const s = useSession();
+  const [modal, setModal] = useState<null | "restart" | "remove" | "merge" | "connect">(null);
+  const [tab, setTab] = useState("commits");
+  const [queueGen, setQueueGen] = useState(0);
+  const can = (p: string) => s.perms.has(p);
+  const host = env.url ? env.url.replace(/^https?:\/\//, "") : env.subdomain;
+  const removable = env.environment_type !== "production";
+  const project = useAsync(() => get<any>(`/projects/${env.project_id}`), [env.project_id]);
+
+  async function act(what: string, path: string, body: unknown = {}) {
+    try {
+      await post(path, body);
+      toast(`${what} queued`);
+      setQueueGen((g) => g + 1);
+      reload();
+    } catch (e) {
+      toast(`${what} failed: ${(e as ApiError).message}`, "error");
+    }
+  }
+
+  const tabs: [string, string][] = [
+    ["commits", "Commits"],
+    ["queue", "Queue"],
+    ["access", "Access"],
+    ["logs", "Logs"],
+    ["monitoring", "Monitoring"],
+    ...(env.environment_type !== "development" ? ([["backups", "Backups"]] as [string, string][]) : []),
+    ["settings", "Settings"],
+  ];
+
+  return (
+    <section class="console">
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <Link href="/projects">Projects</Link> / <Link href={`/projects/${env.project_id}`}>{project.data?.name || "Project"}</Link> / {env.name}
+      </nav>
+      <header class="console-head card">
+        <div class="console-title">
+          <h1>
+            <span class="branch" title="Git branch">{env.git_branch}</span> <StageBadge type={env.environment_type} />{" "}
+            <span data-testid="env-status"><StatusDot status={env.status} /></span>
+          </h1>
+          <div class="domain">{host}</div>
+          <div class="muted small">
+            {env.name} · Odoo {env.odoo_version} · {fmtCPU(env.cpu_cores)} CPU, {fmtMB(env.ram_mb)}, {env.disk_gb} GB · on {env.server_name}
+            {env.status_reason ? ` · ${env.status_reason}` : ""}
+          </div>
+        </div>
+        <a class="btn primary" href={env.url} target="_blank" rel="noopener noreferrer">Open Instance</a>
+      </header>
+
+      <div class="quick-actions" role="group" aria-label="Quick actions">
+        {can("environment.restart") && <button type="button" class="btn gray" onClick={() => setModal("restart")}>Restart</button>}
+        {can("environment.connect") && <button type="button" class="btn gray" onClick={() => setModal("connect")}>Connect</button>}
+        {can("environment.merge") && s.plan?.allow_merge && <button type="button" class="btn gray" onClick={() => setModal("merge")}>Merge</button>}
+        {can("environment.stop") && env.status !== "stopped" && (
+          <button type="button" class="btn amber" onClick={() => act("Stop", `/environments/${env.id}/stop`)}>Stop</button>
+        )}
+        {can("environment.start") && env.status === "stopped" && (
+          <button type="button" class="btn green" onClick={() => act("Start", `/environments/${env.id}/start`)}>Start</button>
+        )}
+        {can("environment.deploy") && <button type="button" class="btn primary" onClick={() => act("Deploy", `/environments/${env.id}/deploy`)}>Deploy</button>}
+        {can("environment.remove") && removable && <button type="button" class="btn red" onClick={() => setModal("remove")}>Remove</button>}
+      </div>
+
+      <div class="tabs" role="tablist" aria-label="Environment">
+        {tabs.map(([k, l]) => (
+          <button key={k} type="button" role="tab" id={`tab-${k}`} aria-selected={tab === k} aria-controls={`panel-${k}`}
+            tabIndex={tab === k ? 0 : -1} class={tab === k ? "active" : ""} onClick={() => setTab(k)}
+            onKeyDown={(e) => {
+              const i = tabs.findIndex((t) => t[0] === tab);
+              const n = e.key === "ArrowRight" ? i + 1 : e.key === "ArrowLeft" ? i - 1 : -99;
+              if (n !== -99) {
+                const t = tabs[(n + tabs.length) % tabs.length][0];
+                setTab(t);
+                document.getElementById(`tab-${t}`)?.focus();
+              }
+            }}>
+            {l}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="panel card">
+        {tab === "commits" && <Commits env={env} />}
+        {tab === "queue" && <Queue env={env} gen={queueGen} />}
+        {tab === "access" && <Coming what="Access: the instance URL, database connection and SSH tunnel come with the access issue." />}
+        {tab === "logs" && <Coming what="Logs: the Odoo log stream comes with the logs issue." />}
+        {tab === "monitoring" && <Coming what="Monitoring: CPU and memory charts of the Odoo and database containers come with the monitoring issue." />}
+        {tab === "backups" && <Coming what="Backups: database and filestore backups come with the backups issue." />}
+        {tab === "settings" && <Coming what="Settings: the Odoo, PostgreSQL, Security, Domain, Nginx and Packages sub-tabs come with the settings issue." />}
+      </div>
+
+      {modal === "restart" && (
+        <RestartModal onClose={() => setModal(null)} onRestart={(mode) => { setModal(null); act(mode === "soft" ? "Soft restart" : "Hard restart", `/environments/${env.id}/restart`, { mode }); }} />
+      )}
+      {modal === "remove" && <RemoveModal env={env} onClose={() => setModal(null)} />}
+      {modal === "merge" && (
+        <MergeModal env={env} onClose={() => setModal(null)} onMerged={() => { setModal(null); setQueueGen((g) => g + 1); setTab("queue"); }} />
+      )}
+      {modal === "connect" && (
+        <Modal title="Connect As User" onClose={() => setModal(null)}>
+          <p>Connect As User (open a new tab signed in as one of the instance's active Odoo users) comes with the access issue.</p>
+          <div class="actions"><button type="button" class="btn" onClick={() => setModal(null)}>Close</button></div>
+        </Modal>
+      )}
+    </section>
+  );
+}
+
+function Coming({ what }: { what: string }) {
+  return <Empty>{what}</Empty>;
+}
+
+function RestartModal({ onClose, onRestart }: { onClose: () => void; onRestart: (mode: string) => void }) {
+  const [mode, setMode] = useState("soft");
+  return (
+    <Modal title="Restart" onClose={onClose}>
+      <fieldset class="choices">
+        <legend>Restart mode</legend>
+        <label class="choice">
+          <input type="radio" name="mode" value="soft" checked={mode === "soft"} onChange={() => setMode("soft")} />
+          <span><strong>Soft Restart</strong><br />
+            <span class="small">Pulls codebase updates and restarts the Odoo service and background services without restarting the full container.</span></span>
+        </label>
+        <label class="choice">
+          <input type="radio" name="mode" value="hard" checked={mode === "hard"} onChange={() => setMode("hard")} />
+          <span><strong>Hard Restart</strong><br />
+            <span class="small">Stops and recreates the Docker containers from scratch. Use this when the Odoo process is unresponsive or after changing Docker-level or Nginx settings.</span></span>
+        </label>
+      </fieldset>
+      <div class="actions">
+        <button type="button" class="btn" onClick={onClose}>Cancel</button>
+        <button type="button" class="btn primary" onClick={() => onRestart(mode)}>{mode === "soft" ? "Soft Restart" : "Hard Restart"}</button>
+      </div>
+    </Modal>
+  );
+}
+
+function RemoveModal({ env, onClose }: { env: any; onClose: () => void }) {
+  const [text, setText] = useState("");
+  const [err, setErr] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function remove() {
+    setBusy(true);
+    try {
+      await del(`/environments/${env.id}`, { confirm: text });
+      toast(`Removing ${env.name}`);
+      navigate(`/projects/${env.project_id}`);
+    } catch (e) {
+      setErr((e as Error).message);
+      setBusy(false);
+    }
+  }
+  return (
+    <Modal title="Remove instance" onClose={onClose}>
+      <p>This irreversibly removes <strong>{env.name}</strong> and all its data: containers, database, filestore.</p>
+      {err && <ErrorBox error={err} />}
+      <div class="field">
+        <label for="confirm-delete">Type DELETE to confirm</label>
+        <input id="confirm-delete" value={text} autocomplete="off" onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+      </div>
+      <div class="actions">
+        <button type="button" class="btn" onClick={onClose}>Cancel</button>
+        <button type="button" class="btn red" disabled={text !== "DELETE" || busy} onClick={remove}>Remove</button>
+      </div>
+    </Modal>
+  );
+}
+
+function MergeModal({ env, onClose, onMerged }: { env: any; onClose: () => void; onMerged: () => void }) {
+  const [target, setTarget] = useState("");
+  const [err, setErr] = useState<ApiError | null>(null);
+  async function merge() {
+    try {
+      await post(`/environments/${env.id}/merge`, { target_branch: target });
+      toast("Merge queued");
+      onMerged();
+    } catch (e) {
+      setErr(e as ApiError);
+    }
+  }
+  const bad = !target ? null : target === env.git_branch ? "Not the environment's own branch." : null;
+  return (
+    <Modal title="Merge" onClose={onClose}>
+      <p>Merge <strong>{env.git_branch}</strong> into the target branch and push it.</p>
+      {err && !err.field && <ErrorBox error={err} />}
+      <div class={"field" + (bad || err?.field ? " has-error" : "")}>
+        <label for="merge-target">Target branch</label>
+        <input id="merge-target" value={target} onInput={(e) => setTarget((e.target as HTMLInputElement).value)} />
+        {(bad || err?.field) && <div class="field-error">{bad || err!.message}</div>}
+      </div>
+      <div class="actions">
+        <button type="button" class="btn" onClick={onClose}>Cancel</button>
+        <button type="button" class="btn primary" disabled={!target || !!bad} onClick={merge}>Merge</button>
+      </div>
+    </Modal>
+  );
+}
+
+function Commits({ env }: { env: any }) {
+  const commits = useAsync(() => get<any[]>(`/environments/${env.id}/commits`), [env.id]);
+  return (
+    <div>
+      <div class="panel-head">
+        <h2>Commits on {env.git_branch}</h2>
+        <button type="button" class="btn small" onClick={() => commits.reload()}>Refresh</button>
+      </div>
+      {commits.error && (commits.error as ApiError).status === 409 ? (
+        <Empty>{commits.error.message}</Empty>
+      ) : (
+        <Async s={commits} what="Fetching the repository">
+          {(list) =>
+            list.length === 0 ? (
+              <Empty>No commits on this branch.</Empty>
+            ) : (
+              <div class="table-wrap">
+                <table>
+                  <thead><tr><th>Commit</th><th>Author</th><th>Message</th><th>Date</th></tr></thead>
+                  <tbody>
+                    {list.map((c) => (
+                      <tr key={c.commit} class={c.deployed ? "deployed" : ""}>
+                        <td><code title={c.commit}>{c.hash}</code>{c.deployed && <span class="badge green small">deployed</span>}</td>
+                        <td>{c.author}</td>
+                        <td>{c.message}</td>
+                        <td title={c.date}>{fmtDate(c.date)} <span class="muted">({timeAgo(c.date)})</span></td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )
+          }
+        </Async>
+      )}
+    </div>
+  );
+}
+
+function Queue({ env, gen }: { env: any; gen: number }) {
+  const jobs = useAsync(() => get<any[]>(`/environments/${env.id}/jobs?limit=50`), [env.id, gen]);
+  const [log, setLog] = useState<any>(null);
+  const active = jobs.data?.some((j) => j.status === "queued" || j.status === "running");
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => jobs.reload(true), POLL_MS);
+    return () => clearInterval(t);
+  }, [active, jobs.reload]);
+  return (
+    <div>
+      <div class="panel-head">
+        <h2>Queue</h2>
+        <button type="button" class="btn small" onClick={() => jobs.reload()}>Refresh</button>
+      </div>
+      <Async s={jobs} what="Loading jobs">
+        {(list) =>
+          list.length === 0 ? (
+            <Empty>No jobs yet for this environment.</Empty>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <thead><tr><th>Type</th><th>Status</th><th>Initiated by</th><th>Created</th><th>Completed</th><th><span class="sr-only">Log</span></th></tr></thead>
+                <tbody>
+                  {list.map((j) => (
+                    <tr key={j.id} data-job={j.id}>
+                      <td>{j.type}{j.params?.mode ? ` (${j.params.mode})` : ""}</td>
+                      <td><StatusDot status={j.status} />{j.stage && j.status === "running" ? <span class="muted small"> · {j.stage}</span> : null}</td>
+                      <td>{j.initiated_by_email || (j.params?.trigger ? `berth (${j.params.trigger})` : "berth")}</td>
+                      <td title={j.created_at}>{fmtDate(j.created_at)}</td>
+                      <td title={j.completed_at || ""}>{fmtDate(j.completed_at)}</td>
+                      <td>
+                        <button type="button" class="icon-btn" aria-label={`Log of the ${j.type} job`} title="Show the log" onClick={() => setLog(j)}>
+                          <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path fill="currentColor" d="M3 1h7l3 3v11H3zm1 1v12h8V5H9V2zm1 5h6v1H5zm0 2h6v1H5zm0 2h4v1H5z" /></svg>
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Async>
+      {log && <JobLog job={log} onClose={() => { setLog(null); jobs.reload(true); }} />}
+    </div>
+  );
+}
+
+/** The job's full output, streamed (GET /jobs/{id}/events) while the job runs. */
+export function JobLog({ job, onClose }: { job: any; onClose: () => void }) {
+  const [lines, setLines] = useState<string[]>([]);
+  const [end, setEnd] = useState<{ status?: string; error?: string | null } | null>(null);
+  const [streamErr, setStreamErr] = useState<string | null>(null);
+  const pre = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    const buf: string[] = [];
+    let pending = false;
+    let finished = false;
+    const flush = () => {
+      pending = false;
+      setLines([...buf]);
+    };
+    const close = streamEvents(`/jobs/${job.id}/events`, {
+      onEvent: (ev, data) => {
+        if (ev === "log") {
+          buf.push(data);
+          if (!pending) {
+            pending = true;
+            requestAnimationFrame(flush);
+          }
+        } else if (ev === "status") {
+          finished = true;
+          try {
+            setEnd(JSON.parse(data));
+          } catch {
+            setEnd({ status: data });
+          }
+        }
+      },
+      onEnd: (e) => {
+        flush();
+        if (e) setStreamErr(e);
+        else if (!finished) setStreamErr("The stream ended before the job did (berthd restarted?): close and reopen the log to resume.");
+      },
+    });
+    return close;
+  }, [job.id]);
+  useEffect(() => {
+    const el = pre.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [lines]);
+  return (
+    <Modal title={`Job log: ${job.type}`} onClose={onClose} wide>
+      <p class="small" aria-live="polite" data-testid="log-state">
+        {end ? <>Finished: <StatusDot status={end.status || "done"} />{end.error ? ` — ${end.error}` : ""}</> : streamErr ? streamErr : <><span class="spinner" aria-hidden="true" /> Streaming…</>}
+      </p>
+      {lines.length === 0 && !end ? <Loading what="Waiting for output" /> : null}
+      <pre class="log" ref={pre} tabIndex={0} aria-label="Job output">{lines.join("\n")}</pre>
+      <div class="actions"><button type="button" class="btn" onClick={onClose}>Close</button></div>
+    </Modal>
+  );
+}
