@@ -7,7 +7,7 @@
 #
 # Environment:
 #   BERTH_ASAN_INTEGRATION   pytest arguments for the ASan pass (default: every test file
-#                            but test_standin.py); "none" skips it, "all" runs everything
+#                            but test_standin.py and test_console.py); "none" skips it, "all" runs everything
 #   BERTH_TEST_TIMEOUT       seconds allowed for the plain pytest run (default 1500; the
 #                            ASan pass gets BERTH_ASAN_TIMEOUT, default 1200)
 #   PYTEST_ARGS              extra arguments for every pytest run (e.g. "-x" or "-k auth")
@@ -128,8 +128,9 @@ echo "== integration tests ($(elapsed))"
 scripts/start-dockerd.sh || echo "no Docker Engine: the tests that need one are skipped"
 pytest_run plain tests/integration
 
-# test_standin.py tests the Odoo stand-in image, not berthd: no need to run it twice
-asan_sel=${BERTH_ASAN_INTEGRATION:-"tests/integration --ignore=tests/integration/test_standin.py"}
+# test_standin.py tests the Odoo stand-in image, not berthd, and test_console.py the console in
+# a browser (its API calls are covered by the other files): no need to run them twice
+asan_sel=${BERTH_ASAN_INTEGRATION:-"tests/integration --ignore=tests/integration/test_standin.py --ignore=tests/integration/test_console.py"}
 case $asan_sel in
   none) ;;
   *)
