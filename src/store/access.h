@@ -25,6 +25,9 @@ struct access {
 int access_org(const struct actor *a, const char *org_id, struct access *acc, struct berr *err);
 json_t *access_project(const struct actor *a, const char *project_id, struct access *acc,
 		       struct berr *err);
+/* As access_project without the project's row: 0, or -1 with err set (one statement). */
+int access_project_check(const struct actor *a, const char *project_id, struct access *acc,
+			 struct berr *err);
 json_t *access_server(const struct actor *a, const char *server_id, struct access *acc,
 		      struct berr *err);
 /* As access_server; the platform administrator also reaches the local servers (berthd's own
