@@ -201,7 +201,9 @@ static int h_env_create(struct req *r)
 static int h_env_list(struct req *r)
 {
 	struct access acc;
-	if (access_project_check(&r->actor, r->params[0], &acc, &r->err) < 0)
+	struct db_snap snap;
+	bool snap_ok;
+	if (access_project_check(&r->actor, r->params[0], &acc, &r->err, &snap, &snap_ok) < 0)
 		return reply_berr(r);
 	access_release(&acc);
 	/* The list is the same text for everyone allowed to see the project, until a write
@@ -210,8 +212,7 @@ static int h_env_list(struct req *r)
 	char key[200];
 	snprintf(key, sizeof key, "envs:%s:%c%.120s", r->params[0], type ? '=' : '-',
 		 type ? type : "");
-	struct db_snap snap;
-	bool memo = strlen(type ? type : "") <= 120 && db_snapshot(&snap) == 0;
+	bool memo = snap_ok && strlen(type ? type : "") <= 120;
 	size_t len;
 	char *text = memo ? db_memo_get(key, &snap, &len) : NULL;
 	if (text) {

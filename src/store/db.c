@@ -492,6 +492,16 @@ int db_snapshot(struct db_snap *s)
 	return rc;
 }
 
+int db_snapshot_from(int64_t data_version, struct db_snap *s)
+{
+	struct dbconn *c = conn();
+	if (!sqlite3_get_autocommit(c->db))
+		return -1;
+	s->data_version = data_version;
+	s->total_changes = sqlite3_total_changes64(c->db);
+	return 0;
+}
+
 static bool snap_eq(const struct db_snap *a, const struct db_snap *b)
 {
 	return a->data_version == b->data_version && a->total_changes == b->total_changes;

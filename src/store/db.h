@@ -45,6 +45,10 @@ struct db_snap {
 	int64_t data_version, total_changes;
 };
 int db_snapshot(struct db_snap *s);
+/* The same from a data_version read by the caller's own statement (a column
+ * `(SELECT data_version FROM pragma_data_version)`, read in that statement's read
+ * transaction, so the snapshot is the one its rows came from), stepped and handed back. */
+int db_snapshot_from(int64_t data_version, struct db_snap *s);
 /* A small memo of answers per connection (a few entries, least recently used replaced),
  * each valid for exactly one snapshot. db_memo_get returns a copy (caller frees) of the
  * text kept under key for snap, or NULL; db_memo_put keeps text (len bytes) under key when
