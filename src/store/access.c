@@ -117,6 +117,44 @@ json_t *access_project(const struct actor *a, const char *project_id, struct acc
 	return NULL;
 }
 
+int access_project_check(const struct actor *a, const char *project_id, struct access *acc,
+			 struct berr *err, struct db_snap *snap, bool *snap_ok)
+{
+	memset(acc, 0, sizeof *acc);
+	if (snap_ok)
+		*snap_ok = false;
+	sqlite3_stmt *st = db_cached("SELECT m.org_id, m.role, m.projects, (SELECT data_version"
+				     " FROM pragma_data_version) FROM projects p JOIN members m"
+				     " ON m.org_id=p.org_id WHERE p.id=? AND m.user_id=?",
+				     "ss", project_id, a->user_id);
+	bool found = st && sqlite3_step(st) == SQLITE_ROW;
+	int64_t dv = found ? sqlite3_column_int64(st, 3) : 0;
+	if (found) {
+		/* what access_org's row gives fill(): the text values, the projects array */
+		const char *org = (const char *)sqlite3_column_text(st, 0);
+		const char *role = (const char *)sqlite3_column_text(st, 1);
+		snprintf(acc->org_id, sizeof acc->org_id, "%s", org ? org : "(null)");
+		snprintf(acc->role, sizeof acc->role, "%s", role ? role : "(null)");
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			json_t *p = json_loads((const char *)sqlite3_column_text(st, 2),
+					       JSON_DECODE_ANY, NULL);
+			if (json_is_array(p))
+				acc->projects = p;
+			else
+				json_decref(p);
+		}
+	}
+	db_done(st);
+	if (found && access_project_allowed(acc, project_id)) {
+		if (snap && snap_ok)
+			*snap_ok = db_snapshot_from(dv, snap) == 0;
+		return 0;
+	}
+	access_release(acc);
+	return berr_set(err, BE_PROJECT_NOT_FOUND, NULL, "Project '%.40s' doesn't exist",
+			project_id);
+}
+
 json_t *access_server(const struct actor *a, const char *server_id, struct access *acc,
 		      struct berr *err)
 {

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include "lib/errors.h"
 
+struct db_snap;
+
 struct actor {
 	char user_id[37];
 	char email[256];
@@ -25,6 +27,11 @@ struct access {
 int access_org(const struct actor *a, const char *org_id, struct access *acc, struct berr *err);
 json_t *access_project(const struct actor *a, const char *project_id, struct access *acc,
 		       struct berr *err);
+/* As access_project without the project's row: 0, or -1 with err set (one statement).
+ * With snap, the database's snapshot that statement read is put there when it can be used
+ * for db_memo (*snap_ok; see db_snapshot_from). */
+int access_project_check(const struct actor *a, const char *project_id, struct access *acc,
+			 struct berr *err, struct db_snap *snap, bool *snap_ok);
 json_t *access_server(const struct actor *a, const char *server_id, struct access *acc,
 		      struct berr *err);
 /* As access_server; the platform administrator also reaches the local servers (berthd's own

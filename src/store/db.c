@@ -22,9 +22,19 @@ struct cached_stmt {
 	char *sql;
 	sqlite3_stmt *st;
 };
+#define MEMO_N 4
+#define MEMO_MAX_TEXT (256 * 1024) /* larger answers are not kept (memory stays bounded) */
+struct memo {
+	struct db_snap snap;
+	char *key, *text;
+	size_t len;
+	uint64_t used;
+};
 struct dbconn {
 	sqlite3 *db;
 	struct cached_stmt cache[STMT_CACHE];
+	struct memo memo[MEMO_N];
+	uint64_t memo_tick;
 };
 static __thread struct dbconn *tls_db;
 
@@ -56,6 +66,10 @@ static void close_conn(struct dbconn *c)
 	for (size_t i = 0; i < STMT_CACHE; i++) {
 		sqlite3_finalize(c->cache[i].st);
 		free(c->cache[i].sql);
+	}
+	for (size_t i = 0; i < MEMO_N; i++) {
+		free(c->memo[i].key);
+		free(c->memo[i].text);
 	}
 	sqlite3_close_v2(c->db);
 	free(c);
@@ -462,4 +476,81 @@ void db_done(sqlite3_stmt *st)
 {
 	if (st)
 		done(st);
+}
+
+int db_snapshot(struct db_snap *s)
+{
+	struct dbconn *c = conn();
+	if (!sqlite3_get_autocommit(c->db))
+		return -1;
+	sqlite3_stmt *st = db_cached("PRAGMA data_version", "");
+	int rc = st && sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+	if (rc == 0)
+		s->data_version = sqlite3_column_int64(st, 0);
+	db_done(st);
+	s->total_changes = sqlite3_total_changes64(c->db);
+	return rc;
+}
+
+int db_snapshot_from(int64_t data_version, struct db_snap *s)
+{
+	struct dbconn *c = conn();
+	if (!sqlite3_get_autocommit(c->db))
+		return -1;
+	s->data_version = data_version;
+	s->total_changes = sqlite3_total_changes64(c->db);
+	return 0;
+}
+
+static bool snap_eq(const struct db_snap *a, const struct db_snap *b)
+{
+	return a->data_version == b->data_version && a->total_changes == b->total_changes;
+}
+
+char *db_memo_get(const char *key, const struct db_snap *snap, size_t *len)
+{
+	struct dbconn *c = conn();
+	for (size_t i = 0; i < MEMO_N; i++) {
+		struct memo *m = &c->memo[i];
+		if (m->key && snap_eq(&m->snap, snap) && strcmp(m->key, key) == 0) {
+			m->used = ++c->memo_tick;
+			char *t = xmalloc(m->len + 1);
+			memcpy(t, m->text, m->len + 1);
+			*len = m->len;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+void db_memo_put(const char *key, const struct db_snap *snap, const char *text, size_t len)
+{
+	struct db_snap now;
+	if (len > MEMO_MAX_TEXT || db_snapshot(&now) < 0 || !snap_eq(&now, snap))
+		return;
+	struct dbconn *c = conn();
+	struct memo *m = NULL, *lru = &c->memo[0];
+	for (size_t i = 0; i < MEMO_N && !m; i++)
+		if (c->memo[i].key && strcmp(c->memo[i].key, key) == 0)
+			m = &c->memo[i];
+	for (size_t i = 0; i < MEMO_N && !m; i++) {
+		struct memo *e = &c->memo[i];
+		if (!e->key)
+			m = e;
+		else if (e->used < lru->used)
+			lru = e;
+	}
+	if (!m)
+		m = lru;
+	if (!m->key || strcmp(m->key, key) != 0) {
+		free(m->key);
+		m->key = xstrdup(key);
+	}
+	free(m->text);
+	m->text = xmalloc(len + 1);
+	memcpy(m->text, text, len);
+	m->text[len] = '\0';
+	m->len = len;
+	m->snap = *snap;
+	m->used = ++c->memo_tick;
 }

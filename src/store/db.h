@@ -36,6 +36,28 @@ sqlite3_stmt *db_cached(const char *sql, const char *types, ...);
 void db_done(sqlite3_stmt *st);
 int64_t db_changes(void);
 
+/* A snapshot of the database as this thread's connection sees it: PRAGMA data_version (it
+ * changes when any other connection, in this process or another, commits) and the
+ * connection's own sqlite3_total_changes64 (its own writes). Two equal snapshots mean no
+ * write happened anywhere in between. -1 inside a transaction (uncommitted changes could
+ * still be rolled back without changing either number): nothing may be memoized then. */
+struct db_snap {
+	int64_t data_version, total_changes;
+};
+int db_snapshot(struct db_snap *s);
+/* The same from a data_version read by the caller's own statement (a column
+ * `(SELECT data_version FROM pragma_data_version)`, read in that statement's read
+ * transaction, so the snapshot is the one its rows came from), stepped and handed back. */
+int db_snapshot_from(int64_t data_version, struct db_snap *s);
+/* A small memo of answers per connection (a few entries, least recently used replaced),
+ * each valid for exactly one snapshot. db_memo_get returns a copy (caller frees) of the
+ * text kept under key for snap, or NULL; db_memo_put keeps text (len bytes) under key when
+ * the snapshot is still current after the text was computed (snap taken before), so a
+ * write racing the computation leaves nothing behind. Only for text that depends on the
+ * database and key alone (nothing time-dependent, nothing of the caller's identity). */
+char *db_memo_get(const char *key, const struct db_snap *snap, size_t *len);
+void db_memo_put(const char *key, const struct db_snap *snap, const char *text, size_t len);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int db_begin(void);
 /* Runs fn(ctx, err) inside one BEGIN IMMEDIATE transaction: commits when it returns 0,

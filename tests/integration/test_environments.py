@@ -1260,6 +1260,78 @@ def test_list_answers_are_the_single_answers_byte_for_byte(admin, server, projec
 
 # ---- PATCH -----------------------------------------------------------------------------------
 
+def test_list_is_never_stale(berthd, admin, server, project):
+    """The list's answer is kept per store connection for one snapshot of the database
+    (PRAGMA data_version and the connection's own count of changes): a change through the
+    API and a change written straight into SQLite by another process both show in the next
+    answer on every connection, and the membership check still runs on every request."""
+    e = create_ok(admin, project["id"], small(env_type="staging"))
+    path = envs_path(project["id"])
+
+    def lists(path=path, n=24):
+        # concurrent requests, so that every HTTP pool thread (each its own connection and
+        # memo) answers some of them
+        out = [None] * n
+
+        def one(i):
+            out[i] = admin.get(path)
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        return out
+
+    for r in lists() + lists(path + "?type=staging"):  # memos filled
+        assert r.status_code == 200 and [x["auto_deploy"] for x in r.json_body] == [False]
+    first = lists()[0].content
+    assert all(r.content == first for r in lists())
+    # through the API (another connection, or this one)
+    u = admin.patch("/api/v1/environments/%s" % e["id"], {"auto_deploy": True})
+    assert u.status_code == 200, u.text
+    for r in lists() + lists(path + "?type=staging"):
+        assert r.status_code == 200 and [x["auto_deploy"] for x in r.json_body] == [True]
+    # through the API on an HTTP pool thread (a fast route: the write is that thread's own
+    # connection's, which PRAGMA data_version does not count)
+    u = admin.patch("/api/v1/servers/%s" % server["id"], {"name": "srv-api"})
+    assert u.status_code == 200, u.text
+    for r in lists():
+        assert [x["server_name"] for x in r.json_body] == ["srv-api"], r.text
+    # straight into SQLite from this process (another process than berthd)
+    db = sqlite3.connect(os.path.join(berthd.data, "berth.db"), timeout=30)
+    db.execute("UPDATE environments SET name='renamed-behind' WHERE id=?", (e["id"],))
+    db.commit()
+    for r in lists():
+        assert [x["name"] for x in r.json_body] == ["renamed-behind"], r.text
+    # a row the list joins (the server's name), then the filter's answer
+    db.execute("UPDATE servers SET name='srv-behind' WHERE id=?", (server["id"],))
+    db.commit()
+    for r in lists():
+        assert [x["server_name"] for x in r.json_body] == ["srv-behind"], r.text
+    db.execute("UPDATE environments SET environment_type='production' WHERE id=?", (e["id"],))
+    db.commit()
+    for r in lists(path + "?type=staging"):
+        assert r.status_code == 200 and r.json_body == [], r.text
+    for r in lists():
+        assert [x["env_type"] for x in r.json_body] == ["production"], r.text
+    # the membership check is not memoized: the member removed, the project is gone for it
+    uid = db.execute("SELECT id FROM users WHERE email=?", (ADMIN_EMAIL,)).fetchone()[0]
+    saved = db.execute("SELECT * FROM members WHERE org_id=? AND user_id=?",
+                       (admin.org_id, uid)).fetchall()
+    db.execute("DELETE FROM members WHERE org_id=? AND user_id=?", (admin.org_id, uid))
+    db.commit()
+    try:
+        for r in lists():
+            expect_error(r, 404, "PROJECT_NOT_FOUND")
+    finally:
+        db.executemany("INSERT INTO members VALUES (%s)" % ",".join(
+            "?" * len(saved[0])), saved)
+        db.commit()
+        db.close()
+    for r in lists():
+        assert [x["name"] for x in r.json_body] == ["renamed-behind"], r.text
+
+
 def env_path(e):
     return "/api/v1/environments/%s" % e["id"]
 
