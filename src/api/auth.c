@@ -6,12 +6,51 @@
 #include <strings.h>
 
 #include "lib/jspec.h"
+#include "lib/secret.h"
 #include "store/model.h"
 #include "svc/auth.h"
+
+/* The console's session cookie: a session token, HttpOnly, SameSite=Strict. */
+#define SESSION_COOKIE "berth_session"
+#define CSRF_HEADER "X-Berth-CSRF"
+
+/* The anti-CSRF value of a session token: a keyed hash of it (the token cannot be had from
+ * it; the store keeps a different hash). */
+static void csrf_of(const char *tok, char out[65])
+{
+	static const char key[] = "berth session csrf";
+	hmac_sha256_hex(key, sizeof key - 1, tok, strlen(tok), out);
+}
+
+static bool changes_state(const struct req *r)
+{
+	return !str_eq(r->method, "GET") && !str_eq(r->method, "HEAD");
+}
 
 int auth_authenticate(struct req *r)
 {
 	const char *h = req_header(r, "Authorization");
+	const char *cookie = h ? NULL : req_cookie(r, SESSION_COOKIE);
+	if (cookie && *cookie) {
+		if (svc_authenticate(cookie, &r->actor, &r->err) < 0)
+			return -1;
+		if (r->actor.is_api_key) /* berthd only puts session tokens in cookies */
+			return berr_set(&r->err, BE_UNAUTHORIZED, NULL, "The session cookie is not valid");
+		if (changes_state(r)) {
+			const char *got = req_header(r, CSRF_HEADER);
+			char want[65];
+			csrf_of(cookie, want);
+			bool ok = got && str_ct_eq(got, want);
+			explicit_bzero(want, sizeof want);
+			if (!ok)
+				return berr_set(&r->err, BE_PERMISSION_DENIED, NULL,
+						"A request authenticated by the session cookie needs the "
+						CSRF_HEADER " header of GET /api/v1/auth/session");
+		}
+		r->authed = true;
+		r->cookie_auth = true;
+		return 0;
+	}
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return berr_set(&r->err, BE_UNAUTHORIZED, NULL,
 				"Authentication required: send Authorization: Bearer <token>");
@@ -22,6 +61,43 @@ int auth_authenticate(struct req *r)
 		return -1;
 	r->authed = true;
 	return 0;
+}
+
+/* "HttpOnly; SameSite=Strict; Path=/", Secure when the public URL is https. */
+static char *cookie_header(const char *value, int64_t max_age)
+{
+	bool secure = api_cfg.public_url && str_starts(api_cfg.public_url, "https://");
+	return xasprintf(SESSION_COOKIE "=%s; Max-Age=%lld; Path=/; HttpOnly; SameSite=Strict%s",
+			 value, (long long)max_age, secure ? "; Secure" : "");
+}
+
+/* Turns a login answer into a cookie session's: the token goes into the cookie, the answer
+ * keeps its anti-CSRF value instead. */
+static void to_cookie_session(struct req *r, json_t *ans)
+{
+	const char *tok = json_string_value(json_object_get(ans, "access_token"));
+	if (!tok)
+		return;
+	char csrf[65];
+	csrf_of(tok, csrf);
+	free(r->set_cookie);
+	r->set_cookie = cookie_header(tok, api_cfg.token_ttl);
+	json_object_del(ans, "access_token");
+	json_object_set_new(ans, "token_type", json_string("cookie"));
+	json_object_set_new(ans, "csrf_token", json_string(csrf));
+}
+
+/* The optional "session" member of login and setup: "bearer" (default) or "cookie". */
+static int session_kind(const char *s, bool *cookie, struct berr *err)
+{
+	*cookie = false;
+	if (!s || str_eq(s, "bearer"))
+		return 0;
+	if (str_eq(s, "cookie")) {
+		*cookie = true;
+		return 0;
+	}
+	return berr_set(err, BE_VALIDATION_ERROR, "session", "session: must be bearer or cookie");
 }
 
 void audit_record(struct req *r, const char *org_id, const char *action, const char *target_type,
@@ -61,15 +137,18 @@ static int h_setup(struct req *r)
 {
 	if (auth_route_closed(r, "/api/v1/setup"))
 		return reply_berr(r);
-	const char *email = NULL, *password = NULL, *orgname = NULL, *name = NULL;
+	const char *email = NULL, *password = NULL, *orgname = NULL, *name = NULL, *sess = NULL;
+	bool cookie;
 	struct jfield spec[] = {
+		{.name = "session", .type = J_STRING, .dest = &sess},
 		{.name = "email", .type = J_STRING, .required = true, .dest = &email},
 		{.name = "password", .type = J_STRING, .required = true, .dest = &password, .maxlen = 256},
 		{.name = "organization", .type = J_STRING, .required = true, .dest = &orgname, .maxlen = 100},
 		{.name = "name", .type = J_STRING, .dest = &name, .maxlen = 100},
 		JF_END,
 	};
-	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)
+	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0 ||
+	    session_kind(sess, &cookie, &r->err) < 0)
 		return reply_berr(r);
 	struct setup_in in = {.email = email, .password = password, .organization = orgname,
 			      .name = name};
@@ -77,22 +156,29 @@ static int h_setup(struct req *r)
 	if (!ans)
 		return reply_berr(r);
 	r->authed = true;
+	if (cookie)
+		to_cookie_session(r, ans);
 	return reply_json(r, 201, ans);
 }
 
 static int h_login(struct req *r)
 {
-	const char *email = NULL, *password = NULL;
+	const char *email = NULL, *password = NULL, *sess = NULL;
+	bool cookie;
 	struct jfield spec[] = {
+		{.name = "session", .type = J_STRING, .dest = &sess},
 		{.name = "email", .type = J_STRING, .required = true, .dest = &email},
 		{.name = "password", .type = J_STRING, .required = true, .dest = &password, .maxlen = 1024},
 		JF_END,
 	};
-	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)
+	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0 ||
+	    session_kind(sess, &cookie, &r->err) < 0)
 		return reply_berr(r);
 	json_t *ans = svc_login(email, password, api_cfg.token_ttl, r->ip, &r->err);
 	if (!ans)
 		return reply_berr(r);
+	if (cookie)
+		to_cookie_session(r, ans);
 	return reply_json(r, 200, ans);
 }
 
@@ -101,7 +187,23 @@ static int h_logout(struct req *r)
 	if (parse_empty(r) < 0)
 		return reply_berr(r);
 	svc_logout(&r->actor);
+	if (r->cookie_auth)
+		r->set_cookie = cookie_header("", 0);
 	return reply_no_content(r);
+}
+
+/* The caller's session: how it authenticates, and the cookie session's anti-CSRF value. */
+static int h_session(struct req *r)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s}", "auth",
+			      r->cookie_auth ? "cookie" : r->actor.is_api_key ? "api_key" : "bearer",
+			      "user_id", r->actor.user_id, "email", r->actor.email);
+	if (r->cookie_auth) {
+		char csrf[65];
+		csrf_of(req_cookie(r, SESSION_COOKIE), csrf);
+		json_object_set_new(o, "csrf_token", json_string(csrf));
+	}
+	return reply_json(r, 200, o);
 }
 
 static int h_me(struct req *r)
@@ -157,6 +259,7 @@ const struct route auth_routes[] = {
 	{"POST", "/api/v1/setup", h_setup, R_PUBLIC},
 	{"POST", "/api/v1/auth/login", h_login, R_PUBLIC},
 	{"POST", "/api/v1/auth/logout", h_logout, 0},
+	{"GET", "/api/v1/auth/session", h_session, 0},
 	{"GET", "/api/v1/me", h_me, 0},
 	{"POST", "/api/v1/api-keys", h_key_create, 0},
 	{"GET", "/api/v1/api-keys", h_key_list, 0},

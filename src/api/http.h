@@ -32,6 +32,8 @@ struct req {
 	char ip[64];
 	struct actor actor;
 	bool authed;
+	bool cookie_auth;        /* authenticated by the console's session cookie */
+	char *set_cookie;        /* a Set-Cookie header for the answer, or NULL */
 	/* reply */
 	json_t *reply;
 	char *reply_text;
@@ -89,6 +91,7 @@ int reply_berr(struct req *r);  /* replies r->err */
 int reply_no_content(struct req *r);
 const char *req_query(struct req *r, const char *key);
 const char *req_header(struct req *r, const char *key);
+const char *req_cookie(struct req *r, const char *name);
 /* Requires a JSON object body (an absent body counts as {}). */
 json_t *req_body(struct req *r);
 

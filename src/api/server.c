@@ -94,6 +94,11 @@ const char *req_header(struct req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
 }
 
+const char *req_cookie(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
 json_t *req_body(struct req *r)
 {
 	if (!r->body)
@@ -192,7 +197,8 @@ static void route(struct req *r)
 }
 
 /* As soon as the headers are in, before any of the body is kept: a route that needs a token
- * is answered 401 without one (whatever the body), and a streamed route (the webhook)
+ * (a bearer token, or the console's session cookie with its anti-CSRF header when the method
+ * changes state) is answered 401 (403) without one (whatever the body), and a streamed route (the webhook)
  * checks what it can (its project, a signature header). Sets r->refused with the answer in
  * r->status: the body is then read and dropped. */
 static void admit(struct req *r)
@@ -375,6 +381,11 @@ static void slow_drain(void)
  * goes back to the system (malloc_trim) instead of staying in the thread's malloc arena. */
 #define BIG_REPLY (1024 * 1024)
 
+#define WEB_CSP                                                                             \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "     \
+	"connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "   \
+	"base-uri 'none'; form-action 'self'"
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int status)
 {
 	struct MHD_Response *resp;
@@ -405,6 +416,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int s
 	}
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->set_cookie)
+		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+	if (!str_starts(r->path, "/api/")) {
+		/* the console: its own files only, no inline script or style, no eval, no framing */
+		MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+		MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+	}
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -433,6 +452,7 @@ static void req_free(struct req *r)
 	json_decref(r->body);
 	json_decref(r->reply);
 	free(r->reply_text);
+	free(r->set_cookie);
 	if (r->stream_cls && r->stream_free)
 		r->stream_free(r->stream_cls);
 	if (r->body_cls && r->body_free)
