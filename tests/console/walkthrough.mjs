@@ -113,7 +113,27 @@ try {
   await a11y("dashboard");
   log("setup -> dashboard ok");
 
-  step = "reload asks to log in, then comes back to the page";
+  step = "a reload keeps the session (the HttpOnly cookie)";
+  await page.goto(BASE + "/projects");
+  await page.getByRole("heading", { name: "Projects", level: 1 }).waitFor();
+  const jsCookies = await page.evaluate(() => document.cookie);
+  check(!jsCookies.includes("bt_"), "the session cookie is invisible to scripts: " + jsCookies);
+  const cookies = await ctx.cookies(BASE);
+  const sc = cookies.find((c) => c.name === "berth_session");
+  check(sc && sc.httpOnly && sc.sameSite === "Strict" && sc.path === "/", "the session cookie: " + JSON.stringify(cookies));
+  step = "a forged POST from the page without the anti-CSRF header is refused";
+  const forged = await page.evaluate(async () => {
+    const r = await fetch("/api/v1/api-keys", { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "forged" }) });
+    return r.status;
+  });
+  check(forged === 403, "a cookie POST without X-Berth-CSRF: " + forged);
+  log("reload kept the session; a forged POST answered 403");
+
+  step = "log out, then a reload asks to log in and comes back to the page";
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
+  check(!(await ctx.cookies(BASE)).some((c) => c.name === "berth_session"), "logout clears the cookie");
   await page.goto(BASE + "/projects");
   await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
   await page.getByLabel("Email").fill(EMAIL);
@@ -127,7 +147,7 @@ try {
   check(new URL(page.url()).pathname === "/projects", "still at /projects after login: " + page.url());
   const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
   check(!stored.includes("bt_"), "no token in web storage: " + stored);
-  log("login ok, token only in memory");
+  log("login ok, no token in web storage");
 
   step = "create a project";
   await page.getByRole("button", { name: "New project" }).click();
@@ -188,11 +208,7 @@ try {
   await api("PUT", `/orgs/${orgId}/plan`, { plan_id: plan.id }, token);
 
   step = "the create form";
-  await page.goto(BASE + `/projects/${projectId}`); // a reload: log in again
-  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
-  await page.getByLabel("Email").fill(EMAIL);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await page.goto(BASE + `/projects/${projectId}`); // a reload: still logged in
   await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
   await page.getByRole("link", { name: "Add Environment" }).first().click();
   await page.getByRole("heading", { name: "Create environment" }).waitFor();
@@ -341,7 +357,11 @@ try {
     const inv = await api("POST", `/orgs/${orgId}/invitations`, { email: "viewer@example.com", role: "viewer" }, token);
     await api("POST", `/invitations/${inv.token}/accept`, { name: "Vic Viewer", password: "viewer password" });
     const envUrl = page.url();
-    const vpage = await ctx.newPage(); // a second tab: its own console, its own session
+    // another browser: the admin's tabs share the admin's session cookie
+    const vbrowser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"] });
+    const vpage = await (await vbrowser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     vpage.on("pageerror", (e) => consoleErrors.push(String(e)));
     await vpage.goto(envUrl);
     await vpage.getByLabel("Email").fill("viewer@example.com");
@@ -353,8 +373,15 @@ try {
     await vpage.getByRole("link", { name: "Shop" }).click();
     await vpage.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
     check((await vpage.getByRole("link", { name: "Add Environment" }).count()) === 0, "no Add Environment for a viewer");
-    await vpage.close();
-    log("viewer sees no actions");
+    step = "a forged request from the viewer's cookie is refused";
+    const vforged = await vpage.evaluate(async (id) => {
+      const r = await fetch(`/api/v1/environments/${id}/stop`, { method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: "{}" });
+      return r.status;
+    }, new URL(envUrl).pathname.split("/").pop());
+    check(vforged === 403, "the viewer's forged stop: " + vforged);
+    await vbrowser.close();
+    log("viewer sees no actions; their forged stop answered 403");
 
     step = "the instance console at 390 px";
     await page.setViewportSize({ width: 390, height: 844 });
@@ -483,10 +510,7 @@ try {
 
   step = "organization switcher";
   const other = await api("POST", "/orgs", { name: "Beta Labs" }, token);
-  await page.reload(); // the new organization appears after a login
-  await page.getByLabel("Email").fill(EMAIL);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await page.reload(); // the new organization appears after a reload (the session stays)
   await page.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
   await page.getByLabel("Organization").selectOption(other.id);
   await page.getByRole("heading", { name: "Beta Labs", level: 1 }).waitFor();
@@ -511,9 +535,6 @@ try {
   step = "390 px wide";
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(BASE + `/projects/${projectId}/environments/new`);
-  await page.getByLabel("Email").fill(EMAIL);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("heading", { name: "Create environment" }).waitFor();
   await noSidewaysScroll("the create form");
   await shot("07-create-form-390px");

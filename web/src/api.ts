@@ -1,46 +1,55 @@
 // The one place that knows how the console authenticates to berthd.
 //
-// This increment: the bearer token of POST /api/v1/auth/login (or /setup) is kept in this
-// module's memory only — never localStorage or sessionStorage — so a reload asks to log in
-// again. The cookie session of the next increment changes only this module: `authHeaders()`
-// sends the anti-CSRF header instead of Authorization (requests already go with
-// `credentials: "same-origin"`), `remember()` keeps nothing, and `mayHaveSession()` answers
-// true (an HttpOnly cookie is invisible to scripts: GET /me tells).
+// The browser session is berthd's cookie session: login and setup are sent with
+// `"session": "cookie"`, so the session token goes into an HttpOnly, SameSite=Strict cookie
+// that scripts cannot read; it is never in this module's memory nor in web storage. What
+// the console keeps (in memory only) is the session's anti-CSRF value, sent as `X-Berth-CSRF`
+// with every request that changes something (berthd refuses them with 403 without it). After
+// a reload, `resumeSession()` asks `GET /auth/session` for it: the cookie is sent by the
+// browser, so the tab stays logged in.
 
-let token: string | null = null;
+let csrf: string | null = null;
 let onUnauthorized: (() => void) | null = null;
 
-function remember(r: { access_token?: string }) {
-  token = r.access_token || null;
+function remember(r: { csrf_token?: string }) {
+  csrf = r.csrf_token || null;
 }
-/** Whether to ask GET /me before showing the login page. */
-export function mayHaveSession() {
-  return token !== null;
+/** After a reload: whether the session cookie still holds a session (GET /auth/session). */
+export async function resumeSession(): Promise<boolean> {
+  try {
+    const s = await get<{ auth: string; csrf_token?: string }>("/auth/session");
+    remember(s);
+    return csrf !== null;
+  } catch (e) {
+    if ((e as ApiError).status === 401) return false;
+    throw e;
+  }
 }
 export function onSessionLost(f: () => void) {
   onUnauthorized = f;
 }
 
-/** POST /auth/login; the session is kept here. */
+/** POST /auth/login as a cookie session; its anti-CSRF value is kept here. */
 export async function login(email: string, password: string) {
-  remember(await post("/auth/login", { email, password }));
+  remember(await post("/auth/login", { email, password, session: "cookie" }));
 }
-/** POST /setup (first run); the administrator's session is kept here. */
+/** POST /setup (first run); the administrator's cookie session as login. */
 export async function setup(body: Record<string, string>) {
-  remember(await post("/setup", body));
+  remember(await post("/setup", { ...body, session: "cookie" }));
 }
-/** POST /auth/logout, and forget the session whatever berthd answers. */
+/** POST /auth/logout (berthd revokes the session and clears the cookie); forget it here
+ * whatever berthd answers. */
 export async function logout() {
   try {
     await post("/auth/logout");
   } catch {
     /* forgotten anyway */
   }
-  token = null;
+  csrf = null;
 }
 
-function authHeaders(): Record<string, string> {
-  return token ? { Authorization: "Bearer " + token } : {};
+function authHeaders(method: string): Record<string, string> {
+  return csrf && method !== "GET" && method !== "HEAD" ? { "X-Berth-CSRF": csrf } : {};
 }
 
 /** An error answered by berthd: {"error": {"code", "message", "field"?}}. */
@@ -57,7 +66,7 @@ export class ApiError extends Error {
 }
 
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { ...authHeaders() };
+  const headers: Record<string, string> = { ...authHeaders(method) };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let r: Response;
   try {
@@ -83,8 +92,8 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
     const err = e
       ? new ApiError(r.status, e.code, e.message, e.field)
       : new ApiError(r.status, "HTTP_" + r.status, `berthd answered ${r.status} ${r.statusText}`);
-    if (r.status === 401 && token && onUnauthorized) {
-      token = null;
+    if (r.status === 401 && csrf && onUnauthorized) {
+      csrf = null;
       onUnauthorized();
     }
     throw err;
@@ -104,8 +113,10 @@ export interface SseHandlers {
 }
 
 /**
- * Reads a Server-Sent Events stream with fetch() and a ReadableStream (EventSource cannot
- * send an Authorization header). Returns a function that closes the stream.
+ * Reads a Server-Sent Events stream with fetch() and a ReadableStream (the session cookie
+ * goes with it; fetch rather than EventSource so that a refusal's status is seen and the
+ * stream ends when the job does instead of reconnecting). Returns a function that closes
+ * the stream.
  */
 export function streamEvents(path: string, h: SseHandlers): () => void {
   const ctl = new AbortController();
@@ -113,7 +124,7 @@ export function streamEvents(path: string, h: SseHandlers): () => void {
     let r: Response;
     try {
       r = await fetch("/api/v1" + path, {
-        headers: { ...authHeaders(), Accept: "text/event-stream" },
+        headers: { Accept: "text/event-stream" }, // the session cookie goes with it
         credentials: "same-origin",
         signal: ctl.signal,
       });

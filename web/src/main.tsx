@@ -3,7 +3,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import "./style.css";
-import { ApiError, get, logout, mayHaveSession, onSessionLost } from "./api";
+import { ApiError, get, logout, resumeSession, onSessionLost } from "./api";
 import { match, navigate, usePath } from "./router";
 import { Org, Session, SessionCtx } from "./session";
 import { ErrorBox, Link, Loading, Toasts } from "./ui";
@@ -57,7 +57,14 @@ function App() {
       setBoot({ kind: "setup", appsDomain: st.apps_domain });
       return;
     }
-    if (!mayHaveSession()) {
+    let resumed: boolean;
+    try {
+      resumed = await resumeSession();
+    } catch (e) {
+      setBoot({ kind: "down", error: e as ApiError });
+      return;
+    }
+    if (!resumed) {
       setBoot({ kind: "login", appsDomain: st.apps_domain, notice });
       return;
     }
