@@ -126,6 +126,23 @@ bool auth_route_closed(struct req *r, const char *pattern)
 	return true;
 }
 
+json_t *auth_effective_permissions(const struct req *r, const struct access *acc,
+				   bool production)
+{
+	json_t *a = json_array();
+	for (const char *const *p = role_permissions(acc->role); p && *p; p++) {
+		if (!str_starts(*p, "project.") && !str_starts(*p, "environment."))
+			continue;
+		if (r->actor.read_only && !str_eq(*p, "project.view") &&
+		    !str_eq(*p, "environment.view") && !str_eq(*p, "environment.logs"))
+			continue;
+		if (production && str_eq(*p, "environment.remove"))
+			continue;
+		json_array_append_new(a, json_string(*p));
+	}
+	return a;
+}
+
 /* A body that carries nothing: {} or none (unknown fields and arrays are refused). */
 static int parse_empty(struct req *r)
 {

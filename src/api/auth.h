@@ -13,4 +13,9 @@ void audit_record(struct req *r, const char *org_id, const char *action, const c
 json_t *auth_issue_session(const char *user_id);
 /* Password rules (svc_check_password). 0 or -1 (VALIDATION_ERROR on field). */
 int auth_check_password(const char *pw, const char *field, struct berr *err);
+/* The caller's effective permissions on a project or an environment (permissions routes):
+ * the role's project and environment permissions; only the viewing ones for a read-only API
+ * key; without environment.remove for a production environment. */
+json_t *auth_effective_permissions(const struct req *r, const struct access *acc,
+				   bool production);
 #endif

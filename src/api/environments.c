@@ -241,6 +241,25 @@ static int h_org_env_list(struct req *r)
 	return reply_json_text(r, 200, &sb);
 }
 
+static int h_env_permissions(struct req *r)
+{
+	struct access acc;
+	json_t *e = access_env(&r->actor, r->params[0], &acc, &r->err);
+	if (!e)
+		return reply_berr(r);
+	json_decref(e);
+	struct env_row row;
+	bool production = false;
+	if (env_load(r->params[0], &row) == 0) {
+		production = str_eq(row.environment_type, "production");
+		env_row_free(&row);
+	}
+	json_t *o = json_pack("{s:s,s:s,s:o}", "environment_id", r->params[0], "role", acc.role,
+			      "permissions", auth_effective_permissions(r, &acc, production));
+	access_release(&acc);
+	return reply_json(r, 200, o);
+}
+
 static int h_env_get(struct req *r)
 {
 	struct access acc;
@@ -322,6 +341,7 @@ const struct route env_routes[] = {
 	{"GET", "/api/v1/projects/{}/environments", h_env_list, 0},
 	{"GET", "/api/v1/orgs/{}/environments", h_org_env_list, 0},
 	{"GET", "/api/v1/environments/{}", h_env_get, 0},
+	{"GET", "/api/v1/environments/{}/permissions", h_env_permissions, 0},
 	{"PATCH", "/api/v1/environments/{}", h_env_update, 0},
 	{"DELETE", "/api/v1/environments/{}", h_env_delete, 0},
 	{"GET", "/api/v1/subdomain-check", h_subdomain_check, 0},

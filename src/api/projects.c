@@ -90,6 +90,19 @@ static int h_project_get(struct req *r)
 	return reply_json(r, 200, svc_project_json(r->params[0]));
 }
 
+static int h_project_permissions(struct req *r)
+{
+	struct access acc;
+	json_t *p = access_project(&r->actor, r->params[0], &acc, &r->err);
+	if (!p)
+		return reply_berr(r);
+	json_decref(p);
+	json_t *o = json_pack("{s:s,s:s,s:o}", "project_id", r->params[0], "role", acc.role,
+			      "permissions", auth_effective_permissions(r, &acc, false));
+	access_release(&acc);
+	return reply_json(r, 200, o);
+}
+
 static int h_project_update(struct req *r)
 {
 	struct access acc;
@@ -131,6 +144,7 @@ const struct route project_routes[] = {
 	{"GET", "/api/v1/orgs/{}/projects", h_projects_list, 0},
 	{"POST", "/api/v1/orgs/{}/projects", h_project_create, 0},
 	{"GET", "/api/v1/projects/{}", h_project_get, 0},
+	{"GET", "/api/v1/projects/{}/permissions", h_project_permissions, 0},
 	{"PATCH", "/api/v1/projects/{}", h_project_update, 0},
 	{"DELETE", "/api/v1/projects/{}", h_project_delete, 0},
 	{NULL, NULL, NULL, 0},

@@ -173,3 +173,63 @@ def test_cookie_setup_and_secure():
         assert r.status_code == 200
     finally:
         d.cleanup()
+
+
+# ---- the permissions routes ----------------------------------------------------------------
+
+def perms(api, what, oid):
+    r = api.get("/api/v1/%s/%s/permissions" % (what, oid))
+    return r
+
+
+def test_permissions_routes(berthd, admin):
+    from test_environments import add_server, create_ok, new_project, small
+    from conftest import new_user
+    add_server(admin, admin.org_id)
+    shop = new_project(admin, admin.org_id, name="Shop")
+    other = new_project(admin, admin.org_id, name="Other")
+    dev = create_ok(admin, shop["id"], small(environment_type="development"))
+    prod = create_ok(admin, shop["id"], small(environment_type="production"))
+    r = perms(admin, "projects", shop["id"])
+    assert r.status_code == 200, r.text
+    b = r.json_body
+    assert b["project_id"] == shop["id"] and b["role"] == "owner"
+    assert {"project.view", "project.update", "project.delete", "project.environments.create",
+            "environment.deploy", "environment.remove"} <= set(b["permissions"])
+    assert not [p for p in b["permissions"] if p.split(".")[0] not in ("project", "environment")]
+    r = perms(admin, "environments", dev["id"])
+    assert r.status_code == 200 and r.json_body["environment_id"] == dev["id"]
+    assert "environment.remove" in r.json_body["permissions"]
+    # production environments cannot be removed: not offered
+    r = perms(admin, "environments", prod["id"])
+    assert "environment.remove" not in r.json_body["permissions"]
+    assert "environment.stop" in r.json_body["permissions"]
+    # a viewer limited to Shop: the viewing permissions there, nothing on Other
+    viewer = new_user(berthd, admin, role="viewer", projects=[shop["id"]])
+    r = perms(viewer, "projects", shop["id"])
+    assert r.status_code == 200 and r.json_body["role"] == "viewer"
+    assert sorted(r.json_body["permissions"]) == ["environment.logs", "environment.view",
+                                                 "project.view"]
+    assert sorted(perms(viewer, "environments", dev["id"]).json_body["permissions"]) == [
+        "environment.logs", "environment.view", "project.view"]
+    r = perms(viewer, "projects", other["id"])
+    assert r.status_code == 404 and r.json_body["error"]["code"] == "PROJECT_NOT_FOUND"
+    r = perms(viewer, "environments", "00000000-0000-4000-8000-000000000000")
+    assert r.status_code == 404 and r.json_body["error"]["code"] == "ENVIRONMENT_NOT_FOUND"
+    # a developer
+    devu = new_user(berthd, admin, role="developer")
+    p = set(perms(devu, "environments", dev["id"]).json_body["permissions"])
+    assert "environment.deploy" in p and "environment.remove" not in p
+    assert "project.delete" not in p
+    # a read-only API key: only what it can do (GET)
+    r = admin.post("/api/v1/api-keys", {"name": "ro", "scope": "read-only"})
+    assert r.status_code == 201, r.text
+    ro = berthd.api(r.json_body["key"])
+    assert sorted(perms(ro, "projects", shop["id"]).json_body["permissions"]) == [
+        "environment.logs", "environment.view", "project.view"]
+    # the cookie session reads them too
+    s, r = cookie_login(berthd.url)
+    r = s.get(berthd.url + "/api/v1/projects/%s/permissions" % shop["id"], timeout=10)
+    assert r.status_code == 200 and "project.delete" in r.json()["permissions"]
+    assert requests.get(berthd.url + "/api/v1/projects/%s/permissions" % shop["id"],
+                        timeout=10).status_code == 401
