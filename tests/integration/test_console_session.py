@@ -22,8 +22,8 @@ def check_console_headers(r):
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_console_headers_placeholder(berthd):
-    # without a built console berthd answers a placeholder page, with the same headers
+def test_console_headers_default(berthd):
+    # the default --web (web/dist when built, else a placeholder page): the same headers
     r = requests.get(berthd.url + "/", timeout=10)
     assert r.status_code == 200
     check_console_headers(r)
