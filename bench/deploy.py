@@ -88,7 +88,7 @@ def main():
         hand_times = []
         for _ in range(args.runs):
             t0 = time.time()
-            rt.docker("rm", "-f", name)
+            rt.docker("rm", "-f", "-v", name)
             rt.docker("create", "--name", name, "--network", hc["NetworkMode"],
                       "--cpus", str(hc["NanoCpus"] / 1e9), "--memory", str(hc["Memory"]),
                       "--shm-size", str(hc["ShmSize"]), *mounts,

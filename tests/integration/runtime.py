@@ -40,7 +40,7 @@ def remove_edges(*server_ids):
         flt = ["--filter", "label=berth.role=edge", "--filter", "label=berth.server=%s" % sid]
         ids = docker("ps", "-aq", *flt).stdout.split()
         if ids:
-            docker("rm", "-f", *ids, check=False)
+            docker("rm", "-f", "-v", *ids, check=False)
         vols = [v for v in docker("volume", "ls", "-q", "--filter", "label=berth.role=edge").stdout.split()
                 if v.startswith("berth-edge-" + sid.replace("-", "")[:8])]
         if vols:

@@ -167,7 +167,7 @@ def test_delete_removes_the_edge_proxy_and_labelled_objects(org):
         audit = org.get("/api/v1/orgs/%s/audit" % org.org_id).json_body
         assert any(a["action"] == "server.delete" and a["target_id"] == sid for a in audit)
     finally:
-        docker("rm", "-f", edge, o_edge, mine, check=False)
+        docker("rm", "-f", "-v", edge, o_edge, mine, check=False)
         docker("volume", "rm", "-f", sites, o_sites, vol, check=False)
         docker("network", "rm", net, check=False)
 
