@@ -378,7 +378,7 @@ static void slow_drain(void)
 }
 
 /* After an answer this large (a list of thousands of environments), the memory its JSON took
- * goes back to the system (malloc_trim) instead of staying in the thread's malloc arena. */
+ * is handed back to the kernel (malloc_trim) instead of staying in the thread's malloc arena. */
 #define BIG_REPLY (1024 * 1024)
 
 #define WEB_CSP                                                                             \

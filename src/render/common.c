@@ -8,47 +8,12 @@
 
 #include "lib/secret.h"
 #include "lib/util.h"
+#include "lib/valid.h"
 
+/* One line of text: the same rule as the API's (lib/valid.h valid_one_line). */
 bool render_line_ok(const char *s)
 {
-	if (!s)
-		return false;
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned c = *p;
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return false;
-			p++;
-			continue;
-		}
-		int n;
-		unsigned cp;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		for (int i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false; /* overlong, out of range, surrogate */
-		if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029)
-			return false; /* C1 controls, line and paragraph separators */
-		p += n + 1;
-	}
-	return true;
+	return valid_one_line(s);
 }
 
 static bool is_key_start(char c)
