@@ -1,6 +1,6 @@
 // Shared pieces: links, modals, toasts, status dots, bars, loading/error/empty states.
 import { ComponentChildren, JSX } from "preact";
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api";
 import { onLinkClick } from "./router";
 
@@ -83,7 +83,9 @@ export function Modal(props: {
   wide?: boolean;
 }) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // focus moves into the dialog before the browser paints it: a user (or a test) typing at once
+  // into a field of the dialog never has the keystrokes moved to the first field by a late focus
+  useLayoutEffect(() => {
     const prev = document.activeElement as HTMLElement | null;
     const el = ref.current!;
     const first = el.querySelector<HTMLElement>("[autofocus], input, select, textarea, button:not(.close)");
