@@ -22,13 +22,14 @@
 #include "drivers/git.h"
 #include "ops/conn.h"
 #include "ops/ops.h"
+#include "ops/sampler.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: berthd [--data DIR] [--listen HOST:PORT] [--apps-domain DOMAIN]\n"
 	      "              [--public-url URL] [--web DIR] [--token-ttl SECONDS]\n"
 	      "              [--git-local-root DIR]... [--docker-socket-allow PATH]...\n"
-	      "              [--register-local] [--debug]\n"
+	      "              [--register-local] [--debug] [--metrics-token-file FILE]\n"
 	      "              [--http-threads N] [--http-per-ip N] [--http-timeout S]\n"
 	      "\n"
 	      "  --data DIR          data directory: store, master key (default ./berth-data)\n"
@@ -49,7 +50,9 @@ static void usage(FILE *f)
 	      "  --http-threads N    HTTP threads, each an event loop (default 4, 1-64)\n"
 	      "  --http-per-ip N     open connections per client address (default 256)\n"
 	      "  --http-timeout S    an idle connection is closed after S seconds, also one\n"
-	      "                      that has not finished its request (default 15)\n",
+	      "                      that has not finished its request (default 15)\n"
+	      "  --metrics-token-file FILE  GET /metrics (Prometheus) wants this bearer token\n"
+	      "                      (the file's one line); without it, loopback clients only\n",
 	      f);
 }
 
@@ -96,6 +99,7 @@ int main(int argc, char **argv)
 		{"http-threads", required_argument, NULL, 'T'},
 		{"http-per-ip", required_argument, NULL, 'P'},
 		{"http-timeout", required_argument, NULL, 'O'},
+		{"metrics-token-file", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -152,6 +156,14 @@ int main(int argc, char **argv)
 				api_cfg.timeout_s = (int)v;
 			break;
 		}
+		case 'M': {
+			struct berr merr = {0};
+			if (api_metrics_token_file(optarg, &merr) < 0) {
+				fprintf(stderr, "berthd: %s\n", merr.message);
+				return 2;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -200,6 +212,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is an error return, in every thread */
 	git_init(data, roots);
 	ops_register(); /* the job types, before the workers and the local server's registration */
+	sampler_start(); /* monitoring: a task of the scheduler, which daemon_start starts */
 	if (daemon_start(data, register_local, &err) < 0) {
 		fprintf(stderr, "berthd: %s\n", err.message);
 		return 1;

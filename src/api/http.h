@@ -42,7 +42,7 @@ struct req {
 	int64_t t0;
 	/* server.c's own state */
 	const struct route *route;
-	bool path_known, refused, queued, done, big_reply;
+	bool path_known, refused, queued, done, big_reply, sse;
 	int status;
 	/* streaming reply (Server-Sent Events): the body comes from stream_fn, a libmicrohttpd
 	 * content reader called on one of the HTTP pool's threads: it must not block (it suspends
@@ -102,4 +102,7 @@ void api_stop(void);
 /* Route tables, one per resource file. */
 extern const struct route auth_routes[], org_routes[], plan_routes[], server_routes[],
 	project_routes[], env_routes[], job_routes[], admin_routes[], repo_routes[];
+extern const struct route metrics_routes[]; /* api/metrics.c */
+int api_metrics_serve(struct req *r);      /* GET /metrics (Prometheus) */
+int api_metrics_token_file(const char *path, struct berr *err);
 #endif

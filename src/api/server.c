@@ -21,6 +21,7 @@
 #include "api/auth.h"
 #include "jobs/hub.h"
 #include "lib/jtext.h"
+#include "lib/promreg.h"
 #include "lib/log.h"
 #include "store/db.h"
 
@@ -40,7 +41,7 @@ static struct MHD_Daemon *daemon_;
 
 static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
-	repo_routes, admin_routes,
+	repo_routes, admin_routes, metrics_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -390,6 +391,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int s
 {
 	struct MHD_Response *resp;
 	if (r->stream_fn && status < 300) {
+		r->sse = true;
+		promreg_sse(1);
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
 							 r->stream_fn, r->stream_cls, r->stream_free);
 		r->stream_cls = NULL; /* now owned by the response */
@@ -505,6 +508,7 @@ static void lb_add_json(struct linebuf *lb, const char *s)
  * long path or one that is not ASCII goes through log_event. */
 static void log_request(struct req *r, int status)
 {
+	promreg_http_done(r->method, r->route ? r->route->pattern : NULL, status, now_ms() - r->t0);
 	enum log_level lvl = status >= 500 ? LOG_ERROR : LOG_INFO;
 	if (!log_enabled(lvl))
 		return;
@@ -604,7 +608,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	} else if (r->refused) {
 		status = r->status;
 	} else if (!str_starts(r->path, "/api/")) {
-		status = web_serve(r);
+		status = str_eq(r->path, "/metrics") ? api_metrics_serve(r) : web_serve(r);
 	} else if ((status = prepare(r)) == 0) {
 		if (route_is_slow(r->route) && slow_queue(r)) {
 			db_end_request();
@@ -628,6 +632,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!r)
 		return;
 	bool big = r->big_reply || r->raw_len > BIG_REPLY;
+	promreg_sse(r->sse ? -1 : 0);
 	req_free(r);
 	*con_cls = NULL;
 	if (big)

@@ -496,3 +496,31 @@ const char *setting_apply_name(enum setting_apply a)
 					"rebuild"};
 	return (size_t)a < ARRAY_SIZE(n) ? n[a] : "?";
 }
+
+/* ---- platform settings ---- */
+
+static const struct platform_setting PLATFORM[] = {
+	{"monitoring_interval_s", 10, 300, 30, "Seconds between two monitoring samples"},
+	{"monitoring_full_retention_s", 10, 48 * 3600, 48 * 3600,
+	 "Seconds samples are kept at full resolution (then folded into 5-minute rows)"},
+	{"monitoring_retention_s", 10, 30 * 86400, 30 * 86400,
+	 "Seconds the 5-minute rows are kept"},
+};
+
+const struct platform_setting *platform_setting_find(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(PLATFORM); i++)
+		if (str_eq(PLATFORM[i].key, key))
+			return &PLATFORM[i];
+	return NULL;
+}
+
+size_t platform_settings_count(void)
+{
+	return ARRAY_SIZE(PLATFORM);
+}
+
+const struct platform_setting *platform_setting_at(size_t i)
+{
+	return i < ARRAY_SIZE(PLATFORM) ? &PLATFORM[i] : NULL;
+}

@@ -86,6 +86,17 @@ int settings_check(json_t *patch, struct berr *err);
  * did not change need nothing). */
 enum setting_apply settings_apply_needed(json_t *before, json_t *after);
 
+/* Platform settings (the platform administrator's, one value for the whole platform, kept in
+ * the store's settings table): integers in [min, max]. Monitoring's live here. */
+struct platform_setting {
+	const char *key;
+	long long min, max, def;
+	const char *label;
+};
+const struct platform_setting *platform_setting_find(const char *key);
+size_t platform_settings_count(void);
+const struct platform_setting *platform_setting_at(size_t i);
+
 const char *setting_type_name(enum setting_type t);
 const char *setting_target_name(enum setting_target t); /* "odoo container", ... */
 const char *setting_apply_name(enum setting_apply a);   /* "edge reload", ... */

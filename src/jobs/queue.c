@@ -8,6 +8,7 @@
 
 #include "jobs/hub.h"
 #include "lib/log.h"
+#include "lib/promreg.h"
 #include "lib/util.h"
 #include "store/db.h"
 
@@ -213,6 +214,7 @@ static void finish(struct job *j, const char *status, const char *error)
 		  json_pack("{s:s,s:s,s:s,s:s?,s:f}", "job", j->id, "type", j->type, "status", status,
 			    "error", error, "seconds", (now_ms() - j->started_ms) / 1000.0));
 	hub_publish_status(j->id);
+	promreg_job_done(j->type, status, now_ms() - j->started_ms);
 }
 
 int queue_cancel(const char *job_id, struct berr *err)

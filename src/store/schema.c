@@ -120,6 +120,35 @@ const char *const schema_migrations[] = {
 	/* 4: each environment's Odoo administrator (login, and its password sealed) */
 	"ALTER TABLE environments ADD COLUMN admin_login TEXT;"
 	"ALTER TABLE environments ADD COLUMN admin_password SECRET;",
+	/* 5: monitoring samples (src/store/metrics.c): full resolution, the 5-minute rows the
+	 * older ones are folded into, the latest per container (for GET /metrics), the servers'.
+	 * Counters (cpu_ns, net_*, blk_*, cpu_busy/cpu_total) are cumulative: rates are computed
+	 * when read. ts is in milliseconds since the epoch. */
+	"CREATE TABLE metric_samples("
+	"  env_id TEXT NOT NULL, container TEXT NOT NULL, ts INTEGER NOT NULL,"
+	"  cpu_ns INTEGER, cpu_limit REAL, mem_used INTEGER, mem_limit INTEGER,"
+	"  net_rx INTEGER, net_tx INTEGER, blk_read INTEGER, blk_write INTEGER, restarts INTEGER,"
+	"  PRIMARY KEY(env_id, container, ts)) WITHOUT ROWID;"
+	"CREATE TABLE metric_samples_5m("
+	"  env_id TEXT NOT NULL, container TEXT NOT NULL, ts INTEGER NOT NULL,"
+	"  cpu_ns INTEGER, cpu_limit REAL, mem_used INTEGER, mem_limit INTEGER,"
+	"  net_rx INTEGER, net_tx INTEGER, blk_read INTEGER, blk_write INTEGER, restarts INTEGER,"
+	"  PRIMARY KEY(env_id, container, ts)) WITHOUT ROWID;"
+	"CREATE TABLE metric_latest("
+	"  env_id TEXT NOT NULL, container TEXT NOT NULL, ts INTEGER NOT NULL,"
+	"  cpu_ns INTEGER, cpu_limit REAL, mem_used INTEGER, mem_limit INTEGER,"
+	"  net_rx INTEGER, net_tx INTEGER, blk_read INTEGER, blk_write INTEGER, restarts INTEGER,"
+	"  PRIMARY KEY(env_id, container)) WITHOUT ROWID;"
+	"CREATE TABLE server_samples("
+	"  server_id TEXT NOT NULL, ts INTEGER NOT NULL, reachable INTEGER NOT NULL,"
+	"  ncpu INTEGER, cpu_busy INTEGER, cpu_total INTEGER, mem_used INTEGER, mem_total INTEGER,"
+	"  disk_used INTEGER, disk_free INTEGER, load1 REAL, load5 REAL, load15 REAL,"
+	"  PRIMARY KEY(server_id, ts)) WITHOUT ROWID;"
+	"CREATE TABLE server_samples_5m("
+	"  server_id TEXT NOT NULL, ts INTEGER NOT NULL, reachable INTEGER NOT NULL,"
+	"  ncpu INTEGER, cpu_busy INTEGER, cpu_total INTEGER, mem_used INTEGER, mem_total INTEGER,"
+	"  disk_used INTEGER, disk_free INTEGER, load1 REAL, load5 REAL, load15 REAL,"
+	"  PRIMARY KEY(server_id, ts)) WITHOUT ROWID;",
 };
 
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];

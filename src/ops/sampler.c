@@ -1,0 +1,278 @@
+/* sampler.c: the monitoring sampler (see sampler.h). */
+#include "ops/sampler.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/settings.h"
+#include "drivers/engine_stats.h"
+#include "jobs/sched.h"
+#include "lib/log.h"
+#include "lib/promreg.h"
+#include "lib/util.h"
+#include "ops/conn.h"
+#include "store/db.h"
+#include "store/metrics.h"
+#include "store/model.h"
+
+#define MAX_PARALLEL 16     /* servers read at once */
+#define IO_TIMEOUT_MS 15000 /* a server slower than this is unreachable for the round */
+#define PURGE_EVERY_MS 300000
+
+static atomic_int task_id;
+static int task_interval_ms;
+static int64_t last_purge_ms;
+
+/* what the last round saw of each server (for /metrics and the log on a change) */
+#define MAX_SEEN 256
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char id[37];
+	bool up;
+	int64_t at;
+} seen[MAX_SEEN];
+
+static bool note_server(const char *id, bool up, int64_t at)
+{
+	bool changed = true;
+	pthread_mutex_lock(&seen_lock);
+	int slot = -1;
+	for (int i = 0; i < MAX_SEEN; i++) {
+		if (str_eq(seen[i].id, id)) {
+			slot = i;
+			break;
+		}
+		if (slot < 0 && !seen[i].id[0])
+			slot = i;
+	}
+	if (slot >= 0) {
+		if (str_eq(seen[slot].id, id))
+			changed = seen[slot].up != up;
+		snprintf(seen[slot].id, sizeof seen[slot].id, "%s", id);
+		seen[slot].up = up;
+		seen[slot].at = at;
+	}
+	pthread_mutex_unlock(&seen_lock);
+	return changed;
+}
+
+bool sampler_server_up(const char *server_id, int64_t *last_ms)
+{
+	bool up = false;
+	pthread_mutex_lock(&seen_lock);
+	for (int i = 0; i < MAX_SEEN; i++)
+		if (str_eq(seen[i].id, server_id)) {
+			up = seen[i].up;
+			if (last_ms)
+				*last_ms = seen[i].at;
+		}
+	pthread_mutex_unlock(&seen_lock);
+	return up;
+}
+
+int64_t sampler_wall_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+long long sampler_setting(const char *key)
+{
+	const struct platform_setting *ps = platform_setting_find(key);
+	if (!ps)
+		return 0;
+	char *s = model_setting_get(key);
+	long long v = ps->def;
+	if (s) {
+		char *end;
+		long long x = strtoll(s, &end, 10);
+		if (!*end && end != s && x >= ps->min && x <= ps->max)
+			v = x;
+		free(s);
+	}
+	return v;
+}
+
+static const char *const ROLES[] = {"odoo", "db", "pgbouncer", "replica"};
+
+static bool sampled_role(const char *role)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ROLES); i++)
+		if (str_eq(role, ROLES[i]))
+			return true;
+	return false;
+}
+
+static bool in_list(json_t *ids, const char *id)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v)
+		if (str_eq(json_string_value(v), id))
+			return true;
+	return false;
+}
+
+struct visit {
+	char server_id[37];
+	char name[128];
+	pthread_t thread;
+	bool started;
+};
+
+/* One server: one connection, its containers, its host figures, one transaction. */
+static void *visit_main(void *arg)
+{
+	struct visit *v = arg;
+	int64_t ts = sampler_wall_ms();
+	struct ssample srv;
+	memset(&srv, 0xff, sizeof srv);
+	snprintf(srv.server_id, sizeof srv.server_id, "%s", v->server_id);
+	srv.ts = ts;
+	srv.reachable = false;
+	srv.load1 = srv.load5 = srv.load15 = NAN;
+	struct msample *samples = NULL;
+	size_t n = 0;
+	struct berr err = {0};
+	json_t *envs = metrics_envs_of_server(v->server_id);
+	struct engine *e = engine_open_server(v->server_id, &err);
+	if (e) {
+		engine_set_io_timeout(e, IO_TIMEOUT_MS);
+		json_t *list = engine_running_managed(e, &err);
+		if (list) {
+			srv.reachable = true;
+			samples = xcalloc(json_array_size(list) + 1, sizeof *samples);
+			const char *helper = NULL;
+			size_t i;
+			json_t *c;
+			json_array_foreach(list, i, c) {
+				json_t *lab = json_object_get(c, "Labels");
+				const char *role = json_string_value(json_object_get(lab, "berth.role"));
+				const char *env = json_string_value(json_object_get(lab, "berth.env"));
+				const char *id = json_string_value(json_object_get(c, "Id"));
+				if (!id)
+					continue;
+				if (str_eq(role, "edge") &&
+				    str_eq(json_string_value(json_object_get(lab, "berth.server")),
+					   v->server_id))
+					helper = id;
+				if (!env || !sampled_role(role) || !in_list(envs, env) ||
+				    strlen(env) >= sizeof samples[n].env_id)
+					continue;
+				struct cstats cs;
+				struct berr cerr = {0};
+				if (engine_container_stats(e, id, &cs, &cerr) < 0)
+					continue; /* gone between the list and the stats */
+				struct msample *m = &samples[n++];
+				snprintf(m->env_id, sizeof m->env_id, "%s", env);
+				snprintf(m->container, sizeof m->container, "%s", role);
+				m->ts = ts;
+				m->cpu_ns = cs.cpu_ns;
+				m->cpu_limit = cs.cpu_limit > 0 ? cs.cpu_limit
+					       : cs.online_cpus > 0 ? (double)cs.online_cpus : NAN;
+				m->mem_used = cs.mem_used;
+				m->mem_limit = cs.mem_limit;
+				m->net_rx = cs.net_rx;
+				m->net_tx = cs.net_tx;
+				m->blk_read = cs.blk_read;
+				m->blk_write = cs.blk_write;
+				m->restarts = cs.restarts;
+			}
+			struct hstats hs;
+			if (engine_host_stats(e, helper, &hs, &err) == 0) {
+				srv.ncpu = hs.ncpu;
+				srv.cpu_busy = hs.cpu_busy;
+				srv.cpu_total = hs.cpu_total;
+				srv.mem_used = hs.mem_used;
+				srv.mem_total = hs.mem_total;
+				srv.disk_used = hs.disk_used;
+				srv.disk_free = hs.disk_free;
+				srv.load1 = hs.load1;
+				srv.load5 = hs.load5;
+				srv.load15 = hs.load15;
+			}
+			json_decref(list);
+		}
+		engine_close(e);
+	}
+	json_decref(envs);
+	if (metrics_store_round(&srv, samples, n) < 0)
+		log_event(LOG_WARN, "monitoring samples not stored",
+			  json_pack("{s:s}", "server", v->server_id));
+	if (note_server(v->server_id, srv.reachable, ts)) {
+		if (srv.reachable)
+			log_event(LOG_INFO, "monitoring: server reachable",
+				  json_pack("{s:s,s:s}", "server", v->server_id, "name", v->name));
+		else
+			log_event(LOG_WARN, "monitoring: server unreachable",
+				  json_pack("{s:s,s:s,s:s}", "server", v->server_id, "name", v->name,
+					    "error", err.message));
+	}
+	free(samples);
+	db_close_thread();
+	return NULL;
+}
+
+static void round_main(void *cls)
+{
+	(void)cls;
+	int64_t t0 = now_ms();
+	json_t *servers = metrics_servers_to_sample();
+	size_t total = json_array_size(servers);
+	struct visit *vs = xcalloc(total + 1, sizeof *vs);
+	for (size_t base = 0; base < total && !sched_stopping(); base += MAX_PARALLEL) {
+		size_t end = base + MAX_PARALLEL < total ? base + MAX_PARALLEL : total;
+		for (size_t i = base; i < end; i++) {
+			json_t *s = json_array_get(servers, i);
+			snprintf(vs[i].server_id, sizeof vs[i].server_id, "%s",
+				 json_string_value(json_object_get(s, "id")));
+			snprintf(vs[i].name, sizeof vs[i].name, "%s",
+				 json_string_value(json_object_get(s, "name")));
+			vs[i].started = pthread_create(&vs[i].thread, NULL, visit_main, &vs[i]) == 0;
+		}
+		for (size_t i = base; i < end; i++)
+			if (vs[i].started)
+				pthread_join(vs[i].thread, NULL);
+	}
+	free(vs);
+	json_decref(servers);
+	promreg_sampler_round(now_ms() - t0);
+	long long full = sampler_setting("monitoring_full_retention_s");
+	int64_t now = sampler_wall_ms();
+	if (now - last_purge_ms >= PURGE_EVERY_MS || now - last_purge_ms >= full * 1000) {
+		metrics_purge(now, full, sampler_setting("monitoring_retention_s"));
+		last_purge_ms = now;
+	}
+	/* a changed interval takes effect from the next round */
+	int want = (int)sampler_setting("monitoring_interval_s") * 1000;
+	if (want != task_interval_ms) {
+		task_interval_ms = want;
+		task_id = sched_every("monitoring sampler", want, round_main, NULL);
+	}
+}
+
+int sampler_start(void)
+{
+	task_interval_ms = (int)sampler_setting("monitoring_interval_s") * 1000;
+	task_id = sched_every("monitoring sampler", task_interval_ms, round_main, NULL);
+	return task_id > 0 ? 0 : -1;
+}
+
+void sampler_stop(void)
+{
+	if (task_id > 0)
+		sched_cancel(task_id);
+	task_id = 0;
+}
+
+void sampler_kick(void)
+{
+	if (task_id > 0)
+		sched_kick(task_id);
+}

@@ -1,0 +1,168 @@
+"""Monitoring on the real Docker Engine with the Odoo stand-in: the sampler's samples, CPU load
+made inside the Odoo container, the gap a stopped environment leaves, events, retention, the
+server's figures, permissions, and GET /metrics (promtool check metrics, the scrape token)."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import Api, new_user, unique
+import runtime as rt
+from test_runtime import make_platform, create_env
+
+pytestmark = pytest.mark.skipif(not rt.docker_available(), reason="no Docker Engine")
+
+TOKEN = "scrape-" + "x" * 24
+
+
+@pytest.fixture(scope="module")
+def images():
+    rt.ensure_standin()
+
+
+@pytest.fixture
+def platform(images):
+    d = tempfile.mkdtemp(prefix="berth-metrics-")
+    path = os.path.join(d, "token")
+    with open(path, "w") as f:
+        f.write(TOKEN + "\n")
+    try:
+        yield from make_platform(["--metrics-token-file", path])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def metrics(a, env_id, **q):
+    qs = "&".join("%s=%s" % kv for kv in q.items())
+    r = a.get("/api/v1/environments/%s/metrics%s" % (env_id, "?" + qs if qs else ""))
+    assert r.status_code == 200, r.text
+    return r.json_body
+
+
+def wait_for(fn, what, timeout=240):
+    """Polls fn until it returns something true (the sampler runs every 10 s here)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def values(m, container, key):
+    return (m["containers"].get(container) or {}).get(key) or []
+
+
+def sampled_times(m, container="odoo", key="memory_bytes"):
+    return [t for t, v in zip(m["timestamps"], values(m, container, key)) if v is not None]
+
+
+def test_monitoring_end_to_end(platform):
+    a = platform
+    # validation and the platform setting
+    r = a.put("/api/v1/admin/monitoring", {"monitoring_interval_s": 5})
+    assert r.status_code == 400 and r.json_body["error"]["field"] == "monitoring_interval_s", r.text
+    r = a.put("/api/v1/admin/monitoring", {"monitoring_interval_s": 10})
+    assert r.status_code == 200 and r.json_body["monitoring_interval_s"] == 10, r.text
+
+    env = create_env(a)
+    eid = env["id"]
+    for q, field in (("range=7h", "range"), ("step=abc", "step"), ("step=5", "step"),
+                     ("from=yesterday&to=2026-01-01T00:00:00Z", "from"),
+                     ("from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "from"),
+                     ("range=6h&from=2026-01-01T00:00:00Z", "range"),
+                     ("from=2026-01-01T00:00:00Z&to=soon", "to")):
+        r = a.get("/api/v1/environments/%s/metrics?%s" % (eid, q))
+        assert r.status_code == 400, (q, r.text)
+        assert r.json_body["error"]["code"] == "VALIDATION_ERROR" and r.json_body["error"]["field"] == field, (q, r.text)
+
+    rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % eid)
+    # samples of the Odoo and database containers appear
+    m = wait_for(lambda: (lambda m: m if sampled_times(m) and sampled_times(m, "db") else None)(
+        metrics(a, eid, range="6h", step=10)), "the first samples")
+    assert m["step"] == 10 and m["interval"] == 10
+    assert len(m["timestamps"]) == len(values(m, "odoo", "cpu_percent"))
+    odoo = m["containers"]["odoo"]
+    i = [k for k, v in enumerate(odoo["memory_bytes"]) if v is not None][-1]
+    assert odoo["memory_bytes"][i] > 0 and odoo["memory_limit_bytes"][i] >= odoo["memory_bytes"][i]
+    assert odoo["restarts"][i] == 0
+    assert "pgbouncer" in m["containers"]  # enabled by default
+    assert any(e["type"] == "deploy" and e["status"] == "done" for e in m["events"]), m["events"]
+
+    # CPU load made inside the Odoo container shows as CPU use
+    odoo_id = rt.env_containers(eid, "odoo", all_=False)[0]
+    rt.docker("exec", "-d", odoo_id, "timeout", "60", "sh", "-c", "while :; do :; done")
+    busy = wait_for(lambda: [v for v in values(metrics(a, eid, range="6h", step=10), "odoo",
+                                                 "cpu_core_percent") if v and v >= 20],
+                    "the CPU load in the metrics", timeout=120)
+    assert busy
+    m = metrics(a, eid, range="6h", step=10)
+    assert max(v for v in values(m, "odoo", "cpu_percent") if v is not None) >= 20
+
+    # the server's figures (the host's, read through the edge proxy)
+    r = a.get("/api/v1/servers/%s/metrics?range=6h&step=10" % a.server_id)
+    assert r.status_code == 200, r.text
+    s = r.json_body["series"]
+    assert [v for v in s["memory_total_bytes"] if v], s
+    assert [v for v in s["load1"] if v is not None], s
+    assert [v for v in s["disk_free_bytes"] if v], s
+    assert [v for v in s["cpu_percent"] if v is not None], s
+    assert r.json_body["reachable"] is True
+
+    # a stopped environment leaves a gap
+    rt.run_job(a, "POST", "/api/v1/environments/%s/stop" % eid)
+    stopped_at = time.time()
+
+    def server_rounds_since(t):
+        r = a.get("/api/v1/servers/%s/metrics?range=6h&step=10" % a.server_id).json_body
+        return len([x for x, v in zip(r["timestamps"], r["series"]["reachable"])
+                    if v is not None and x > t + 10]) >= 2
+    wait_for(lambda: server_rounds_since(stopped_at), "two rounds after the stop")
+    rt.run_job(a, "POST", "/api/v1/environments/%s/start" % eid)
+    started_at = time.time()
+    m = wait_for(lambda: (lambda m: m if [t for t in sampled_times(m) if t >= started_at - 10]
+                          else None)(metrics(a, eid, range="6h", step=10)),
+                 "samples after the start")
+    mem = values(m, "odoo", "memory_bytes")
+    seen = [k for k, v in enumerate(mem) if v is not None]
+    assert any(mem[k] is None for k in range(seen[0], seen[-1])), mem
+    types = [e["type"] for e in m["events"]]
+    assert "stop" in types and "start" in types, types
+
+    # cross-organization ids answer 404; a bad server id too
+    x = new_user(a.berthd, a, role="developer")
+    r = x.post("/api/v1/orgs", {"name": unique("Globex")})
+    assert r.status_code == 201, r.text
+    outsider = new_user(a.berthd, x, role="admin", org_id=r.json_body["id"])
+    assert outsider.get("/api/v1/environments/%s/metrics" % eid).status_code == 404
+    assert outsider.get("/api/v1/servers/%s/metrics" % a.server_id).status_code == 404
+    assert x.get("/api/v1/environments/%s/metrics" % eid).status_code == 200
+    assert x.put("/api/v1/admin/monitoring", {"monitoring_interval_s": 10}).status_code == 403
+
+    # GET /metrics: the scrape token, then promtool's check
+    assert Api(a.base).get("/metrics").status_code == 401
+    assert Api(a.base).get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    r = Api(a.base).get("/metrics", headers={"Authorization": "Bearer " + TOKEN})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = r.text
+    assert 'berth_container_memory_bytes{org="' in text and 'container="odoo"}' in text, text
+    assert 'environment="%s"' % env["name"] in text
+    assert 'berth_http_requests_total{method="GET",route="/api/v1/environments/{}/metrics",status="200"}' in text
+    assert 'berth_jobs_finished_total{type="deploy",status="done"} 1' in text
+    assert "berth_sampler_round_duration_seconds_count" in text
+    if shutil.which("promtool"):
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+    # retention: with 10 s kept, the samples from before the stop go
+    r = a.put("/api/v1/admin/monitoring", {"monitoring_full_retention_s": 10,
+                                           "monitoring_retention_s": 10})
+    assert r.status_code == 200, r.text
+    wait_for(lambda: min(sampled_times(metrics(a, eid, range="6h", step=10)) or [0]) > stopped_at,
+             "the purge of the old samples")
