@@ -630,6 +630,8 @@ static const struct opt JOBS_OPTS[] = {
 	OPT_END,
 };
 
+extern const struct opt ENV_METRICS_OPTS[]; /* cli/cmd_env_metrics.c */
+int cmd_env_metrics(struct cli *c, struct args *a);
 const struct verb env_verbs[] = {
 	{"list", "[--project PROJECT] [--type TYPE]",
 	 "List environments: of a project, or of every project of the organization.", LIST_OPTS, 0,
@@ -657,6 +659,8 @@ const struct verb env_verbs[] = {
 	 1, 1, cmd_jobs},
 	{"commits", "ENV [--limit N]", "The branch's newest commits; * marks the deployed one.",
 	 COMMITS_OPTS, 1, 1, cmd_commits},
+	{"metrics", "ENV [--range 6h|24h|48h]", "CPU and memory per container: now, mean, peak.",
+	 ENV_METRICS_OPTS, 1, 1, cmd_env_metrics},
 	{"merge", "ENV --into BRANCH [--follow]",
 	 "Merge the environment's branch into BRANCH and push it (a job).", MERGE_OPTS, 1, 1,
 	 cmd_merge},

@@ -272,6 +272,8 @@ static const struct opt PREPARE_OPTS[] = {
 	OPT_END,
 };
 
+extern const struct opt SERVER_METRICS_OPTS[]; /* cli/cmd_env_metrics.c */
+int cmd_server_metrics(struct cli *c, struct args *a);
 const struct verb server_verbs[] = {
 	{"list", "", "List the organization's servers.", ORG_OPT, 0, 0, cmd_list},
 	{"show", "SERVER", "Show a server with its capacity and allocation.", ORG_OPT, 1, 1, cmd_show},
@@ -285,5 +287,7 @@ const struct verb server_verbs[] = {
 	 cmd_test},
 	{"prepare", "SERVER [--follow]", "Install the Docker Engine on a Debian/Ubuntu server (a job).",
 	 PREPARE_OPTS, 1, 1, cmd_prepare},
+	{"metrics", "SERVER [--range 6h|24h|48h]", "The host's CPU, load, memory and disk.",
+	 SERVER_METRICS_OPTS, 1, 1, cmd_server_metrics},
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -1,6 +1,7 @@
 """Monitoring on the real Docker Engine with the Odoo stand-in: the sampler's samples, CPU load
 made inside the Odoo container, the gap a stopped environment leaves, events, retention, the
 server's figures, permissions, and GET /metrics (promtool check metrics, the scrape token)."""
+import json
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Api, new_user, unique
+from conftest import Api, BERTH, new_user, unique
 import runtime as rt
 from test_runtime import make_platform, create_env
 
@@ -159,6 +160,20 @@ def test_monitoring_end_to_end(platform):
         p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                            text=True)
         assert p.returncode == 0, p.stdout + p.stderr
+
+    # the CLI: a compact table, or the series with --json
+    cli_env = dict(os.environ, BERTH_URL=a.base, BERTH_TOKEN=a.token, HOME=tempfile.gettempdir())
+    p = subprocess.run([BERTH, "env", "metrics", env["name"], "--range", "6h"], env=cli_env,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "CPU_NOW" in p.stdout and "\nodoo " in p.stdout and "\ndb " in p.stdout, p.stdout
+    p = subprocess.run([BERTH, "--json", "env", "metrics", env["name"]], env=cli_env,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "odoo" in json.loads(p.stdout)["containers"]
+    p = subprocess.run([BERTH, "server", "metrics", "local"], env=cli_env, capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and "memory total" in p.stdout, p.stdout + p.stderr
 
     # retention: with 10 s kept, the samples from before the stop go
     r = a.put("/api/v1/admin/monitoring", {"monitoring_full_retention_s": 10,
