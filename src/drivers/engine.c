@@ -258,10 +258,8 @@ static int read_body_len(struct rbuf *b, long long len, struct sbuf *out,
 	return 0;
 }
 
-static int http_request(struct stream *s, const char *method, const char *path, const char *host,
-			const char *ctype, const void *body, size_t len, int *status,
-			struct sbuf *out, void (*on_chunk)(void *, const char *, size_t), void *cls,
-			struct berr *err)
+static int http_send(struct stream *s, const char *method, const char *path, const char *host,
+		     const char *ctype, const void *body, size_t len, struct berr *err)
 {
 	struct sbuf req = SBUF_INIT;
 	sbuf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: berth\r\nConnection: close\r\n",
@@ -279,6 +277,14 @@ static int http_request(struct stream *s, const char *method, const char *path, 
 	if (rc < 0)
 		return berr_set(err, BE_SERVER_UNREACHABLE, NULL, "writing the request %s %s failed",
 				method, path);
+	return 0;
+}
+
+static int http_receive(struct stream *s, const char *method, const char *path, int *status,
+			struct sbuf *out, void (*on_chunk)(void *, const char *, size_t), void *cls,
+			struct berr *err)
+{
+	int rc;
 	struct rbuf *b = xcalloc(1, sizeof *b);
 	b->s = s;
 	struct sbuf line = SBUF_INIT;
@@ -322,6 +328,16 @@ bad:
 	sbuf_release(&line);
 	free(b);
 	return berr_set(err, BE_SERVER_UNREACHABLE, NULL, "bad or no answer to %s %s", method, path);
+}
+
+static int http_request(struct stream *s, const char *method, const char *path, const char *host,
+			const char *ctype, const void *body, size_t len, int *status,
+			struct sbuf *out, void (*on_chunk)(void *, const char *, size_t), void *cls,
+			struct berr *err)
+{
+	if (http_send(s, method, path, host, ctype, body, len, err) < 0)
+		return -1;
+	return http_receive(s, method, path, status, out, on_chunk, cls, err);
 }
 
 /* berth speaks API 1.41 (Docker 20.10); newer engines serve it unless their minimum is
@@ -403,4 +419,50 @@ int engine_http_get(struct engine *e, int port, const char *path, const char *ho
 	int rc = http_request(&s, "GET", path, host_header, NULL, NULL, 0, status, body, NULL, NULL, err);
 	s_close(&s);
 	return rc;
+}
+
+/* Requests on up to GET_MANY_AT_ONCE streams at once (the sockets, or channels of the one SSH
+ * session, all opened and written before the first answer is read). */
+#define GET_MANY_AT_ONCE 32
+
+int engine_get_many(struct engine *e, const char *const *paths, size_t n, int *statuses,
+		    struct sbuf *outs, struct berr *err)
+{
+	if (!e->api[0] && negotiate(e, err) < 0)
+		return -1;
+	int failed = 0;
+	for (size_t base = 0; base < n; base += GET_MANY_AT_ONCE) {
+		size_t m = n - base < GET_MANY_AT_ONCE ? n - base : GET_MANY_AT_ONCE;
+		struct stream st[GET_MANY_AT_ONCE];
+		bool open[GET_MANY_AT_ONCE] = {false};
+		char *full[GET_MANY_AT_ONCE] = {NULL};
+		for (size_t i = 0; i < m; i++) {
+			statuses[base + i] = 0;
+			full[i] = xasprintf("/v%s%s", e->api, paths[base + i]);
+			struct berr lerr = {0};
+			if (open_docker(e, &st[i], &lerr) < 0)
+				continue;
+			open[i] = true;
+			if (http_send(&st[i], "GET", full[i], "docker", NULL, NULL, 0, &lerr) < 0) {
+				s_close(&st[i]);
+				open[i] = false;
+			}
+		}
+		for (size_t i = 0; i < m; i++) {
+			struct berr lerr = {0};
+			if (!open[i] || http_receive(&st[i], "GET", full[i], &statuses[base + i],
+						     &outs[base + i], NULL, NULL, &lerr) < 0) {
+				if (!failed++)
+					*err = lerr.code ? lerr : *err;
+				statuses[base + i] = 0;
+			}
+			if (open[i])
+				s_close(&st[i]);
+			free(full[i]);
+		}
+	}
+	if (failed == (int)n && n)
+		return err->code ? -1 : berr_set(err, BE_SERVER_UNREACHABLE, NULL,
+						 "the Docker Engine did not answer");
+	return 0;
 }

@@ -34,6 +34,12 @@ int engine_call_raw(struct engine *e, const char *method, const char *path, cons
 		    void (*on_chunk)(void *cls, const char *data, size_t len), void *cls,
 		    struct berr *err);
 
+/* GET requests sent at once (one stream each, opened and written before any answer is read:
+ * requests the Engine makes wait, such as stats, overlap). statuses[i] 0 and outs[i] empty
+ * for a request that got no answer. 0, or -1 when none got one. */
+int engine_get_many(struct engine *e, const char *const *paths, size_t n, int *statuses,
+		    struct sbuf *outs, struct berr *err);
+
 /* A file to put into a container or a build context. */
 struct efile {
 	const char *path; /* relative path inside the tar */

@@ -43,23 +43,8 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-int engine_container_stats(struct engine *e, const char *id, struct cstats *out,
-			   struct berr *err)
+static void parse_stats(json_t *s, struct cstats *out)
 {
-	memset(out, 0xff, sizeof *out); /* every count -1 */
-	out->cpu_limit = 0;
-	if (!valid_id(id))
-		return berr_set(err, BE_VALIDATION_ERROR, "id", "not a container id");
-	char path[128];
-	snprintf(path, sizeof path, "/containers/%s/stats?stream=false&one-shot=true", id);
-	int status = 0;
-	json_t *s = NULL;
-	if (engine_call(e, "GET", path, NULL, &status, &s, err) < 0)
-		return -1;
-	if (status != 200 || !json_is_object(s)) {
-		json_decref(s);
-		return berr_set(err, BE_SERVER_UNREACHABLE, NULL, "stats of %s: status %d", id, status);
-	}
 	json_t *cpu = json_object_get(s, "cpu_stats");
 	out->cpu_ns = jll(json_object_get(cpu, "cpu_usage"), "total_usage");
 	out->online_cpus = jll(cpu, "online_cpus");
@@ -85,37 +70,71 @@ int engine_container_stats(struct engine *e, const char *id, struct cstats *out,
 			out->net_tx += tx > 0 ? tx : 0;
 		}
 	}
+	out->blk_read = out->blk_write = 0; /* none accounted: none done yet */
 	json_t *io = json_object_get(json_object_get(s, "blkio_stats"), "io_service_bytes_recursive");
-	if (json_is_array(io)) {
-		out->blk_read = out->blk_write = 0;
-		size_t i;
-		json_t *x;
-		json_array_foreach(io, i, x) {
-			const char *op = json_string_value(json_object_get(x, "op"));
-			long long v = jll(x, "value");
-			if (!op || v < 0)
-				continue;
-			if (strcasecmp(op, "read") == 0)
-				out->blk_read += v;
-			else if (strcasecmp(op, "write") == 0)
-				out->blk_write += v;
+	size_t i;
+	json_t *x;
+	json_array_foreach(io, i, x) {
+		const char *op = json_string_value(json_object_get(x, "op"));
+		long long v = jll(x, "value");
+		if (!op || v < 0)
+			continue;
+		if (strcasecmp(op, "read") == 0)
+			out->blk_read += v;
+		else if (strcasecmp(op, "write") == 0)
+			out->blk_write += v;
+	}
+}
+
+int engine_containers_stats(struct engine *e, const char *const *ids, size_t n,
+			    struct cstats *out, bool *ok, struct berr *err)
+{
+	if (!n)
+		return 0;
+	/* the stats (each waits for the Engine's next collection tick, up to a second: they are
+	 * sent together) and the inspect data (the restart count and the CPU limit) */
+	char **paths = xcalloc(2 * n, sizeof *paths);
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0xff, sizeof out[i]);
+		out[i].cpu_limit = 0;
+		ok[i] = false;
+		bool valid = valid_id(ids[i]);
+		paths[2 * i] = valid ? xasprintf("/containers/%s/stats?stream=false&one-shot=true", ids[i])
+				     : xstrdup("/_ping");
+		paths[2 * i + 1] = valid ? xasprintf("/containers/%s/json", ids[i]) : xstrdup("/_ping");
+	}
+	int *st = xcalloc(2 * n, sizeof *st);
+	struct sbuf *body = xcalloc(2 * n, sizeof *body);
+	for (size_t i = 0; i < 2 * n; i++)
+		sbuf_init(&body[i]);
+	int rc = engine_get_many(e, (const char *const *)paths, 2 * n, st, body, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (!valid_id(ids[i]) || st[2 * i] != 200)
+			continue;
+		json_t *s = json_loadb(body[2 * i].buf, body[2 * i].len, 0, NULL);
+		if (!json_is_object(s)) {
+			json_decref(s);
+			continue;
 		}
-	} else {
-		out->blk_read = out->blk_write = 0; /* no block I/O accounted (none done yet) */
-	}
-	json_decref(s);
-	/* the restart count and the CPU limit are not in the stats */
-	snprintf(path, sizeof path, "/containers/%s/json", id);
-	json_t *ins = NULL;
-	if (engine_call(e, "GET", path, NULL, &status, &ins, err) < 0)
-		return -1;
-	if (status == 200) {
-		out->restarts = jll(ins, "RestartCount");
+		parse_stats(s, &out[i]);
+		json_decref(s);
+		ok[i] = true;
+		json_t *ins = st[2 * i + 1] == 200 ? json_loadb(body[2 * i + 1].buf,
+								 body[2 * i + 1].len, 0, NULL)
+						   : NULL;
+		out[i].restarts = jll(ins, "RestartCount");
 		long long nano = jll(json_object_get(ins, "HostConfig"), "NanoCpus");
-		out->cpu_limit = nano > 0 ? (double)nano / 1e9 : 0;
+		out[i].cpu_limit = nano > 0 ? (double)nano / 1e9 : 0;
+		json_decref(ins);
 	}
-	json_decref(ins);
-	return 0;
+	for (size_t i = 0; i < 2 * n; i++) {
+		free(paths[i]);
+		sbuf_release(&body[i]);
+	}
+	free(paths);
+	free(st);
+	free(body);
+	return rc;
 }
 
 /* The helper's script: fixed text, no value of anyone's in it. */

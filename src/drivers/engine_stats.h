@@ -5,6 +5,7 @@
 #ifndef BERTH_ENGINE_STATS_H
 #define BERTH_ENGINE_STATS_H
 #include <jansson.h>
+#include <stdbool.h>
 #include "drivers/engine.h"
 
 /* Running containers labelled berth.managed=1: [{Id, Labels, ...}] as the Engine lists them,
@@ -22,9 +23,11 @@ struct cstats {
 	long long restarts;          /* RestartCount */
 	double cpu_limit;            /* cores (NanoCpus), 0 when it has no limit */
 };
-/* Stats and inspect of one container: 0, or -1 with err set. */
-int engine_container_stats(struct engine *e, const char *id, struct cstats *out,
-			   struct berr *err);
+/* Stats and inspect of n containers (by id), requested together; ok[i] tells whether
+ * container i answered (one that went away does not). 0, or -1 with err set when the Engine
+ * answered none. */
+int engine_containers_stats(struct engine *e, const char *const *ids, size_t n,
+			    struct cstats *out, bool *ok, struct berr *err);
 
 /* The host's figures; -1 (NaN for loads) where unknown. */
 struct hstats {

@@ -149,7 +149,11 @@ static void *visit_main(void *arg)
 			srv.reachable = true;
 			samples = xcalloc(json_array_size(list) + 1, sizeof *samples);
 			const char *helper = NULL;
-			size_t i;
+			size_t nl = json_array_size(list);
+			const char **ids = xcalloc(nl + 1, sizeof *ids);
+			const char **envof = xcalloc(nl + 1, sizeof *envof);
+			const char **roleof = xcalloc(nl + 1, sizeof *roleof);
+			size_t k = 0, i;
 			json_t *c;
 			json_array_foreach(list, i, c) {
 				json_t *lab = json_object_get(c, "Labels");
@@ -163,27 +167,39 @@ static void *visit_main(void *arg)
 					   v->server_id))
 					helper = id;
 				if (!env || !sampled_role(role) || !in_list(envs, env) ||
-				    strlen(env) >= sizeof samples[n].env_id)
+				    strlen(env) >= sizeof samples[0].env_id)
 					continue;
-				struct cstats cs;
-				struct berr cerr = {0};
-				if (engine_container_stats(e, id, &cs, &cerr) < 0)
+				ids[k] = id;
+				envof[k] = env;
+				roleof[k++] = role;
+			}
+			struct cstats *cs = xcalloc(k + 1, sizeof *cs);
+			bool *ok = xcalloc(k + 1, sizeof *ok);
+			struct berr cerr = {0};
+			engine_containers_stats(e, ids, k, cs, ok, &cerr);
+			for (i = 0; i < k; i++) {
+				if (!ok[i])
 					continue; /* gone between the list and the stats */
 				struct msample *m = &samples[n++];
-				snprintf(m->env_id, sizeof m->env_id, "%s", env);
-				snprintf(m->container, sizeof m->container, "%s", role);
+				snprintf(m->env_id, sizeof m->env_id, "%s", envof[i]);
+				snprintf(m->container, sizeof m->container, "%s", roleof[i]);
 				m->ts = ts;
-				m->cpu_ns = cs.cpu_ns;
-				m->cpu_limit = cs.cpu_limit > 0 ? cs.cpu_limit
-					       : cs.online_cpus > 0 ? (double)cs.online_cpus : NAN;
-				m->mem_used = cs.mem_used;
-				m->mem_limit = cs.mem_limit;
-				m->net_rx = cs.net_rx;
-				m->net_tx = cs.net_tx;
-				m->blk_read = cs.blk_read;
-				m->blk_write = cs.blk_write;
-				m->restarts = cs.restarts;
+				m->cpu_ns = cs[i].cpu_ns;
+				m->cpu_limit = cs[i].cpu_limit > 0 ? cs[i].cpu_limit
+					       : cs[i].online_cpus > 0 ? (double)cs[i].online_cpus : NAN;
+				m->mem_used = cs[i].mem_used;
+				m->mem_limit = cs[i].mem_limit;
+				m->net_rx = cs[i].net_rx;
+				m->net_tx = cs[i].net_tx;
+				m->blk_read = cs[i].blk_read;
+				m->blk_write = cs[i].blk_write;
+				m->restarts = cs[i].restarts;
 			}
+			free(cs);
+			free(ok);
+			free(ids);
+			free(envof);
+			free(roleof);
 			struct hstats hs;
 			if (engine_host_stats(e, helper, &hs, &err) == 0) {
 				srv.ncpu = hs.ncpu;

@@ -230,7 +230,8 @@ json_t *metrics_job_counts(void)
 
 json_t *metrics_servers_to_sample(void)
 {
-	return db_rows("SELECT id, name FROM servers WHERE status='running' ORDER BY id", "");
+	return db_rows("SELECT s.id, s.name, o.slug AS org FROM servers s JOIN orgs o ON"
+		       " o.id=s.org_id WHERE s.status='running' ORDER BY s.id", "");
 }
 
 json_t *metrics_envs_of_server(const char *server_id)

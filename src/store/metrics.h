@@ -54,7 +54,7 @@ json_t *metrics_server_events(const char *server_id, const char *from, const cha
 /* Jobs queued and running by type: [{type, status, n}]. */
 json_t *metrics_job_counts(void);
 
-/* What the sampler visits: the servers whose status is running [{id, name}], and the ids of
+/* What the sampler visits: the servers whose status is running [{id, name, org (slug)}], and the ids of
  * the environments placed on a server. */
 json_t *metrics_servers_to_sample(void);
 json_t *metrics_envs_of_server(const char *server_id);

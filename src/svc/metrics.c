@@ -506,6 +506,22 @@ void svc_metrics_prometheus(struct sbuf *out)
 		}
 	}
 	json_decref(rows);
+	/* whether the last round reached each running server */
+	prom_head(out, "berth_server_up", "gauge",
+		  "1 when the sampler's last round reached the server, 0 when it did not.");
+	json_t *servers = metrics_servers_to_sample();
+	json_array_foreach(servers, i, r) {
+		int64_t last = 0;
+		bool up = sampler_server_up(json_string_value(json_object_get(r, "id")), &last);
+		if (!last)
+			continue;
+		sbuf_adds(out, "berth_server_up{org=\"");
+		promreg_label(out, json_string_value(json_object_get(r, "org")));
+		sbuf_adds(out, "\",server=\"");
+		promreg_label(out, json_string_value(json_object_get(r, "name")));
+		sbuf_addf(out, "\"} %d\n", up ? 1 : 0);
+	}
+	json_decref(servers);
 }
 
 /* ---- settings ---- */

@@ -156,6 +156,7 @@ def test_monitoring_end_to_end(platform):
     assert 'berth_http_requests_total{method="GET",route="/api/v1/environments/{}/metrics",status="200"}' in text
     assert 'berth_jobs_finished_total{type="deploy",status="done"} 1' in text
     assert "berth_sampler_round_duration_seconds_count" in text
+    assert 'berth_server_up{org="' in text and 'server="local"} 1' in text
     if shutil.which("promtool"):
         p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                            text=True)
