@@ -235,6 +235,7 @@ int main(int argc, char **argv)
 	sigwait(&set, &sig);
 	log_event(LOG_INFO, "berthd stopping", json_pack("{s:s}", "signal", strsignal(sig)));
 	api_stop();
+	sampler_stop();
 	daemon_stop();
 	db_shutdown();
 	ssh_finalize();

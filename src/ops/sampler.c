@@ -20,7 +20,8 @@
 #include "store/metrics.h"
 #include "store/model.h"
 
-#define MAX_PARALLEL 16     /* servers read at once */
+#define MAX_IN_FLIGHT 64    /* servers being read at once (more wait for the next round) */
+#define ROUND_WAIT_MS 20000 /* a round waits this long for its servers, then lets them finish */
 #define IO_TIMEOUT_MS 15000 /* a server slower than this is unreachable for the round */
 #define PURGE_EVERY_MS 300000
 
@@ -122,9 +123,68 @@ static bool in_list(json_t *ids, const char *id)
 struct visit {
 	char server_id[37];
 	char name[128];
-	pthread_t thread;
-	bool started;
 };
+
+/* The servers being read: a server still being read when the next round comes (it does not
+ * answer within its timeouts) is left to finish and skipped; the others go on. */
+static pthread_mutex_t fl_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fl_cv = PTHREAD_COND_INITIALIZER;
+static char in_flight[MAX_IN_FLIGHT][37];
+static int fl_count;
+
+/* Marks the server in flight; false when it already is, or too many are. */
+static bool fl_take(const char *id)
+{
+	pthread_mutex_lock(&fl_lock);
+	int free_slot = -1;
+	bool busy = false;
+	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
+		if (str_eq(in_flight[i], id))
+			busy = true;
+		else if (free_slot < 0 && !in_flight[i][0])
+			free_slot = i;
+	}
+	bool ok = !busy && free_slot >= 0;
+	if (ok) {
+		snprintf(in_flight[free_slot], sizeof in_flight[free_slot], "%s", id);
+		fl_count++;
+	}
+	pthread_mutex_unlock(&fl_lock);
+	return ok;
+}
+
+static void fl_done(const char *id)
+{
+	pthread_mutex_lock(&fl_lock);
+	for (int i = 0; i < MAX_IN_FLIGHT; i++)
+		if (str_eq(in_flight[i], id)) {
+			in_flight[i][0] = '\0';
+			fl_count--;
+		}
+	pthread_cond_broadcast(&fl_cv);
+	pthread_mutex_unlock(&fl_lock);
+}
+
+/* Waits until no server is being read, or until deadline_ms (monotonic; 0: no deadline). */
+static void fl_wait(int64_t deadline_ms)
+{
+	pthread_mutex_lock(&fl_lock);
+	while (fl_count > 0) {
+		int64_t left = deadline_ms ? deadline_ms - now_ms() : 1000;
+		if (left <= 0)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)(left / 1000);
+		ts.tv_nsec += (long)(left % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&fl_cv, &fl_lock, &ts);
+	}
+	pthread_mutex_unlock(&fl_lock);
+}
 
 /* One server: one connection, its containers, its host figures, one transaction. */
 static void *visit_main(void *arg)
@@ -232,6 +292,8 @@ static void *visit_main(void *arg)
 	}
 	free(samples);
 	db_close_thread();
+	fl_done(v->server_id);
+	free(v);
 	return NULL;
 }
 
@@ -240,24 +302,27 @@ static void round_main(void *cls)
 	(void)cls;
 	int64_t t0 = now_ms();
 	json_t *servers = metrics_servers_to_sample();
-	size_t total = json_array_size(servers);
-	struct visit *vs = xcalloc(total + 1, sizeof *vs);
-	for (size_t base = 0; base < total && !sched_stopping(); base += MAX_PARALLEL) {
-		size_t end = base + MAX_PARALLEL < total ? base + MAX_PARALLEL : total;
-		for (size_t i = base; i < end; i++) {
-			json_t *s = json_array_get(servers, i);
-			snprintf(vs[i].server_id, sizeof vs[i].server_id, "%s",
-				 json_string_value(json_object_get(s, "id")));
-			snprintf(vs[i].name, sizeof vs[i].name, "%s",
-				 json_string_value(json_object_get(s, "name")));
-			vs[i].started = pthread_create(&vs[i].thread, NULL, visit_main, &vs[i]) == 0;
+	size_t i;
+	json_t *s;
+	json_array_foreach(servers, i, s) {
+		const char *id = json_string_value(json_object_get(s, "id"));
+		if (sched_stopping() || !id || !fl_take(id))
+			continue;
+		struct visit *v = xcalloc(1, sizeof *v);
+		snprintf(v->server_id, sizeof v->server_id, "%s", id);
+		snprintf(v->name, sizeof v->name, "%s", json_string_value(json_object_get(s, "name")));
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &at, visit_main, v) != 0) {
+			fl_done(id);
+			free(v);
 		}
-		for (size_t i = base; i < end; i++)
-			if (vs[i].started)
-				pthread_join(vs[i].thread, NULL);
+		pthread_attr_destroy(&at);
 	}
-	free(vs);
 	json_decref(servers);
+	fl_wait(t0 + ROUND_WAIT_MS);
 	promreg_sampler_round(now_ms() - t0);
 	long long full = sampler_setting("monitoring_full_retention_s");
 	int64_t now = sampler_wall_ms();
@@ -285,6 +350,7 @@ void sampler_stop(void)
 	if (task_id > 0)
 		sched_cancel(task_id);
 	task_id = 0;
+	fl_wait(0); /* the servers being read end within their timeouts */
 }
 
 void sampler_kick(void)

@@ -2,14 +2,17 @@
  * monitoring_interval_s, a platform setting) visits every running server at once, each on its
  * own thread with one Engine connection: the running containers of its environments (Odoo,
  * PostgreSQL, PgBouncer, replica) and the host's figures, written in one transaction per
- * server (store/metrics.h). A server that does not answer within its timeout is recorded
- * unreachable and delays no other. The retention purge runs after the rounds. */
+ * server (store/metrics.h). A server that does not answer within its timeouts is recorded
+ * unreachable; the round waits at most 20 s for its servers, and a server still being read
+ * at the next round is skipped then, so a slow server delays no other. The retention purge
+ * runs after the rounds. */
 #ifndef BERTH_OPS_SAMPLER_H
 #define BERTH_OPS_SAMPLER_H
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Registers the task (before or after sched_start); 0 or -1. */
+/* Registers the task (before or after sched_start); 0 or -1. sampler_stop removes it and
+ * waits for the servers still being read (before the store closes). */
 int sampler_start(void);
 void sampler_stop(void);
 /* A round at once (after a settings change). */
