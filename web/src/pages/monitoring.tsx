@@ -118,7 +118,11 @@ function Chart(props: {
           axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((t) => fmt(t)) }],
           series: [
             {},
-            ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: false, value: (_u: uPlot, v: number | null) => fmt(v) })),
+            ...props.series.map((s) => ({
+              label: s.label, stroke: s.color, width: 1.5, spanGaps: false, value: (_u: uPlot, v: number | null) => fmt(v),
+              // few samples in a long range (a fresh environment): dots, or nothing would show
+              points: { show: s.values.filter((v) => v != null).length < 120, size: 4, fill: s.color },
+            })),
           ],
           cursor: { drag: { x: true, y: false } },
         };
