@@ -423,7 +423,7 @@ int engine_http_get(struct engine *e, int port, const char *path, const char *ho
 
 /* Requests on up to GET_MANY_AT_ONCE streams at once (the sockets, or channels of the one SSH
  * session, all opened and written before the first answer is read). */
-#define GET_MANY_AT_ONCE 32
+#define GET_MANY_AT_ONCE 64
 
 int engine_get_many(struct engine *e, const char *const *paths, size_t n, int *statuses,
 		    struct sbuf *outs, struct berr *err)

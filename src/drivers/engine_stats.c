@@ -91,17 +91,17 @@ int engine_containers_stats(struct engine *e, const char *const *ids, size_t n,
 {
 	if (!n)
 		return 0;
-	/* the stats (each waits for the Engine's next collection tick, up to a second: they are
-	 * sent together) and the inspect data (the restart count and the CPU limit) */
+	/* the stats first (each waits for the Engine's next collection tick, up to a second: they
+	 * are sent together), then the inspect data (the restart count and the CPU limit) */
 	char **paths = xcalloc(2 * n, sizeof *paths);
 	for (size_t i = 0; i < n; i++) {
 		memset(&out[i], 0xff, sizeof out[i]);
 		out[i].cpu_limit = 0;
 		ok[i] = false;
 		bool valid = valid_id(ids[i]);
-		paths[2 * i] = valid ? xasprintf("/containers/%s/stats?stream=false&one-shot=true", ids[i])
+		paths[i] = valid ? xasprintf("/containers/%s/stats?stream=false&one-shot=true", ids[i])
 				     : xstrdup("/_ping");
-		paths[2 * i + 1] = valid ? xasprintf("/containers/%s/json", ids[i]) : xstrdup("/_ping");
+		paths[n + i] = valid ? xasprintf("/containers/%s/json", ids[i]) : xstrdup("/_ping");
 	}
 	int *st = xcalloc(2 * n, sizeof *st);
 	struct sbuf *body = xcalloc(2 * n, sizeof *body);
@@ -109,9 +109,9 @@ int engine_containers_stats(struct engine *e, const char *const *ids, size_t n,
 		sbuf_init(&body[i]);
 	int rc = engine_get_many(e, (const char *const *)paths, 2 * n, st, body, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (!valid_id(ids[i]) || st[2 * i] != 200)
+		if (!valid_id(ids[i]) || st[i] != 200)
 			continue;
-		json_t *s = json_loadb(body[2 * i].buf, body[2 * i].len, 0, NULL);
+		json_t *s = json_loadb(body[i].buf, body[i].len, 0, NULL);
 		if (!json_is_object(s)) {
 			json_decref(s);
 			continue;
@@ -119,8 +119,8 @@ int engine_containers_stats(struct engine *e, const char *const *ids, size_t n,
 		parse_stats(s, &out[i]);
 		json_decref(s);
 		ok[i] = true;
-		json_t *ins = st[2 * i + 1] == 200 ? json_loadb(body[2 * i + 1].buf,
-								 body[2 * i + 1].len, 0, NULL)
+		json_t *ins = st[n + i] == 200 ? json_loadb(body[n + i].buf,
+								 body[n + i].len, 0, NULL)
 						   : NULL;
 		out[i].restarts = jll(ins, "RestartCount");
 		long long nano = jll(json_object_get(ins, "HostConfig"), "NanoCpus");
