@@ -182,3 +182,38 @@ def test_monitoring_end_to_end(platform):
     assert r.status_code == 200, r.text
     wait_for(lambda: min(sampled_times(metrics(a, eid, range="6h", step=10)) or [0]) > stopped_at,
              "the purge of the old samples")
+
+
+def test_sampler_over_ssh(platform):
+    """The same sampling through a real sshd on loopback: the Engine requests of a round go
+    over channels of one SSH session, the stats ones opened together."""
+    a = platform
+    r = a.put("/api/v1/admin/monitoring", {"monitoring_interval_s": 10})
+    assert r.status_code == 200, r.text
+    sshd = rt.Sshd().start()
+    try:
+        ports = set()
+        while len(ports) < 2:
+            ports.add(rt.free_port())
+        http_port, https_port = sorted(ports)
+        r = a.post("/api/v1/orgs/%s/servers" % a.org_id,
+                   {"name": "ssh", "host": "127.0.0.1", "port": sshd.port, "user": "root",
+                    "private_key": sshd.private_key, "http_port": http_port,
+                    "https_port": https_port})
+        assert r.status_code == 201, r.text
+        sid = r.json_body["id"]
+        a.extra_servers = [sid]
+        assert a.post("/api/v1/servers/%s/test" % sid).json_body["status"] == "running"
+        env = create_env(a, vm_id=sid)
+        rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+        m = wait_for(lambda: (lambda m: m if sampled_times(m) and sampled_times(m, "db") and
+                              [v for v in values(m, "odoo", "cpu_core_percent") if v is not None]
+                              else None)(metrics(a, env["id"], range="6h", step=10)),
+                     "samples over SSH")
+        assert "pgbouncer" in m["containers"]
+        r = a.get("/api/v1/servers/%s/metrics?range=6h&step=10" % sid).json_body
+        assert r["reachable"] is True
+        assert [v for v in r["series"]["load1"] if v is not None], r["series"]
+        rt.run_job(a, "DELETE", "/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+    finally:
+        sshd.stop()
