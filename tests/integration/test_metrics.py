@@ -191,6 +191,7 @@ def test_sampler_over_ssh(platform):
     r = a.put("/api/v1/admin/monitoring", {"monitoring_interval_s": 10})
     assert r.status_code == 200, r.text
     sshd = rt.Sshd().start()
+    env = None
     try:
         ports = set()
         while len(ports) < 2:
@@ -214,6 +215,16 @@ def test_sampler_over_ssh(platform):
         r = a.get("/api/v1/servers/%s/metrics?range=6h&step=10" % sid).json_body
         assert r["reachable"] is True
         assert [v for v in r["series"]["load1"] if v is not None], r["series"]
-        rt.run_job(a, "DELETE", "/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
     finally:
+        if env:  # removed while the server is reachable; by label when that fails
+            r = a.delete("/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+            if r.status_code == 202:
+                rt.wait_job(a, r.json_body["id"])
+            for kind in ("container", "volume", "network"):
+                ids = rt.docker(kind, "ls", "-q", *(["-a"] if kind == "container" else []),
+                                "--filter", "label=berth.env=%s" % env["id"]).stdout.split()
+                if ids:
+                    rt.docker(kind, "rm", *(["-f", "-v"] if kind == "container" else
+                                            ["-f"] if kind == "volume" else []), *ids,
+                              check=False)
         sshd.stop()
