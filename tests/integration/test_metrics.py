@@ -228,3 +228,33 @@ def test_sampler_over_ssh(platform):
                                             ["-f"] if kind == "volume" else []), *ids,
                               check=False)
         sshd.stop()
+
+
+def test_metrics_loopback_and_settings(admin):
+    """Without --metrics-token-file, GET /metrics answers loopback clients (this test is one);
+    monitoring's settings are the administrator's and checked key by key."""
+    r = Api(admin.base).get("/metrics")
+    assert r.status_code == 200, r.text
+    assert "berth_queue_depth 0" in r.text and "# TYPE berth_sse_clients gauge" in r.text
+    if shutil.which("promtool"):
+        p = subprocess.run(["promtool", "check", "metrics"], input=r.text, capture_output=True,
+                           text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    assert Api(admin.base).post("/metrics").status_code == 405
+    r = admin.get("/api/v1/admin/monitoring")
+    assert r.json_body == {"monitoring_interval_s": 30, "monitoring_full_retention_s": 172800,
+                           "monitoring_retention_s": 2592000}, r.text
+    for body, field in (({"monitoring_interval_s": 301}, "monitoring_interval_s"),
+                        ({"monitoring_interval_s": "30"}, "monitoring_interval_s"),
+                        ({"monitoring_retention_s": 9}, "monitoring_retention_s"),
+                        ({"other": 1}, "other")):
+        r = admin.put("/api/v1/admin/monitoring", body)
+        assert r.status_code == 400 and r.json_body["error"]["field"] == field, (body, r.text)
+    r = admin.put("/api/v1/admin/monitoring", {"monitoring_full_retention_s": 3600})
+    assert r.status_code == 200 and r.json_body["monitoring_full_retention_s"] == 3600
+    assert r.json_body["monitoring_interval_s"] == 30
+    # an unknown id is 404 like another organization's
+    r = admin.get("/api/v1/environments/%s/metrics" % "00000000-0000-4000-8000-000000000000")
+    assert r.status_code == 404, r.text
+    r = admin.get("/api/v1/servers/%s/metrics" % "00000000-0000-4000-8000-000000000000")
+    assert r.status_code == 404, r.text
