@@ -205,6 +205,16 @@ json_t *metrics_latest(int64_t since)
 		       "i", (int64_t)since);
 }
 
+json_t *metrics_servers_latest(int64_t since)
+{
+	return db_rows("SELECT o.slug AS org, s.name AS server, m.ts, m.ncpu, m.mem_used, m.mem_total,"
+		       " m.disk_used, m.disk_free, m.load1, m.load5, m.load15"
+		       " FROM (SELECT server_id, max(ts) AS ts FROM server_samples WHERE ts>=? AND"
+		       " reachable=1 GROUP BY server_id) l JOIN server_samples m ON"
+		       " m.server_id=l.server_id AND m.ts=l.ts JOIN servers s ON s.id=m.server_id"
+		       " JOIN orgs o ON o.id=s.org_id ORDER BY o.slug, s.name", "i", (int64_t)since);
+}
+
 #define EVENT_COLS "id, type, status, created_at, started_at, completed_at"
 
 json_t *metrics_env_events(const char *env_id, const char *from, const char *to)

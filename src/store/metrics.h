@@ -47,6 +47,10 @@ int metrics_purge(int64_t now, int64_t full_s, int64_t ds_s);
  * org (slug), project (slug) and environment (name): rows for GET /metrics. */
 json_t *metrics_latest(int64_t since);
 
+/* The latest reachable sample of each server newer than since, with org (slug) and server
+ * (name): rows for GET /metrics. */
+json_t *metrics_servers_latest(int64_t since);
+
 /* The environment's (server's) jobs created, started or ended in [from, to] (ISO 8601 UTC):
  * [{id, type, status, created_at, started_at, completed_at}], oldest first, at most 500. */
 json_t *metrics_env_events(const char *env_id, const char *from, const char *to);

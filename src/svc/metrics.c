@@ -464,6 +464,20 @@ static const struct prom_metric CONTAINER_METRICS[] = {
 	 "When the container was last sampled.", "ts", 1e-3},
 };
 
+static const struct prom_metric SERVER_METRICS[] = {
+	{"berth_server_cpu_cores", "gauge", "The server's cores.", "ncpu", 1},
+	{"berth_server_memory_used_bytes", "gauge", "The host's memory in use (total less available).",
+	 "mem_used", 1},
+	{"berth_server_memory_total_bytes", "gauge", "The host's memory.", "mem_total", 1},
+	{"berth_server_disk_used_bytes", "gauge", "Used space of the Engine's data disk.",
+	 "disk_used", 1},
+	{"berth_server_disk_free_bytes", "gauge", "Free space of the Engine's data disk.",
+	 "disk_free", 1},
+	{"berth_server_load1", "gauge", "The host's load average over 1 minute.", "load1", 1},
+	{"berth_server_load5", "gauge", "The host's load average over 5 minutes.", "load5", 1},
+	{"berth_server_load15", "gauge", "The host's load average over 15 minutes.", "load15", 1},
+};
+
 void svc_metrics_prometheus(struct sbuf *out)
 {
 	promreg_render(out);
@@ -503,6 +517,25 @@ void svc_metrics_prometheus(struct sbuf *out)
 				sbuf_addf(out, " %lld\n", (long long)json_integer_value(v));
 			else
 				sbuf_addf(out, " %.9g\n", x);
+		}
+	}
+	json_decref(rows);
+	rows = metrics_servers_latest(sampler_wall_ms() - 3 * iv * 1000);
+	for (size_t m = 0; m < ARRAY_SIZE(SERVER_METRICS); m++) {
+		const struct prom_metric *pm = &SERVER_METRICS[m];
+		prom_head(out, pm->name, pm->type, pm->help);
+		json_array_foreach(rows, i, r) {
+			json_t *v = json_object_get(r, pm->column);
+			if (!json_is_number(v))
+				continue;
+			sbuf_addf(out, "%s{org=\"", pm->name);
+			promreg_label(out, json_string_value(json_object_get(r, "org")));
+			sbuf_adds(out, "\",server=\"");
+			promreg_label(out, json_string_value(json_object_get(r, "server")));
+			if (json_is_integer(v))
+				sbuf_addf(out, "\"} %lld\n", (long long)json_integer_value(v));
+			else
+				sbuf_addf(out, "\"} %.9g\n", json_number_value(v));
 		}
 	}
 	json_decref(rows);

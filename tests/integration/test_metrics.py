@@ -3,6 +3,7 @@ made inside the Odoo container, the gap a stopped environment leaves, events, re
 server's figures, permissions, and GET /metrics (promtool check metrics, the scrape token)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -157,6 +158,8 @@ def test_monitoring_end_to_end(platform):
     assert 'berth_jobs_finished_total{type="deploy",status="done"} 1' in text
     assert "berth_sampler_round_duration_seconds_count" in text
     assert 'berth_server_up{org="' in text and 'server="local"} 1' in text
+    assert re.search(r'^berth_server_memory_total_bytes\{org="[^"]+",server="local"\} [1-9]', text, re.M), text
+    assert re.search(r'^berth_server_load1\{org="[^"]+",server="local"\} ', text, re.M), text
     if shutil.which("promtool"):
         p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                            text=True)
