@@ -1,7 +1,8 @@
 /* queue.h: the persistent job queue. Jobs live in the store; workers (threads) claim them in
  * order, at most one running job per environment; every log line is stored, numbered by the
  * job's own counter, and handed to the job's subscribers (jobs/hub.h), as is every change of
- * its status. A job found running at start is failed (berthd died under it). */
+ * its status, and its organization's event stream (jobs/events.h) hears of it queued, started
+ * and finished. A job found running at start is failed (berthd died under it). */
 #ifndef BERTH_QUEUE_H
 #define BERTH_QUEUE_H
 #include <jansson.h>
@@ -15,6 +16,7 @@ struct job {
 	char org_id[37];
 	char env_id[37];   /* "" for server jobs */
 	char server_id[37];
+	char project_id[37]; /* the environment's project, "" for server jobs */
 	char type[32];
 	json_t *params;
 	int64_t started_ms;
