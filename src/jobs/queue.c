@@ -167,6 +167,33 @@ static char *project_of(const char *env_id)
 			  : NULL;
 }
 
+void queue_publish(const char *job_id, const char *event)
+{
+	json_t *j = db_row("SELECT j.org_id, j.type, j.status, j.environment_id, j.server_id,"
+			   " e.project_id FROM jobs j LEFT JOIN environments e ON"
+			   " e.id=j.environment_id WHERE j.id=?", "s", job_id);
+#define F(k) json_string_value(json_object_get(j, k))
+	if (j)
+		publish_job(event, F("org_id"), job_id, F("type"),
+			    str_eq(event, "job.queued") ? "queued" : F("status"), F("environment_id"),
+			    F("server_id"), F("project_id"));
+#undef F
+	json_decref(j);
+}
+
+json_t *queue_queued_ids(const char *env_id, const char *type)
+{
+	json_t *rows = db_rows("SELECT id FROM jobs WHERE environment_id=? AND type=? AND"
+			       " status='queued' ORDER BY seq", "ss", env_id, type);
+	json_t *ids = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		json_array_append(ids, json_object_get(r, "id"));
+	json_decref(rows);
+	return ids;
+}
+
 static const char *JOB_SELECT =
 	"SELECT j.id, j.type, j.status, j.environment_id, e.name AS environment_name, j.server_id,"
 	" j.org_id, j.params, j.initiated_by, j.initiated_by_email, j.stage, j.error,"
@@ -219,9 +246,11 @@ json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server
 	free(now);
 	log_event(LOG_INFO, "job queued",
 		  json_pack("{s:s,s:s,s:s?}", "job", id, "type", type, "environment", env_id));
-	char *project = project_of(env_id);
-	publish_job("job.queued", org_id, id, type, "queued", env_id, server_id, project);
-	free(project);
+	if (sqlite3_get_autocommit(db_conn())) { /* else the caller's, after its commit */
+		char *project = project_of(env_id);
+		publish_job("job.queued", org_id, id, type, "queued", env_id, server_id, project);
+		free(project);
+	}
 	pthread_mutex_lock(&lock);
 	pthread_cond_signal(&work_cv);
 	pthread_mutex_unlock(&lock);
@@ -261,17 +290,8 @@ int queue_cancel(const char *job_id, struct berr *err)
 	db_commit();
 	if (rc == 0)
 		hub_publish_status(job_id);
-	if (rc == 0 && str_eq(st, "queued")) {
-		json_t *j = db_row("SELECT j.org_id, j.type, j.status, j.environment_id, j.server_id,"
-				   " e.project_id FROM jobs j LEFT JOIN environments e ON"
-				   " e.id=j.environment_id WHERE j.id=?", "s", job_id);
-#define F(k) json_string_value(json_object_get(j, k))
-		if (j && str_eq(F("status"), "cancelled"))
-			publish_job("job.finished", F("org_id"), job_id, F("type"), "cancelled",
-				    F("environment_id"), F("server_id"), F("project_id"));
-#undef F
-		json_decref(j);
-	}
+	if (rc == 0 && str_eq(st, "queued"))
+		queue_publish(job_id, "job.finished");
 	free(st);
 	return rc;
 }
