@@ -129,3 +129,46 @@ def test_wrong_current_passwords_are_counted_like_logins(berthd, admin):
     expect_error(login(berthd, u.email, "password-for-tests"), 429, "TOO_MANY_ATTEMPTS")
     # the session itself still works; the password did not change
     assert u.get("/api/v1/me").status_code == 200
+
+
+# ---- the CLI: berth passwd ------------------------------------------------------------------
+
+@pytest.fixture
+def cli(admin, berthd):
+    from test_cli import Cli
+    c = Cli(berthd.url)
+    c.login()
+    yield c
+    c.cleanup()
+
+
+def test_cli_passwd_from_stdin(cli, berthd, admin):
+    from test_cli import API
+    other = login(berthd, ADMIN_EMAIL, ADMIN_PASSWORD).json_body["access_token"]
+    p = cli.fails(API, "passwd", "--password-stdin", input="not the password\n" + NEW + "\n")
+    assert "current_password" in p.stderr, p.stderr
+    p = cli.fails(API, "passwd", "--password-stdin", input=ADMIN_PASSWORD + "\nshort\n")
+    assert "new_password" in p.stderr, p.stderr
+    out = cli.ok("passwd", "--password-stdin", input=ADMIN_PASSWORD + "\n" + NEW + "\n")
+    # the admin fixture's session, and the login above, signed out; the CLI's own stays
+    assert "Password changed. 2 other sessions were signed out" in out, out
+    assert ADMIN_PASSWORD not in out and NEW not in out
+    cli.ok("whoami")
+    expect_error(berthd.api(other).get("/api/v1/me"), 401, "UNAUTHORIZED")
+    assert login(berthd, ADMIN_EMAIL, NEW).status_code == 200
+    assert cli.json("passwd", "--password-stdin",
+                    input=NEW + "\n" + ADMIN_PASSWORD + "!\n") == {"revoked_sessions": 1}
+
+
+def test_cli_passwd_on_a_terminal(cli, berthd):
+    from test_cli import OK, USAGE, run_tty
+    code, out = run_tty(cli, ["passwd"], [("Current password: ", ADMIN_PASSWORD + "\n"),
+                                          ("New password: ", NEW + "\n"),
+                                          ("Repeat it: ", NEW + "x\n")])
+    assert code == USAGE and "differ" in out, out
+    code, out = run_tty(cli, ["passwd"], [("Current password: ", ADMIN_PASSWORD + "\n"),
+                                          ("New password: ", NEW + "\n"),
+                                          ("Repeat it: ", NEW + "\n")])
+    assert code == OK and "Password changed" in out, out
+    assert ADMIN_PASSWORD not in out and NEW not in out  # not echoed
+    assert login(berthd, ADMIN_EMAIL, NEW).status_code == 200
