@@ -63,6 +63,7 @@ class Stream:
                     ev[k] = v[1:] if v.startswith(" ") else v
         except Exception:  # closed by the test
             pass
+        self.q.put((None, "end", None))
 
     def next(self, timeout=60):
         e = self.q.get(timeout=timeout)
@@ -76,6 +77,7 @@ class Stream:
             e = self.next(timeout)
             if e[1] == "comment":
                 continue
+            assert e[1] != "end", "the stream ended after %r" % out
             out.append(e)
             if pred(e):
                 return out
@@ -200,6 +202,31 @@ def test_another_org_is_404(berthd, admin):
     # the member of that org has its stream
     s = open_stream(u, other)
     s.close()
+
+
+def test_stream_ends_when_the_session_ends_or_the_member_leaves(berthd, admin):
+    """The caller is checked again at each event: a stream of a revoked session, or of a
+    member removed from the organization, ends instead of receiving it."""
+    u = new_user(berthd, admin, role="developer")
+    r = berthd.api().post("/api/v1/auth/login", {"email": u.email,
+                                                 "password": "password-for-tests"})
+    second = berthd.api(r.json_body["access_token"])
+    s_u, s_second, s_admin = (open_stream(x, admin.org_id) for x in (u, second, admin))
+    assert second.post("/api/v1/auth/logout").status_code == 204
+    sid = unreachable_server(admin, admin.org_id)
+    r = admin.post("/api/v1/servers/%s/prepare" % sid)
+    job = r.json_body["id"]
+    s_admin.until(finished(job))
+    assert [e[1] for e in s_u.until(finished(job))][-1] == "job.finished"
+    assert s_second.next()[1] == "end"
+    r = admin.delete("/api/v1/orgs/%s/members/%s" % (admin.org_id, u.user_id))
+    assert r.status_code in (200, 204), r.text
+    r = admin.post("/api/v1/servers/%s/prepare" % sid)
+    job = r.json_body["id"]
+    s_admin.until(finished(job))
+    assert s_u.next()[1] == "end"
+    for st in (s_u, s_second, s_admin):
+        st.close()
 
 
 def cookie_session(url):
