@@ -320,3 +320,37 @@ def test_environment_events_and_project_filter(berthd, admin, fake_docker):
         assert x[1] == "server.status", x
     for st in (s_admin, s_in, s_out):
         st.close()
+
+
+# ---- on the Docker Engine of this machine (the Odoo stand-in) --------------------------------
+
+@pytest.fixture
+def platform():
+    import test_runtime
+    test_runtime.rt.ensure_standin()
+    yield from test_runtime.make_platform()
+
+
+def test_docker_deploy_and_stop_on_the_stream(platform):
+    """A real deploy: the environment goes deploying then running, a stop makes it stopped,
+    each with its job's events; the project's id is on all of them."""
+    import test_runtime
+    a = platform
+    env = test_runtime.create_env(a, cpu_cores=0.5, ram_mb=512)
+    s = open_stream(a, a.org_id)
+    seen = []
+    for action, want in (("deploy", "running"), ("stop", "stopped")):
+        r = a.post("/api/v1/environments/%s/%s" % (env["id"], action))
+        assert r.status_code == 202, r.text
+        job = r.json_body["id"]
+        got = s.until(finished(job), timeout=600)
+        assert [e[1] for e in got if e[1].startswith("job.") and e[2]["id"] == job] == \
+            ["job.queued", "job.started", "job.finished"], got
+        assert got[-1][2]["status"] == "done", got
+        st = [e[2] for e in got if e[1] == "environment.status"]
+        assert st and st[-1]["status"] == want, got
+        assert all(x["id"] == env["id"] and x["project_id"] == a.project_id and
+                   x["name"] == env["name"] for x in st), st
+        seen += st
+    assert [x["status"] for x in seen][:2] == ["deploying", "running"], seen
+    s.close()
