@@ -26,6 +26,7 @@ static const struct noun NOUNS[] = {
 	{"env", "Environments of a project", env_verbs},
 	{"job", "Jobs: deploys, restarts and removals", job_verbs},
 	{"admin", "Platform settings (administrator): the Odoo image per version", admin_verbs},
+	{"webhook", "Outgoing webhooks of an organization: signed event deliveries", webhook_verbs},
 };
 
 static const struct {
@@ -36,7 +37,7 @@ static const struct {
 	{"plans", "plan"},         {"apikeys", "apikey"},   {"api-key", "apikey"},
 	{"api-keys", "apikey"},    {"servers", "server"},   {"projects", "project"},
 	{"envs", "env"},           {"environment", "env"},  {"environments", "env"},
-	{"jobs", "job"},
+	{"jobs", "job"},           {"webhooks", "webhook"},
 };
 
 /* ---- messages ---- */
