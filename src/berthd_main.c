@@ -22,6 +22,7 @@
 #include "drivers/git.h"
 #include "ops/conn.h"
 #include "ops/ops.h"
+#include "ops/alerts.h"
 #include "ops/webhooks.h"
 
 static void usage(FILE *f)
@@ -243,6 +244,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	ops_alerts_start();
 	if (ops_webhooks_start() < 0) {
 		fprintf(stderr, "berthd: cannot start the webhook sender\n");
 		return 1;
@@ -261,6 +263,7 @@ int main(int argc, char **argv)
 	api_stop();
 	daemon_stop();
 	ops_webhooks_stop();
+	ops_alerts_stop();
 	db_shutdown();
 	ssh_finalize();
 	curl_global_cleanup();

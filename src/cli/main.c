@@ -27,6 +27,7 @@ static const struct noun NOUNS[] = {
 	{"job", "Jobs: deploys, restarts and removals", job_verbs},
 	{"admin", "Platform settings (administrator): the Odoo image per version", admin_verbs},
 	{"webhook", "Outgoing webhooks of an organization: signed event deliveries", webhook_verbs},
+	{"alert", "Alerts of an organization and their thresholds", alert_verbs},
 };
 
 static const struct {
@@ -38,6 +39,7 @@ static const struct {
 	{"api-keys", "apikey"},    {"servers", "server"},   {"projects", "project"},
 	{"envs", "env"},           {"environment", "env"},  {"environments", "env"},
 	{"jobs", "job"},           {"webhooks", "webhook"},
+	{"alerts", "alert"},
 };
 
 /* ---- messages ---- */
