@@ -22,6 +22,7 @@
 #include "drivers/git.h"
 #include "ops/conn.h"
 #include "ops/ops.h"
+#include "jobs/events.h"
 #include "ops/alerts.h"
 #include "ops/webhooks.h"
 
@@ -234,19 +235,22 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is an error return, in every thread */
 	git_init(data, roots);
 	ops_register(); /* the job types, before the workers and the local server's registration */
-	if (daemon_start(data, register_local, &err) < 0) {
-		fprintf(stderr, "berthd: %s\n", err.message);
-		return 1;
-	}
+	/* every thread started from here on inherits the mask: SIGINT and SIGTERM reach the
+	 * sigwait below, never a worker (whose default action would end berthd unclean) */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	events_observe(ops_webhooks_on_event); /* webhooks follow the organization event stream */
 	ops_alerts_start();
 	if (ops_webhooks_start() < 0) {
 		fprintf(stderr, "berthd: cannot start the webhook sender\n");
+		return 1;
+	}
+	if (daemon_start(data, register_local, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err.message);
 		return 1;
 	}
 	if (api_start(&err) < 0) {

@@ -10,7 +10,7 @@
 #include "core/alert_rules.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "ops/webhooks.h"
+#include "jobs/events.h"
 #include "store/alerts.h"
 
 #define NBUCKETS 512
@@ -142,9 +142,13 @@ static void publish(const char *type, const char *alert_id)
 	json_t *a = alerts_get(alert_id);
 	if (!a)
 		return;
-	ops_webhooks_on_event(json_string_value(json_object_get(a, "org_id")),
-			      json_string_value(json_object_get(a, "project_id")), type, a);
-	json_decref(a);
+	/* on the organization event stream (the console, and outgoing webhooks that follow it) */
+	const char *org = json_string_value(json_object_get(a, "org_id"));
+	char *org_id = xstrdup(org ? org : "");
+	char *project = dup0(json_string_value(json_object_get(a, "project_id")));
+	events_publish(org_id, project, type, a);
+	free(org_id);
+	free(project);
 }
 
 /* Under lock: moves w to level (with the value and threshold that decided, and a message). */

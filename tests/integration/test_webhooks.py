@@ -255,3 +255,29 @@ def test_cli(hooked):
     finally:
         c.cleanup()
         rcv.close()
+
+
+def test_a_failed_job_is_delivered(hooked):
+    """A real event of the organization event stream: a prepare job of a server that cannot
+    be reached fails; a webhook on job.failed gets it, one on job.finished does not."""
+    d, admin = hooked
+    rcv, other = Receiver(), Receiver()
+    try:
+        base = "/api/v1/orgs/%s/webhooks" % admin.org_id
+        h = admin.post(base, {"url": rcv.url, "events": ["job.failed"]}).json_body
+        admin.post(base, {"url": other.url, "events": ["job.finished"]})
+        r = admin.post("/api/v1/orgs/%s/servers" % admin.org_id,
+                       {"name": unique("s"), "host": "127.0.0.1", "port": 1, "password": "pw-x"})
+        sid = r.json_body["id"]
+        job = admin.post("/api/v1/servers/%s/prepare" % sid).json_body["id"]
+        headers, body, _ = rcv.wait(1)[0]
+        assert signed(headers, body, h["secret"])
+        p = json.loads(body)
+        assert p["event"] == "job.failed" and headers["X-Berth-Event"] == "job.failed"
+        assert p["data"]["id"] == job and p["data"]["status"] == "failed"
+        assert p["data"]["server_id"] == sid and p["data"]["type"] == "prepare"
+        time.sleep(1)
+        assert other.got == [], "job.finished is for jobs that did not fail"
+    finally:
+        rcv.close()
+        other.close()
