@@ -41,7 +41,7 @@ static struct MHD_Daemon *daemon_;
 
 static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
-	repo_routes, admin_routes, event_routes,
+	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)

@@ -27,6 +27,8 @@ static const struct noun NOUNS[] = {
 	{"env", "Environments of a project", env_verbs},
 	{"job", "Jobs: deploys, restarts and removals", job_verbs},
 	{"admin", "Platform settings (administrator): the Odoo image per version", admin_verbs},
+	{"webhook", "Outgoing webhooks of an organization: signed event deliveries", webhook_verbs},
+	{"alert", "Alerts of an organization and their thresholds", alert_verbs},
 };
 
 static const struct {
@@ -37,7 +39,8 @@ static const struct {
 	{"plans", "plan"},         {"apikeys", "apikey"},   {"api-key", "apikey"},
 	{"api-keys", "apikey"},    {"servers", "server"},   {"projects", "project"},
 	{"envs", "env"},           {"environment", "env"},  {"environments", "env"},
-	{"jobs", "job"},
+	{"jobs", "job"},           {"webhooks", "webhook"},
+	{"alerts", "alert"},
 };
 
 /* ---- messages ---- */

@@ -96,9 +96,23 @@ static void item_free(struct event_item *e)
 	memset(e, 0, sizeof *e);
 }
 
+static events_observer observers[EVENTS_OBSERVERS];
+static size_t nobservers;
+
+int events_observe(events_observer fn)
+{
+	if (nobservers == EVENTS_OBSERVERS)
+		return -1;
+	observers[nobservers++] = fn;
+	return 0;
+}
+
 void events_publish(const char *org_id, const char *project_id, const char *type,
 		    json_t *data)
 {
+	if (org_id && *org_id && type)
+		for (size_t i = 0; i < nobservers; i++)
+			observers[i](org_id, project_id, type, data);
 	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
 	json_decref(data);
 	if (!org_id || !*org_id || !type) {

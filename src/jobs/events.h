@@ -39,6 +39,14 @@ struct events_news {
 void events_publish(const char *org_id, const char *project_id, const char *type,
 		    json_t *data);
 
+/* An observer sees every event as it is published (on the publisher's thread, before the
+ * streams do, with data borrowed): outgoing webhooks. It must be quick and must not call
+ * the bus. At most EVENTS_OBSERVERS; registered at start, before any thread publishes. */
+#define EVENTS_OBSERVERS 4
+typedef void (*events_observer)(const char *org_id, const char *project_id, const char *type,
+				const json_t *data);
+int events_observe(events_observer fn);
+
 /* Subscribes to org_id's events after last_id: -1 (none given) for the events published
  * from now on; an id this run knows for the kept events after it; any other id (older than
  * the ring, from another run, or unknown) makes the first news a reset. */
