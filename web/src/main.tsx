@@ -17,6 +17,7 @@ import { AccountPage } from "./pages/account";
 import { MembersPage } from "./pages/members";
 import { AuditPage } from "./pages/audit";
 import { AdminPage } from "./pages/admin";
+import { connectOrg } from "./events";
 
 type Boot =
   | { kind: "loading" }
@@ -91,6 +92,12 @@ function App() {
       else setBoot({ kind: "down", error: e as ApiError });
     }
   }
+
+  // one organization event stream per logged-in page session, for the current organization
+  const liveOrg = boot.kind === "in" ? boot.session.org?.id || null : null;
+  useEffect(() => {
+    connectOrg(liveOrg);
+  }, [liveOrg]);
 
   useEffect(() => {
     onSessionLost(() => start("Your session has ended: log in again."));

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, login, setup } from "../api";
 import { Field } from "../ui";
-import { email as emailRule } from "../rules";
+import { email as emailRule, password as passwordRule } from "../rules";
 
 
 export function SetupPage({ onDone }: { onDone: () => void }) {
@@ -13,7 +13,7 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
   const errors: Record<string, string | null> = {
     email: emailRule(f.email),
     name: f.name.length > 100 ? "At most 100 characters." : null,
-    password: f.password.length < 8 ? "At least 8 characters." : f.password.length > 256 ? "At most 256 characters." : null,
+    password: passwordRule(f.password),
     password2: f.password2 !== f.password ? "The passwords differ." : null,
     organization: !f.organization.trim() ? "Name your organization." : f.organization.length > 100 ? "At most 100 characters." : null,
   };
@@ -50,7 +50,7 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
         <Field id="setup-name" label="Your name (optional)" error={show("name")}>
           <input id="setup-name" autocomplete="name" value={f.name} onInput={set("name")} onBlur={blur("name")} />
         </Field>
-        <Field id="setup-password" label="Password" hint="8 to 256 characters." error={show("password")}>
+        <Field id="setup-password" label="Password" hint="12 to 256 characters, not one of the commonest passwords." error={show("password")}>
           <input id="setup-password" type="password" autocomplete="new-password" value={f.password} onInput={set("password")} onBlur={blur("password")} required />
         </Field>
         <Field id="setup-password2" label="Password again" error={show("password2")}>
