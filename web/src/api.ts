@@ -48,6 +48,26 @@ export async function logout() {
   csrf = null;
 }
 
+/**
+ * Accepts an invitation (POST /invitations/{token}/accept). Logged in (the cookie session): the
+ * caller joins. Logged out: berthd creates the account and answers a bearer session, which the
+ * console never keeps: it is revoked at once (POST /auth/logout with it) and the new account
+ * logs in as a cookie session instead. Returns the organization joined.
+ */
+export async function acceptInvitation(token: string, body: { name?: string; password?: string }, loggedIn: boolean) {
+  const r = await post<any>(`/invitations/${encodeURIComponent(token)}/accept`, body);
+  if (!loggedIn && r.access_token) {
+    await fetch("/api/v1/auth/logout", {
+      method: "POST",
+      headers: { Authorization: "Bearer " + r.access_token, "Content-Type": "application/json" },
+      body: "{}",
+      credentials: "omit",
+    }).catch(() => undefined);
+    await login(r.user.email, body.password || "");
+  }
+  return r.organization as { id: string; name: string };
+}
+
 function authHeaders(method: string): Record<string, string> {
   return csrf && method !== "GET" && method !== "HEAD" ? { "X-Berth-CSRF": csrf } : {};
 }
