@@ -101,5 +101,6 @@ void api_stop(void);
 
 /* Route tables, one per resource file. */
 extern const struct route auth_routes[], org_routes[], plan_routes[], server_routes[],
-	project_routes[], env_routes[], job_routes[], admin_routes[], repo_routes[];
+	project_routes[], env_routes[], job_routes[], admin_routes[], repo_routes[],
+	event_routes[];
 #endif

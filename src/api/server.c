@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "api/auth.h"
+#include "jobs/events.h"
 #include "jobs/hub.h"
 #include "lib/jtext.h"
 #include "lib/log.h"
@@ -40,7 +41,7 @@ static struct MHD_Daemon *daemon_;
 
 static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
-	repo_routes, admin_routes,
+	repo_routes, admin_routes, event_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -634,7 +635,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		malloc_trim(0);
 }
 
-/* ---- the heartbeat timer: once a second, resumes the live log streams idle for 15 s ---- */
+/* ---- the heartbeat timer: once a second, resumes the live log and event streams idle for
+ * 15 s ---- */
 static pthread_t tick_thread;
 static bool tick_running, tick_stop;
 static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -653,6 +655,7 @@ static void *tick_main(void *arg)
 			break;
 		pthread_mutex_unlock(&tick_lock);
 		hub_tick();
+		events_tick();
 		pthread_mutex_lock(&tick_lock);
 	}
 	pthread_mutex_unlock(&tick_lock);
@@ -707,6 +710,7 @@ int api_start(struct berr *err)
 	slow_stopping = false;
 	pthread_mutex_unlock(&slow_lock);
 	hub_open();
+	events_open();
 	daemon_ = MHD_start_daemon(
 		flags, (uint16_t)api_cfg.listen_port, NULL, NULL, on_request, NULL,
 		MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -731,6 +735,7 @@ int api_start(struct berr *err)
 void api_stop(void)
 {
 	hub_shutdown(); /* live logs end at once: the hub resumes their connections */
+	events_shutdown(); /* so do the organization event streams */
 	slow_drain();   /* the slow routes answer and resume theirs */
 	if (tick_running) {
 		pthread_mutex_lock(&tick_lock);
