@@ -349,7 +349,7 @@ try {
     step = "the deploy's log streams in the Queue tab";
     // the page is never reloaded from here on: the marker would be gone
     await page.evaluate(() => { window.__sameDocument = true; });
-    if (!process.env.WALK_DEBUG) await page.waitForFunction(() => document.documentElement.dataset.events === "live");
+    await page.waitForFunction(() => document.documentElement.dataset.events === "live");
     await page.getByRole("tab", { name: "Queue" }).click();
     await page.locator("tr[data-job]", { hasText: "deploy" }).first().waitFor();
     await page.getByRole("button", { name: /Log of the deploy job/ }).first().click();
@@ -367,7 +367,7 @@ try {
     step = "the status dot turns running without a reload (the organization event stream)";
     await page.locator('[data-testid="env-status"] [data-status="running"]').waitFor();
     await page.locator('tr[data-job] [data-status="done"]').first().waitFor();
-    check(await page.evaluate((d) => window.__sameDocument === true && (d || document.documentElement.dataset.events === "live"), !!process.env.WALK_DEBUG),
+    check(await page.evaluate(() => window.__sameDocument === true && document.documentElement.dataset.events === "live"),
       "the same page, its event stream live (no polling)");
     await shot("06a-console-running");
     log("running, shown live");
