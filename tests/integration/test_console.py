@@ -231,3 +231,88 @@ def test_console_rules_match_the_api(admin):
     differ = ["%s %r: console %s, API %s" % (k, v, c, a)
               for k in RULE_CASES for v, c, a in zip(RULE_CASES[k], console[k], api_says[k]) if c != a]
     assert not differ, "\n".join(differ)
+
+
+EVENTS_CLIENT = r"""
+import * as E from %(bundle)r;
+const base = process.argv[process.argv.length - 1];
+const realFetch = globalThis.fetch;
+globalThis.fetch = (u, o) => realFetch(base + u, o); // the console's paths are relative
+const got = [], modes = [];
+E.onOrgEvent((e) => got.push(e));
+const until = async (f) => { while (!f()) await new Promise((r) => setTimeout(r, 20)); };
+E.onStreamMode((m) => modes.push(m));
+E.connectOrg("o1");
+await until(() => got.some((e) => e.type === "job.finished"));
+E.connectOrg("o404");
+await until(() => E.streamMode() === "polling");
+E.connectOrg(null);
+console.log(JSON.stringify({ got, modes }));
+process.exit(0);
+"""
+
+
+def test_console_event_stream_client():
+    """events.ts against a stand-in stream: events are handed to the pages, a closed stream
+    reconnects with Last-Event-ID (the last id seen), `reset` is passed on, and a 404 makes the
+    pages poll instead."""
+    import http.server
+    import threading
+    node = shutil.which("node")
+    esbuild = os.path.join(WEB, "node_modules", ".bin", "esbuild")
+    if not node or not os.path.exists(esbuild):
+        pytest.skip("node or web/node_modules is missing")
+    seen = []
+    done = threading.Event()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            if self.path != "/api/v1/orgs/o1/events":
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"error":{"code":"NOT_FOUND","message":"no"}}')
+                return
+            seen.append(self.headers.get("Last-Event-ID"))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            if len(seen) == 1:  # the first connection: one event, then berthd closes it
+                self.wfile.write(b': hb\n\nid: 7\nevent: environment.status\n'
+                                 b'data: {"id":"e1","project_id":"p1","name":"x","status":"running",'
+                                 b'"status_reason":null}\n\nid: 8\nevent: unknown.type\ndata: {}\n\n')
+                return
+            self.wfile.write(b'id: 9\nevent: reset\ndata: {}\n\n'
+                             b'id: 10\nevent: job.finished\ndata: {"id":"j1","type":"deploy",'
+                             b'"status":"done","environment_id":"e1","server_id":"s1","project_id":"p1"}\n\n')
+            self.wfile.flush()
+            done.wait(30)
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    tmp = tempfile.mkdtemp(prefix="berth-events-")
+    try:
+        bundle = os.path.join(tmp, "events.mjs")
+        subprocess.run([esbuild, os.path.join(WEB, "src", "events.ts"), "--bundle", "--format=esm",
+                        "--platform=neutral", "--outfile=" + bundle, "--log-level=error"], check=True)
+        r = subprocess.run([node, "--input-type=module", "-e", EVENTS_CLIENT % {"bundle": bundle},
+                            "http://127.0.0.1:%d" % srv.server_address[1]],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        out = json.loads(r.stdout)
+    finally:
+        done.set()
+        srv.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+    # the first connection without Last-Event-ID; the reconnection resumes after id 8 (the last
+    # id seen, even of an event type the console does not know)
+    assert seen == [None, "8"], seen
+    assert [e["type"] for e in out["got"]] == ["environment.status", "reset", "job.finished"], out
+    assert out["got"][0]["data"]["status"] == "running"
+    assert out["got"][2]["data"]["environment_id"] == "e1"
+    assert out["modes"][:3] == ["connecting", "live", "connecting"], out["modes"]
+    assert "live" in out["modes"][3:] and out["modes"][-1] == "polling", out["modes"]

@@ -134,6 +134,8 @@ export interface SseHandlers {
   onEnd: (error?: string, status?: number) => void;
   /** berthd accepted the stream (200). */
   onOpen?: () => void;
+  /** Bytes arrived (an event or a heartbeat comment). */
+  onActivity?: () => void;
 }
 
 /**
@@ -178,6 +180,7 @@ export function streamEvents(path: string, h: SseHandlers, lastEventId?: string 
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        h.onActivity?.();
         buf += dec.decode(value, { stream: true });
         let nl: number;
         while ((nl = buf.indexOf("\n")) >= 0) {

@@ -23,11 +23,16 @@ let timer: ReturnType<typeof setTimeout> | null = null;
 let lastId: string | null = null;
 let delay = 1000;
 let gen = 0;
+let watchdog: ReturnType<typeof setTimeout> | null = null;
+// berthd sends a heartbeat comment every 15 s: a stream silent for longer than this is a dead
+// connection (a proxy or a network that dropped it without a word), closed and reconnected
+const SILENCE_MS = 45000;
 
 function setMode(m: Mode) {
   if (m === mode) return;
   mode = m;
-  document.documentElement.dataset.events = m; // for the browser tests: is the stream live?
+  if (typeof document !== "undefined") document.documentElement.dataset.events = m; // for the browser tests
+
   modeListeners.forEach((f) => f(m));
 }
 function emit(e: OrgEvent) {
@@ -43,13 +48,46 @@ function emit(e: OrgEvent) {
 function open(g: number, resumed: boolean) {
   if (g !== gen || !orgId) return;
   let opened = false;
-  close = streamEvents(
+  let ended = false;
+  const end = (status?: number) => {
+    if (ended || g !== gen) return;
+    ended = true;
+    if (watchdog) clearTimeout(watchdog);
+    watchdog = null;
+    close = null;
+    if (status === 404 || status === 403 || status === 405 || status === 501) {
+      setMode("polling"); // this berthd has no stream for us: the pages poll
+      return;
+    }
+    if (status === 401) {
+      setMode("polling");
+      return; // the session ended: the login page takes over
+    }
+    // closed or broken: reconnect after a growing delay; meanwhile the pages keep what they
+    // show and the resumed stream replays what was missed (or says reset)
+    setMode("connecting");
+    const wait = opened ? 1000 : delay;
+    delay = opened ? 2000 : Math.min(delay * 2, 30000);
+    timer = setTimeout(() => {
+      timer = null;
+      open(g, true);
+    }, wait);
+  };
+  const alive = () => {
+    if (watchdog) clearTimeout(watchdog);
+    watchdog = setTimeout(() => {
+      end(0);
+      c(); // abort this connection: no onEnd follows an abort
+    }, SILENCE_MS);
+  };
+  const c = streamEvents(
     `/orgs/${orgId}/events`,
     {
+      onActivity: alive,
       onOpen: () => {
         if (g !== gen) return;
+        alive();
         opened = true;
-        delay = 1000;
         setMode("live");
         // reconnected without an event to resume from: what happened in between is unknown
         if (resumed && !lastId) emit({ type: "reset", data: {} });
@@ -66,27 +104,11 @@ function open(g: number, resumed: boolean) {
         }
         emit({ type, data: d });
       },
-      onEnd: (_err, status) => {
-        if (g !== gen) return;
-        close = null;
-        if (status === 404 || status === 403 || status === 405 || status === 501) {
-          setMode("polling"); // this berthd has no stream for us: the pages poll
-          return;
-        }
-        if (status === 401) {
-          setMode("polling");
-          return; // the session ended: the login page takes over
-        }
-        // closed or broken: reconnect after a growing delay; meanwhile the pages keep what
-        // they show and a resumed stream replays what was missed
-        setMode("connecting");
-        const wait = opened ? 1000 : delay;
-        delay = Math.min(delay * 2, 30000);
-        timer = setTimeout(() => open(g, true), wait);
-      },
+      onEnd: (_err, status) => end(status),
     },
     lastId,
   );
+  if (!ended) close = c;
 }
 
 /** Connects to the organization's stream (closing any other); null disconnects. */
@@ -102,36 +124,47 @@ function disconnect() {
   gen++;
   if (close) close();
   if (timer) clearTimeout(timer);
+  if (watchdog) clearTimeout(watchdog);
   close = null;
   timer = null;
+  watchdog = null;
   lastId = null;
   delay = 1000;
   orgId = null;
   setMode("polling");
 }
 
+/** Calls `f` with each event of the current organization; returns the unsubscription. */
+export function onOrgEvent(f: Listener): () => void {
+  listeners.add(f);
+  return () => {
+    listeners.delete(f);
+  };
+}
+export function streamMode(): Mode {
+  return mode;
+}
+/** Calls `f` with each change of the stream's mode; returns the unsubscription. */
+export function onStreamMode(f: (m: Mode) => void): () => void {
+  modeListeners.add(f);
+  return () => {
+    modeListeners.delete(f);
+  };
+}
+
 /** Calls `f` with each event of the current organization while the component is mounted. */
 export function useOrgEvents(f: Listener) {
   const ref = useRef(f);
   ref.current = f;
-  useEffect(() => {
-    const l: Listener = (e) => ref.current(e);
-    listeners.add(l);
-    return () => {
-      listeners.delete(l);
-    };
-  }, []);
+  useEffect(() => onOrgEvent((e) => ref.current(e)), []);
 }
 
 /** The stream's mode, re-rendering on change. */
 export function useStreamMode(): Mode {
   const [m, setM] = useState<Mode>(mode);
   useEffect(() => {
-    modeListeners.add(setM);
     setM(mode);
-    return () => {
-      modeListeners.delete(setM);
-    };
+    return onStreamMode(setM);
   }, []);
   return m;
 }

@@ -156,12 +156,13 @@ const COMMON_PASSWORDS = new Set([
 ]);
 
 /** A new password (svc_check_password in src/svc/auth.c, after the JSON field's own rule):
- * 12 to 256 characters, at most 256 bytes, no control characters, not only spaces, not one of
- * the commonest passwords. */
-export function password(v: string): string | null {
+ * 12 to 256 characters, no control characters, not only spaces, not one of the commonest
+ * passwords; the field itself takes at most `maxBytes` bytes of UTF-8 (256 for setup and
+ * invitations, 1024 for POST /auth/password). */
+export function password(v: string, maxBytes = 256): string | null {
   if (/[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(v)) return "No control characters.";
   const chars = Array.from(v).length;
-  if (chars < 12 || new TextEncoder().encode(v).length > 256) return "Between 12 and 256 characters.";
+  if (chars < 12 || chars > 256 || new TextEncoder().encode(v).length > maxBytes) return "Between 12 and 256 characters.";
   if (/^[\s\u0085\u200b]*$/.test(v)) return "Not only spaces.";
   if (COMMON_PASSWORDS.has(v.replace(/[A-Z]/g, (c) => c.toLowerCase()))) return "One of the commonest passwords: choose another.";
   return null;

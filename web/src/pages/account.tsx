@@ -16,7 +16,7 @@ function ChangePassword() {
   const [done, setDone] = useState<string | null>(null);
   const errors: Record<string, string | null> = {
     current: !f.current ? "Enter your current password." : null,
-    next: passwordRule(f.next),
+    next: passwordRule(f.next, 1024),
     again: f.again !== f.next ? "The passwords differ." : null,
   };
   const apiField: Record<string, string> = { current: "current_password", next: "new_password" };
