@@ -15,6 +15,7 @@ static const struct noun NOUNS[] = {
 	{"login", "Log in to berthd and remember the session", auth_login_verbs},
 	{"logout", "Revoke the session and forget it", auth_logout_verbs},
 	{"setup", "First run: create the administrator and the first organization", auth_setup_verbs},
+	{"passwd", "Change your password", auth_passwd_verbs},
 	{"whoami", "Show who you are logged in as, and where", auth_whoami_verbs},
 	{"org", "Organizations", org_verbs},
 	{"member", "Members of an organization", member_verbs},
