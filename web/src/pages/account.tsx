@@ -20,7 +20,8 @@ function ChangePassword() {
     again: f.again !== f.next ? "The passwords differ." : null,
   };
   const apiField: Record<string, string> = { current: "current_password", next: "new_password" };
-  const show = (k: string) => (touched[k] ? errors[k] : null) || (err && err.field === apiField[k] ? err.message : null);
+  // the new password's rule shows while typing; the others once left or submitted
+  const show = (k: string) => (touched[k] || (k === "next" && f.next) ? errors[k] : null) || (err && err.field === apiField[k] ? err.message : null);
   const set = (k: string) => (e: Event) => {
     setF({ ...f, [k]: (e.target as HTMLInputElement).value });
     if (err && err.field === apiField[k]) setErr(null);
