@@ -293,6 +293,13 @@ try {
     check(await dlg.getByRole("button", { name: "Deploy Now" }).isVisible(), "Deploy Now button");
     await shot("04-deploy-now");
     await a11y("deploy now modal");
+    // a second tab on the dashboard, left open: it follows the deploy on its own event stream
+    const dash = await ctx.newPage();
+    dash.on("pageerror", (e) => consoleErrors.push(String(e)));
+    await dash.goto(BASE + "/");
+    await dash.getByText("No environment is running.").waitFor();
+    await dash.waitForFunction(() => document.documentElement.dataset.events === "live");
+    await dash.evaluate(() => { window.__sameDocument = true; });
     await dlg.getByRole("button", { name: "Deploy Now" }).click();
     await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
     await page.getByRole("heading", { name: /Development/ }).waitFor();
@@ -370,7 +377,12 @@ try {
     check(await page.evaluate(() => window.__sameDocument === true && document.documentElement.dataset.events === "live"),
       "the same page, its event stream live (no polling)");
     await shot("06a-console-running");
-    log("running, shown live");
+    // the dashboard tab: the running environment and the deploy's row, with no reload
+    await dash.locator(".card", { hasText: "Running environments" }).locator('[data-status="running"]').waitFor();
+    await dash.locator(".card", { hasText: "Recent jobs" }).locator('tr[data-job]', { hasText: "deploy" }).locator('[data-status="done"]').waitFor();
+    check(await dash.evaluate(() => window.__sameDocument === true), "the dashboard was not reloaded");
+    await dash.close();
+    log("running, shown live (the instance console and the dashboard)");
 
     step = "soft restart through the Restart modal";
     await page.getByRole("button", { name: "Restart", exact: true }).click();
