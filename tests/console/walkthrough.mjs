@@ -466,6 +466,9 @@ try {
     await del.getByLabel("Type DELETE to confirm").fill("DELETE");
     await del.getByRole("button", { name: "Remove" }).click();
     await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+    // the removal's end takes the card off the project page, live
+    await page.locator(".env-card", { hasText: "shop-development-" }).waitFor({ state: "detached", timeout: 300000 });
+    await page.getByText("No environments yet.").waitFor();
     log("remove queued");
 
     step = "project settings";

@@ -22,7 +22,10 @@ export function Dashboard() {
       servers.mutate((l) => l.map((x) => (x.id === data.id ? { ...x, status: data.status, status_reason: data.status_reason } : x)));
     } else if (type.startsWith("job.")) {
       jobs.reload(true);
-      if (type === "job.finished") usage.reload(true);
+      if (type === "job.finished") {
+        // a removal's end, environment counts, the usage
+        for (const a of [servers, projects, envs, usage]) a.reload(true);
+      }
     } else if (type === "reset") {
       for (const a of [servers, projects, envs, jobs, usage]) a.reload(true);
     }

@@ -204,6 +204,8 @@ export function ProjectPage({ id }: { id: string }) {
     if (type === "environment.status" && data.project_id === id) {
       envs.mutate((l) => l.map((e) => (e.id === data.id ? { ...e, status: data.status, status_reason: data.status_reason } : e)));
       envs.reload(true); // a new or removed environment, its other fields
+    } else if (type === "job.finished" && data.project_id === id) {
+      envs.reload(true); // a removal's end takes the environment off the list
     } else if (type === "reset") {
       envs.reload(true);
       project.reload(true);
