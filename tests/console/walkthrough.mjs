@@ -211,7 +211,7 @@ try {
       await api("PATCH", `/servers/${local.id}`, { http_port: EDGE_PORTS[0], https_port: EDGE_PORTS[1] }, token);
     if (ODOO_IMAGE)
       await api("PUT", "/admin/odoo-versions", ["16.0", "17.0", "18.0", "19.0"].map((v) => ({ version: v, image: `${ODOO_IMAGE}:${v}` })), token);
-    log("local server running");
+    log("local server running: " + local.id);
   }
 
   step = "a small plan: 2 CPU cores";
@@ -510,6 +510,7 @@ try {
   await page.getByRole("button", { name: "Invite", exact: true }).click();
   const idlg = page.getByRole("dialog", { name: "Invitation created" });
   check((await idlg.getByTestId("invite-token").textContent()).startsWith("bi_"), "the invitation token is shown");
+  check((await idlg.getByTestId("invite-link").textContent()).startsWith(BASE + "/invitations/bi_"), "the invitation's link");
   await idlg.getByRole("button", { name: "Done" }).click();
   await a11y("members");
   await page.getByRole("button", { name: "Revoke invitation of bob@example.com" }).click();
@@ -641,6 +642,7 @@ try {
   await pw.getByLabel("New password again").fill(NEW_PASSWORD);
   await pw.getByRole("button", { name: "Change password" }).click();
   await page.locator("#pw-current-error").waitFor(); // the API's field: current_password
+  await shot("10-account-password");
   await a11y("account, password change");
   await pw.getByLabel("Current password").fill(PASSWORD);
   await page.locator("#pw-current-error").waitFor({ state: "detached" });

@@ -4,7 +4,8 @@
 // Events: environment.status, job.queued, job.started, job.finished, server.status, and reset
 // (the stream could not resume: reload what is shown). The connection reconnects with a
 // growing delay (1 s doubling to 30 s) and resumes with Last-Event-ID. When the route answers
-// 404 (a berthd without it) or 403, the pages fall back to polling (`useLive()` is false).
+// 404 (a berthd without it) or 403, the pages fall back to polling (usePollWithoutStream).
+// A stream silent past three heartbeats is taken for dead and reconnected.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { streamEvents } from "./api";
 
@@ -32,7 +33,6 @@ function setMode(m: Mode) {
   if (m === mode) return;
   mode = m;
   if (typeof document !== "undefined") document.documentElement.dataset.events = m; // for the browser tests
-
   modeListeners.forEach((f) => f(m));
 }
 function emit(e: OrgEvent) {

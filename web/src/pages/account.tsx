@@ -5,6 +5,12 @@ import { useSession } from "../session";
 import { Async, Empty, Field, Modal, fmtDate, toast, useAsync } from "../ui";
 import { password as passwordRule } from "../rules";
 
+/** The API's message without its leading "field: " (the field is the one it is shown under). */
+function fieldMessage(e: ApiError) {
+  const m = e.message.startsWith(e.field + ": ") ? e.message.slice(e.field!.length + 2) : e.message;
+  return m.charAt(0).toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? "" : ".");
+}
+
 /** POST /auth/password {current_password, new_password} -> {revoked_sessions}; the API's
  * `field` (current_password or new_password) shows its message under that field. */
 function ChangePassword() {
@@ -21,7 +27,7 @@ function ChangePassword() {
   };
   const apiField: Record<string, string> = { current: "current_password", next: "new_password" };
   // the new password's rule shows while typing; the others once left or submitted
-  const show = (k: string) => (touched[k] || (k === "next" && f.next) ? errors[k] : null) || (err && err.field === apiField[k] ? err.message : null);
+  const show = (k: string) => (touched[k] || (k === "next" && f.next) ? errors[k] : null) || (err && err.field === apiField[k] ? fieldMessage(err) : null);
   const set = (k: string) => (e: Event) => {
     setF({ ...f, [k]: (e.target as HTMLInputElement).value });
     if (err && err.field === apiField[k]) setErr(null);
