@@ -10,8 +10,11 @@
 
 #include "api/http.h"
 #include "jobs/events.h"
+#include "store/db.h"
+#include "svc/auth.h"
 
 struct ev_stream {
+	struct actor actor;    /* who asked (its token is checked again at each wake) */
 	struct access acc;     /* the caller's organization, role and projects */
 	bool server_view;      /* may see server.status */
 	struct events_sub *sub;
@@ -56,6 +59,22 @@ static void ev_news(struct ev_stream *s, const struct events_news *news)
 	}
 }
 
+/* At each wake (news or heartbeat): the caller's session is still valid and the caller still
+ * a member; the filter follows role and project changes. False ends the stream. */
+static bool ev_recheck(struct ev_stream *s)
+{
+	struct access acc;
+	struct berr err = {0};
+	bool ok = svc_token_alive(&s->actor) && access_org(&s->actor, s->acc.org_id, &acc, &err) == 0;
+	if (ok) {
+		access_release(&s->acc);
+		s->acc = acc;
+		s->server_view = perm_has(&s->acc, "server.view");
+	}
+	db_end_request();
+	return ok;
+}
+
 static void ev_suspend(void *cls)
 {
 	MHD_suspend_connection(((struct ev_stream *)cls)->conn);
@@ -92,6 +111,10 @@ static ssize_t ev_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_WITH_ERROR; /* berthd is stopping */
 		if (w == 2)
 			return 0; /* suspended until the bus resumes it */
+		if (!ev_recheck(s)) {
+			events_news_free(&news);
+			return MHD_CONTENT_READER_END_OF_STREAM; /* logged out, or no longer a member */
+		}
 		if (w == 0) {
 			sbuf_adds(&s->out, ": hb\n\n");
 			continue;
@@ -122,6 +145,7 @@ static int h_org_events(struct req *r)
 		return reply_berr(r);
 	}
 	s->server_view = perm_has(&s->acc, "server.view");
+	s->actor = r->actor;
 	const char *last = req_header(r, "Last-Event-ID");
 	if (!last)
 		last = req_query(r, "last_event_id");

@@ -224,11 +224,11 @@ static int cmd_passwd(struct cli *c, struct args *a)
 	json_decref(body);
 	if (ex)
 		return ex;
-	if (!emit_json(c, ans)) {
-		long long n = (long long)json_integer_value(json_object_get(ans, "revoked_sessions"));
-		printf("Password changed. %lld other session%s signed out (API keys stay).\n", n,
-		       n == 1 ? " was" : "s were");
-	}
+	if (emit_json(c, ans)) /* printed and released */
+		return EX_OK;
+	long long n = (long long)json_integer_value(json_object_get(ans, "revoked_sessions"));
+	printf("Password changed. %lld other session%s signed out (API keys stay).\n", n,
+	       n == 1 ? " was" : "s were");
 	json_decref(ans);
 	return EX_OK;
 }

@@ -167,7 +167,53 @@ static char *project_of(const char *env_id)
 			  : NULL;
 }
 
+/* Jobs queued inside a transaction whose job.queued is not out yet: whichever comes first,
+ * the caller after its commit (queue_publish) or the worker starting the job, publishes it,
+ * so job.queued always comes before job.started. */
+#define MAX_UNANNOUNCED 256
+static pthread_mutex_t announce_lock = PTHREAD_MUTEX_INITIALIZER;
+static char unannounced[MAX_UNANNOUNCED][37];
+static int nunannounced;
+
+static void unannounced_add(const char *id)
+{
+	pthread_mutex_lock(&announce_lock);
+	if (nunannounced == MAX_UNANNOUNCED) { /* transactions that never committed: forget one */
+		memmove(unannounced[0], unannounced[1], sizeof unannounced[0] * (MAX_UNANNOUNCED - 1));
+		nunannounced--;
+	}
+	snprintf(unannounced[nunannounced++], sizeof unannounced[0], "%s", id);
+	pthread_mutex_unlock(&announce_lock);
+}
+
+/* Under announce_lock: true (and forgotten) when id's job.queued is still owed. */
+static bool unannounced_take(const char *id)
+{
+	for (int i = 0; i < nunannounced; i++)
+		if (strcmp(unannounced[i], id) == 0) {
+			memmove(unannounced[i], unannounced[i + 1],
+				sizeof unannounced[0] * (size_t)(nunannounced - i - 1));
+			nunannounced--;
+			return true;
+		}
+	return false;
+}
+
+static void publish_row(const char *job_id, const char *event);
+
 void queue_publish(const char *job_id, const char *event)
+{
+	if (str_eq(event, "job.queued")) {
+		pthread_mutex_lock(&announce_lock);
+		if (unannounced_take(job_id))
+			publish_row(job_id, event);
+		pthread_mutex_unlock(&announce_lock);
+		return;
+	}
+	publish_row(job_id, event);
+}
+
+static void publish_row(const char *job_id, const char *event)
 {
 	json_t *j = db_row("SELECT j.org_id, j.type, j.status, j.environment_id, j.server_id,"
 			   " e.project_id FROM jobs j LEFT JOIN environments e ON"
@@ -239,6 +285,7 @@ json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server
 	uuid4(id);
 	char *now = iso8601_now();
 	json_t *p = params ? json_incref(params) : json_object();
+	unannounced_add(id); /* job.queued is owed from now on (see queue_publish) */
 	db_exec("INSERT INTO jobs(id, org_id, environment_id, server_id, type, params, initiated_by,"
 		" initiated_by_email, created_at) VALUES(?,?,?,?,?,?,?,?,?)",
 		"sssssjsss", id, org_id, env_id, server_id, type, p, user_id, user_email, now);
@@ -248,7 +295,11 @@ json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server
 		  json_pack("{s:s,s:s,s:s?}", "job", id, "type", type, "environment", env_id));
 	if (sqlite3_get_autocommit(db_conn())) { /* else the caller's, after its commit */
 		char *project = project_of(env_id);
-		publish_job("job.queued", org_id, id, type, "queued", env_id, server_id, project);
+		pthread_mutex_lock(&announce_lock);
+		if (unannounced_take(id)) /* unless a worker started it already */
+			publish_job("job.queued", org_id, id, type, "queued", env_id, server_id,
+				    project);
+		pthread_mutex_unlock(&announce_lock);
 		free(project);
 	}
 	pthread_mutex_lock(&lock);
@@ -336,6 +387,11 @@ static bool claim(struct job *j)
 static void run_one(struct job *j)
 {
 	hub_publish_status(j->id);
+	pthread_mutex_lock(&announce_lock);
+	if (unannounced_take(j->id))
+		publish_job("job.queued", j->org_id, j->id, j->type, "queued", j->env_id,
+			    j->server_id, j->project_id);
+	pthread_mutex_unlock(&announce_lock);
 	publish_job("job.started", j->org_id, j->id, j->type, "running", j->env_id, j->server_id,
 		    j->project_id);
 	log_event(LOG_INFO, "job started", json_pack("{s:s,s:s}", "job", j->id, "type", j->type));

@@ -40,7 +40,9 @@ void queue_recover(void);
 json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server_id,
 		      const char *type, json_t *params, const char *user_id, const char *user_email);
 json_t *queue_job_json(const char *job_id);
-/* Publishes event ("job.queued", "job.finished", ...) of job_id with what its row says now. */
+/* Publishes event ("job.queued", "job.finished", ...) of job_id with what its row says now;
+ * job.queued only when it is still owed (queued in a transaction, not started yet: a worker
+ * starting the job announces it first). */
 void queue_publish(const char *job_id, const char *event);
 /* The ids of env_id's queued jobs of type (an array; for their job.finished once a
  * transaction that cancels them committed). */

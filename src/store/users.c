@@ -59,6 +59,16 @@ int tokens_by_hash(const char *hash, struct token_row *t)
 	return rc;
 }
 
+int tokens_expiry(const char *token_id, int64_t *expires_at)
+{
+	json_t *r = db_row("SELECT expires_at FROM tokens WHERE id=?", "s", token_id);
+	if (!r)
+		return -1;
+	*expires_at = json_integer_value(json_object_get(r, "expires_at"));
+	json_decref(r);
+	return 0;
+}
+
 int tokens_touch(const char *token_id)
 {
 	char *now = iso8601_now();

@@ -27,6 +27,8 @@ struct token_row {
 /* 0 and *t filled, or -1 when no token has that hash. */
 int tokens_by_hash(const char *hash, struct token_row *t);
 int tokens_touch(const char *token_id); /* last_used_at = now */
+/* 0 and *expires_at (unix seconds, 0: never) of a token that exists, else -1. */
+int tokens_expiry(const char *token_id, int64_t *expires_at);
 int tokens_insert_session(const char *id, const char *hash, const char *user_id,
 			  int64_t expires_at);
 /* expires_at 0: never. */

@@ -197,6 +197,12 @@ json_t *svc_setup(const struct setup_in *in, int64_t ttl, const char *ip, struct
 	daemon_maybe_register_local();
 	return c.ans;
 }
+bool svc_token_alive(const struct actor *a)
+{
+	int64_t expires_at;
+	return tokens_expiry(a->token_id, &expires_at) == 0 &&
+	       (!expires_at || expires_at > now_s());
+}
 
 /* ---- login ---- */
 

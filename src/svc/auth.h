@@ -10,6 +10,9 @@
 
 /* Resolves a bearer token into *a. 0, or -1 with UNAUTHORIZED. */
 int svc_authenticate(const char *token, struct actor *a, struct berr *err);
+/* True while the token a was authenticated with still exists and has not expired (a long
+ * stream asks again now and then: a logout, a revoked session or a deleted key ends it). */
+bool svc_token_alive(const struct actor *a);
 /* Password rules: 12 to 256 characters (code points, not bytes), not only white space, not
  * one of the commonest passwords. 0 or -1 (VALIDATION_ERROR on field). */
 int svc_check_password(const char *pw, const char *field, struct berr *err);

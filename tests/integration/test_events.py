@@ -63,6 +63,7 @@ class Stream:
                     ev[k] = v[1:] if v.startswith(" ") else v
         except Exception:  # closed by the test
             pass
+        self.q.put((None, "end", None))
 
     def next(self, timeout=60):
         e = self.q.get(timeout=timeout)
@@ -76,6 +77,7 @@ class Stream:
             e = self.next(timeout)
             if e[1] == "comment":
                 continue
+            assert e[1] != "end", "the stream ended after %r" % out
             out.append(e)
             if pred(e):
                 return out
@@ -202,6 +204,31 @@ def test_another_org_is_404(berthd, admin):
     s.close()
 
 
+def test_stream_ends_when_the_session_ends_or_the_member_leaves(berthd, admin):
+    """The caller is checked again at each event: a stream of a revoked session, or of a
+    member removed from the organization, ends instead of receiving it."""
+    u = new_user(berthd, admin, role="developer")
+    r = berthd.api().post("/api/v1/auth/login", {"email": u.email,
+                                                 "password": "password-for-tests"})
+    second = berthd.api(r.json_body["access_token"])
+    s_u, s_second, s_admin = (open_stream(x, admin.org_id) for x in (u, second, admin))
+    assert second.post("/api/v1/auth/logout").status_code == 204
+    sid = unreachable_server(admin, admin.org_id)
+    r = admin.post("/api/v1/servers/%s/prepare" % sid)
+    job = r.json_body["id"]
+    s_admin.until(finished(job))
+    assert [e[1] for e in s_u.until(finished(job))][-1] == "job.finished"
+    assert s_second.next()[1] == "end"
+    r = admin.delete("/api/v1/orgs/%s/members/%s" % (admin.org_id, u.user_id))
+    assert r.status_code in (200, 204), r.text
+    r = admin.post("/api/v1/servers/%s/prepare" % sid)
+    job = r.json_body["id"]
+    s_admin.until(finished(job))
+    assert s_u.next()[1] == "end"
+    for st in (s_u, s_second, s_admin):
+        st.close()
+
+
 def cookie_session(url):
     s = requests.Session()
     r = s.post(url + "/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
@@ -293,3 +320,37 @@ def test_environment_events_and_project_filter(berthd, admin, fake_docker):
         assert x[1] == "server.status", x
     for st in (s_admin, s_in, s_out):
         st.close()
+
+
+# ---- on the Docker Engine of this machine (the Odoo stand-in) --------------------------------
+
+@pytest.fixture
+def platform():
+    import test_runtime
+    test_runtime.rt.ensure_standin()
+    yield from test_runtime.make_platform()
+
+
+def test_docker_deploy_and_stop_on_the_stream(platform):
+    """A real deploy: the environment goes deploying then running, a stop makes it stopped,
+    each with its job's events; the project's id is on all of them."""
+    import test_runtime
+    a = platform
+    env = test_runtime.create_env(a, cpu_cores=0.5, ram_mb=512)
+    s = open_stream(a, a.org_id)
+    seen = []
+    for action, want in (("deploy", "running"), ("stop", "stopped")):
+        r = a.post("/api/v1/environments/%s/%s" % (env["id"], action))
+        assert r.status_code == 202, r.text
+        job = r.json_body["id"]
+        got = s.until(finished(job), timeout=600)
+        assert [e[1] for e in got if e[1].startswith("job.") and e[2]["id"] == job] == \
+            ["job.queued", "job.started", "job.finished"], got
+        assert got[-1][2]["status"] == "done", got
+        st = [e[2] for e in got if e[1] == "environment.status"]
+        assert st and st[-1]["status"] == want, got
+        assert all(x["id"] == env["id"] and x["project_id"] == a.project_id and
+                   x["name"] == env["name"] for x in st), st
+        seen += st
+    assert [x["status"] for x in seen][:2] == ["deploying", "running"], seen
+    s.close()
