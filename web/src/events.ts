@@ -14,7 +14,7 @@ type Listener = (e: OrgEvent) => void;
 /** "connecting": (re)connecting, pages wait; "live": events flow; "polling": no stream, pages poll */
 export type Mode = "connecting" | "live" | "polling";
 
-const TYPES = new Set(["environment.status", "job.queued", "job.started", "job.finished", "server.status", "reset"]);
+const TYPES = new Set(["environment.status", "job.queued", "job.started", "job.finished", "server.status", "alert.raised", "alert.resolved", "reset"]);
 const listeners = new Set<Listener>();
 const modeListeners = new Set<(m: Mode) => void>();
 let mode: Mode = "polling";

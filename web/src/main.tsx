@@ -16,6 +16,8 @@ import { ServersPage } from "./pages/servers";
 import { AccountPage } from "./pages/account";
 import { MembersPage } from "./pages/members";
 import { AuditPage } from "./pages/audit";
+import { AlertsPage } from "./pages/alerts";
+import { WebhooksPage } from "./pages/webhooks";
 import { AdminPage } from "./pages/admin";
 import { connectOrg } from "./events";
 
@@ -152,6 +154,8 @@ const NAV = [
   ["/projects", "Projects"],
   ["/servers", "Servers"],
   ["/members", "Members"],
+  ["/alerts", "Alerts"],
+  ["/webhooks", "Webhooks"],
   ["/audit", "Audit"],
   ["/admin", "Admin"],
 ];
@@ -165,7 +169,7 @@ function Shell({ path }: { path: string }) {
           <header class="top">
             <Link href="/" class="brand">berth</Link>
             <nav aria-label="Main">
-              {NAV.filter(([href]) => (href !== "/audit" || s!.perms.has("audit.view")) && (href !== "/admin" || s!.me.is_admin)).map(([href, label]) => (
+              {NAV.filter(([href]) => (href !== "/audit" || s!.perms.has("audit.view")) && (href !== "/webhooks" || s!.perms.has("org.update")) && (href !== "/admin" || s!.me.is_admin)).map(([href, label]) => (
                 <Link key={href} href={href} aria-current={(href === "/" ? path === "/" : path.startsWith(href)) ? "page" : undefined}>
                   {label}
                 </Link>
@@ -208,6 +212,8 @@ function Routes({ path }: { path: string }) {
   if (path === "/members") return <MembersPage />;
   if (path === "/account") return <AccountPage />;
   if (path === "/audit") return <AuditPage />;
+  if (path === "/alerts") return <AlertsPage />;
+  if (path === "/webhooks") return <WebhooksPage />;
   if (path === "/admin") return <AdminPage />;
   if ((m = match("/invitations/:token", path)))
     return <AcceptInvitationPage key={m.token} token={m.token} loggedIn onJoined={(orgId) => s.switchOrg(orgId)} />;
