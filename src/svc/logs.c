@@ -7,6 +7,7 @@
 
 #include "drivers/engine_logs.h"
 #include "lib/util.h"
+#include "store/envs.h"
 
 json_t *svc_logs_env(const struct actor *a, const char *env_id, struct berr *err)
 {
@@ -19,6 +20,11 @@ json_t *svc_logs_env(const struct actor *a, const char *env_id, struct berr *err
 	if (rc < 0) {
 		json_decref(e);
 		return NULL;
+	}
+	struct env_row row;
+	if (env_load(env_id, &row) == 0) {
+		json_object_set_new(e, "name", json_string(row.name));
+		env_row_free(&row);
 	}
 	return e;
 }

@@ -17,7 +17,7 @@ struct logs_args {
 	const char *tail, *since, *until, *level, *q, *container;
 };
 
-/* The environment's JSON when the actor may read its logs, else NULL with
+/* The environment ({id, org_id, project_id, name}) when the actor may read its logs, else NULL with
  * ENVIRONMENT_NOT_FOUND (another organization's, or a project not granted) or
  * PERMISSION_DENIED. */
 json_t *svc_logs_env(const struct actor *a, const char *env_id, struct berr *err);
