@@ -127,6 +127,13 @@ def test_logs_stream_download_survive_filters_resume_access(platform):
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
     assert m1 in r.text and r.text.startswith(got[0]["ts"][:4])
 
+    # the other containers: PostgreSQL's own lines; the server's edge proxy, only the lines
+    # of this environment's host names
+    assert logs(a, eid, container="db", tail=100000)
+    edge = wait_for(lambda: with_text(logs(a, eid, container="edge", tail=100000), m1), "edge line")
+    assert host_of(env) in edge[0]["line"] and edge[0]["container"] == "edge"
+    assert all(host_of(env) in l["line"] for l in logs(a, eid, container="edge", tail=100000))
+
     # the live stream: a line written after it opened arrives
     s = Stream(a, eid)
     m2 = unique("live")
