@@ -308,6 +308,10 @@ static int h_logs_stream(struct req *r)
 		last = req_query(r, "last_event_id");
 		field = "last_event_id";
 	}
+	if (!last) {
+		last = req_query(r, "after"); /* as the job log streams (the berth client resumes so) */
+		field = "after";
+	}
 	int64_t after = -1;
 	if (last) {
 		char *end;

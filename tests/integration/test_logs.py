@@ -7,12 +7,15 @@ The stand-in logs in Odoo's format: each HTTP request gives a werkzeug access li
 the path. Lines of other levels are written to the Odoo process's own stderr (docker exec,
 /proc/1/fd/2) in Odoo's format, as Odoo writes warnings, errors and tracebacks."""
 import json
+import os
+import subprocess
+import tempfile
 import time
 
 import pytest
 import requests
 
-from conftest import new_user, unique
+from conftest import BERTH, new_user, unique
 import runtime as rt
 from test_runtime import EDGE_PORT, create_env, host_of, make_platform
 
@@ -181,6 +184,36 @@ def test_logs_stream_download_survive_filters_resume_access(platform):
     r = a.get("/api/v1/environments/%s/logs/download?level=error" % eid)
     assert e in r.text and m1 not in r.text
 
+    # the CLI: berth env logs NAME [--grep S] [--level L] [-o FILE] [-f]
+    cenv = dict(os.environ, BERTH_URL=a.base, BERTH_TOKEN=a.token,
+                BERTH_CONFIG=os.path.join(tempfile.mkdtemp(), "config.json"))
+    p = subprocess.run([BERTH, "env", "logs", env["name"], "--grep", m1], env=cenv,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and m1 in p.stdout and len(p.stdout.splitlines()) == 1, p.stderr
+    p = subprocess.run([BERTH, "env", "logs", env["name"], "--level", "bogus"], env=cenv,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "level" in p.stderr
+    out = os.path.join(tempfile.mkdtemp(), "odoo.log")
+    p = subprocess.run([BERTH, "env", "logs", env["name"], "-o", out, "--level", "warning"],
+                       env=cenv, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    text = open(out).read()
+    assert w in text and e in text and m1 not in text
+    f = subprocess.Popen([BERTH, "env", "logs", env["name"], "-f", "--tail", "1"], env=cenv,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        f.stdout.readline()  # the last line, then the live ones
+        mf = unique("cli-follow")
+        odoo_line(eid, "INFO", mf)
+        while True:
+            line = f.stdout.readline()
+            assert line, f.stderr.read()
+            if mf in line:
+                break
+    finally:
+        f.kill()
+        f.wait()
+
     # a hard restart and a redeploy that recreates Odoo keep the earlier lines
     odoo_before = rt.env_containers(eid, "odoo")
     rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % eid, {"mode": "hard"})
@@ -193,7 +226,7 @@ def test_logs_stream_download_survive_filters_resume_access(platform):
     rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % eid)
     assert rt.env_containers(eid, "odoo") != odoo_mid
     all_lines = logs(a, eid, tail=100000)
-    for m in (m1, m2, w, e, tb, m3):
+    for m in (m1, m2, w, e, tb, mf, m3):
         assert len(with_text(all_lines, m)) == 1, m  # kept, and once
     ids = [int(l["id"]) for l in all_lines]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
