@@ -76,8 +76,9 @@ int64_t engine_ts_parse(const char *s, size_t len)
 	tm.tm_min = mi;
 	tm.tm_sec = se;
 	time_t t = timegm(&tm);
-	if (t < 0)
-		return -1;
+	struct tm back;
+	if (t < 0 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+		return -1; /* February 30th */
 	return ((int64_t)t - off) * 1000000000LL + frac;
 }
 
