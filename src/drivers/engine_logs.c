@@ -225,7 +225,7 @@ struct trd {
 	uint64_t left;  /* content bytes of the current entry still to come */
 	uint64_t pad;   /* padding bytes after them */
 	bool regular;
-	char name[256];
+	char name[300];
 	bool done;
 };
 
