@@ -304,13 +304,15 @@ static int h_logs_stream(struct req *r)
 		return reply_berr(r);
 	const char *last = req_header(r, "Last-Event-ID");
 	const char *field = "Last-Event-ID";
+	/* ?after= as the job log streams (the berth client resumes so, adding it to a path that
+	 * may hold last_event_id: after wins) */
+	if (!last) {
+		last = req_query(r, "after");
+		field = "after";
+	}
 	if (!last) {
 		last = req_query(r, "last_event_id");
 		field = "last_event_id";
-	}
-	if (!last) {
-		last = req_query(r, "after"); /* as the job log streams (the berth client resumes so) */
-		field = "after";
 	}
 	int64_t after = -1;
 	if (last) {

@@ -114,7 +114,7 @@ int cmd_env_logs(struct cli *c, struct args *a)
 		struct sbuf sq = SBUF_INIT;
 		const char *since = arg_get(a, "since");
 		if (last[0])
-			add_param(&sq, "after", last);
+			add_param(&sq, "last_event_id", last); /* api_stream resumes with ?after= */
 		else
 			add_param(&sq, "since", since);
 		add_param(&sq, "level", arg_get(a, "level"));

@@ -74,6 +74,42 @@ int logs_line_level(const char *line)
 	return LOGL_NONE;
 }
 
+/* The length of the valid UTF-8 sequence at p (at most n bytes), 0 when there is none. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+		     : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!len || len > n || (len == 2 && p[0] < 0xc2) || (len == 4 && p[0] > 0xf4))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+	    (len == 4 && p[0] == 0xf0 && p[1] < 0x90) || (len == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+		return 0; /* overlong, surrogate, beyond U+10FFFF */
+	return len;
+}
+
+static char *utf8_repair(const char *s)
+{
+	struct sbuf sb = SBUF_INIT;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	while (n) {
+		size_t k = utf8_seq(p, n);
+		if (k) {
+			sbuf_add(&sb, (const char *)p, k);
+		} else {
+			sbuf_adds(&sb, "\xEF\xBF\xBD");
+			k = 1;
+		}
+		p += k;
+		n -= k;
+	}
+	sbuf_adds(&sb, "");
+	return sbuf_detach(&sb);
+}
+
 void logs_ts(int64_t ns, char out[40])
 {
 	engine_ts_format(ns, out);
@@ -86,9 +122,12 @@ char *logs_line_json(int64_t id, int64_t ns, const char *line, const char *conta
 	snprintf(ids, sizeof ids, "%lld", (long long)id);
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "id", ids, "ts", ts, "line", line, "container",
 			      container);
-	if (!o) /* not UTF-8: as Latin-1 would be unfaithful; keep the ASCII bytes */
-		o = json_pack("{s:s,s:s,s:s,s:s}", "id", ids, "ts", ts, "line", "", "container",
+	if (!o) { /* not UTF-8: each byte of a bad sequence becomes U+FFFD */
+		char *u = utf8_repair(line);
+		o = json_pack("{s:s,s:s,s:s,s:s}", "id", ids, "ts", ts, "line", u, "container",
 			      container);
+		free(u);
+	}
 	json_object_set_new(o, "level", level >= 0 ? json_string(logs_level_names[level])
 						   : json_null());
 	char *s = json_dumps(o, JSON_COMPACT);
@@ -767,7 +806,7 @@ static void *fol_main(void *arg)
 			e = NULL;
 			sleep_ms(1000);
 		} else if (now_ns() - t0 < 1000000000LL) {
-			sleep_ms(250); /* no such container, or it stopped: look again soon */
+			sleep_ms(500); /* no such container, or it stopped: look again soon */
 		}
 	}
 	engine_close(e);

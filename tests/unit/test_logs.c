@@ -76,6 +76,9 @@ static void test_line_json(void **state)
 			       "123456789Z\",\"line\":\"a \\\"quoted\\\" line\",\"container\":\"odoo\","
 			       "\"level\":\"error\"}");
 	free(j);
+	j = logs_line_json(1, 1, "caf\xe9 \xc3\xa9", "odoo", LOGL_INFO); /* Latin-1, then UTF-8 */
+	assert_non_null(strstr(j, "\"line\":\"caf\xef\xbf\xbd \xc3\xa9\""));
+	free(j);
 	j = logs_line_json(1, 1, "x", "db", LOGL_NONE);
 	assert_non_null(strstr(j, "\"level\":null"));
 	free(j);
