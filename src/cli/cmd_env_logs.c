@@ -13,14 +13,14 @@
 const struct opt env_logs_opts[] = {
 	{"org", OPT_STR, NULL, "ORG", "the organization (id, slug or name)", 0},
 	{"project", OPT_STR, NULL, "PROJECT", "the project (slug, name or id)", 0},
-	{"follow", OPT_FLAG, NULL, NULL, "-f: then print new lines as they are written", OPT_SHORT},
+	{"follow", OPT_FLAG, NULL, NULL, "then print new lines as they are written", OPT_SHORT},
 	{"tail", OPT_INT, NULL, "N", "the last N lines (default 500, at most 100000)", 0},
 	{"since", OPT_STR, NULL, "T", "from this time (ISO 8601: 2024-01-01T12:00:00Z)", 0},
 	{"until", OPT_STR, NULL, "T", "up to this time (ISO 8601)", 0},
 	{"level", OPT_STR, NULL, "L", "debug, info, warning, error or critical: and above", 0},
 	{"grep", OPT_STR, NULL, "S", "only the lines that contain S", 0},
 	{"container", OPT_STR, NULL, "C", "odoo (default), db, pgbouncer, replica or edge", 0},
-	{"output", OPT_STR, NULL, "FILE", "-o: write every line that matches to FILE", OPT_SHORT},
+	{"output", OPT_STR, NULL, "FILE", "write every line that matches to FILE", OPT_SHORT},
 	OPT_END,
 };
 

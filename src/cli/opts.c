@@ -282,13 +282,15 @@ void args_to_body(const struct args *a, json_t *body)
 
 static void help_line(FILE *f, const struct opt *o)
 {
-	char left[64];
+	char left[64], sh[8] = "";
+	if (o->flags & OPT_SHORT)
+		snprintf(sh, sizeof sh, "-%c, ", o->name[0]);
 	if (o->type == OPT_BOOL)
 		snprintf(left, sizeof left, "--[no-]%s", o->name);
 	else if (o->type == OPT_FLAG)
-		snprintf(left, sizeof left, "--%s", o->name);
+		snprintf(left, sizeof left, "%s--%s", sh, o->name);
 	else
-		snprintf(left, sizeof left, "--%s %s", o->name, o->meta ? o->meta : "VALUE");
+		snprintf(left, sizeof left, "%s--%s %s", sh, o->name, o->meta ? o->meta : "VALUE");
 	if (strlen(left) > 26)
 		fprintf(f, "  %s\n  %-26s  %s\n", left, "", o->help ? o->help : "");
 	else
