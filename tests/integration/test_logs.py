@@ -289,3 +289,41 @@ def test_logs_stream_download_survive_filters_resume_access(platform):
     rt.run_job(a, "DELETE", "/api/v1/environments/%s" % eid, {"confirm": "DELETE"})
     assert rt.docker("volume", "ls", "-q", "--filter", "label=berth.env=%s" % eid).stdout.split() == []
     assert rt.env_containers(eid) == []
+
+
+def test_logs_over_ssh(platform):
+    """The same through a real sshd on loopback: reads, the archive before a hard restart and
+    the live follow go over SSH channels to the Engine's socket."""
+    from conftest import free_port
+    a = platform
+    sshd = rt.Sshd().start()
+    try:
+        port = free_port()
+        r = a.post("/api/v1/orgs/%s/servers" % a.org_id,
+                   {"name": "ssh", "host": "127.0.0.1", "port": sshd.port, "user": "root",
+                    "private_key": sshd.private_key, "http_port": port,
+                    "https_port": free_port()})
+        assert r.status_code == 201, r.text
+        sid = r.json_body["id"]
+        a.extra_servers = [sid]
+        assert a.post("/api/v1/servers/%s/test" % sid).json_body["status"] == "running"
+        env = create_env(a, vm_id=sid)
+        eid = env["id"]
+        rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % eid)
+        m1 = unique("ssh-first")
+        odoo_line(eid, "WARNING", m1)
+        wait_for(lambda: with_text(logs(a, eid, q=m1), m1), "the line over SSH")
+        s = Stream(a, eid)
+        m2 = unique("ssh-live")
+        odoo_line(eid, "INFO", m2)
+        assert s.until(m2)[-1]["line"].endswith(m2)
+        s.close()
+        rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % eid, {"mode": "hard"})
+        got = logs(a, eid, tail=100000)
+        assert len(with_text(got, m1)) == 1 and len(with_text(got, m2)) == 1
+        r = a.get("/api/v1/environments/%s/logs/download?level=warning" % eid)
+        assert r.status_code == 200 and m1 in r.text and m2 not in r.text
+        rt.run_job(a, "DELETE", "/api/v1/environments/%s" % eid, {"confirm": "DELETE"})
+        assert rt.docker("volume", "ls", "-q", "--filter", "label=berth.env=%s" % eid).stdout.split() == []
+    finally:
+        sshd.stop()
