@@ -83,15 +83,23 @@ int cmd_env_logs(struct cli *c, struct args *a)
 	char *path = xasprintf("/api/v1/environments/%s/logs%s%s", id, out ? "/download" : "",
 			       sbuf_str(&q));
 	char *text = NULL;
-	ex = api_get_text(c, path, &text);
-	free(path);
-	if (ex == EX_OK && out) {
+	if (out) {
+		/* streamed into the file as it arrives: a log may be larger than memory allows */
 		FILE *f = fopen(out, "w");
-		if (!f || fputs(text, f) == EOF || fclose(f) != 0)
+		if (!f) {
 			ex = cli_fail(EX_USAGE, "cannot write %s", out);
-		else if (!c->json)
-			fprintf(stderr, "%zu bytes written to %s\n", strlen(text), out);
+		} else {
+			ex = api_get_file(c, path, f);
+			long size = ftell(f);
+			if (fclose(f) != 0 && ex == EX_OK)
+				ex = cli_fail(EX_USAGE, "cannot write %s", out);
+			if (ex == EX_OK && !c->json)
+				fprintf(stderr, "%ld bytes written to %s\n", size, out);
+		}
+	} else {
+		ex = api_get_text(c, path, &text);
 	}
+	free(path);
 	char last[32] = "";
 	if (ex == EX_OK && !out) {
 		for (char *p = text; p && *p;) {
