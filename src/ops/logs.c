@@ -214,7 +214,11 @@ static bool edge_line_ours(const struct envlog *L, const char *line)
 		const char *sp = strchr(line, ' ');
 		if (sp && strncasecmp(sp + 1, h, hn) == 0 && (sp[1 + hn] == ' ' || sp[1 + hn] == ':'))
 			return true;
-		const char *hp = strstr(line, "host: \"");
+		/* an error line (2024/01/01 12:00:00 [error] ...) */
+		bool err_line = strlen(line) > 11 && line[4] == '/' && line[7] == '/' && line[10] == ' ';
+		const char *hp = err_line ? strstr(line, ", host: \"") : NULL;
+		if (hp)
+			hp += 2;
 		if (hp && strncasecmp(hp + 7, h, hn) == 0 && (hp[7 + hn] == '"' || hp[7 + hn] == ':'))
 			return true;
 	}
@@ -450,7 +454,7 @@ int ops_logs_read(const char *env_id, const struct logq *q, logs_line_fn fn, voi
 	if (from > 1000000)
 		from -= 1000000;
 	if (L.role) {
-		struct segindex ix;
+		struct segindex ix = {0};
 		rc = segindex_read(e, &L, L.role, &ix, err);
 		size_t start = 0;
 		/* the last `tail` lines with no other filter: only the segments that hold them */
