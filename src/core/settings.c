@@ -182,7 +182,7 @@ static const struct setting TABLE[] = {
 	 .label = "Restart the containers when they stop unexpectedly"},
 	{.key = "logs_max_mb", .tab = "odoo", .type = SETTING_INT, .min = 10, .max = 10240,
 	 .def_int = 200, .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .label = "Logs kept of removed containers (MB; the oldest go first)"},
+	 .label = "Logs kept of replaced containers, all kinds together (MB; the oldest go first)"},
 
 	/* PostgreSQL sub-tab (plan: allow_instance_tuning) */
 	{.key = "postgres_shm_mb", .tab = "postgresql", .type = SETTING_INT, .min = 16,

@@ -580,6 +580,8 @@ static void tar_file(FILE *f, const char *name, const char *data, size_t len)
 	tar_pad(f, len);
 }
 
+static const char *const archive_roles[] = {"odoo", "db", "pgbouncer", "replica"};
+
 /* "berth-<key>-<suffix>": the role directory of an environment container, or NULL. */
 static const char *role_of_name(const char *name, char key[13])
 {
@@ -655,27 +657,63 @@ int ops_logs_archive(struct engine *e, const char *name, struct berr *err)
 	tar_pad(s.f, s.bytes);
 	char sname[96];
 	snprintf(sname, sizeof sname, "%s/%lld.log", role, (long long)s.first);
-	/* the new segment, then rotation: the oldest go while the whole exceeds the bound */
+	/* the new segment, then rotation: the environment's oldest segments (of any container
+	 * kind) go while the whole exceeds the bound; the new one stays */
 	ix.v = xrealloc(ix.v, (ix.n + 1) * sizeof *ix.v);
 	ix.v[ix.n++] = (struct seg){s.first, s.end, s.bytes, s.lines};
+	struct segindex others[ARRAY_SIZE(archive_roles)] = {{0}};
+	struct segindex *all[ARRAY_SIZE(archive_roles)];
+	size_t from[ARRAY_SIZE(archive_roles)] = {0};
+	bool dirty[ARRAY_SIZE(archive_roles)] = {false};
 	unsigned long long total = 0, bound = (unsigned long long)max_mb << 20;
-	for (size_t i = 0; i < ix.n; i++)
-		total += ix.v[i].bytes;
-	size_t from = 0;
-	while (total > bound && from + 1 < ix.n) {
-		char old[96];
-		snprintf(old, sizeof old, "%s/%lld.log", role, (long long)ix.v[from].first);
-		tar_file(s.f, old, "", 0);
-		total -= ix.v[from++].bytes;
+	size_t cur = 0;
+	for (size_t k = 0; k < ARRAY_SIZE(archive_roles); k++) {
+		if (str_eq(archive_roles[k], role)) {
+			cur = k;
+			all[k] = &ix;
+		} else {
+			all[k] = &others[k];
+			struct berr e2 = {0};
+			if (segindex_read(e, &L, archive_roles[k], &others[k], &e2) < 0)
+				segindex_free(&others[k]); /* unreadable now: left as it is */
+		}
+		for (size_t i = 0; i < all[k]->n; i++)
+			total += all[k]->v[i].bytes;
 	}
-	struct sbuf text = SBUF_INIT;
-	segindex_text(&ix, from, &text);
-	char ia[40], ib[40];
-	snprintf(ia, sizeof ia, "%s/index.a", role);
-	snprintf(ib, sizeof ib, "%s/index.b", role);
-	tar_file(s.f, ia, text.buf, text.len);
-	tar_file(s.f, ib, text.buf, text.len);
-	sbuf_release(&text);
+	dirty[cur] = true;
+	while (total > bound) {
+		int pick = -1;
+		for (size_t k = 0; k < ARRAY_SIZE(archive_roles); k++) {
+			size_t keep = k == cur ? 1 : 0;
+			if (from[k] + keep < all[k]->n &&
+			    (pick < 0 || all[k]->v[from[k]].first < all[pick]->v[from[pick]].first))
+				pick = (int)k;
+		}
+		if (pick < 0)
+			break;
+		char old[96];
+		snprintf(old, sizeof old, "%s/%lld.log", archive_roles[pick],
+			 (long long)all[pick]->v[from[pick]].first);
+		tar_file(s.f, old, "", 0);
+		total -= all[pick]->v[from[pick]++].bytes;
+		dirty[pick] = true;
+	}
+	/* the indexes: the other kinds' first, this kind's last */
+	for (size_t step = 0; step < ARRAY_SIZE(archive_roles); step++) {
+		size_t k = (cur + 1 + step) % ARRAY_SIZE(archive_roles);
+		if (!dirty[k])
+			continue;
+		struct sbuf text = SBUF_INIT;
+		segindex_text(all[k], from[k], &text);
+		char ia[40], ib[40];
+		snprintf(ia, sizeof ia, "%s/index.a", archive_roles[k]);
+		snprintf(ib, sizeof ib, "%s/index.b", archive_roles[k]);
+		tar_file(s.f, ia, text.buf, text.len);
+		tar_file(s.f, ib, text.buf, text.len);
+		sbuf_release(&text);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(archive_roles); k++)
+		segindex_free(&others[k]);
 	memset(h, 0, 512);
 	fwrite(h, 1, 512, s.f);
 	fwrite(h, 1, 512, s.f);

@@ -327,3 +327,46 @@ def test_logs_over_ssh(platform):
         assert rt.docker("volume", "ls", "-q", "--filter", "label=berth.env=%s" % eid).stdout.split() == []
     finally:
         sshd.stop()
+
+
+def test_rotation_keeps_the_environment_within_its_bound(platform):
+    """logs_max_mb (here 10, set in the store: there is no settings route yet): once the
+    kept lines of the environment exceed it, its oldest segments go, the newest stays."""
+    import sqlite3
+    a = platform
+    env = create_env(a)
+    eid = env["id"]
+    db = sqlite3.connect(os.path.join(a.berthd.data, "berth.db"), timeout=30)
+    db.execute("UPDATE environments SET settings=json_set(coalesce(settings, '{}'), "
+               "'$.logs_max_mb', 10) WHERE id=?", (eid,))
+    db.commit()
+    db.close()
+    rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % eid)
+
+    def burst(tag, mb):
+        """About mb MB of Odoo-format lines, the first and the last carrying tag."""
+        script = ("import time\n"
+                  "f = open('/proc/1/fd/2', 'w')\n"
+                  "pad = 'x' * 1000\n"
+                  "for i in range(%d):\n"
+                  "    t = time.strftime('%%Y-%%m-%%d %%H:%%M:%%S', time.gmtime()) + ',000'\n"
+                  "    f.write('%%s 1 INFO db odoo.bench: %s %%d %%s\\n' %% (t, i, pad))\n"
+                  "f.close()\n") % (mb * 1000, tag)
+        rt.docker("exec", odoo_container(eid), "python3", "-c", script)
+        wait_for(lambda: with_text(logs(a, eid, q="%s %d " % (tag, mb * 1000 - 1)), tag), tag)
+
+    first, second = unique("rot1"), unique("rot2")
+    burst(first, 12)
+    rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % eid, {"mode": "hard"})
+    # one segment of 12 MB: over the bound, but the newest always stays
+    assert with_text(logs(a, eid, q=first + " 0 "), first)
+    burst(second, 4)
+    rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % eid, {"mode": "hard"})
+    # 16 MB: the older segment went, the newer is whole
+    assert not with_text(logs(a, eid, q=first), first)
+    got = logs(a, eid, q=second, tail=100000)
+    assert len(got) == 4000
+    keeper = "berth-%s-logs" % eid.replace("-", "")[:12]
+    du = rt.docker("run", "--rm", "--volumes-from", keeper, "--entrypoint", "du",
+                   "%s:18.0" % rt.STANDIN_TAG, "-sk", "/logs").stdout.split()[0]
+    assert int(du) < 10 * 1024, du
