@@ -598,6 +598,83 @@ static const char *role_of_name(const char *name, char key[13])
 	return NULL;
 }
 
+/* After the new segment (the last of ix, the archived kind's index) in the tar f: the
+ * environment's oldest segments, of any kind, emptied while the whole exceeds bound (the new
+ * one stays), then the index (a, then b) of each kind that changed, this kind's last. */
+static void rotate_and_index(struct engine *e, const struct envlog *L, const char *role,
+			     struct segindex *ix, unsigned long long bound, FILE *f)
+{
+	enum { NK = ARRAY_SIZE(archive_roles) };
+	struct segindex others[NK] = {{0}};
+	struct segindex *all[NK];
+	size_t from[NK] = {0};
+	bool dirty[NK] = {false};
+	unsigned long long total = 0;
+	size_t cur = 0;
+	for (size_t k = 0; k < NK; k++) {
+		if (str_eq(archive_roles[k], role)) {
+			cur = k;
+			all[k] = ix;
+		} else {
+			all[k] = &others[k];
+			struct berr e2 = {0};
+			if (segindex_read(e, L, archive_roles[k], &others[k], &e2) < 0)
+				segindex_free(&others[k]); /* unreadable now: left as it is */
+		}
+		for (size_t i = 0; i < all[k]->n; i++)
+			total += all[k]->v[i].bytes;
+	}
+	dirty[cur] = true;
+	while (total > bound) {
+		int pick = -1;
+		for (size_t k = 0; k < NK; k++) {
+			size_t keep = k == cur ? 1 : 0;
+			if (from[k] + keep < all[k]->n &&
+			    (pick < 0 || all[k]->v[from[k]].first < all[pick]->v[from[pick]].first))
+				pick = (int)k;
+		}
+		if (pick < 0)
+			break;
+		char old[96];
+		snprintf(old, sizeof old, "%s/%lld.log", archive_roles[pick],
+			 (long long)all[pick]->v[from[pick]].first);
+		tar_file(f, old, "", 0);
+		total -= all[pick]->v[from[pick]++].bytes;
+		dirty[pick] = true;
+	}
+	for (size_t step = 0; step < NK; step++) {
+		size_t k = (cur + 1 + step) % NK;
+		if (!dirty[k])
+			continue;
+		struct sbuf text = SBUF_INIT;
+		segindex_text(all[k], from[k], &text);
+		char ia[40], ib[40];
+		snprintf(ia, sizeof ia, "%s/index.a", archive_roles[k]);
+		snprintf(ib, sizeof ib, "%s/index.b", archive_roles[k]);
+		tar_file(f, ia, text.buf, text.len);
+		tar_file(f, ib, text.buf, text.len);
+		sbuf_release(&text);
+	}
+	for (size_t k = 0; k < NK; k++)
+		segindex_free(&others[k]);
+}
+
+/* Sends the tar in f to the keeper's /logs: mapped, not read into memory (the kernel pages
+ * it out to the Engine). */
+static int upload(struct engine *e, const char *keeper, FILE *f, struct berr *err)
+{
+	struct stat st;
+	int fd = fileno(f);
+	if (fstat(fd, &st) < 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "temporary file: %s", strerror(errno));
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, "temporary file: %s", strerror(errno));
+	int rc = engine_archive_write(e, keeper, "/logs", map, (size_t)st.st_size, err);
+	munmap(map, (size_t)st.st_size);
+	return rc;
+}
+
 int ops_logs_archive(struct engine *e, const char *name, struct berr *err)
 {
 	char key[13];
@@ -657,63 +734,9 @@ int ops_logs_archive(struct engine *e, const char *name, struct berr *err)
 	tar_pad(s.f, s.bytes);
 	char sname[96];
 	snprintf(sname, sizeof sname, "%s/%lld.log", role, (long long)s.first);
-	/* the new segment, then rotation: the environment's oldest segments (of any container
-	 * kind) go while the whole exceeds the bound; the new one stays */
 	ix.v = xrealloc(ix.v, (ix.n + 1) * sizeof *ix.v);
 	ix.v[ix.n++] = (struct seg){s.first, s.end, s.bytes, s.lines};
-	struct segindex others[ARRAY_SIZE(archive_roles)] = {{0}};
-	struct segindex *all[ARRAY_SIZE(archive_roles)];
-	size_t from[ARRAY_SIZE(archive_roles)] = {0};
-	bool dirty[ARRAY_SIZE(archive_roles)] = {false};
-	unsigned long long total = 0, bound = (unsigned long long)max_mb << 20;
-	size_t cur = 0;
-	for (size_t k = 0; k < ARRAY_SIZE(archive_roles); k++) {
-		if (str_eq(archive_roles[k], role)) {
-			cur = k;
-			all[k] = &ix;
-		} else {
-			all[k] = &others[k];
-			struct berr e2 = {0};
-			if (segindex_read(e, &L, archive_roles[k], &others[k], &e2) < 0)
-				segindex_free(&others[k]); /* unreadable now: left as it is */
-		}
-		for (size_t i = 0; i < all[k]->n; i++)
-			total += all[k]->v[i].bytes;
-	}
-	dirty[cur] = true;
-	while (total > bound) {
-		int pick = -1;
-		for (size_t k = 0; k < ARRAY_SIZE(archive_roles); k++) {
-			size_t keep = k == cur ? 1 : 0;
-			if (from[k] + keep < all[k]->n &&
-			    (pick < 0 || all[k]->v[from[k]].first < all[pick]->v[from[pick]].first))
-				pick = (int)k;
-		}
-		if (pick < 0)
-			break;
-		char old[96];
-		snprintf(old, sizeof old, "%s/%lld.log", archive_roles[pick],
-			 (long long)all[pick]->v[from[pick]].first);
-		tar_file(s.f, old, "", 0);
-		total -= all[pick]->v[from[pick]++].bytes;
-		dirty[pick] = true;
-	}
-	/* the indexes: the other kinds' first, this kind's last */
-	for (size_t step = 0; step < ARRAY_SIZE(archive_roles); step++) {
-		size_t k = (cur + 1 + step) % ARRAY_SIZE(archive_roles);
-		if (!dirty[k])
-			continue;
-		struct sbuf text = SBUF_INIT;
-		segindex_text(all[k], from[k], &text);
-		char ia[40], ib[40];
-		snprintf(ia, sizeof ia, "%s/index.a", archive_roles[k]);
-		snprintf(ib, sizeof ib, "%s/index.b", archive_roles[k]);
-		tar_file(s.f, ia, text.buf, text.len);
-		tar_file(s.f, ib, text.buf, text.len);
-		sbuf_release(&text);
-	}
-	for (size_t k = 0; k < ARRAY_SIZE(archive_roles); k++)
-		segindex_free(&others[k]);
+	rotate_and_index(e, &L, role, &ix, (unsigned long long)max_mb << 20, s.f);
 	memset(h, 0, 512);
 	fwrite(h, 1, 512, s.f);
 	fwrite(h, 1, 512, s.f);
@@ -724,20 +747,7 @@ int ops_logs_archive(struct engine *e, const char *name, struct berr *err)
 			 name);
 		goto out;
 	}
-	struct stat st;
-	int fd = fileno(s.f);
-	if (fstat(fd, &st) < 0) {
-		berr_set(err, BE_INTERNAL_ERROR, NULL, "temporary file: %s", strerror(errno));
-		goto out;
-	}
-	/* mapped, not read into memory: the kernel pages it out to the Engine */
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
-		berr_set(err, BE_INTERNAL_ERROR, NULL, "temporary file: %s", strerror(errno));
-		goto out;
-	}
-	rc = engine_archive_write(e, L.keeper, "/logs", map, (size_t)st.st_size, err);
-	munmap(map, (size_t)st.st_size);
+	rc = upload(e, L.keeper, s.f, err);
 out:
 	if (s.f)
 		fclose(s.f);
