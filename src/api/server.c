@@ -41,7 +41,7 @@ static struct MHD_Daemon *daemon_;
 
 static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
-	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes,
+	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -166,6 +166,9 @@ static const struct {
 	{"PATCH", "/api/v1/environments/{}"},
 	{"POST", "/api/v1/orgs/{}/projects"},
 	{"PATCH", "/api/v1/projects/{}"},
+	{"GET", "/api/v1/environments/{}/logs"},
+	{"GET", "/api/v1/environments/{}/logs/stream"},
+	{"GET", "/api/v1/environments/{}/logs/download"},
 };
 
 static bool route_is_slow(const struct route *rt)
@@ -419,6 +422,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int s
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r->set_cookie)
 		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+	if (r->disposition && status < 300)
+		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
 	if (!str_starts(r->path, "/api/")) {
 		/* the console: its own files only, no inline script or style, no eval, no framing */
 		MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
@@ -454,6 +459,7 @@ static void req_free(struct req *r)
 	json_decref(r->reply);
 	free(r->reply_text);
 	free(r->set_cookie);
+	free(r->disposition);
 	if (r->stream_cls && r->stream_free)
 		r->stream_free(r->stream_cls);
 	if (r->body_cls && r->body_free)

@@ -399,6 +399,15 @@ try {
     await page.locator('[data-testid="env-status"] [data-status="running"]').waitFor();
     log("soft restart done");
 
+    step = "the Logs tab: the Odoo log, kept across the restart";
+    await page.getByRole("tab", { name: "Logs" }).click();
+    const logs = page.getByTestId("logs-lines");
+    await logs.getByText("werkzeug").first().waitFor({ timeout: 60000 });
+    await page.getByTestId("logs-footer").getByText(/[1-9][0-9]* lines?/).waitFor();
+    await shot("06b-console-logs");
+    await a11y("logs tab");
+    log("logs shown");
+
     step = "stop: the dot turns stopped and Start appears, live";
     await page.getByRole("button", { name: "Stop", exact: true }).click();
     await page.getByText("Stop queued").waitFor();
@@ -565,6 +574,46 @@ try {
   await shot("09-admin");
   await page.getByRole("button", { name: "Delete Tiny" }).click();
   await page.locator('tr[data-plan="Tiny"]').waitFor({ state: "detached" });
+
+  step = "alerts: thresholds with their rule, saved";
+  await page.getByRole("link", { name: "Alerts", exact: true }).click();
+  await page.getByRole("heading", { name: "Alerts", level: 1 }).waitFor();
+  await page.getByText("No open alert.").waitFor();
+  const thr = page.getByRole("form", { name: "Alert thresholds" });
+  await thr.getByLabel("CPU warning (%)").fill("90");
+  await thr.getByText("Not above the critical level.").waitFor();
+  await thr.getByLabel("CPU warning (%)").fill("60");
+  await thr.getByRole("button", { name: "Save thresholds" }).click();
+  await page.getByText("Alert thresholds saved").waitFor();
+  const saved = await api("GET", `/orgs/${orgId}/alert-thresholds`, undefined, token);
+  check(saved.thresholds.cpu_warning_pct === 60, "the threshold saved: " + JSON.stringify(saved.thresholds));
+  await a11y("alerts");
+
+  step = "webhooks: add (the secret shown once), ping, deliveries, delete";
+  await page.getByRole("link", { name: "Webhooks", exact: true }).click();
+  await page.getByRole("heading", { name: "Webhooks", level: 1 }).waitFor();
+  await page.getByText("No webhook yet.").waitFor();
+  await page.getByRole("button", { name: "Add Webhook" }).click();
+  await page.getByLabel("Payload URL").fill("http://127.0.0.1:9/hook");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  await page.locator("#wh-url-error").getByText("public addresses only").waitFor();
+  await page.getByLabel("Payload URL").fill("https://hooks.example.com/berth");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  const wdlg = page.getByRole("dialog", { name: "Webhook created" });
+  check((await wdlg.getByTestId("webhook-secret").textContent()).startsWith("whsec_"), "the secret shown");
+  await a11y("webhook created");
+  await wdlg.getByRole("button", { name: "Done" }).click();
+  const wrow = page.locator('tr[data-webhook="https://hooks.example.com/berth"]');
+  await wrow.getByRole("button", { name: "Ping" }).click();
+  const ddlg = page.getByRole("dialog", { name: /Deliveries to/ });
+  await ddlg.locator("tr[data-delivery]").first().waitFor();
+  await a11y("webhook deliveries");
+  await shot("09b-webhooks");
+  await ddlg.getByRole("button", { name: "Close dialog" }).click();
+  await wrow.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("dialog", { name: "Delete webhook" }).getByRole("button", { name: "Delete" }).click();
+  await page.getByText("No webhook yet.").waitFor();
+  log("alerts and webhooks ok");
 
   step = "audit log";
   await page.getByRole("link", { name: "Audit", exact: true }).click();

@@ -6,6 +6,7 @@ import { navigate } from "../router";
 import { useSession } from "../session";
 import { useOrgEvents, usePollWithoutStream } from "../events";
 import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, fmtCPU, fmtDate, fmtMB, timeAgo, toast, useAsync } from "../ui";
+import { LogsTab } from "./logs";
 
 const POLL_MS = 3000;
 
@@ -55,7 +56,7 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
     ["commits", "Commits"],
     ["queue", "Queue"],
     ["access", "Access"],
-    ["logs", "Logs"],
+    ...(can("environment.logs") ? ([["logs", "Logs"]] as [string, string][]) : []),
     ["monitoring", "Monitoring"],
     ...(env.environment_type !== "development" ? ([["backups", "Backups"]] as [string, string][]) : []),
     ["settings", "Settings"],
@@ -116,7 +117,7 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
         {tab === "commits" && <Commits env={env} />}
         {tab === "queue" && <Queue env={env} gen={queueGen} />}
         {tab === "access" && <Coming what="Access: the instance URL, database connection and SSH tunnel come with the access issue." />}
-        {tab === "logs" && <Coming what="Logs: the Odoo log stream comes with the logs issue." />}
+        {tab === "logs" && <LogsTab env={env} />}
         {tab === "monitoring" && <Coming what="Monitoring: CPU and memory charts of the Odoo and database containers come with the monitoring issue." />}
         {tab === "backups" && <Coming what="Backups: database and filestore backups come with the backups issue." />}
         {tab === "settings" && <Coming what="Settings: the Odoo, PostgreSQL, Security, Domain, Nginx and Packages sub-tabs come with the settings issue." />}
