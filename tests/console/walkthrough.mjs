@@ -406,6 +406,7 @@ try {
     await page.getByTestId("logs-footer").getByText(/[1-9][0-9]* lines?/).waitFor();
     await shot("06b-console-logs");
     await a11y("logs tab");
+    await page.getByRole("tab", { name: "Queue" }).click();
     log("logs shown");
 
     step = "stop: the dot turns stopped and Start appears, live";

@@ -282,7 +282,7 @@ export function LogsTab({ env, since, until }: { env: any; since?: string; until
       >
         {lines.map((l) => (
           <div key={l.id} style={{ color: LEVEL_COLOR[l.level || "info"] || LEVEL_COLOR.info }}>
-            <span style={{ color: "#6e7f92" }}>{fmtTime(l.ts)} </span>
+            <span style={{ color: "#93a1b3" }}>{fmtTime(l.ts)} </span>
             {l.line}
           </div>
         ))}
