@@ -22,6 +22,9 @@
 #include "drivers/git.h"
 #include "ops/conn.h"
 #include "ops/ops.h"
+#include "jobs/events.h"
+#include "ops/alerts.h"
+#include "ops/webhooks.h"
 #include "ops/sampler.h"
 
 static void usage(FILE *f)
@@ -31,6 +34,7 @@ static void usage(FILE *f)
 	      "              [--git-local-root DIR]... [--docker-socket-allow PATH]...\n"
 	      "              [--register-local] [--debug] [--metrics-token-file FILE]\n"
 	      "              [--http-threads N] [--http-per-ip N] [--http-timeout S]\n"
+	      "              [--webhook-allow-private] [--webhook-backoff S,S,...]\n"
 	      "\n"
 	      "  --data DIR          data directory: store, master key (default ./berth-data)\n"
 	      "  --listen HOST:PORT  address of the API and console (default 127.0.0.1:8400)\n"
@@ -51,6 +55,10 @@ static void usage(FILE *f)
 	      "  --http-per-ip N     open connections per client address (default 256)\n"
 	      "  --http-timeout S    an idle connection is closed after S seconds, also one\n"
 	      "                      that has not finished its request (default 15)\n"
+	      "  --webhook-allow-private  outgoing webhooks may reach loopback, link-local and\n"
+	      "                      private addresses (default: refused)\n"
+	      "  --webhook-backoff S,S,...  seconds before each retry of a failed webhook\n"
+	      "                      delivery, 1 to 8 of them (default 60,300,1800,7200)\n"
 	      "  --metrics-token-file FILE  GET /metrics (Prometheus) wants this bearer token\n"
 	      "                      (the file's one line); without it, loopback clients only\n",
 	      f);
@@ -79,6 +87,23 @@ static int parse_listen(const char *s)
 	return 0;
 }
 
+static int parse_backoff(const char *s)
+{
+	int n = 0;
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > 86400 || n == 8 || (*end && *end != ','))
+			return -1;
+		berth_cfg.webhook_backoff[n++] = (int)v;
+		s = *end ? end + 1 : end;
+	}
+	if (n == 0)
+		return -1;
+	berth_cfg.webhook_backoff_n = n;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *data = "berth-data";
@@ -100,6 +125,8 @@ int main(int argc, char **argv)
 		{"http-per-ip", required_argument, NULL, 'P'},
 		{"http-timeout", required_argument, NULL, 'O'},
 		{"metrics-token-file", required_argument, NULL, 'M'},
+		{"webhook-allow-private", no_argument, NULL, 'W'},
+		{"webhook-backoff", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -164,6 +191,14 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'W': berth_cfg.webhook_allow_private = true; break;
+		case 'B':
+			if (parse_backoff(optarg) < 0) {
+				fprintf(stderr, "berthd: --webhook-backoff wants 1 to 8 numbers of seconds"
+						" (1-86400), separated by commas\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -212,17 +247,25 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is an error return, in every thread */
 	git_init(data, roots);
 	ops_register(); /* the job types, before the workers and the local server's registration */
-	sampler_start(); /* monitoring: a task of the scheduler, which daemon_start starts */
-	if (daemon_start(data, register_local, &err) < 0) {
-		fprintf(stderr, "berthd: %s\n", err.message);
-		return 1;
-	}
+	/* every thread started from here on inherits the mask: SIGINT and SIGTERM reach the
+	 * sigwait below, never a worker (whose default action would end berthd unclean) */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	events_observe(ops_webhooks_on_event); /* webhooks follow the organization event stream */
+	ops_alerts_start();
+	if (ops_webhooks_start() < 0) {
+		fprintf(stderr, "berthd: cannot start the webhook sender\n");
+		return 1;
+	}
+	sampler_start(); /* monitoring: a task of the scheduler, which daemon_start starts */
+	if (daemon_start(data, register_local, &err) < 0) {
+		fprintf(stderr, "berthd: %s\n", err.message);
+		return 1;
+	}
 	if (api_start(&err) < 0) {
 		fprintf(stderr, "berthd: %s\n", err.message);
 		return 1;
@@ -237,6 +280,8 @@ int main(int argc, char **argv)
 	api_stop();
 	sampler_stop();
 	daemon_stop();
+	ops_webhooks_stop();
+	ops_alerts_stop();
 	db_shutdown();
 	ssh_finalize();
 	curl_global_cleanup();

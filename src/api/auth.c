@@ -209,6 +209,26 @@ static int h_logout(struct req *r)
 	return reply_no_content(r);
 }
 
+/* POST /auth/password {"current_password", "new_password"}: the caller's own password;
+ * its other login sessions end, this one and the API keys stay. */
+static int h_password(struct req *r)
+{
+	const char *current = NULL, *new_password = NULL;
+	struct jfield spec[] = {
+		{.name = "current_password", .type = J_STRING, .required = true, .dest = &current,
+		 .maxlen = 1024},
+		{.name = "new_password", .type = J_STRING, .required = true, .dest = &new_password,
+		 .maxlen = 1024},
+		JF_END,
+	};
+	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)
+		return reply_berr(r);
+	int64_t n = svc_password_change(&r->actor, r->ip, current, new_password, &r->err);
+	if (n < 0)
+		return reply_berr(r);
+	return reply_json(r, 200, json_pack("{s:I}", "revoked_sessions", (json_int_t)n));
+}
+
 /* The caller's session: how it authenticates, and the cookie session's anti-CSRF value. */
 static int h_session(struct req *r)
 {
@@ -277,6 +297,7 @@ const struct route auth_routes[] = {
 	{"POST", "/api/v1/auth/login", h_login, R_PUBLIC},
 	{"POST", "/api/v1/auth/logout", h_logout, 0},
 	{"GET", "/api/v1/auth/session", h_session, 0},
+	{"POST", "/api/v1/auth/password", h_password, 0},
 	{"GET", "/api/v1/me", h_me, 0},
 	{"POST", "/api/v1/api-keys", h_key_create, 0},
 	{"GET", "/api/v1/api-keys", h_key_list, 0},

@@ -34,6 +34,7 @@ struct req {
 	bool authed;
 	bool cookie_auth;        /* authenticated by the console's session cookie */
 	char *set_cookie;        /* a Set-Cookie header for the answer, or NULL */
+	char *disposition;       /* a Content-Disposition header for the answer, or NULL */
 	/* reply */
 	json_t *reply;
 	char *reply_text;
@@ -101,7 +102,8 @@ void api_stop(void);
 
 /* Route tables, one per resource file. */
 extern const struct route auth_routes[], org_routes[], plan_routes[], server_routes[],
-	project_routes[], env_routes[], job_routes[], admin_routes[], repo_routes[];
+	project_routes[], env_routes[], job_routes[], admin_routes[], repo_routes[],
+	webhook_routes[], alert_routes[], event_routes[], logs_routes[];
 extern const struct route metrics_routes[]; /* api/metrics.c */
 int api_metrics_serve(struct req *r);      /* GET /metrics (Prometheus) */
 int api_metrics_token_file(const char *path, struct berr *err);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "api/auth.h"
+#include "jobs/events.h"
 #include "jobs/hub.h"
 #include "lib/jtext.h"
 #include "lib/promreg.h"
@@ -41,7 +42,8 @@ static struct MHD_Daemon *daemon_;
 
 static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
-	repo_routes, admin_routes, metrics_routes,
+	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
+	metrics_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -166,6 +168,9 @@ static const struct {
 	{"PATCH", "/api/v1/environments/{}"},
 	{"POST", "/api/v1/orgs/{}/projects"},
 	{"PATCH", "/api/v1/projects/{}"},
+	{"GET", "/api/v1/environments/{}/logs"},
+	{"GET", "/api/v1/environments/{}/logs/stream"},
+	{"GET", "/api/v1/environments/{}/logs/download"},
 };
 
 static bool route_is_slow(const struct route *rt)
@@ -421,6 +426,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int s
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r->set_cookie)
 		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+	if (r->disposition && status < 300)
+		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
 	if (!str_starts(r->path, "/api/")) {
 		/* the console: its own files only, no inline script or style, no eval, no framing */
 		MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
@@ -456,6 +463,7 @@ static void req_free(struct req *r)
 	json_decref(r->reply);
 	free(r->reply_text);
 	free(r->set_cookie);
+	free(r->disposition);
 	if (r->stream_cls && r->stream_free)
 		r->stream_free(r->stream_cls);
 	if (r->body_cls && r->body_free)
@@ -639,7 +647,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		malloc_trim(0);
 }
 
-/* ---- the heartbeat timer: once a second, resumes the live log streams idle for 15 s ---- */
+/* ---- the heartbeat timer: once a second, resumes the live log and event streams idle for
+ * 15 s ---- */
 static pthread_t tick_thread;
 static bool tick_running, tick_stop;
 static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -658,6 +667,7 @@ static void *tick_main(void *arg)
 			break;
 		pthread_mutex_unlock(&tick_lock);
 		hub_tick();
+		events_tick();
 		pthread_mutex_lock(&tick_lock);
 	}
 	pthread_mutex_unlock(&tick_lock);
@@ -712,6 +722,7 @@ int api_start(struct berr *err)
 	slow_stopping = false;
 	pthread_mutex_unlock(&slow_lock);
 	hub_open();
+	events_open();
 	daemon_ = MHD_start_daemon(
 		flags, (uint16_t)api_cfg.listen_port, NULL, NULL, on_request, NULL,
 		MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -736,6 +747,7 @@ int api_start(struct berr *err)
 void api_stop(void)
 {
 	hub_shutdown(); /* live logs end at once: the hub resumes their connections */
+	events_shutdown(); /* so do the organization event streams */
 	slow_drain();   /* the slow routes answer and resume theirs */
 	if (tick_running) {
 		pthread_mutex_lock(&tick_lock);

@@ -63,9 +63,10 @@ struct noun {
 
 /* One table of verbs per noun, one file per noun (cli/cmd_*.c). */
 extern const struct verb auth_login_verbs[], auth_logout_verbs[], auth_setup_verbs[],
-	auth_whoami_verbs[];
+	auth_passwd_verbs[], auth_whoami_verbs[];
 extern const struct verb org_verbs[], member_verbs[], invitation_verbs[], plan_verbs[],
-	apikey_verbs[], server_verbs[], project_verbs[], env_verbs[], job_verbs[], admin_verbs[];
+	apikey_verbs[], server_verbs[], project_verbs[], env_verbs[], job_verbs[], admin_verbs[],
+	webhook_verbs[], alert_verbs[];
 
 /* Messages: "berth: error: ..." on stderr. usage_error also points at --help; both return
  * the exit code to return. */

@@ -61,12 +61,26 @@ char *url_escape(const char *s)
 struct capture {
 	struct sbuf body;
 	bool too_big;
+	FILE *sink;       /* api_get_file: a 200 answer goes there, not into body */
+	struct cli *c;
+	bool write_failed;
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *cls)
 {
 	struct capture *cap = cls;
 	size_t len = size * n;
+	if (cap->sink) {
+		long st = 0;
+		curl_easy_getinfo(cap->c->http->h, CURLINFO_RESPONSE_CODE, &st);
+		if (st == 200) {
+			if (fwrite(p, 1, len, cap->sink) != len) {
+				cap->write_failed = true;
+				return 0;
+			}
+			return len;
+		}
+	}
 	if (cap->body.len + len > MAX_ANSWER) {
 		cap->too_big = true;
 		return 0;
@@ -236,7 +250,7 @@ int api_call(struct cli *c, const char *method, const char *path, json_t *body, 
 		*out = NULL;
 	clear_err(c);
 	char *raw = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	struct capture cap = {SBUF_INIT, false};
+	struct capture cap = {SBUF_INIT, false, NULL, NULL, false};
 	int ex = perform(c, method, path, raw, flags, &cap);
 	if (raw) {
 		explicit_bzero(raw, strlen(raw)); /* may hold a password */
@@ -281,7 +295,7 @@ int api_get_text(struct cli *c, const char *path, char **out)
 {
 	*out = NULL;
 	clear_err(c);
-	struct capture cap = {SBUF_INIT, false};
+	struct capture cap = {SBUF_INIT, false, NULL, NULL, false};
 	int ex = perform(c, "GET", path, NULL, 0, &cap);
 	if (ex != EX_OK) {
 		sbuf_release(&cap.body);
@@ -291,6 +305,26 @@ int api_get_text(struct cli *c, const char *path, char **out)
 		sbuf_str(&cap.body);
 		*out = sbuf_detach(&cap.body);
 		return EX_OK;
+	}
+	json_t *ans = json_loadb(cap.body.buf ? cap.body.buf : "", cap.body.len, 0, NULL);
+	sbuf_release(&cap.body);
+	take_error(c, ans);
+	json_decref(ans);
+	return api_report(c);
+}
+
+int api_get_file(struct cli *c, const char *path, FILE *f)
+{
+	clear_err(c);
+	struct capture cap = {SBUF_INIT, false, f, c, false};
+	int ex = perform(c, "GET", path, NULL, 0, &cap);
+	if (cap.write_failed) {
+		sbuf_release(&cap.body);
+		return local_error(c, EX_USAGE, 0, "cannot write the answer to its file");
+	}
+	if (ex != EX_OK || c->status == 200) {
+		sbuf_release(&cap.body);
+		return ex;
 	}
 	json_t *ans = json_loadb(cap.body.buf ? cap.body.buf : "", cap.body.len, 0, NULL);
 	sbuf_release(&cap.body);

@@ -3,6 +3,7 @@
 #ifndef BERTH_CLI_CLIENT_H
 #define BERTH_CLI_CLIENT_H
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -21,6 +22,8 @@ int api_call(struct cli *c, const char *method, const char *path, json_t *body, 
 int api_get(struct cli *c, const char *path, json_t **out);
 /* GET of a text answer (job logs); *out is NUL-terminated, caller frees. */
 int api_get_text(struct cli *c, const char *path, char **out);
+/* GET whose 200 answer is written to f as it arrives (no size limit: a log download). */
+int api_get_file(struct cli *c, const char *path, FILE *f);
 /* Follows a Server-Sent Events stream, calling on_event for each event. on_event returns
  * false to stop. */
 int api_stream(struct cli *c, const char *path,

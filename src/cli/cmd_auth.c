@@ -1,4 +1,4 @@
-/* cmd_auth.c: berth login, logout, setup, whoami. */
+/* cmd_auth.c: berth login, logout, setup, passwd, whoami. */
 #include <string.h>
 #include <unistd.h>
 
@@ -201,6 +201,44 @@ static int cmd_whoami(struct cli *c, struct args *a)
 	return EX_OK;
 }
 
+/* berth passwd: the current password, then the new one twice (or two lines of stdin). */
+static int cmd_passwd(struct cli *c, struct args *a)
+{
+	bool from_stdin = arg_has(a, "password-stdin");
+	char *cur = read_secret(c, "Current password: ", from_stdin, false);
+	if (!cur)
+		return EX_USAGE;
+	char *pw = read_secret(c, "New password: ", from_stdin, true);
+	if (!pw) {
+		secret_wipe_free(cur);
+		return EX_USAGE;
+	}
+	json_t *body = json_pack("{s:s,s:s}", "current_password", cur, "new_password", pw);
+	secret_wipe_free(cur);
+	secret_wipe_free(pw);
+	if (!body)
+		return usage_error(c, "the passwords must be UTF-8 text");
+	json_t *ans;
+	int ex = api_call(c, "POST", "/api/v1/auth/password", body, &ans, 0);
+	json_wipe_strings(body);
+	json_decref(body);
+	if (ex)
+		return ex;
+	if (emit_json(c, ans)) /* printed and released */
+		return EX_OK;
+	long long n = (long long)json_integer_value(json_object_get(ans, "revoked_sessions"));
+	printf("Password changed. %lld other session%s signed out (API keys stay).\n", n,
+	       n == 1 ? " was" : "s were");
+	json_decref(ans);
+	return EX_OK;
+}
+
+static const struct opt PASSWD_OPTS[] = {
+	{"password-stdin", OPT_FLAG, NULL, NULL,
+	 "read the current password, then the new one, from the first two lines of stdin", 0},
+	OPT_END,
+};
+
 static const struct opt LOGIN_OPTS[] = {
 	{"email", OPT_STR, NULL, "EMAIL", "your email (asked when not given)", 0},
 	{"password-stdin", OPT_FLAG, NULL, NULL, "read the password from the first line of stdin", 0},
@@ -229,6 +267,12 @@ const struct verb auth_setup_verbs[] = {
 	{NULL, "--email EMAIL --organization NAME [--name NAME] [--password-stdin]",
 	 "First run of a new berthd: create the administrator and the first organization, and log"
 	 " in.", SETUP_OPTS, 0, 0, cmd_setup},
+};
+const struct verb auth_passwd_verbs[] = {
+	{NULL, "[--password-stdin]",
+	 "Change your password (asked without echo: the current one, then the new one twice);"
+	 " your other sessions are signed out, this one and your API keys stay.", PASSWD_OPTS, 0,
+	 0, cmd_passwd},
 };
 const struct verb auth_whoami_verbs[] = {
 	{NULL, "", "Show the user you are logged in as, the server and your organizations.",

@@ -15,6 +15,7 @@ static const struct noun NOUNS[] = {
 	{"login", "Log in to berthd and remember the session", auth_login_verbs},
 	{"logout", "Revoke the session and forget it", auth_logout_verbs},
 	{"setup", "First run: create the administrator and the first organization", auth_setup_verbs},
+	{"passwd", "Change your password", auth_passwd_verbs},
 	{"whoami", "Show who you are logged in as, and where", auth_whoami_verbs},
 	{"org", "Organizations", org_verbs},
 	{"member", "Members of an organization", member_verbs},
@@ -26,6 +27,8 @@ static const struct noun NOUNS[] = {
 	{"env", "Environments of a project", env_verbs},
 	{"job", "Jobs: deploys, restarts and removals", job_verbs},
 	{"admin", "Platform settings (administrator): the Odoo image per version", admin_verbs},
+	{"webhook", "Outgoing webhooks of an organization: signed event deliveries", webhook_verbs},
+	{"alert", "Alerts of an organization and their thresholds", alert_verbs},
 };
 
 static const struct {
@@ -36,7 +39,8 @@ static const struct {
 	{"plans", "plan"},         {"apikeys", "apikey"},   {"api-key", "apikey"},
 	{"api-keys", "apikey"},    {"servers", "server"},   {"projects", "project"},
 	{"envs", "env"},           {"environment", "env"},  {"environments", "env"},
-	{"jobs", "job"},
+	{"jobs", "job"},           {"webhooks", "webhook"},
+	{"alerts", "alert"},
 };
 
 /* ---- messages ---- */

@@ -123,14 +123,20 @@ int args_parse(struct args *a, const struct opt *opts, int argc, char **argv, st
 			g->help = true;
 			continue;
 		}
-		if (w[1] != '-') {
+		const struct opt *o = NULL;
+		if (w[1] != '-' && w[2] == '\0')
+			for (const struct opt *s = opts; s && s->name; s++)
+				if ((s->flags & OPT_SHORT) && s->name[0] == w[1])
+					o = s;
+		if (w[1] != '-' && !o) {
 			snprintf(err, errlen, "unknown option '%s'", w);
 			return -1;
 		}
-		const char *name = w + 2, *eq = strchr(name, '=');
+		const char *name = o ? o->name : w + 2, *eq = o ? NULL : strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const char *value = eq ? eq + 1 : NULL;
-		const struct opt *o = find_opt(opts, name, len);
+		if (!o)
+			o = find_opt(opts, name, len);
 		bool negated = false;
 		if (!o && len > 3 && strncmp(name, "no-", 3) == 0) {
 			o = find_opt(opts, name + 3, len - 3);
@@ -276,13 +282,15 @@ void args_to_body(const struct args *a, json_t *body)
 
 static void help_line(FILE *f, const struct opt *o)
 {
-	char left[64];
+	char left[64], sh[8] = "";
+	if (o->flags & OPT_SHORT)
+		snprintf(sh, sizeof sh, "-%c, ", o->name[0]);
 	if (o->type == OPT_BOOL)
 		snprintf(left, sizeof left, "--[no-]%s", o->name);
 	else if (o->type == OPT_FLAG)
-		snprintf(left, sizeof left, "--%s", o->name);
+		snprintf(left, sizeof left, "%s--%s", sh, o->name);
 	else
-		snprintf(left, sizeof left, "--%s %s", o->name, o->meta ? o->meta : "VALUE");
+		snprintf(left, sizeof left, "%s--%s %s", sh, o->name, o->meta ? o->meta : "VALUE");
 	if (strlen(left) > 26)
 		fprintf(f, "  %s\n  %-26s  %s\n", left, "", o->help ? o->help : "");
 	else

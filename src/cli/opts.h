@@ -19,6 +19,8 @@ enum opt_type {
 
 /* OPT_NULLABLE: an empty value (and "auto" for numbers) sends JSON null. */
 #define OPT_NULLABLE 1u
+/* OPT_SHORT: also "-x", x being the first letter of the name (berth env logs -f, -o FILE). */
+#define OPT_SHORT 2u
 
 struct opt {
 	const char *name;  /* long name without "--" */

@@ -13,6 +13,7 @@ struct tx {
 	const struct env_action *a;
 	json_t *job;
 	bool created;
+	json_t *cancelled; /* ids of the queued jobs replaced */
 };
 
 static int enqueue_tx(void *ctx, struct berr *err)
@@ -21,6 +22,8 @@ static int enqueue_tx(void *ctx, struct berr *err)
 	const struct env_action *a = t->a;
 	json_decref(t->job); /* a retried transaction starts over */
 	t->job = NULL;
+	json_decref(t->cancelled);
+	t->cancelled = NULL;
 	struct env_row e;
 	if (env_load(a->env_id, &e) < 0)
 		return berr_set(err, BE_ENVIRONMENT_NOT_FOUND, NULL, "Environment '%s' doesn't exist",
@@ -39,9 +42,12 @@ static int enqueue_tx(void *ctx, struct berr *err)
 			free(dup);
 			goto out;
 		}
-	} else if (jobs_env_cancel_queued(a->env_id, a->type, a->replace_reason) < 0) {
-		rc = berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
-		goto out;
+	} else {
+		t->cancelled = queue_queued_ids(a->env_id, a->type);
+		if (jobs_env_cancel_queued(a->env_id, a->type, a->replace_reason) < 0) {
+			rc = berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+			goto out;
+		}
 	}
 	t->job = queue_enqueue(e.org_id, a->env_id, e.vm_id, a->type, params, a->user_id,
 			       a->user_email);
@@ -74,8 +80,17 @@ int env_action_enqueue(const struct env_action *a, json_t **job, bool *created,
 	*job = NULL;
 	if (db_tx(enqueue_tx, &t, err) != 0) {
 		json_decref(t.job);
+		json_decref(t.cancelled);
 		return -1;
 	}
+	/* committed: the event stream hears of the jobs replaced and of the new one */
+	size_t i;
+	json_t *id;
+	json_array_foreach(t.cancelled, i, id)
+		queue_publish(json_string_value(id), "job.finished");
+	json_decref(t.cancelled);
+	if (t.created)
+		queue_publish(json_string_value(json_object_get(t.job, "id")), "job.queued");
 	*job = t.job;
 	if (created)
 		*created = t.created;

@@ -2,10 +2,17 @@
  * the command line, before any thread starts). */
 #ifndef BERTH_CORE_CONFIG_H
 #define BERTH_CORE_CONFIG_H
+#include <stdbool.h>
 
 struct berth_config {
 	const char *apps_domain; /* environments answer at <subdomain>.<apps_domain> */
 	const char *public_url;  /* berthd's own URL, for links (webhook URLs) */
+	/* outgoing webhooks may reach loopback, link-local and private addresses
+	 * (--webhook-allow-private; off by default) */
+	bool webhook_allow_private;
+	/* seconds between a failed delivery attempt and the next (--webhook-backoff) */
+	int webhook_backoff[8];
+	int webhook_backoff_n;
 };
 extern struct berth_config berth_cfg;
 #endif

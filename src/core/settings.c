@@ -180,6 +180,9 @@ static const struct setting TABLE[] = {
 	{.key = "auto_restart", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_HARD_RESTART,
 	 .label = "Restart the containers when they stop unexpectedly"},
+	{.key = "logs_max_mb", .tab = "odoo", .type = SETTING_INT, .min = 10, .max = 10240,
+	 .def_int = 200, .target = TARGET_BERTH, .apply = APPLY_NOTHING,
+	 .label = "Logs kept of replaced containers, all kinds together (MB; the oldest go first)"},
 
 	/* PostgreSQL sub-tab (plan: allow_instance_tuning) */
 	{.key = "postgres_shm_mb", .tab = "postgresql", .type = SETTING_INT, .min = 16,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jobs/events.h"
 #include "jobs/hub.h"
 #include "lib/log.h"
 #include "lib/promreg.h"
@@ -145,6 +146,101 @@ bool job_cancelled(struct job *j)
 	return db_int(0, "SELECT cancel_requested FROM jobs WHERE id=?", "s", j->id) != 0;
 }
 
+static const char *nz(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* job.queued, job.started or job.finished on the organization's event stream. */
+static void publish_job(const char *event, const char *org_id, const char *id, const char *type,
+			const char *status, const char *env_id, const char *server_id,
+			const char *project_id)
+{
+	events_publish(org_id, nz(project_id), event,
+		       json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?}", "id", id, "type", type, "status",
+				 status, "environment_id", nz(env_id), "server_id", nz(server_id),
+				 "project_id", nz(project_id)));
+}
+
+static char *project_of(const char *env_id)
+{
+	return nz(env_id) ? db_str("SELECT project_id FROM environments WHERE id=?", "s", env_id)
+			  : NULL;
+}
+
+/* Jobs queued inside a transaction whose job.queued is not out yet: whichever comes first,
+ * the caller after its commit (queue_publish) or the worker starting the job, publishes it,
+ * so job.queued always comes before job.started. */
+#define MAX_UNANNOUNCED 256
+static pthread_mutex_t announce_lock = PTHREAD_MUTEX_INITIALIZER;
+static char unannounced[MAX_UNANNOUNCED][37];
+static int nunannounced;
+
+static void unannounced_add(const char *id)
+{
+	pthread_mutex_lock(&announce_lock);
+	if (nunannounced == MAX_UNANNOUNCED) { /* transactions that never committed: forget one */
+		memmove(unannounced[0], unannounced[1], sizeof unannounced[0] * (MAX_UNANNOUNCED - 1));
+		nunannounced--;
+	}
+	snprintf(unannounced[nunannounced++], sizeof unannounced[0], "%s", id);
+	pthread_mutex_unlock(&announce_lock);
+}
+
+/* Under announce_lock: true (and forgotten) when id's job.queued is still owed. */
+static bool unannounced_take(const char *id)
+{
+	for (int i = 0; i < nunannounced; i++)
+		if (strcmp(unannounced[i], id) == 0) {
+			memmove(unannounced[i], unannounced[i + 1],
+				sizeof unannounced[0] * (size_t)(nunannounced - i - 1));
+			nunannounced--;
+			return true;
+		}
+	return false;
+}
+
+static void publish_row(const char *job_id, const char *event);
+
+void queue_publish(const char *job_id, const char *event)
+{
+	if (str_eq(event, "job.queued")) {
+		pthread_mutex_lock(&announce_lock);
+		if (unannounced_take(job_id))
+			publish_row(job_id, event);
+		pthread_mutex_unlock(&announce_lock);
+		return;
+	}
+	publish_row(job_id, event);
+}
+
+static void publish_row(const char *job_id, const char *event)
+{
+	json_t *j = db_row("SELECT j.org_id, j.type, j.status, j.environment_id, j.server_id,"
+			   " e.project_id FROM jobs j LEFT JOIN environments e ON"
+			   " e.id=j.environment_id WHERE j.id=?", "s", job_id);
+#define F(k) json_string_value(json_object_get(j, k))
+	if (j)
+		publish_job(event, F("org_id"), job_id, F("type"),
+			    str_eq(event, "job.queued") ? "queued" : F("status"), F("environment_id"),
+			    F("server_id"), F("project_id"));
+#undef F
+	json_decref(j);
+}
+
+json_t *queue_queued_ids(const char *env_id, const char *type)
+{
+	json_t *rows = db_rows("SELECT id FROM jobs WHERE environment_id=? AND type=? AND"
+			       " status='queued' ORDER BY seq", "ss", env_id, type);
+	json_t *ids = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+		json_array_append(ids, json_object_get(r, "id"));
+	json_decref(rows);
+	return ids;
+}
+
 static const char *JOB_SELECT =
 	"SELECT j.id, j.type, j.status, j.environment_id, e.name AS environment_name, j.server_id,"
 	" j.org_id, j.params, j.initiated_by, j.initiated_by_email, j.stage, j.error,"
@@ -190,6 +286,7 @@ json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server
 	uuid4(id);
 	char *now = iso8601_now();
 	json_t *p = params ? json_incref(params) : json_object();
+	unannounced_add(id); /* job.queued is owed from now on (see queue_publish) */
 	db_exec("INSERT INTO jobs(id, org_id, environment_id, server_id, type, params, initiated_by,"
 		" initiated_by_email, created_at) VALUES(?,?,?,?,?,?,?,?,?)",
 		"sssssjsss", id, org_id, env_id, server_id, type, p, user_id, user_email, now);
@@ -197,6 +294,15 @@ json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server
 	free(now);
 	log_event(LOG_INFO, "job queued",
 		  json_pack("{s:s,s:s,s:s?}", "job", id, "type", type, "environment", env_id));
+	if (sqlite3_get_autocommit(db_conn())) { /* else the caller's, after its commit */
+		char *project = project_of(env_id);
+		pthread_mutex_lock(&announce_lock);
+		if (unannounced_take(id)) /* unless a worker started it already */
+			publish_job("job.queued", org_id, id, type, "queued", env_id, server_id,
+				    project);
+		pthread_mutex_unlock(&announce_lock);
+		free(project);
+	}
 	pthread_mutex_lock(&lock);
 	pthread_cond_signal(&work_cv);
 	pthread_mutex_unlock(&lock);
@@ -214,6 +320,8 @@ static void finish(struct job *j, const char *status, const char *error)
 		  json_pack("{s:s,s:s,s:s,s:s?,s:f}", "job", j->id, "type", j->type, "status", status,
 			    "error", error, "seconds", (now_ms() - j->started_ms) / 1000.0));
 	hub_publish_status(j->id);
+	publish_job("job.finished", j->org_id, j->id, j->type, status, j->env_id, j->server_id,
+		    j->project_id);
 	promreg_job_done(j->type, status, now_ms() - j->started_ms);
 }
 
@@ -233,9 +341,11 @@ int queue_cancel(const char *job_id, struct berr *err)
 		rc = berr_set(err, BE_CONFLICT, NULL, "The job is already %s", st ? st : "gone");
 	}
 	db_commit();
-	free(st);
 	if (rc == 0)
 		hub_publish_status(job_id);
+	if (rc == 0 && str_eq(st, "queued"))
+		queue_publish(job_id, "job.finished");
+	free(st);
 	return rc;
 }
 
@@ -246,7 +356,8 @@ static bool claim(struct job *j)
 	if (db_begin() < 0)
 		return false;
 	json_t *row = db_row(
-		"SELECT j.id, j.org_id, j.environment_id, j.server_id, j.type, j.params FROM jobs j"
+		"SELECT j.id, j.org_id, j.environment_id, j.server_id, j.type, j.params,"
+		" e.project_id FROM jobs j LEFT JOIN environments e ON e.id=j.environment_id"
 		" WHERE j.status='queued' AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status='running'"
 		" AND ((j.environment_id IS NOT NULL AND r.environment_id=j.environment_id) OR"
 		" (j.environment_id IS NULL AND r.environment_id IS NULL AND r.server_id=j.server_id)))"
@@ -262,6 +373,7 @@ static bool claim(struct job *j)
 	CP(env_id, "environment_id");
 	CP(server_id, "server_id");
 	CP(type, "type");
+	CP(project_id, "project_id");
 #undef CP
 	j->params = json_incref(json_object_get(row, "params"));
 	json_decref(row);
@@ -277,6 +389,13 @@ static bool claim(struct job *j)
 static void run_one(struct job *j)
 {
 	hub_publish_status(j->id);
+	pthread_mutex_lock(&announce_lock);
+	if (unannounced_take(j->id))
+		publish_job("job.queued", j->org_id, j->id, j->type, "queued", j->env_id,
+			    j->server_id, j->project_id);
+	pthread_mutex_unlock(&announce_lock);
+	publish_job("job.started", j->org_id, j->id, j->type, "running", j->env_id, j->server_id,
+		    j->project_id);
 	log_event(LOG_INFO, "job started", json_pack("{s:s,s:s}", "job", j->id, "type", j->type));
 	job_fn fn = find_type(j->type);
 	struct berr err = {0};

@@ -1,7 +1,8 @@
 /* queue.h: the persistent job queue. Jobs live in the store; workers (threads) claim them in
  * order, at most one running job per environment; every log line is stored, numbered by the
  * job's own counter, and handed to the job's subscribers (jobs/hub.h), as is every change of
- * its status. A job found running at start is failed (berthd died under it). */
+ * its status, and its organization's event stream (jobs/events.h) hears of it queued, started
+ * and finished. A job found running at start is failed (berthd died under it). */
 #ifndef BERTH_QUEUE_H
 #define BERTH_QUEUE_H
 #include <jansson.h>
@@ -15,6 +16,7 @@ struct job {
 	char org_id[37];
 	char env_id[37];   /* "" for server jobs */
 	char server_id[37];
+	char project_id[37]; /* the environment's project, "" for server jobs */
 	char type[32];
 	json_t *params;
 	int64_t started_ms;
@@ -32,10 +34,19 @@ void queue_stop(void);
 /* Fails jobs left running by a previous berthd and repairs their environments. */
 void queue_recover(void);
 
-/* Enqueues a job and wakes a worker; returns the job JSON (see queue_job_json). */
+/* Enqueues a job and wakes a worker; returns the job JSON (see queue_job_json). Publishes
+ * job.queued (jobs/events.h) at once, except inside a transaction: the caller then calls
+ * queue_publish once it committed (a transaction retried or rolled back publishes nothing). */
 json_t *queue_enqueue(const char *org_id, const char *env_id, const char *server_id,
 		      const char *type, json_t *params, const char *user_id, const char *user_email);
 json_t *queue_job_json(const char *job_id);
+/* Publishes event ("job.queued", "job.finished", ...) of job_id with what its row says now;
+ * job.queued only when it is still owed (queued in a transaction, not started yet: a worker
+ * starting the job announces it first). */
+void queue_publish(const char *job_id, const char *event);
+/* The ids of env_id's queued jobs of type (an array; for their job.finished once a
+ * transaction that cancels them committed). */
+json_t *queue_queued_ids(const char *env_id, const char *type);
 /* "SELECT ... FROM jobs j LEFT JOIN environments e" for listings (add WHERE/ORDER). */
 const char *queue_job_select(void);
 /* 0 cancelled or cancel requested; -1 with CONFLICT when already finished. */

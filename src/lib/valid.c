@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_lower_alnum(char c)
@@ -380,4 +382,63 @@ bool git_url_has_password(const char *url)
 	size_t auth = strcspn(p, "/");
 	const char *at = memchr(p, '@', auth);
 	return at && memchr(p, ':', (size_t)(at - p));
+}
+
+bool valid_webhook_url(const char *s, char host[256])
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 8 || n > 2048)
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c >= 127 || c == '\\' || c == '"' || c == '<' || c == '>' || c == '`')
+			return false;
+	}
+	const char *rest;
+	if (str_starts(s, "https://"))
+		rest = s + 8;
+	else if (str_starts(s, "http://"))
+		rest = s + 7;
+	else
+		return false;
+	size_t auth = strcspn(rest, "/?#");
+	if (auth == 0 || memchr(rest, '@', auth)) /* no credentials in the URL: the secret signs */
+		return false;
+	char a[256];
+	if (auth >= sizeof a)
+		return false;
+	memcpy(a, rest, auth);
+	a[auth] = '\0';
+	char *port = NULL;
+	if (a[0] == '[') {
+		char *close = strchr(a, ']');
+		if (!close)
+			return false;
+		*close = '\0';
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			return false;
+		memmove(a, a + 1, strlen(a + 1) + 1);
+		unsigned char b6[16];
+		if (inet_pton(AF_INET6, a, b6) != 1)
+			return false;
+	} else {
+		char *colon = strchr(a, ':');
+		if (colon) {
+			*colon = '\0';
+			port = colon + 1;
+		}
+		if (!valid_host(a) || strchr(a, ':'))
+			return false;
+	}
+	if (port) {
+		char *end;
+		long v = strtol(port, &end, 10);
+		if (!*port || *end || v < 1 || v > 65535 || !isdigit((unsigned char)*port))
+			return false;
+	}
+	if (host)
+		memcpy(host, a, strlen(a) + 1);
+	return true;
 }

@@ -64,4 +64,9 @@ bool valid_smtp_password(const char *s);
 bool valid_smtp_from(const char *s);
 /* "scheme://user:secret@host/...": a remote URL that carries a password. */
 bool git_url_has_password(const char *url);
+/* An outgoing webhook's URL: http:// or https://, a host (name, IPv4, or [IPv6]) and an
+ * optional port, no credentials, no whitespace or control characters, at most 2048 bytes.
+ * host (may be NULL) receives the host without brackets. Where it may connect to is the
+ * sender's business (lib/netaddr.h). */
+bool valid_webhook_url(const char *s, char host[256]);
 #endif

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "ops/env_int.h"
+#include "ops/logs.h"
 
 /* Hash of a container spec plus its files, kept in a label: equal hash, nothing to do. */
 static void spec_hash(json_t *spec, const struct efile *files, size_t n, char out[17])
@@ -52,6 +53,10 @@ int converge_container(struct engine *e, struct job *j, const char *name, json_t
 	}
 	if (cur_hash || running || cur) {
 		job_log(j, "replacing %s", name);
+		/* its log first, into the environment's log volume (ops/logs.h) */
+		struct berr le = {0};
+		if (ops_logs_archive(e, name, &le) < 0)
+			job_log(j, "warning: the log of %s was not kept: %s", name, le.message);
 		if (engine_container_remove(e, name, err) < 0)
 			return -1;
 	} else {

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "core/envspec.h"
+#include "jobs/events.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "core/config.h"
@@ -13,11 +14,24 @@
 #include "ops/ops.h"
 #include "store/envs.h"
 
+/* The one place an environment's status changes: the row, the log, and the organization's
+ * event stream (environment.status, when the status or its reason changed). */
 void env_status(const char *id, const char *status, const char *reason)
 {
+	struct env_row e;
+	bool known = env_load(id, &e) == 0;
+	bool same = known && str_eq(e.status, status) &&
+		    str_eq(e.status_reason ? e.status_reason : "", reason ? reason : "");
 	env_set_status(id, status, reason);
 	log_event(LOG_INFO, "environment status",
 		  json_pack("{s:s,s:s,s:s?}", "environment", id, "status", status, "reason", reason));
+	if (known && !same)
+		events_publish(e.org_id, e.project_id, "environment.status",
+			       json_pack("{s:s,s:s,s:s,s:s,s:s?}", "id", id, "project_id",
+					 e.project_id, "name", e.name, "status", status,
+					 "status_reason", reason));
+	if (known)
+		env_row_free(&e);
 }
 
 static char *secret_or_new(const char *id, enum env_secret which, size_t bytes)

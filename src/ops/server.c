@@ -8,11 +8,46 @@
 
 #include "core/daemon.h"
 #include "drivers/sshconn.h"
+#include "jobs/events.h"
 #include "jobs/queue.h"
 #include "lib/util.h"
 #include "ops/conn.h"
 #include "ops/ops.h"
 #include "store/servers.h"
+
+static void publish(const struct server_row *r, const char *status, const char *reason)
+{
+	events_publish(r->org_id, NULL, "server.status",
+		       json_pack("{s:s,s:s,s:s,s:s?}", "id", r->id, "name", r->name, "status",
+				 status, "status_reason", reason && *reason ? reason : NULL));
+}
+
+static bool changed(const struct server_row *r, const char *status, const char *reason)
+{
+	return !str_eq(r->status, status) ||
+	       !str_eq(r->status_reason ? r->status_reason : "", reason ? reason : "");
+}
+
+int ops_server_status(const char *server_id, const char *status, const char *reason)
+{
+	struct server_row r;
+	bool known = servers_get(server_id, &r) == 0;
+	int rc = servers_set_status(server_id, status, reason);
+	if (known && rc == 0 && changed(&r, status, reason))
+		publish(&r, status, reason);
+	if (known)
+		server_row_free(&r);
+	return rc;
+}
+
+void ops_server_publish_status(const char *server_id)
+{
+	struct server_row r;
+	if (servers_get(server_id, &r) < 0)
+		return;
+	publish(&r, r.status, r.status_reason);
+	server_row_free(&r);
+}
 
 int ops_server_probe_record(const char *server_id, struct probe_result *out)
 {
@@ -20,7 +55,7 @@ int ops_server_probe_record(const char *server_id, struct probe_result *out)
 	struct berr err = {0};
 	if (server_target_load(server_id, &t, &err) < 0) {
 		if (err.code == BE_VALIDATION_ERROR) /* a socket that is no longer allowed */
-			servers_set_status(server_id, "error", err.message);
+			ops_server_status(server_id, "error", err.message);
 		return -1;
 	}
 	struct probe_result pr;
@@ -34,7 +69,13 @@ int ops_server_probe_record(const char *server_id, struct probe_result *out)
 		.ram_mb = pr.ram_mb,
 		.disk_gb = pr.disk_gb,
 	};
+	struct server_row before;
+	bool known = servers_get(server_id, &before) == 0;
 	int rc = servers_record_probe(server_id, &rec);
+	if (known && rc == 0 && changed(&before, rec.status, rec.reason))
+		publish(&before, rec.status, rec.reason);
+	if (known)
+		server_row_free(&before);
 	target_release(&t);
 	if (out)
 		*out = pr;
@@ -99,12 +140,12 @@ static int job_prepare(struct job *j, struct berr *err)
 		return berr_set(err, BE_CONFLICT, NULL,
 				"the local server uses the Docker Engine of the machine berthd runs on:"
 				" install docker.io there");
-	servers_set_status(j->server_id, "provisioning", NULL);
+	ops_server_status(j->server_id, "provisioning", NULL);
 	job_stage(j, "Connect to server");
 	/* the SSH session of the server's engine; its Docker Engine is not needed yet */
 	struct engine *e = engine_open_server(j->server_id, err);
 	if (!e) {
-		servers_set_status(j->server_id, "error", err->message);
+		ops_server_status(j->server_id, "error", err->message);
 		return -1;
 	}
 	job_stage(j, "Install Docker Engine");
@@ -119,7 +160,7 @@ static int job_prepare(struct job *j, struct berr *err)
 			      code == 3 ? "only Debian and Ubuntu servers can be prepared"
 					: "installing the Docker Engine failed (exit status %d)", code);
 	if (rc < 0) {
-		servers_set_status(j->server_id, "error", err->message);
+		ops_server_status(j->server_id, "error", err->message);
 		return -1;
 	}
 	job_stage(j, "Test");
@@ -187,7 +228,7 @@ static int job_server_remove(struct job *j, struct berr *err)
 		server_row_free(&r);
 		berr_set(err, BE_CONFLICT, NULL,
 			 "the server hosts environments again: nothing was removed");
-		servers_set_status(id, "error", err->message);
+		ops_server_status(id, "error", err->message);
 		return -1;
 	}
 	json_decref(envs);
@@ -206,7 +247,7 @@ static int job_server_remove(struct job *j, struct berr *err)
 			 " the server is kept: delete it again once it is reachable, or with"
 			 " {\"force\": true} to forget it",
 			 r.name, edge, sites, id, why);
-		servers_set_status(id, "error", err->message);
+		ops_server_status(id, "error", err->message);
 		engine_close(e);
 		server_row_free(&r);
 		return -1;
@@ -259,7 +300,7 @@ static int job_server_remove(struct job *j, struct berr *err)
 			      "left on server %.60s: %.300s (the Docker Engine refused to remove them:"
 			      " see the job's log); the server is kept: delete it again to retry",
 			      r.name, sbuf_str(&left));
-		servers_set_status(id, "error", err->message);
+		ops_server_status(id, "error", err->message);
 	} else {
 		job_stage(j, "Forget server");
 		if (servers_delete(id) < 0)

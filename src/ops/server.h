@@ -9,6 +9,12 @@
  * (first contact only) and, when running, capacity and Docker version. *out (may be NULL)
  * gets what the probe found. 0, or -1 when the server does not exist. */
 int ops_server_probe_record(const char *server_id, struct probe_result *out);
+/* The one place a server's status changes: status and reason (may be NULL) on its row, and
+ * server.status on its organization's event stream when they changed. 0, or -1. */
+int ops_server_status(const char *server_id, const char *status, const char *reason);
+/* server.status on the event stream with what the row says (after a change made in a
+ * transaction, once it committed). */
+void ops_server_publish_status(const char *server_id);
 /* Registers the local Docker Engine as server "local" of org_id unless a local server exists,
  * and probes it. 1 registered, 0 already there, -1 error. */
 int ops_server_register_local(const char *org_id);

@@ -120,7 +120,34 @@ const char *const schema_migrations[] = {
 	/* 4: each environment's Odoo administrator (login, and its password sealed) */
 	"ALTER TABLE environments ADD COLUMN admin_login TEXT;"
 	"ALTER TABLE environments ADD COLUMN admin_password SECRET;",
-	/* 5: monitoring samples (src/store/metrics.c): full resolution, the 5-minute rows the
+	/* 5: outgoing webhooks (their deliveries and attempts) and alerts */
+	"CREATE TABLE webhooks("
+	"  id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+	"  url TEXT NOT NULL, events JSON NOT NULL, secret SECRET NOT NULL,"
+	"  active BOOLEAN NOT NULL DEFAULT 1, created_by TEXT, created_at TEXT NOT NULL);"
+	"CREATE INDEX webhooks_org ON webhooks(org_id);"
+	"CREATE TABLE webhook_deliveries("
+	"  id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+	"  event TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER, created_at TEXT NOT NULL,"
+	"  finished_at TEXT, response_status INTEGER, error TEXT);"
+	"CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_at);"
+	"CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, created_at);"
+	"CREATE TABLE webhook_attempts("
+	"  delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,"
+	"  n INTEGER NOT NULL, at TEXT NOT NULL, response_status INTEGER, error TEXT,"
+	"  duration_ms INTEGER, PRIMARY KEY(delivery_id, n)) WITHOUT ROWID;"
+	/* alerts, and each organization's thresholds (NULL: the defaults) */
+	"CREATE TABLE alerts("
+	"  id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+	"  project_id TEXT, target_type TEXT NOT NULL, target_id TEXT NOT NULL, target_name TEXT,"
+	"  container TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, severity TEXT NOT NULL,"
+	"  status TEXT NOT NULL, value REAL, threshold REAL, message TEXT NOT NULL,"
+	"  raised_at TEXT NOT NULL, updated_at TEXT NOT NULL, resolved_at TEXT);"
+	"CREATE INDEX alerts_org ON alerts(org_id, raised_at);"
+	"CREATE UNIQUE INDEX alerts_open ON alerts(target_id, container, kind) WHERE status='raised';"
+	"ALTER TABLE orgs ADD COLUMN alert_thresholds JSON;",
+	/* 6: monitoring samples (src/store/metrics.c): full resolution, the 5-minute rows the
 	 * older ones are folded into, the latest per container (for GET /metrics), the servers'.
 	 * Counters (cpu_ns, net_*, blk_*, cpu_busy/cpu_total) are cumulative: rates are computed
 	 * when read. ts is in milliseconds since the epoch. */

@@ -23,6 +23,12 @@ char *users_password_hash(const char *email)
 	return db_str("SELECT password_hash FROM users WHERE email=?", "s", email);
 }
 
+int users_set_password_hash(const char *user_id, const char *hash)
+{
+	return db_exec("UPDATE users SET password_hash=? WHERE id=?", "ss", hash, user_id) < 0 ? -1
+												  : 0;
+}
+
 static void copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -53,12 +59,30 @@ int tokens_by_hash(const char *hash, struct token_row *t)
 	return rc;
 }
 
+int tokens_expiry(const char *token_id, int64_t *expires_at)
+{
+	json_t *r = db_row("SELECT expires_at FROM tokens WHERE id=?", "s", token_id);
+	if (!r)
+		return -1;
+	*expires_at = json_integer_value(json_object_get(r, "expires_at"));
+	json_decref(r);
+	return 0;
+}
+
 int tokens_touch(const char *token_id)
 {
 	char *now = iso8601_now();
 	int rc = db_exec("UPDATE tokens SET last_used_at=? WHERE id=?", "ss", now, token_id);
 	free(now);
 	return rc < 0 ? -1 : 0;
+}
+
+int64_t tokens_delete_sessions_except(const char *user_id, const char *keep_token_id)
+{
+	if (db_exec("DELETE FROM tokens WHERE user_id=? AND kind='session' AND id<>?", "ss", user_id,
+		    keep_token_id ? keep_token_id : "") < 0)
+		return -1;
+	return db_changes();
 }
 
 int tokens_insert_session(const char *id, const char *hash, const char *user_id,

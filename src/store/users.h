@@ -11,6 +11,8 @@ int64_t users_count(void);
 char *users_id_by_email(const char *email);
 /* The stored password hash, or NULL. Caller frees. */
 char *users_password_hash(const char *email);
+/* Stores a new password hash (from password_hash) for user_id. 0 or -1. */
+int users_set_password_hash(const char *user_id, const char *hash);
 
 /* A token with its user. */
 struct token_row {
@@ -25,12 +27,17 @@ struct token_row {
 /* 0 and *t filled, or -1 when no token has that hash. */
 int tokens_by_hash(const char *hash, struct token_row *t);
 int tokens_touch(const char *token_id); /* last_used_at = now */
+/* 0 and *expires_at (unix seconds, 0: never) of a token that exists, else -1. */
+int tokens_expiry(const char *token_id, int64_t *expires_at);
 int tokens_insert_session(const char *id, const char *hash, const char *user_id,
 			  int64_t expires_at);
 /* expires_at 0: never. */
 int tokens_insert_api_key(const char *id, const char *hash, const char *user_id, const char *name,
 			  const char *scope, const char *prefix, int64_t expires_at);
 int tokens_delete_session(const char *token_id);
+/* Deletes user_id's login sessions but keep_token_id (may be NULL or an API key's id): how
+ * many, or -1. */
+int64_t tokens_delete_sessions_except(const char *user_id, const char *keep_token_id);
 /* 1 deleted, 0 no such key of that user, -1 error. */
 int tokens_delete_api_key(const char *id, const char *user_id);
 /* API keys as the API shows them (expires_at as an ISO 8601 time). */

@@ -197,6 +197,12 @@ json_t *svc_setup(const struct setup_in *in, int64_t ttl, const char *ip, struct
 	daemon_maybe_register_local();
 	return c.ans;
 }
+bool svc_token_alive(const struct actor *a)
+{
+	int64_t expires_at;
+	return tokens_expiry(a->token_id, &expires_at) == 0 &&
+	       (!expires_at || expires_at > now_s());
+}
 
 /* ---- login ---- */
 
@@ -250,61 +256,144 @@ static void source_key(const char *ip, char *out, size_t len)
 	}
 }
 
-json_t *svc_login(const char *email, const char *password, int64_t ttl, const char *ip,
-		  struct berr *err)
+/* Counts an attempt to prove email's password from ip (a login, a password change) before it
+ * is decided on, in one statement per key: concurrent attempts cannot all pass under the
+ * limit. 0 to go on (slowed down past FAIL_SLOW attempts), or -1 with TOO_MANY_ATTEMPTS.
+ * key and src are what throttle_passed clears. */
+static int throttle(const char *email, const char *ip, char key[400], char src[80],
+		    struct berr *err)
 {
-	char src[80], key[400];
-	source_key(ip, src, sizeof src);
-	snprintf(key, sizeof key, "email:%s|%s", email, src);
+	source_key(ip, src, 80);
+	snprintf(key, 400, "email:%s|%s", email, src);
 	for (char *p = key; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	int64_t now = now_s();
-	/* each attempt is counted before it is decided on, in one statement per key: concurrent
-	 * attempts cannot all pass under the limit */
 	struct login_failure fs, fa;
 	if (login_attempt(src, now, FAIL_WINDOW, SOURCE_LOCK, LOCK_SECONDS, &fs) < 0 ||
 	    (fs.locked_until <= now &&
-	     login_attempt(key, now, FAIL_WINDOW, FAIL_LOCK, LOCK_SECONDS, &fa) < 0)) {
-		berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
-		return NULL;
-	}
+	     login_attempt(key, now, FAIL_WINDOW, FAIL_LOCK, LOCK_SECONDS, &fa) < 0))
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
 	if (fs.locked_until > now) {
 		if (fs.count == SOURCE_LOCK + 1)
 			audit_lock("login.lock_source", NULL, ip, fs.locked_until);
-		berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
-			 "Too many failed logins from this address; try again in %lld seconds",
-			 (long long)(fs.locked_until - now));
-		return NULL;
+		return berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
+				"Too many failed logins from this address; try again in %lld seconds",
+				(long long)(fs.locked_until - now));
 	}
 	if (fa.locked_until > now) {
 		if (fa.count == FAIL_LOCK + 1)
 			audit_lock("login.lock", email, ip, fa.locked_until);
-		berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
-			 "Too many failed logins for this account from this address; try again in"
-			 " %lld seconds", (long long)(fa.locked_until - now));
-		return NULL;
+		return berr_set(err, BE_TOO_MANY_ATTEMPTS, NULL,
+				"Too many failed logins for this account from this address; try again"
+				" in %lld seconds", (long long)(fa.locked_until - now));
 	}
 	int64_t before = fa.count - 1; /* earlier attempts in the window */
 	if (before >= FAIL_SLOW) /* slow down guessing: 0.5 s per attempt past the threshold, max 3 s */
 		usleep((useconds_t)(before - FAIL_SLOW + 1 > 6 ? 6 : before - FAIL_SLOW + 1) * 500000);
-	char *uid = users_id_by_email(email);
+	return 0;
+}
+
+/* A success: this account from this address starts over; the address gets its attempt
+ * back. */
+static void throttle_passed(const char *key, const char *src)
+{
+	login_failures_clear(key);
+	login_attempt_undo(src, now_s());
+}
+
+/* email's password is password (an unknown email costs the same hashing time as a wrong
+ * password). */
+static bool password_matches(const char *email, const char *password)
+{
 	char *hash = users_password_hash(email);
-	/* an unknown email costs the same hashing time as a wrong password */
 	bool ok = password_verify(hash ? hash : dummy_hash(), password) && hash;
 	free(hash);
+	return ok;
+}
+
+json_t *svc_login(const char *email, const char *password, int64_t ttl, const char *ip,
+		  struct berr *err)
+{
+	char src[80], key[400];
+	if (throttle(email, ip, key, src, err) < 0)
+		return NULL;
+	char *uid = users_id_by_email(email);
+	bool ok = password_matches(email, password);
 	if (!ok || !uid) {
 		free(uid);
 		log_event(LOG_WARN, "login failed", json_pack("{s:s,s:s}", "email", email, "remote", ip));
 		berr_set(err, BE_INVALID_CREDENTIALS, NULL, NULL);
 		return NULL;
 	}
-	/* a success: this account from this address starts over; the address gets its attempt
-	 * back */
-	login_failures_clear(key);
-	login_attempt_undo(src, now);
+	throttle_passed(key, src);
 	json_t *ans = svc_session_issue(uid, ttl);
 	free(uid);
 	return ans;
+}
+
+/* ---- password change ---- */
+
+struct pw_ctx {
+	const struct actor *a;
+	const char *hash;
+	int64_t revoked;
+};
+
+static int password_tx(void *p, struct berr *err)
+{
+	struct pw_ctx *c = p;
+	c->revoked = 0;
+	if (users_set_password_hash(c->a->user_id, c->hash) < 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+	/* every other login session; the one asking stays, API keys stay */
+	c->revoked = tokens_delete_sessions_except(c->a->user_id, c->a->token_id);
+	if (c->revoked < 0)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+	return 0;
+}
+
+int64_t svc_password_change(const struct actor *a, const char *ip, const char *current,
+			    const char *new_password, struct berr *err)
+{
+	char src[80], key[400];
+	if (throttle(a->email, ip, key, src, err) < 0)
+		return -1;
+	if (!password_matches(a->email, current)) {
+		log_event(LOG_WARN, "password change refused: wrong current password",
+			  json_pack("{s:s,s:s}", "email", a->email, "remote", ip));
+		return berr_set(err, BE_VALIDATION_ERROR, "current_password",
+				"current_password: not your current password");
+	}
+	throttle_passed(key, src);
+	if (svc_check_password(new_password, "new_password", err) < 0)
+		return -1;
+	if (str_eq(new_password, current))
+		return berr_set(err, BE_VALIDATION_ERROR, "new_password",
+				"new_password: the same as the current password");
+	char *hash = password_hash(new_password);
+	if (!hash)
+		return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+	struct pw_ctx c = {.a = a, .hash = hash};
+	int rc = db_tx(password_tx, &c, err);
+	free(hash);
+	if (rc != 0)
+		return -1;
+	/* in each organization of the account (or without one), as the user */
+	json_t *orgs = model_orgs_of_user(a->user_id);
+	json_t *details = json_pack("{s:I}", "revoked_sessions", (json_int_t)c.revoked);
+	size_t i;
+	json_t *o;
+	json_array_foreach(orgs, i, o)
+		model_audit(json_string_value(json_object_get(o, "id")), a->user_id, a->email,
+			    "user.password", "user", a->user_id, json_deep_copy(details), ip);
+	if (!json_array_size(orgs))
+		model_audit(NULL, a->user_id, a->email, "user.password", "user", a->user_id,
+			    json_deep_copy(details), ip);
+	json_decref(orgs);
+	json_decref(details);
+	log_event(LOG_INFO, "password changed",
+		  json_pack("{s:s,s:I}", "user", a->email, "revoked_sessions", (json_int_t)c.revoked));
+	return c.revoked;
 }
 
 int svc_logout(const struct actor *a)

@@ -10,6 +10,9 @@
 
 /* Resolves a bearer token into *a. 0, or -1 with UNAUTHORIZED. */
 int svc_authenticate(const char *token, struct actor *a, struct berr *err);
+/* True while the token a was authenticated with still exists and has not expired (a long
+ * stream asks again now and then: a logout, a revoked session or a deleted key ends it). */
+bool svc_token_alive(const struct actor *a);
 /* Password rules: 12 to 256 characters (code points, not bytes), not only white space, not
  * one of the commonest passwords. 0 or -1 (VALIDATION_ERROR on field). */
 int svc_check_password(const char *pw, const char *field, struct berr *err);
@@ -33,6 +36,14 @@ json_t *svc_setup(const struct setup_in *in, int64_t ttl, const char *ip, struct
 json_t *svc_login(const char *email, const char *password, int64_t ttl, const char *ip,
 		  struct berr *err);
 int svc_logout(const struct actor *a);
+/* The actor changes its password: current_password checked (each attempt counted by the
+ * login throttling of the account from ip; a wrong one is VALIDATION_ERROR on
+ * current_password, too many TOO_MANY_ATTEMPTS), new_password under the rules of
+ * svc_check_password (VALIDATION_ERROR on new_password). The user's other login sessions
+ * (bearer and cookie) are revoked, the actor's own token and the API keys stay; audited as
+ * user.password. The number of sessions revoked, or -1 with err. */
+int64_t svc_password_change(const struct actor *a, const char *ip, const char *current,
+			    const char *new_password, struct berr *err);
 
 /* A new API key of the actor: its row plus "key" (shown once). expires_in_days 0: never. */
 json_t *svc_api_key_create(const struct actor *a, const char *name, const char *scope,

@@ -289,6 +289,7 @@ int svc_server_delete(const struct actor *a, const char *ip, const char *org_id,
 	if (db_tx(delete_tx, &c, err) < 0)
 		return -1;
 	if (c.need_job) {
+		ops_server_publish_status(server_id); /* "removing", now committed */
 		/* queued after the commit; a crash in between leaves status "removing" without a
 		 * job, and the next DELETE queues it */
 		json_t *job = queue_enqueue(org_id, NULL, server_id, "server_remove", NULL,
@@ -320,8 +321,8 @@ json_t *svc_server_test(const struct actor *a, const char *ip, const char *org_i
 		free(removing);
 	else if (ops_server_probe_record(server_id, &pr) == 0 && pr.docker_missing) {
 		/* Debian/Ubuntu servers without Docker get it installed by a prepare job */
-		servers_set_status(server_id, "provisioning",
-				   "Docker Engine is not installed: installing it (prepare job)");
+		ops_server_status(server_id, "provisioning",
+				  "Docker Engine is not installed: installing it (prepare job)");
 		char *queued = servers_pending_job(server_id, "prepare");
 		if (!queued)
 			json_decref(queue_enqueue(org_id, NULL, server_id, "prepare", NULL,
@@ -350,7 +351,7 @@ json_t *svc_server_prepare(const struct actor *a, const char *ip, const char *or
 		return job;
 	}
 	/* before the job is queued: a quick job must not have its outcome overwritten */
-	servers_set_status(server_id, "provisioning", NULL);
+	ops_server_status(server_id, "provisioning", NULL);
 	json_t *job = queue_enqueue(org_id, NULL, server_id, "prepare", NULL, a ? a->user_id : NULL,
 				    a ? a->email : NULL);
 	audit(a, ip, org_id, "server.prepare", server_id,

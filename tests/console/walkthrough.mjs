@@ -3,7 +3,8 @@
 //
 // Environment: BERTH_URL (berthd with --web web/dist, not set up yet), SHOTS (screenshot
 // directory), BERTH_DOCKER=1 when a local Docker Engine answers (server, create, remove),
-// CHROMIUM (default /usr/bin/chromium).
+// CHROMIUM (default /usr/bin/chromium), BERTH_ODOO_IMAGE (the Odoo stand-in's repository: the
+// deploy runs it), BERTH_EDGE_PORTS ("http,https": free ports for the local server's edge proxy).
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,9 @@ const DOCKER = process.env.BERTH_DOCKER === "1";
 const REPO = process.env.BERTH_REPO || ""; // a local git repository with branches main and dev
 const EMAIL = "admin@example.com";
 const PASSWORD = "correct horse battery";
+const NEW_PASSWORD = "a new horse battery"; // after the password change step
+const ODOO_IMAGE = process.env.BERTH_ODOO_IMAGE || "";
+const EDGE_PORTS = (process.env.BERTH_EDGE_PORTS || "").split(",").filter(Boolean).map(Number);
 mkdirSync(SHOTS, { recursive: true });
 
 let step = "start";
@@ -57,6 +61,9 @@ const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const a11yFailures = [];
 const a11yChecked = [];
 async function a11y(name) {
+  return a11yOf(page, name);
+}
+async function a11yOf(page, name) {
   await page.evaluate(AXE);
   const bad = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ["violations"] });
@@ -96,7 +103,9 @@ try {
   await page.getByLabel("Password", { exact: true }).fill("short");
   await page.getByRole("button", { name: "Create administrator" }).click();
   await page.getByText("This is not an email address.").waitFor();
-  await page.getByText("At least 8 characters.").waitFor();
+  await page.getByText("Between 12 and 256 characters.").waitFor();
+  await page.getByLabel("Password", { exact: true }).fill("Password1234");
+  await page.getByText("One of the commonest passwords: choose another.").waitFor();
   await page.getByLabel("Email").fill(EMAIL);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByLabel("Password again").fill(PASSWORD);
@@ -195,7 +204,14 @@ try {
     await a11y("edit server modal");
     await sdlg.getByRole("button", { name: "Save" }).click();
     await page.locator('tr[data-server="local"]').getByText("0 / 6").waitFor();
-    log("local server running");
+    // the edge proxy on free ports (the console's form has no port fields) and the Odoo
+    // stand-in as the image of every version, through the API
+    const local = (await api("GET", `/orgs/${orgId}/servers`, undefined, token)).find((x) => x.name === "local");
+    if (EDGE_PORTS.length === 2)
+      await api("PATCH", `/servers/${local.id}`, { http_port: EDGE_PORTS[0], https_port: EDGE_PORTS[1] }, token);
+    if (ODOO_IMAGE)
+      await api("PUT", "/admin/odoo-versions", ["16.0", "17.0", "18.0", "19.0"].map((v) => ({ version: v, image: `${ODOO_IMAGE}:${v}` })), token);
+    log("local server running: " + local.id);
   }
 
   step = "a small plan: 2 CPU cores";
@@ -277,11 +293,18 @@ try {
     check(await dlg.getByRole("button", { name: "Deploy Now" }).isVisible(), "Deploy Now button");
     await shot("04-deploy-now");
     await a11y("deploy now modal");
-    await dlg.getByRole("button", { name: "Deploy Later" }).click();
+    // a second tab on the dashboard, left open: it follows the deploy on its own event stream
+    const dash = await ctx.newPage();
+    dash.on("pageerror", (e) => consoleErrors.push(String(e)));
+    await dash.goto(BASE + "/");
+    await dash.getByText("No environment is running.").waitFor();
+    await dash.waitForFunction(() => document.documentElement.dataset.events === "live");
+    await dash.evaluate(() => { window.__sameDocument = true; });
+    await dlg.getByRole("button", { name: "Deploy Now" }).click();
     await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
     await page.getByRole("heading", { name: /Development/ }).waitFor();
     const card = page.locator(".env-card", { hasText: "shop-development-" });
-    await card.locator('[data-status="pending"]').waitFor();
+    await card.locator("[data-status]").first().waitFor();
     await a11y("project page");
     check(await page.getByRole("form", { name: "Project settings" }).getByLabel("Odoo version").isDisabled(),
       "the Odoo version is locked while environments exist");
@@ -313,6 +336,8 @@ try {
     await page.locator(".console-head .branch", { hasText: "main" }).waitFor();
     await page.locator(".console-head .badge", { hasText: "Dev" }).waitFor();
     await page.getByText("shop.example.com").first().waitFor();
+    // the quick actions by the caller's permissions on the environment (GET .../permissions)
+    await page.locator('[role="group"][data-perms="loaded"]').waitFor();
     for (const b of ["Restart", "Stop", "Deploy", "Remove"])
       check(await page.getByRole("button", { name: b, exact: true }).isVisible(), "quick action " + b);
     const tabs = await page.getByRole("tab").allTextContents();
@@ -328,30 +353,73 @@ try {
       log("commits listed");
     }
 
-    step = "restart modal";
+    step = "the deploy's log streams in the Queue tab";
+    // the page is never reloaded from here on: the marker would be gone
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await page.waitForFunction(() => document.documentElement.dataset.events === "live");
+    await page.getByRole("tab", { name: "Queue" }).click();
+    await page.locator("tr[data-job]", { hasText: "deploy" }).first().waitFor();
+    await page.getByRole("button", { name: /Log of the deploy job/ }).first().click();
+    const ldlg = page.getByRole("dialog", { name: /Job log: deploy/ });
+    await ldlg.locator("pre.log", { hasText: "==> PostgreSQL" }).waitFor({ timeout: 120000 });
+    await shot("06-console-job-log");
+    await a11y("job log modal");
+    await ldlg.getByText("Finished:").waitFor({ timeout: 600000 });
+    check(await ldlg.locator('[data-testid="log-state"] [data-status="done"]').isVisible(),
+      "the deploy is done: " + (await ldlg.locator("pre.log").textContent()).slice(-2000));
+    check((await ldlg.locator("pre.log").textContent()).includes("==> Health check"), "the log has every stage");
+    await ldlg.getByRole("button", { name: "Close", exact: true }).click();
+    log("the deploy's log streamed");
+
+    step = "the status dot turns running without a reload (the organization event stream)";
+    await page.locator('[data-testid="env-status"] [data-status="running"]').waitFor();
+    await page.locator('tr[data-job] [data-status="done"]').first().waitFor();
+    check(await page.evaluate(() => window.__sameDocument === true && document.documentElement.dataset.events === "live"),
+      "the same page, its event stream live (no polling)");
+    await shot("06a-console-running");
+    // the dashboard tab: the running environment and the deploy's row, with no reload
+    await dash.locator(".card", { hasText: "Running environments" }).locator('[data-status="running"]').waitFor();
+    await dash.locator(".card", { hasText: "Recent jobs" }).locator('tr[data-job]', { hasText: "deploy" }).locator('[data-status="done"]').waitFor();
+    check(await dash.evaluate(() => window.__sameDocument === true), "the dashboard was not reloaded");
+    await dash.close();
+    log("running, shown live (the instance console and the dashboard)");
+
+    step = "soft restart through the Restart modal";
     await page.getByRole("button", { name: "Restart", exact: true }).click();
     const rdlg = page.getByRole("dialog", { name: "Restart" });
     await rdlg.getByText("Stops and recreates the Docker containers from scratch").waitFor();
+    await rdlg.getByLabel(/Hard Restart/).check();
+    await rdlg.getByRole("button", { name: "Hard Restart" }).waitFor();
     await rdlg.getByLabel(/Soft Restart/).check();
     await a11y("restart modal");
-    await rdlg.getByRole("button", { name: "Cancel" }).click();
+    await rdlg.getByRole("button", { name: "Soft Restart" }).click();
+    await page.getByText("Soft restart queued").waitFor();
+    const restartRow = page.locator("tr[data-job]", { hasText: "restart (soft)" });
+    await restartRow.locator('[data-status="done"]').waitFor({ timeout: 300000 });
+    await page.locator('[data-testid="env-status"] [data-status="running"]').waitFor();
+    log("soft restart done");
 
-    step = "stop, then its log in the queue";
+    step = "the Logs tab: the Odoo log, kept across the restart";
+    await page.getByRole("tab", { name: "Logs" }).click();
+    const logs = page.getByTestId("logs-lines");
+    await logs.getByText("werkzeug").first().waitFor({ timeout: 60000 });
+    await page.getByTestId("logs-footer").getByText(/[1-9][0-9]* lines?/).waitFor();
+    await shot("06b-console-logs");
+    await a11y("logs tab");
+    await page.getByRole("tab", { name: "Queue" }).click();
+    log("logs shown");
+
+    step = "stop: the dot turns stopped and Start appears, live";
     await page.getByRole("button", { name: "Stop", exact: true }).click();
     await page.getByText("Stop queued").waitFor();
-    await page.getByRole("tab", { name: "Queue" }).click();
-    await page.locator("tr[data-job]").first().waitFor();
-    await page.getByRole("button", { name: /Log of the stop job/ }).first().click();
-    const ldlg = page.getByRole("dialog", { name: /Job log/ });
-    await ldlg.getByText("Finished:").waitFor({ timeout: 60000 });
-    await shot("06-console-job-log");
-    await a11y("job log modal");
-    await ldlg.getByRole("button", { name: "Close", exact: true }).click();
-    log("job log streamed");
+    await page.locator('[data-testid="env-status"] [data-status="stopped"]').waitFor({ timeout: 300000 });
+    await page.getByRole("button", { name: "Start", exact: true }).waitFor();
+    await page.locator("tr[data-job]", { hasText: "stop" }).locator('[data-status="done"]').waitFor();
+    check(await page.evaluate(() => window.__sameDocument === true), "no reload");
+    log("stopped, shown live");
 
     step = "a viewer sees no action buttons";
     const inv = await api("POST", `/orgs/${orgId}/invitations`, { email: "viewer@example.com", role: "viewer" }, token);
-    await api("POST", `/invitations/${inv.token}/accept`, { name: "Vic Viewer", password: "viewer password" });
     const envUrl = page.url();
     // another browser: the admin's tabs share the admin's session cookie
     const vbrowser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -359,11 +427,24 @@ try {
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"] });
     const vpage = await (await vbrowser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     vpage.on("pageerror", (e) => consoleErrors.push(String(e)));
+    // the invitation's link: the account is created there (the API's password rule first)
+    await vpage.goto(BASE + "/invitations/" + inv.token);
+    await vpage.getByRole("heading", { name: "Join an organization on berth" }).waitFor();
+    await vpage.getByLabel("Your name (optional)").fill("Vic Viewer");
+    await vpage.getByLabel("Password", { exact: true }).fill("viewer");
+    await vpage.getByLabel("Password again").fill("viewer");
+    await vpage.getByRole("button", { name: "Create account and join" }).click();
+    await vpage.getByText("Between 12 and 256 characters.").waitFor();
+    await vpage.getByLabel("Password", { exact: true }).fill("viewer password");
+    await vpage.getByLabel("Password again").fill("viewer password");
+    await a11yOf(vpage, "invitation page");
+    await vpage.getByRole("button", { name: "Create account and join" }).click();
+    await vpage.getByRole("heading", { name: "Acme", level: 1 }).waitFor();
+    check(!(await vpage.evaluate(() => JSON.stringify({ ...localStorage }) + document.cookie)).includes("bt_"),
+      "the viewer's session is the cookie, no token kept");
     await vpage.goto(envUrl);
-    await vpage.getByLabel("Email").fill("viewer@example.com");
-    await vpage.getByLabel("Password").fill("viewer password");
-    await vpage.getByRole("button", { name: "Log in" }).click();
     await vpage.getByRole("tab", { name: "Queue" }).waitFor();
+    await vpage.locator('[role="group"][data-perms="loaded"]').waitFor({ state: "attached" }); // empty: no size
     const vbuttons = await vpage.getByRole("group", { name: "Quick actions" }).getByRole("button").count();
     check(vbuttons === 0, "the viewer sees no quick action: " + vbuttons);
     await vpage.getByRole("link", { name: "Shop" }).click();
@@ -395,6 +476,9 @@ try {
     await del.getByLabel("Type DELETE to confirm").fill("DELETE");
     await del.getByRole("button", { name: "Remove" }).click();
     await page.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
+    // the removal's end takes the card off the project page, live
+    await page.locator(".env-card", { hasText: "shop-development-" }).waitFor({ state: "detached", timeout: 300000 });
+    await page.getByText("No environments yet.").waitFor();
     log("remove queued");
 
     step = "project settings";
@@ -436,6 +520,7 @@ try {
   await page.getByRole("button", { name: "Invite", exact: true }).click();
   const idlg = page.getByRole("dialog", { name: "Invitation created" });
   check((await idlg.getByTestId("invite-token").textContent()).startsWith("bi_"), "the invitation token is shown");
+  check((await idlg.getByTestId("invite-link").textContent()).startsWith(BASE + "/invitations/bi_"), "the invitation's link");
   await idlg.getByRole("button", { name: "Done" }).click();
   await a11y("members");
   await page.getByRole("button", { name: "Revoke invitation of bob@example.com" }).click();
@@ -490,6 +575,46 @@ try {
   await shot("09-admin");
   await page.getByRole("button", { name: "Delete Tiny" }).click();
   await page.locator('tr[data-plan="Tiny"]').waitFor({ state: "detached" });
+
+  step = "alerts: thresholds with their rule, saved";
+  await page.getByRole("link", { name: "Alerts", exact: true }).click();
+  await page.getByRole("heading", { name: "Alerts", level: 1 }).waitFor();
+  await page.getByText("No open alert.").waitFor();
+  const thr = page.getByRole("form", { name: "Alert thresholds" });
+  await thr.getByLabel("CPU warning (%)").fill("90");
+  await thr.getByText("Not above the critical level.").waitFor();
+  await thr.getByLabel("CPU warning (%)").fill("60");
+  await thr.getByRole("button", { name: "Save thresholds" }).click();
+  await page.getByText("Alert thresholds saved").waitFor();
+  const saved = await api("GET", `/orgs/${orgId}/alert-thresholds`, undefined, token);
+  check(saved.thresholds.cpu_warning_pct === 60, "the threshold saved: " + JSON.stringify(saved.thresholds));
+  await a11y("alerts");
+
+  step = "webhooks: add (the secret shown once), ping, deliveries, delete";
+  await page.getByRole("link", { name: "Webhooks", exact: true }).click();
+  await page.getByRole("heading", { name: "Webhooks", level: 1 }).waitFor();
+  await page.getByText("No webhook yet.").waitFor();
+  await page.getByRole("button", { name: "Add Webhook" }).click();
+  await page.getByLabel("Payload URL").fill("http://127.0.0.1:9/hook");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  await page.locator("#wh-url-error").getByText("public addresses only").waitFor();
+  await page.getByLabel("Payload URL").fill("https://hooks.example.com/berth");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  const wdlg = page.getByRole("dialog", { name: "Webhook created" });
+  check((await wdlg.getByTestId("webhook-secret").textContent()).startsWith("whsec_"), "the secret shown");
+  await a11y("webhook created");
+  await wdlg.getByRole("button", { name: "Done" }).click();
+  const wrow = page.locator('tr[data-webhook="https://hooks.example.com/berth"]');
+  await wrow.getByRole("button", { name: "Ping" }).click();
+  const ddlg = page.getByRole("dialog", { name: /Deliveries to/ });
+  await ddlg.locator("tr[data-delivery]").first().waitFor();
+  await a11y("webhook deliveries");
+  await shot("09b-webhooks");
+  await ddlg.getByRole("button", { name: "Close dialog" }).click();
+  await wrow.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("dialog", { name: "Delete webhook" }).getByRole("button", { name: "Delete" }).click();
+  await page.getByText("No webhook yet.").waitFor();
+  log("alerts and webhooks ok");
 
   step = "audit log";
   await page.getByRole("link", { name: "Audit", exact: true }).click();
@@ -553,6 +678,37 @@ try {
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
   await page.getByText("You are logged out.").waitFor();
+
+  step = "password change: the API's field error, then the new password logs in";
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("link", { name: EMAIL, exact: true }).click();
+  const pw = page.getByRole("form", { name: "Change password" });
+  await pw.getByLabel("Current password").fill("not my password");
+  await pw.getByLabel("New password", { exact: true }).fill("short");
+  await pw.getByText("Between 12 and 256 characters.").waitFor();
+  await pw.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+  await pw.getByLabel("New password again").fill(NEW_PASSWORD);
+  await pw.getByRole("button", { name: "Change password" }).click();
+  await page.locator("#pw-current-error").waitFor(); // the API's field: current_password
+  await shot("10-account-password");
+  await a11y("account, password change");
+  await pw.getByLabel("Current password").fill(PASSWORD);
+  await page.locator("#pw-current-error").waitFor({ state: "detached" });
+  await pw.getByRole("button", { name: "Change password" }).click();
+  await pw.getByText("Password changed.").waitFor();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByText("Wrong email or password.").waitFor();
+  await page.getByLabel("Password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Plan usage" }).waitFor();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("heading", { name: "Log in to berth" }).waitFor();
+  log("password changed; the new one logs in");
   check(consoleErrors.length === 0, "no page errors: " + consoleErrors.join("; "));
   step = "accessibility";
   log("axe-core checked: " + a11yChecked.join(", "));

@@ -12,13 +12,17 @@ import uuid
 import pytest
 import requests
 
-from conftest import ROOT, Berthd
+from conftest import ROOT, Berthd, free_port
+import runtime as rt
 from runtime import docker_available
 
 WEB = os.path.join(ROOT, "web")
 DIST = os.path.join(WEB, "dist")
 CHROMIUM = os.environ.get("BERTH_CHROMIUM", "/usr/bin/chromium")
 SCRIPT = os.path.join(ROOT, "tests", "console", "walkthrough.mjs")
+# the walk-through's administrator: its password before and after the password change step
+ADMIN = "admin@example.com"
+PASSWORDS = ("correct horse battery", "a new horse battery")
 
 
 def need_tools():
@@ -73,9 +77,42 @@ def console_berthd():
         args += ["--git-local-root", roots]
     d = Berthd(args).start()
     d.repo = repo
-    yield d
-    d.cleanup()
-    shutil.rmtree(roots, ignore_errors=True)
+    try:
+        yield d
+    finally:
+        try:
+            remove_what_was_made(d)
+        finally:
+            d.cleanup()
+            shutil.rmtree(roots, ignore_errors=True)
+
+
+def remove_what_was_made(d):
+    """The environments the walk-through left (when it failed before Remove) and the edge
+    proxies of its servers."""
+    if not docker_available():
+        return
+    api = d.api()
+    for pw in PASSWORDS:
+        r = api.post("/api/v1/auth/login", {"email": ADMIN, "password": pw})
+        if r.status_code == 200:
+            break
+    else:
+        return  # never set up
+    a = api.with_token(r.json_body["access_token"])
+    servers = []
+    for org in a.get("/api/v1/me").json_body.get("organizations", []):
+        servers += [x["id"] for x in a.get("/api/v1/orgs/%s/servers" % org["id"]).json_body or []]
+        for e in a.get("/api/v1/orgs/%s/environments" % org["id"]).json_body or []:
+            if e["status"] == "removing":
+                continue
+            r = a.delete("/api/v1/environments/%s" % e["id"], {"confirm": "DELETE"})
+            if r.status_code == 202:
+                rt.wait_job(a, r.json_body["id"])
+    for j in a.get("/api/v1/orgs/%s/jobs?limit=50" % a.get("/api/v1/me").json_body["organizations"][0]["id"]).json_body or []:
+        if j["status"] in ("queued", "running"):
+            rt.wait_job(a, j["id"])
+    rt.remove_edges(*servers)
 
 
 def test_console_walkthrough(console_berthd):
@@ -86,7 +123,11 @@ def test_console_walkthrough(console_berthd):
     env["BERTH_DOCKER"] = "1" if docker_available() else "0"
     env["CHROMIUM"] = CHROMIUM
     env["BERTH_REPO"] = console_berthd.repo or ""
-    r = subprocess.run([node, SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
+    if env["BERTH_DOCKER"] == "1":
+        rt.ensure_standin()  # the Odoo stand-in the deploy runs (built once, then kept)
+        env["BERTH_ODOO_IMAGE"] = rt.STANDIN_TAG
+        env["BERTH_EDGE_PORTS"] = "%d,%d" % (free_port(), free_port())
+    r = subprocess.run([node, SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     print(r.stdout)
     print(r.stderr)
     assert r.returncode == 0, "walkthrough failed:\n%s\n%s\nberthd log tail:\n%s" % (
@@ -111,6 +152,10 @@ RULE_CASES = {
                "/x", "a b", "a~b", "a:b", "@", "a@{b", ".x", "x/.y", "x.", "a//b", "a*b"],
     "email": ["a@b.c", "first.last+tag@example.co.uk", "a@b", "a b@c.d", "@b.c", "a@.b.c",
               "a@b..c", "a@b.c.", "ü@b.c", "a@b@c.d", "a<b@c.d"],
+    "password": ["short", "x" * 11, "elevenchars", "twelve chars", "x" * 256, "x" * 257, "é" * 128,
+                 "é" * 129, " " * 12, "\u00a0" * 12, "\u200b" * 12, "Password1234", "PASSWORD1234",
+                 "correct horse battery staple", "correct horse battery", "tab\there-123456",
+                 "odoo12345678", "odoo123456789"],
     "git_url": ["https://github.com/a/b.git", "http://x/y", "ssh://git@host/x", "git://h/x",
                 "git@github.com:a/b.git", "ftp://x/y", "https://", "foo", "-x@y:z",
                 "https://u:p@h/x", "user@host:", "git@host:../x", "https://h/a'b", "host:path"],
@@ -119,7 +164,7 @@ RULE_CASES = {
 
 def test_console_rules_match_the_api(admin):
     """rules.ts flags exactly the values the API refuses (subdomains, branch names, emails,
-    remote git URLs), so the form's messages while typing never disagree with berthd."""
+    remote git URLs, new passwords), so the form's messages while typing never disagree with berthd."""
     node = shutil.which("node")
     esbuild = os.path.join(WEB, "node_modules", ".bin", "esbuild")
     if not node or not os.path.exists(esbuild):
@@ -131,7 +176,7 @@ def test_console_rules_match_the_api(admin):
                         "--outfile=" + out, "--log-level=error"], check=True)
         script = ("import * as R from %r; const c = JSON.parse(process.argv[1]);"
                   "const f = {subdomain: R.subdomain, branch: R.validBranch, email: R.email,"
-                  " git_url: R.validGitUrl};"
+                  " git_url: R.validGitUrl, password: R.password};"
                   "const o = {}; for (const k in c) o[k] = c[k].map((v) => f[k](v) === null);"
                   "console.log(JSON.stringify(o));" % out)
         r = subprocess.run([node, "--input-type=module", "-e", script, json.dumps(RULE_CASES)],
@@ -157,6 +202,20 @@ def test_console_rules_match_the_api(admin):
         assert r.status_code == 400 and r.json_body["error"].get("field") == "email", r.text
         return False
 
+    def password_accepted(value):
+        """Accepting an invitation creates the account with this password (svc_check_password)."""
+        email = "pw-%s@example.com" % uuid.uuid4().hex[:10]
+        r = admin.post("/api/v1/orgs/%s/invitations" % admin.org_id, {"email": email, "role": "viewer"})
+        assert r.status_code == 201, r.text
+        r = requests.post(admin.base + "/api/v1/invitations/%s/accept" % r.json_body["token"],
+                          json={"password": value}, timeout=60)  # not logged in: a new account
+        if r.status_code == 200:
+            uid = r.json()["user"]["id"]
+            assert admin.delete("/api/v1/orgs/%s/members/%s" % (admin.org_id, uid)).status_code == 204
+            return True
+        assert r.status_code == 400 and r.json()["error"].get("field") == "password", r.text
+        return False
+
     def subdomain_valid(value):
         r = admin.get("/api/v1/subdomain-check?subdomain=" + requests.utils.quote(value, safe=""))
         assert r.status_code == 200, r.text
@@ -167,7 +226,93 @@ def test_console_rules_match_the_api(admin):
         "branch": [project_accepts("default_branch", v) for v in RULE_CASES["branch"]],
         "email": [invitation_accepts(v) for v in RULE_CASES["email"]],
         "git_url": [project_accepts("repository_url", v) for v in RULE_CASES["git_url"]],
+        "password": [password_accepted(v) for v in RULE_CASES["password"]],
     }
     differ = ["%s %r: console %s, API %s" % (k, v, c, a)
               for k in RULE_CASES for v, c, a in zip(RULE_CASES[k], console[k], api_says[k]) if c != a]
     assert not differ, "\n".join(differ)
+
+
+EVENTS_CLIENT = r"""
+import * as E from %(bundle)r;
+const base = process.argv[process.argv.length - 1];
+const realFetch = globalThis.fetch;
+globalThis.fetch = (u, o) => realFetch(base + u, o); // the console's paths are relative
+const got = [], modes = [];
+E.onOrgEvent((e) => got.push(e));
+const until = async (f) => { while (!f()) await new Promise((r) => setTimeout(r, 20)); };
+E.onStreamMode((m) => modes.push(m));
+E.connectOrg("o1");
+await until(() => got.some((e) => e.type === "job.finished"));
+E.connectOrg("o404");
+await until(() => E.streamMode() === "polling");
+E.connectOrg(null);
+console.log(JSON.stringify({ got, modes }));
+process.exit(0);
+"""
+
+
+def test_console_event_stream_client():
+    """events.ts against a stand-in stream: events are handed to the pages, a closed stream
+    reconnects with Last-Event-ID (the last id seen), `reset` is passed on, and a 404 makes the
+    pages poll instead."""
+    import http.server
+    import threading
+    node = shutil.which("node")
+    esbuild = os.path.join(WEB, "node_modules", ".bin", "esbuild")
+    if not node or not os.path.exists(esbuild):
+        pytest.skip("node or web/node_modules is missing")
+    seen = []
+    done = threading.Event()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            if self.path != "/api/v1/orgs/o1/events":
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"error":{"code":"NOT_FOUND","message":"no"}}')
+                return
+            seen.append(self.headers.get("Last-Event-ID"))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            if len(seen) == 1:  # the first connection: one event, then berthd closes it
+                self.wfile.write(b': hb\n\nid: 7\nevent: environment.status\n'
+                                 b'data: {"id":"e1","project_id":"p1","name":"x","status":"running",'
+                                 b'"status_reason":null}\n\nid: 8\nevent: unknown.type\ndata: {}\n\n')
+                return
+            self.wfile.write(b'id: 9\nevent: reset\ndata: {}\n\n'
+                             b'id: 10\nevent: job.finished\ndata: {"id":"j1","type":"deploy",'
+                             b'"status":"done","environment_id":"e1","server_id":"s1","project_id":"p1"}\n\n')
+            self.wfile.flush()
+            done.wait(30)
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    tmp = tempfile.mkdtemp(prefix="berth-events-")
+    try:
+        bundle = os.path.join(tmp, "events.mjs")
+        subprocess.run([esbuild, os.path.join(WEB, "src", "events.ts"), "--bundle", "--format=esm",
+                        "--platform=neutral", "--outfile=" + bundle, "--log-level=error"], check=True)
+        r = subprocess.run([node, "--input-type=module", "-e", EVENTS_CLIENT % {"bundle": bundle},
+                            "http://127.0.0.1:%d" % srv.server_address[1]],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        out = json.loads(r.stdout)
+    finally:
+        done.set()
+        srv.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+    # the first connection without Last-Event-ID; the reconnection resumes after id 8 (the last
+    # id seen, even of an event type the console does not know)
+    assert seen == [None, "8"], seen
+    assert [e["type"] for e in out["got"]] == ["environment.status", "reset", "job.finished"], out
+    assert out["got"][0]["data"]["status"] == "running"
+    assert out["got"][2]["data"]["environment_id"] == "e1"
+    assert out["modes"][:3] == ["connecting", "live", "connecting"], out["modes"]
+    assert "live" in out["modes"][3:] and out["modes"][-1] == "polling", out["modes"]

@@ -48,6 +48,26 @@ export async function logout() {
   csrf = null;
 }
 
+/**
+ * Accepts an invitation (POST /invitations/{token}/accept). Logged in (the cookie session): the
+ * caller joins. Logged out: berthd creates the account and answers a bearer session, which the
+ * console never keeps: it is revoked at once (POST /auth/logout with it) and the new account
+ * logs in as a cookie session instead. Returns the organization joined.
+ */
+export async function acceptInvitation(token: string, body: { name?: string; password?: string }, loggedIn: boolean) {
+  const r = await post<any>(`/invitations/${encodeURIComponent(token)}/accept`, body);
+  if (!loggedIn && r.access_token) {
+    await fetch("/api/v1/auth/logout", {
+      method: "POST",
+      headers: { Authorization: "Bearer " + r.access_token, "Content-Type": "application/json" },
+      body: "{}",
+      credentials: "omit",
+    }).catch(() => undefined);
+    await login(r.user.email, body.password || "");
+  }
+  return r.organization as { id: string; name: string };
+}
+
 function authHeaders(method: string): Record<string, string> {
   return csrf && method !== "GET" && method !== "HEAD" ? { "X-Berth-CSRF": csrf } : {};
 }
@@ -109,33 +129,47 @@ export const del = <T = any>(p: string, b?: unknown) => api<T>("DELETE", p, b);
 
 export interface SseHandlers {
   onEvent: (event: string, data: string, id: string | null) => void;
-  onEnd: (error?: string) => void;
+  /** The stream ended: without `error` when berthd closed it; `status` is berthd's answer when
+   * it refused the stream (0 when berthd could not be reached or the stream broke). */
+  onEnd: (error?: string, status?: number) => void;
+  /** berthd accepted the stream (200). */
+  onOpen?: () => void;
+  /** Bytes arrived (an event or a heartbeat comment). */
+  onActivity?: () => void;
 }
 
 /**
  * Reads a Server-Sent Events stream with fetch() and a ReadableStream (the session cookie
  * goes with it; fetch rather than EventSource so that a refusal's status is seen and the
- * stream ends when the job does instead of reconnecting). Returns a function that closes
- * the stream.
+ * stream ends when the job does instead of reconnecting; the organization's stream reconnects
+ * itself, see events.ts). `lastEventId` is sent as `Last-Event-ID` to resume. Returns a
+ * function that closes the stream.
  */
-export function streamEvents(path: string, h: SseHandlers): () => void {
+export function streamEvents(path: string, h: SseHandlers, lastEventId?: string | null): () => void {
   const ctl = new AbortController();
   (async () => {
     let r: Response;
+    const headers: Record<string, string> = { Accept: "text/event-stream" }; // the session cookie goes with it
+    if (lastEventId) headers["Last-Event-ID"] = lastEventId; // resume after the last event seen
     try {
       r = await fetch("/api/v1" + path, {
-        headers: { Accept: "text/event-stream" }, // the session cookie goes with it
+        headers,
         credentials: "same-origin",
         signal: ctl.signal,
       });
     } catch {
-      if (!ctl.signal.aborted) h.onEnd("berthd cannot be reached");
+      if (!ctl.signal.aborted) h.onEnd("berthd cannot be reached", 0);
       return;
     }
     if (!r.ok || !r.body) {
-      h.onEnd(`berthd answered ${r.status}`);
+      if (r.status === 401 && csrf && onUnauthorized) {
+        csrf = null;
+        onUnauthorized();
+      }
+      h.onEnd(`berthd answered ${r.status}`, r.status);
       return;
     }
+    h.onOpen?.();
     const reader = r.body.getReader();
     const dec = new TextDecoder();
     let buf = "";
@@ -146,6 +180,7 @@ export function streamEvents(path: string, h: SseHandlers): () => void {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        h.onActivity?.();
         buf += dec.decode(value, { stream: true });
         let nl: number;
         while ((nl = buf.indexOf("\n")) >= 0) {
@@ -170,7 +205,7 @@ export function streamEvents(path: string, h: SseHandlers): () => void {
       }
       h.onEnd();
     } catch {
-      if (!ctl.signal.aborted) h.onEnd("the stream was interrupted");
+      if (!ctl.signal.aborted) h.onEnd("the stream was interrupted", 0);
     }
   })();
   return () => ctl.abort();

@@ -1,13 +1,13 @@
 // The console's shell: first-run setup, login, the header with the organization switcher,
 // and the routes.
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useContext, useEffect, useState } from "preact/hooks";
 import "./style.css";
 import { ApiError, get, logout, resumeSession, onSessionLost } from "./api";
 import { match, navigate, usePath } from "./router";
 import { Org, Session, SessionCtx } from "./session";
 import { ErrorBox, Link, Loading, Toasts } from "./ui";
-import { LoginPage, SetupPage } from "./pages/auth";
+import { AcceptInvitationPage, LoginPage, SetupPage } from "./pages/auth";
 import { Dashboard } from "./pages/dashboard";
 import { ProjectPage, ProjectsPage } from "./pages/projects";
 import { NewEnvironmentPage } from "./pages/newenv";
@@ -16,7 +16,10 @@ import { ServersPage } from "./pages/servers";
 import { AccountPage } from "./pages/account";
 import { MembersPage } from "./pages/members";
 import { AuditPage } from "./pages/audit";
+import { AlertsPage } from "./pages/alerts";
+import { WebhooksPage } from "./pages/webhooks";
 import { AdminPage } from "./pages/admin";
+import { connectOrg } from "./events";
 
 type Boot =
   | { kind: "loading" }
@@ -44,6 +47,7 @@ function rememberOrg(id: string) {
 function App() {
   const path = usePath();
   const [boot, setBoot] = useState<Boot>({ kind: "loading" });
+  const [loginFirst, setLoginFirst] = useState(false); // the invitation page's "I have an account"
 
   async function start(notice?: string) {
     let st: { setup_required: boolean; apps_domain: string };
@@ -92,6 +96,12 @@ function App() {
     }
   }
 
+  // one organization event stream per logged-in page session, for the current organization
+  const liveOrg = boot.kind === "in" ? boot.session.org?.id || null : null;
+  useEffect(() => {
+    connectOrg(liveOrg);
+  }, [liveOrg]);
+
   useEffect(() => {
     onSessionLost(() => start("Your session has ended: log in again."));
     start();
@@ -107,6 +117,12 @@ function App() {
     );
   if (boot.kind === "setup")
     return <SetupPage onDone={() => { navigate("/", true); enter(boot.appsDomain); }} />;
+  const invite = match("/invitations/:token", path);
+  if (boot.kind === "login" && invite && !loginFirst)
+    return (
+      <AcceptInvitationPage token={invite.token} loggedIn={false} onLogin={() => setLoginFirst(true)}
+        onJoined={(orgId) => enter(boot.appsDomain, orgId).then(() => navigate("/", true))} />
+    );
   if (boot.kind === "login")
     return (
       <LoginPage notice={boot.notice} onDone={() => { if (path === "/login" || path === "/setup") navigate("/", true); enter(boot.appsDomain); }} />
@@ -138,6 +154,8 @@ const NAV = [
   ["/projects", "Projects"],
   ["/servers", "Servers"],
   ["/members", "Members"],
+  ["/alerts", "Alerts"],
+  ["/webhooks", "Webhooks"],
   ["/audit", "Audit"],
   ["/admin", "Admin"],
 ];
@@ -151,7 +169,7 @@ function Shell({ path }: { path: string }) {
           <header class="top">
             <Link href="/" class="brand">berth</Link>
             <nav aria-label="Main">
-              {NAV.filter(([href]) => (href !== "/audit" || s!.perms.has("audit.view")) && (href !== "/admin" || s!.me.is_admin)).map(([href, label]) => (
+              {NAV.filter(([href]) => (href !== "/audit" || s!.perms.has("audit.view")) && (href !== "/webhooks" || s!.perms.has("org.update")) && (href !== "/admin" || s!.me.is_admin)).map(([href, label]) => (
                 <Link key={href} href={href} aria-current={(href === "/" ? path === "/" : path.startsWith(href)) ? "page" : undefined}>
                   {label}
                 </Link>
@@ -183,6 +201,7 @@ function Shell({ path }: { path: string }) {
 }
 
 function Routes({ path }: { path: string }) {
+  const s = useContext(SessionCtx)!;
   let m;
   if (path === "/" || path === "/login" || path === "/setup") return <Dashboard />;
   if (path === "/projects") return <ProjectsPage />;
@@ -193,7 +212,11 @@ function Routes({ path }: { path: string }) {
   if (path === "/members") return <MembersPage />;
   if (path === "/account") return <AccountPage />;
   if (path === "/audit") return <AuditPage />;
+  if (path === "/alerts") return <AlertsPage />;
+  if (path === "/webhooks") return <WebhooksPage />;
   if (path === "/admin") return <AdminPage />;
+  if ((m = match("/invitations/:token", path)))
+    return <AcceptInvitationPage key={m.token} token={m.token} loggedIn onJoined={(orgId) => s.switchOrg(orgId)} />;
   return (
     <section>
       <h1>Page not found</h1>

@@ -135,3 +135,35 @@ export function dbFilter(v: string): string | null {
   if (/%(?![dh])/.test(v)) return "'%' only as %d or %h.";
   return null;
 }
+
+// The commonest passwords of 12 characters or more, as src/svc/auth.c lists them (compared
+// without regard to ASCII case).
+const COMMON_PASSWORDS = new Set([
+  "123456789012", "1234567890123", "12345678901234", "123456789123", "1234567891011",
+  "123123123123", "112233445566", "987654321098", "098765432109", "111111111111", "000000000000",
+  "aaaaaaaaaaaa", "121212121212", "password1234", "password12345", "password123456",
+  "passwordpassword", "password!234", "passw0rd1234", "p@ssw0rd1234", "p@ssword1234",
+  "mypassword123", "mypassword1234", "thisismypassword", "qwertyuiop123", "qwertyuiopasdf",
+  "qwertyuiopasdfgh", "qwerty123456", "qwerty12345678", "q1w2e3r4t5y6", "1q2w3e4r5t6y",
+  "1qaz2wsx3edc", "1qaz2wsx3edc4rfv", "zaq12wsxcde3", "qazwsxedcrfv", "1234qwerasdf",
+  "1234qwerasdfzxcv", "asdfghjkl123", "asdfasdfasdf", "qweqweqweqwe", "abcdefghijkl",
+  "abcdefghijklmnop", "abc123abc123", "abcd1234abcd", "iloveyou1234", "letmein12345",
+  "welcome12345", "welcome123456", "welcome@1234", "administrator", "admin1234567", "admin@123456",
+  "adminadmin123", "changeme1234", "trustno11234", "football1234", "baseball1234", "sunshine1234",
+  "princess1234", "starwars1234", "superman1234", "monkey123456", "dragon123456", "michael12345",
+  "whatever1234", "hello1234567", "helloworld123", "odoo12345678", "odooodooodoo",
+  "correcthorsebatterystaple", "correct horse battery staple",
+]);
+
+/** A new password (svc_check_password in src/svc/auth.c, after the JSON field's own rule):
+ * 12 to 256 characters, no control characters, not only spaces, not one of the commonest
+ * passwords; the field itself takes at most `maxBytes` bytes of UTF-8 (256 for setup and
+ * invitations, 1024 for POST /auth/password). */
+export function password(v: string, maxBytes = 256): string | null {
+  if (/[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(v)) return "No control characters.";
+  const chars = Array.from(v).length;
+  if (chars < 12 || chars > 256 || new TextEncoder().encode(v).length > maxBytes) return "Between 12 and 256 characters.";
+  if (/^[\s\u0085\u200b]*$/.test(v)) return "Not only spaces.";
+  if (COMMON_PASSWORDS.has(v.replace(/[A-Z]/g, (c) => c.toLowerCase()))) return "One of the commonest passwords: choose another.";
+  return null;
+}

@@ -9,7 +9,8 @@ export function Link(props: JSX.HTMLAttributes<HTMLAnchorElement> & { href: stri
   return <a {...rest} href={href} onClick={(e) => onLinkClick(e as unknown as MouseEvent, href)} />;
 }
 
-/** Loads data; `reload()` fetches again, `setData` replaces it (for polling). */
+/** Loads data; `reload()` fetches again (quietly: keeping what is shown until the answer),
+ * `mutate(f)` changes what is shown in place (a live event). */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
   const [state, setState] = useState<{ data?: T; error?: ApiError | Error; loading: boolean }>({ loading: true });
   const gen = useRef(0);
@@ -32,7 +33,10 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
   useEffect(() => {
     reload();
   }, [reload]);
-  return { ...state, reload };
+  const mutate = useCallback((f: (d: T) => T) => {
+    setState((s) => (s.data === undefined ? s : { ...s, data: f(s.data) }));
+  }, []);
+  return { ...state, reload, mutate };
 }
 
 export function Loading({ what = "Loading" }: { what?: string }) {

@@ -1,8 +1,79 @@
-// Account: who you are and your API keys (create: shown once; list; revoke).
+// Account: who you are, the password change, and your API keys (create: shown once; list; revoke).
 import { useState } from "preact/hooks";
 import { ApiError, del, get, post } from "../api";
 import { useSession } from "../session";
 import { Async, Empty, Field, Modal, fmtDate, toast, useAsync } from "../ui";
+import { password as passwordRule } from "../rules";
+
+/** The API's message without its leading "field: " (the field is the one it is shown under). */
+function fieldMessage(e: ApiError) {
+  const m = e.message.startsWith(e.field + ": ") ? e.message.slice(e.field!.length + 2) : e.message;
+  return m.charAt(0).toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? "" : ".");
+}
+
+/** POST /auth/password {current_password, new_password} -> {revoked_sessions}; the API's
+ * `field` (current_password or new_password) shows its message under that field. */
+function ChangePassword() {
+  const empty = { current: "", next: "", again: "" };
+  const [f, setF] = useState(empty);
+  const [touched, setTouched] = useState<Record<string, boolean>>({});
+  const [err, setErr] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const errors: Record<string, string | null> = {
+    current: !f.current ? "Enter your current password." : null,
+    next: passwordRule(f.next, 1024),
+    again: f.again !== f.next ? "The passwords differ." : null,
+  };
+  const apiField: Record<string, string> = { current: "current_password", next: "new_password" };
+  // the new password's rule shows while typing; the others once left or submitted
+  const show = (k: string) => (touched[k] || (k === "next" && f.next) ? errors[k] : null) || (err && err.field === apiField[k] ? fieldMessage(err) : null);
+  const set = (k: string) => (e: Event) => {
+    setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+    if (err && err.field === apiField[k]) setErr(null);
+    setDone(null);
+  };
+  const blur = (k: string) => () => setTouched({ ...touched, [k]: true });
+  async function submit(e: Event) {
+    e.preventDefault();
+    setTouched({ current: true, next: true, again: true });
+    if (Object.values(errors).some((x) => x)) return;
+    setBusy(true);
+    setErr(null);
+    try {
+      const r = await post<{ revoked_sessions: number }>("/auth/password", { current_password: f.current, new_password: f.next });
+      const n = r?.revoked_sessions ?? 0;
+      setDone(`Password changed.${n ? ` ${n} other session${n === 1 ? "" : "s"} logged out.` : ""}`);
+      toast("Password changed");
+      setF(empty);
+      setTouched({});
+    } catch (x) {
+      setErr(x as ApiError);
+    }
+    setBusy(false);
+  }
+  return (
+    <form class="card form" onSubmit={submit} noValidate aria-label="Change password">
+      <h2>Password</h2>
+      {err && err.field !== "current_password" && err.field !== "new_password" && <div class="banner error" role="alert">{err.message}</div>}
+      {done && <div class="banner ok" role="status">{done}</div>}
+      <div class="cols three">
+        <Field id="pw-current" label="Current password" error={show("current")}>
+          <input id="pw-current" type="password" autocomplete="current-password" value={f.current} onInput={set("current")} onBlur={blur("current")} />
+        </Field>
+        <Field id="pw-new" label="New password" hint="12 to 256 characters, not one of the commonest passwords." error={show("next")}>
+          <input id="pw-new" type="password" autocomplete="new-password" value={f.next} onInput={set("next")} onBlur={blur("next")} />
+        </Field>
+        <Field id="pw-again" label="New password again" error={show("again")}>
+          <input id="pw-again" type="password" autocomplete="new-password" value={f.again} onInput={set("again")} onBlur={blur("again")} />
+        </Field>
+      </div>
+      <div class="actions">
+        <button type="submit" class="btn primary" disabled={busy}>{busy ? "Changing…" : "Change password"}</button>
+      </div>
+    </form>
+  );
+}
 
 export function AccountPage() {
   const s = useSession();
@@ -53,6 +124,7 @@ export function AccountPage() {
           <dt>Platform administrator</dt><dd>{s.me.is_admin ? "yes" : "no"}</dd>
         </dl>
       </div>
+      <ChangePassword />
       <form class="card form" onSubmit={create} noValidate aria-label="New API key">
         <h2>API keys</h2>
         <p class="small muted">For the CLI and scripts: <code>Authorization: Bearer bk_…</code>. A read-only key can only GET.</p>

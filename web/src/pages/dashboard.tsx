@@ -1,5 +1,6 @@
 // Dashboard: servers, projects, running environments, recent jobs, plan usage bars.
 import { get } from "../api";
+import { useOrgEvents, usePollWithoutStream } from "../events";
 import { useSession } from "../session";
 import { Async, Bar, Empty, Link, StatusDot, fmtCPU, fmtMB, timeAgo, useAsync } from "../ui";
 
@@ -11,6 +12,28 @@ export function Dashboard() {
   const envs = useAsync(() => get<any[]>(`/orgs/${org}/environments`), [org]);
   const jobs = useAsync(() => get<any[]>(`/orgs/${org}/jobs?limit=10`), [org]);
   const usage = useAsync(() => (s.perms.has("org.view") ? get<any>(`/orgs/${org}/usage`) : Promise.resolve(null)), [org]);
+  // live: status dots change in place, recent jobs follow the queue (the organization event
+  // stream; polling only when berthd has none)
+  useOrgEvents(({ type, data }) => {
+    if (type === "environment.status") {
+      envs.mutate((l) => l.map((e) => (e.id === data.id ? { ...e, status: data.status, status_reason: data.status_reason } : e)));
+      envs.reload(true);
+    } else if (type === "server.status") {
+      servers.mutate((l) => l.map((x) => (x.id === data.id ? { ...x, status: data.status, status_reason: data.status_reason } : x)));
+    } else if (type.startsWith("job.")) {
+      jobs.reload(true);
+      if (type === "job.finished") {
+        // a removal's end, environment counts, the usage
+        for (const a of [servers, projects, envs, usage]) a.reload(true);
+      }
+    } else if (type === "reset") {
+      for (const a of [servers, projects, envs, jobs, usage]) a.reload(true);
+    }
+  });
+  usePollWithoutStream(() => {
+    envs.reload(true);
+    jobs.reload(true);
+  }, 5000);
   return (
     <section>
       <h1>{s.org.name}</h1>
@@ -51,7 +74,7 @@ export function Dashboard() {
                 <ul class="plain">
                   {list.map((x) => (
                     <li key={x.id}>
-                      <StatusDot status={x.status} /> <strong>{x.name}</strong> <span class="muted">{x.host}</span>
+                      <span data-server-status={x.name}><StatusDot status={x.status} /></span> <strong>{x.name}</strong> <span class="muted">{x.host}</span>
                       <span class="muted"> · {x.environment_count} environment{x.environment_count === 1 ? "" : "s"}</span>
                     </li>
                   ))}
@@ -118,7 +141,7 @@ export function Dashboard() {
                     </thead>
                     <tbody>
                       {list.map((j) => (
-                        <tr key={j.id}>
+                        <tr key={j.id} data-job={j.id}>
                           <td>{j.type}</td>
                           <td>{j.environment_id && j.environment_name ? <Link href={`/environments/${j.environment_id}`}>{j.environment_name}</Link> : j.environment_id ? <span class="muted">removed environment</span> : "server"}</td>
                           <td><StatusDot status={j.status} /></td>

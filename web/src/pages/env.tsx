@@ -4,30 +4,39 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, del, get, post, streamEvents } from "../api";
 import { navigate } from "../router";
 import { useSession } from "../session";
+import { useOrgEvents, usePollWithoutStream } from "../events";
 import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, fmtCPU, fmtDate, fmtMB, timeAgo, toast, useAsync } from "../ui";
+import { LogsTab } from "./logs";
 
 const POLL_MS = 3000;
 
 export function EnvironmentPage({ id }: { id: string }) {
   const env = useAsync(() => get<any>(`/environments/${id}`), [id]);
-  // the status dot follows the environment (polling until the org event stream arrives)
-  useEffect(() => {
-    const t = setInterval(() => env.reload(true), POLL_MS);
-    return () => clearInterval(t);
-  }, [env.reload]);
+  // the caller's effective permissions on this environment: the quick actions shown
+  const perms = useAsync(() => get<{ permissions: string[] }>(`/environments/${id}/permissions`), [id]);
+  // the status dot changes in place on the organization's events (polling without the stream)
+  useOrgEvents(({ type, data }) => {
+    if (type === "environment.status" && data.id === id) {
+      env.mutate((e) => ({ ...e, status: data.status, status_reason: data.status_reason }));
+      env.reload(true);
+    } else if ((type === "job.finished" && data.environment_id === id) || type === "reset") {
+      env.reload(true); // a deploy changes the deployed commit, a settings job the resources
+    }
+  });
+  usePollWithoutStream(() => env.reload(true), POLL_MS);
   return (
     <Async s={env} what="Loading the environment">
-      {(e) => <Console env={e} reload={() => env.reload(true)} />}
+      {(e) => <Console env={e} perms={perms.data ? new Set(perms.data.permissions) : null} reload={() => env.reload(true)} />}
     </Async>
   );
 }
 
-function Console({ env, reload }: { env: any; reload: () => void }) {
+function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; reload: () => void }) {
   const s = useSession();
   const [modal, setModal] = useState<null | "restart" | "remove" | "merge" | "connect">(null);
   const [tab, setTab] = useState("commits");
   const [queueGen, setQueueGen] = useState(0);
-  const can = (p: string) => s.perms.has(p);
+  const can = (p: string) => !!perms && perms.has(p); // none shown until the permissions are known
   const host = env.url ? env.url.replace(/^https?:\/\//, "") : env.subdomain;
   const removable = env.environment_type !== "production";
   const project = useAsync(() => get<any>(`/projects/${env.project_id}`), [env.project_id]);
@@ -47,7 +56,7 @@ function Console({ env, reload }: { env: any; reload: () => void }) {
     ["commits", "Commits"],
     ["queue", "Queue"],
     ["access", "Access"],
-    ["logs", "Logs"],
+    ...(can("environment.logs") ? ([["logs", "Logs"]] as [string, string][]) : []),
     ["monitoring", "Monitoring"],
     ...(env.environment_type !== "development" ? ([["backups", "Backups"]] as [string, string][]) : []),
     ["settings", "Settings"],
@@ -73,7 +82,7 @@ function Console({ env, reload }: { env: any; reload: () => void }) {
         <a class="btn primary" href={env.url} target="_blank" rel="noopener noreferrer">Open Instance</a>
       </header>
 
-      <div class="quick-actions" role="group" aria-label="Quick actions">
+      <div class="quick-actions" role="group" aria-label="Quick actions" data-perms={perms ? "loaded" : "loading"}>
         {can("environment.restart") && <button type="button" class="btn gray" onClick={() => setModal("restart")}>Restart</button>}
         {can("environment.connect") && <button type="button" class="btn gray" onClick={() => setModal("connect")}>Connect</button>}
         {can("environment.merge") && s.plan?.allow_merge && <button type="button" class="btn gray" onClick={() => setModal("merge")}>Merge</button>}
@@ -108,7 +117,7 @@ function Console({ env, reload }: { env: any; reload: () => void }) {
         {tab === "commits" && <Commits env={env} />}
         {tab === "queue" && <Queue env={env} gen={queueGen} />}
         {tab === "access" && <Coming what="Access: the instance URL, database connection and SSH tunnel come with the access issue." />}
-        {tab === "logs" && <Coming what="Logs: the Odoo log stream comes with the logs issue." />}
+        {tab === "logs" && <LogsTab env={env} />}
         {tab === "monitoring" && <Coming what="Monitoring: CPU and memory charts of the Odoo and database containers come with the monitoring issue." />}
         {tab === "backups" && <Coming what="Backups: database and filestore backups come with the backups issue." />}
         {tab === "settings" && <Coming what="Settings: the Odoo, PostgreSQL, Security, Domain, Nginx and Packages sub-tabs come with the settings issue." />}
@@ -264,11 +273,12 @@ function Queue({ env, gen }: { env: any; gen: number }) {
   const jobs = useAsync(() => get<any[]>(`/environments/${env.id}/jobs?limit=50`), [env.id, gen]);
   const [log, setLog] = useState<any>(null);
   const active = jobs.data?.some((j) => j.status === "queued" || j.status === "running");
-  useEffect(() => {
-    if (!active) return;
-    const t = setInterval(() => jobs.reload(true), POLL_MS);
-    return () => clearInterval(t);
-  }, [active, jobs.reload]);
+  // rows follow the queue: job.queued/started/finished of this environment (the organization
+  // event stream); without the stream, polled while a job is queued or running
+  useOrgEvents(({ type, data }) => {
+    if ((type.startsWith("job.") && data.environment_id === env.id) || type === "reset") jobs.reload(true);
+  });
+  usePollWithoutStream(() => jobs.reload(true), POLL_MS, !!active);
   return (
     <div>
       <div class="panel-head">

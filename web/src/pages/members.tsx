@@ -170,8 +170,9 @@ export function MembersPage() {
       )}
       {invited && (
         <Modal title="Invitation created" onClose={() => setInvited(null)}>
-          <p>Send the token to {invited.email}; it is shown only once. They accept it with the CLI or a POST to the accept URL:</p>
+          <p>Send the link (or the token) to {invited.email}; it is shown only once. They accept it in the console at the link, with the CLI, or with a POST to the accept URL:</p>
           <dl class="kv">
+            <dt>Link</dt><dd><code class="wrap" data-testid="invite-link">{`${location.origin}/invitations/${invited.token}`}</code></dd>
             <dt>Token</dt><dd><code class="secret" data-testid="invite-token">{invited.token}</code></dd>
             <dt>CLI</dt><dd><code class="wrap">berth --url {location.origin} invitation accept {invited.token}</code></dd>
             <dt>Accept URL (POST)</dt><dd><code class="wrap">{acceptUrl}</code></dd>

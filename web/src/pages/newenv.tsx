@@ -29,13 +29,14 @@ function rand4() {
 export function NewEnvironmentPage({ projectId }: { projectId: string }) {
   const s = useSession();
   const data = useAsync(async () => {
-    const [project, servers, envs, usage] = await Promise.all([
+    const [project, perms, servers, envs, usage] = await Promise.all([
       get<any>(`/projects/${projectId}`),
+      get<{ permissions: string[] }>(`/projects/${projectId}/permissions`),
       get<any[]>(`/orgs/${s.org.id}/servers`),
       get<any[]>(`/projects/${projectId}/environments`),
       s.perms.has("org.view") ? get<any>(`/orgs/${s.org.id}/usage`) : Promise.resolve(null),
     ]);
-    return { project, servers, envs, usage };
+    return { project, servers, envs, usage, canCreate: perms.permissions.includes("project.environments.create") };
   }, [projectId, s.org.id]);
   return (
     <section>
@@ -46,8 +47,8 @@ export function NewEnvironmentPage({ projectId }: { projectId: string }) {
               <Link href="/projects">Projects</Link> / <Link href={`/projects/${projectId}`}>{d.project.name}</Link> / New environment
             </nav>
             <h1>Create environment</h1>
-            {!s.perms.has("project.environments.create") ? (
-              <ErrorBox error="You do not have the project.environments.create permission in this organization." />
+            {!d.canCreate ? (
+              <ErrorBox error="You do not have the project.environments.create permission on this project." />
             ) : (
               <EnvForm {...d} reloadServers={() => data.reload(true)} />
             )}

@@ -1,10 +1,18 @@
 // Projects: the list, creating a project, and a project's page with its environments.
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { ApiError, del, get, patch, post } from "../api";
 import { navigate } from "../router";
 import { useSession } from "../session";
 import { Async, Empty, ErrorBox, Field, Link, Modal, StageBadge, StatusDot, fmtCPU, fmtMB, toast, useAsync } from "../ui";
 import { validBranch, validGitUrl } from "../rules";
+import { useOrgEvents, usePollWithoutStream } from "../events";
+
+/** The caller's effective permissions on a project (GET /projects/{id}/permissions): the
+ * buttons shown; the API refuses anyway. Empty while loading or when it fails. */
+export function useProjectPerms(id: string): Set<string> {
+  const p = useAsync(() => get<{ permissions: string[] }>(`/projects/${id}/permissions`), [id]);
+  return new Set(p.data?.permissions || []);
+}
 
 export const ODOO_VERSIONS = ["16.0", "17.0", "18.0", "19.0"];
 
@@ -188,14 +196,22 @@ const STAGES: [string, string][] = [
 ];
 
 export function ProjectPage({ id }: { id: string }) {
-  const s = useSession();
+  const perms = useProjectPerms(id);
   const project = useAsync(() => get<any>(`/projects/${id}`), [id]);
   const envs = useAsync(() => get<any[]>(`/projects/${id}/environments`), [id]);
-  // status dots follow the environments (polling until the organization event stream)
-  useEffect(() => {
-    const t = setInterval(() => envs.reload(true), 5000);
-    return () => clearInterval(t);
-  }, [envs.reload]);
+  // status dots change in place on the organization's events (polling only without the stream)
+  useOrgEvents(({ type, data }) => {
+    if (type === "environment.status" && data.project_id === id) {
+      envs.mutate((l) => l.map((e) => (e.id === data.id ? { ...e, status: data.status, status_reason: data.status_reason } : e)));
+      envs.reload(true); // a new or removed environment, its other fields
+    } else if (type === "job.finished" && data.project_id === id) {
+      envs.reload(true); // a removal's end takes the environment off the list
+    } else if (type === "reset") {
+      envs.reload(true);
+      project.reload(true);
+    }
+  });
+  usePollWithoutStream(() => envs.reload(true), 5000);
   const [rotated, setRotated] = useState<any>(null);
   const [rotErr, setRotErr] = useState<string | null>(null);
   async function rotate() {
@@ -216,7 +232,7 @@ export function ProjectPage({ id }: { id: string }) {
               <h1>{p.name}</h1>
               <p class="sub">Odoo {p.odoo_version} · {p.repository_url || "no repository"} · default branch {p.default_branch}</p>
             </div>
-            {s.perms.has("project.environments.create") && (
+            {perms.has("project.environments.create") && (
               <Link class="btn primary" href={`/projects/${id}/environments/new`}>Add Environment</Link>
             )}
           </div>
@@ -227,7 +243,7 @@ export function ProjectPage({ id }: { id: string }) {
               list.length === 0 ? (
                 <Empty>
                   No environments yet.{" "}
-                  {s.perms.has("project.environments.create") && <Link href={`/projects/${id}/environments/new`}>Add one</Link>}
+                  {perms.has("project.environments.create") && <Link href={`/projects/${id}/environments/new`}>Add one</Link>}
                 </Empty>
               ) : (
                 <div class="stages">
@@ -263,7 +279,7 @@ export function ProjectPage({ id }: { id: string }) {
             <p>Point your forge's push webhook (content type application/json) at:</p>
             <p><code class="wrap">{p.webhook_url}</code></p>
             {rotErr && <ErrorBox error={rotErr} />}
-            {s.perms.has("project.update") && (
+            {perms.has("project.update") && (
               <button type="button" class="btn" onClick={rotate}>Rotate the webhook secret</button>
             )}
             {rotated && (
@@ -277,8 +293,8 @@ export function ProjectPage({ id }: { id: string }) {
               </>
             )}
           </div>
-          {s.perms.has("project.update") && (
-            <ProjectSettings project={p} envCount={envs.data?.length ?? p.environment_count} onSaved={() => project.reload(true)} />
+          {perms.has("project.update") && (
+            <ProjectSettings perms={perms} project={p} envCount={envs.data?.length ?? p.environment_count} onSaved={() => project.reload(true)} />
           )}
         </section>
       )}
@@ -287,8 +303,7 @@ export function ProjectPage({ id }: { id: string }) {
 }
 
 /** Project settings (PATCH /projects/{id}) and deletion (DELETE, refused while it has environments). */
-function ProjectSettings({ project, envCount, onSaved }: { project: any; envCount: number; onSaved: () => void }) {
-  const s = useSession();
+function ProjectSettings({ perms, project, envCount, onSaved }: { perms: Set<string>; project: any; envCount: number; onSaved: () => void }) {
   const [f, setF] = useState({
     name: project.name, odoo_version: project.odoo_version, repository_url: project.repository_url || "",
     default_branch: project.default_branch, poll_interval_s: String(project.poll_interval_s), auth: "keep",
@@ -401,7 +416,7 @@ function ProjectSettings({ project, envCount, onSaved }: { project: any; envCoun
         </Field>
       )}
       <div class="actions">
-        {s.perms.has("project.delete") && (
+        {perms.has("project.delete") && (
           <button type="button" class="btn red" onClick={() => setDeleting(true)}>Delete project</button>
         )}
         <button type="submit" class="btn primary" disabled={busy}>{busy ? "Saving…" : "Save settings"}</button>

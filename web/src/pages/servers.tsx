@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, del, get, patch, post } from "../api";
 import { useSession } from "../session";
+import { useOrgEvents } from "../events";
 import { Async, Empty, Field, Modal, StatusDot, fmtCPU, fmtMB, toast, useAsync } from "../ui";
 
 function cap(c: any) {
@@ -19,6 +20,15 @@ export function ServersPage() {
   const [deleting, setDeleting] = useState<any>(null);
   const [editing, setEditing] = useState<any>(null);
   const manage = s.perms.has("server.manage");
+  // status dots change in place on the organization's server.status events; a finished job on
+  // a server (prepare, an environment's removal: the counts) or a reset reloads the list
+  useOrgEvents(({ type, data }) => {
+    if (type === "server.status")
+      list.mutate((xs) => xs.map((x) => (x.id === data.id ? { ...x, status: data.status, status_reason: data.status_reason } : x)));
+    if ((type === "job.finished" && data.server_id) || type === "reset" ||
+        (type === "server.status" && !list.data?.some((x) => x.id === data.id)))
+      list.reload(true);
+  });
 
   async function test(x: any) {
     setBusy(x.id);

@@ -1,0 +1,24 @@
+/* http_out.h: berth's outgoing HTTP requests to addresses users give (outgoing webhooks).
+ * The host is resolved here, every address it resolves to is checked against the
+ * server-side request forgery rule (lib/netaddr.h: no loopback, link-local or private
+ * address, none of this host's own addresses) unless allowed, and the connection is pinned
+ * to the checked address (no second resolution a DNS rebinding could answer differently).
+ * No redirect is followed, no proxy is used, only http and https. */
+#ifndef BERTH_HTTP_OUT_H
+#define BERTH_HTTP_OUT_H
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http_out_result {
+	long status;         /* HTTP status, 0 when no answer came */
+	char error[256];     /* why there was no answer, or "" */
+	bool refused;        /* the address was refused (not a network failure) */
+	long duration_ms;
+};
+
+/* POSTs body (len bytes, Content-Type: application/json) to url with the extra headers
+ * ("Name: value", NULL-terminated list), within timeout_s. 0 when an answer came (any
+ * status), -1 otherwise (res->error says why). */
+int http_out_post(const char *url, const char *body, size_t len, const char *const *headers,
+		  bool allow_private, long timeout_s, struct http_out_result *res);
+#endif
