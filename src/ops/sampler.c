@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/promreg.h"
 #include "lib/util.h"
+#include "ops/alerts.h"
 #include "ops/conn.h"
 #include "store/db.h"
 #include "store/metrics.h"
@@ -110,20 +111,118 @@ static bool sampled_role(const char *role)
 	return false;
 }
 
-static bool in_list(json_t *ids, const char *id)
+/* The environment of that id in the list of a server's environments (rows), or NULL. */
+static json_t *env_of(json_t *envs, const char *id)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v)
-		if (str_eq(json_string_value(v), id))
-			return true;
-	return false;
+	json_array_foreach(envs, i, v)
+		if (str_eq(json_string_value(json_object_get(v, "id")), id))
+			return v;
+	return NULL;
 }
 
 struct visit {
-	char server_id[37];
+	char server_id[37], org_id[37];
 	char name[128];
 };
+
+/* ---- alerts (ops/alerts.h): each sample with its CPU over the time since the last one ---- */
+
+static double pct(double part, double whole)
+{
+	return part >= 0 && whole > 0 ? part / whole * 100 : -1;
+}
+
+static void feed_alerts(const struct visit *v, json_t *envs, json_t *prev, json_t *prev_srv,
+			const struct ssample *srv, const struct msample *s, size_t n)
+{
+	int64_t now = srv->ts / 1000;
+	int64_t gap_ms = 3 * sampler_setting("monitoring_interval_s") * 1000;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = env_of(envs, s[i].env_id);
+		double cpu = -1;
+		size_t k;
+		json_t *p;
+		json_array_foreach(prev, k, p) {
+			if (!str_eq(json_string_value(json_object_get(p, "env_id")), s[i].env_id) ||
+			    !str_eq(json_string_value(json_object_get(p, "container")), s[i].container))
+				continue;
+			long long pts = (long long)json_integer_value(json_object_get(p, "ts"));
+			long long pns = (long long)json_integer_value(json_object_get(p, "cpu_ns"));
+			if (s[i].ts > pts && s[i].ts - pts <= gap_ms && s[i].cpu_ns >= pns && pns >= 0 &&
+			    !isnan(s[i].cpu_limit))
+				cpu = pct((double)(s[i].cpu_ns - pns) / ((double)(s[i].ts - pts) * 1e6),
+					  s[i].cpu_limit);
+		}
+		struct alert_env_sample a = {
+			.org_id = json_string_value(json_object_get(e, "org_id")),
+			.project_id = json_string_value(json_object_get(e, "project_id")),
+			.env_id = s[i].env_id,
+			.env_name = json_string_value(json_object_get(e, "name")),
+			.container = s[i].container,
+			.expected_running = str_eq(json_string_value(json_object_get(e, "status")),
+						   "running"),
+			.running = true,
+			.cpu_pct = cpu,
+			.mem_pct = pct((double)s[i].mem_used, (double)s[i].mem_limit),
+			.restarts = s[i].restarts,
+		};
+		ops_alerts_env(now, &a);
+	}
+	/* the containers of running environments that do not run */
+	size_t k;
+	json_t *e;
+	json_array_foreach(envs, k, e) {
+		/* (not while a job changes it: a restart replaces containers) */
+		if (!srv->reachable || !str_eq(json_string_value(json_object_get(e, "status")), "running") ||
+		    json_integer_value(json_object_get(e, "job_running")) != 0)
+			continue;
+		const char *id = json_string_value(json_object_get(e, "id"));
+		for (size_t r = 0; r < ARRAY_SIZE(ROLES); r++) {
+			if ((r == 2 && !json_is_true(json_object_get(e, "enable_pgbouncer"))) ||
+			    (r == 3 && !json_is_true(json_object_get(e, "enable_read_replica"))))
+				continue;
+			bool found = false;
+			for (size_t i = 0; i < n && !found; i++)
+				found = str_eq(s[i].env_id, id) && str_eq(s[i].container, ROLES[r]);
+			if (found)
+				continue;
+			struct alert_env_sample a = {
+				.org_id = json_string_value(json_object_get(e, "org_id")),
+				.project_id = json_string_value(json_object_get(e, "project_id")),
+				.env_id = id,
+				.env_name = json_string_value(json_object_get(e, "name")),
+				.container = ROLES[r],
+				.expected_running = true,
+				.running = false,
+				.cpu_pct = -1,
+				.mem_pct = -1,
+				.restarts = -1,
+			};
+			ops_alerts_env(now, &a);
+		}
+	}
+	double cpu = -1;
+	if (prev_srv && srv->cpu_busy >= 0 && srv->cpu_total >= 0) {
+		long long pb = (long long)json_integer_value(json_object_get(prev_srv, "cpu_busy"));
+		long long pt = (long long)json_integer_value(json_object_get(prev_srv, "cpu_total"));
+		if (srv->cpu_total > pt && srv->cpu_busy >= pb)
+			cpu = pct((double)(srv->cpu_busy - pb), (double)(srv->cpu_total - pt));
+	}
+	struct alert_server_sample a = {
+		.org_id = v->org_id,
+		.server_id = v->server_id,
+		.server_name = v->name,
+		.answered = srv->reachable,
+		.cpu_pct = cpu,
+		.mem_pct = pct((double)srv->mem_used, (double)srv->mem_total),
+		.disk_pct = srv->disk_used >= 0 && srv->disk_free >= 0
+				    ? pct((double)srv->disk_used, (double)(srv->disk_used + srv->disk_free))
+				    : -1,
+	};
+	ops_alerts_server(now, &a);
+}
 
 /* The servers being read: a server still being read when the next round comes (it does not
  * answer within its timeouts) is left to finish and skipped; the others go on. */
@@ -226,7 +325,7 @@ static void *visit_main(void *arg)
 				    str_eq(json_string_value(json_object_get(lab, "berth.server")),
 					   v->server_id))
 					helper = id;
-				if (!env || !sampled_role(role) || !in_list(envs, env) ||
+				if (!env || !sampled_role(role) || !env_of(envs, env) ||
 				    strlen(env) >= sizeof samples[0].env_id)
 					continue;
 				ids[k] = id;
@@ -277,7 +376,9 @@ static void *visit_main(void *arg)
 		}
 		engine_close(e);
 	}
-	json_decref(envs);
+	/* what the new samples are compared with, read before they replace it */
+	json_t *prev = metrics_prev_of_server(v->server_id);
+	json_t *prev_srv = metrics_prev_server(v->server_id);
 	if (metrics_store_round(&srv, samples, n) < 0)
 		log_event(LOG_WARN, "monitoring samples not stored",
 			  json_pack("{s:s}", "server", v->server_id));
@@ -290,6 +391,10 @@ static void *visit_main(void *arg)
 				  json_pack("{s:s,s:s,s:s}", "server", v->server_id, "name", v->name,
 					    "error", err.message));
 	}
+	feed_alerts(v, envs, prev, prev_srv, &srv, samples, n);
+	json_decref(prev);
+	json_decref(prev_srv);
+	json_decref(envs);
 	free(samples);
 	db_close_thread();
 	fl_done(v->server_id);
@@ -310,6 +415,8 @@ static void round_main(void *cls)
 			continue;
 		struct visit *v = xcalloc(1, sizeof *v);
 		snprintf(v->server_id, sizeof v->server_id, "%s", id);
+		snprintf(v->org_id, sizeof v->org_id, "%s",
+			 json_string_value(json_object_get(s, "org_id")));
 		snprintf(v->name, sizeof v->name, "%s", json_string_value(json_object_get(s, "name")));
 		pthread_t t;
 		pthread_attr_t at;
@@ -324,6 +431,8 @@ static void round_main(void *cls)
 	json_decref(servers);
 	fl_wait(t0 + ROUND_WAIT_MS);
 	promreg_sampler_round(now_ms() - t0);
+	/* alerts of what was not sampled lately (a stopped or removed environment) resolve */
+	ops_alerts_sweep(sampler_wall_ms() / 1000, 3 * sampler_setting("monitoring_interval_s"));
 	long long full = sampler_setting("monitoring_full_retention_s");
 	int64_t now = sampler_wall_ms();
 	if (now - last_purge_ms >= PURGE_EVERY_MS || now - last_purge_ms >= full * 1000) {

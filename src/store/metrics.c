@@ -240,18 +240,26 @@ json_t *metrics_job_counts(void)
 
 json_t *metrics_servers_to_sample(void)
 {
-	return db_rows("SELECT s.id, s.name, o.slug AS org FROM servers s JOIN orgs o ON"
+	return db_rows("SELECT s.id, s.name, o.slug AS org, s.org_id FROM servers s JOIN orgs o ON"
 		       " o.id=s.org_id WHERE s.status='running' ORDER BY s.id", "");
 }
 
 json_t *metrics_envs_of_server(const char *server_id)
 {
-	json_t *rows = db_rows("SELECT id FROM environments WHERE vm_id=?", "s", server_id);
-	json_t *ids = json_array();
-	size_t i;
-	json_t *r;
-	json_array_foreach(rows, i, r)
-		json_array_append(ids, json_object_get(r, "id"));
-	json_decref(rows);
-	return ids;
+	return db_rows("SELECT id, org_id, project_id, name, status, enable_pgbouncer,"
+		       " enable_read_replica, EXISTS(SELECT 1 FROM jobs j WHERE j.environment_id=e.id"
+		       " AND j.status='running') AS job_running FROM environments e WHERE vm_id=?",
+		       "s", server_id);
+}
+
+json_t *metrics_prev_of_server(const char *server_id)
+{
+	return db_rows("SELECT m.env_id, m.container, m.ts, m.cpu_ns FROM metric_latest m JOIN"
+		       " environments e ON e.id=m.env_id WHERE e.vm_id=?", "s", server_id);
+}
+
+json_t *metrics_prev_server(const char *server_id)
+{
+	return db_row("SELECT ts, cpu_busy, cpu_total FROM server_samples WHERE server_id=? AND"
+		      " reachable=1 ORDER BY ts DESC LIMIT 1", "s", server_id);
 }

@@ -58,9 +58,15 @@ json_t *metrics_server_events(const char *server_id, const char *from, const cha
 /* Jobs queued and running by type: [{type, status, n}]. */
 json_t *metrics_job_counts(void);
 
-/* What the sampler visits: the servers whose status is running [{id, name, org (slug)}], and the ids of
- * the environments placed on a server. */
+/* What the sampler visits: the servers whose status is running [{id, name, org (slug),
+ * org_id}], and the environments placed on a server [{id, org_id, project_id, name, status,
+ * enable_pgbouncer, enable_read_replica, job_running}]. */
 json_t *metrics_servers_to_sample(void);
 json_t *metrics_envs_of_server(const char *server_id);
+/* The latest samples of the containers of a server's environments [{env_id, container, ts,
+ * cpu_ns}] and its own latest reachable sample (NULL: none): what the next one is compared
+ * with. */
+json_t *metrics_prev_of_server(const char *server_id);
+json_t *metrics_prev_server(const char *server_id);
 
 #endif

@@ -95,15 +95,27 @@ def test_monitoring_end_to_end(platform):
     assert "pgbouncer" in m["containers"]  # enabled by default
     assert any(e["type"] == "deploy" and e["status"] == "done" for e in m["events"]), m["events"]
 
-    # CPU load made inside the Odoo container shows as CPU use
+    # CPU load made inside the Odoo container shows as CPU use, and raises an alert (low
+    # thresholds, no sustain) that resolves when the load ends
+    r = a.put("/api/v1/orgs/%s/alert-thresholds" % a.org_id,
+              {"cpu_warning_pct": 20, "cpu_critical_pct": 30, "sustain_s": 0})
+    assert r.status_code == 200, r.text
     odoo_id = rt.env_containers(eid, "odoo", all_=False)[0]
-    rt.docker("exec", "-d", odoo_id, "timeout", "60", "sh", "-c", "while :; do :; done")
+    rt.docker("exec", "-d", odoo_id, "timeout", "30", "sh", "-c", "while :; do :; done")
     busy = wait_for(lambda: [v for v in values(metrics(a, eid, range="6h", step=10), "odoo",
                                                  "cpu_core_percent") if v and v >= 20],
                     "the CPU load in the metrics", timeout=120)
     assert busy
     m = metrics(a, eid, range="6h", step=10)
     assert max(v for v in values(m, "odoo", "cpu_percent") if v is not None) >= 20
+
+    def cpu_alerts(status):
+        return [x for x in a.get("/api/v1/orgs/%s/alerts?status=%s" % (a.org_id, status)).json_body
+                if x["target_id"] == eid and x["container"] == "odoo" and x["kind"] == "cpu"]
+    raised = wait_for(lambda: cpu_alerts("raised") or cpu_alerts("resolved"), "a CPU alert")
+    assert raised[0]["value"] >= 20 and raised[0]["target_name"] == env["name"], raised
+    wait_for(lambda: cpu_alerts("resolved") and not cpu_alerts("raised"),
+             "the CPU alert resolved once the load ended")
 
     # the server's figures (the host's, read through the edge proxy)
     r = a.get("/api/v1/servers/%s/metrics?range=6h&step=10" % a.server_id)
