@@ -406,8 +406,16 @@ try {
     await page.getByTestId("logs-footer").getByText(/[1-9][0-9]* lines?/).waitFor();
     await shot("06b-console-logs");
     await a11y("logs tab");
+    step = "the Monitoring tab: the Odoo and database charts";
+    await page.getByRole("tab", { name: "Monitoring" }).click();
+    await page.getByRole("heading", { name: "Odoo container" }).waitFor({ timeout: 30000 });
+    await page.getByRole("heading", { name: "Database container" }).waitFor();
+    await page.getByRole("button", { name: "24h" }).click();
+    await page.locator('button[aria-pressed="true"]', { hasText: "24h" }).waitFor();
+    await shot("06c-console-monitoring");
+    await a11y("monitoring tab");
     await page.getByRole("tab", { name: "Queue" }).click();
-    log("logs shown");
+    log("logs and monitoring shown");
 
     step = "stop: the dot turns stopped and Start appears, live";
     await page.getByRole("button", { name: "Stop", exact: true }).click();

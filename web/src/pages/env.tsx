@@ -7,6 +7,7 @@ import { useSession } from "../session";
 import { useOrgEvents, usePollWithoutStream } from "../events";
 import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, fmtCPU, fmtDate, fmtMB, timeAgo, toast, useAsync } from "../ui";
 import { LogsTab } from "./logs";
+import { MonitoringTab } from "./monitoring";
 
 const POLL_MS = 3000;
 
@@ -35,6 +36,8 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
   const s = useSession();
   const [modal, setModal] = useState<null | "restart" | "remove" | "merge" | "connect">(null);
   const [tab, setTab] = useState("commits");
+  // a point clicked on a monitoring chart opens the Logs tab on the 10 minutes around it
+  const [logWindow, setLogWindow] = useState<{ since: string; until: string } | null>(null);
   const [queueGen, setQueueGen] = useState(0);
   const can = (p: string) => !!perms && perms.has(p); // none shown until the permissions are known
   const host = env.url ? env.url.replace(/^https?:\/\//, "") : env.subdomain;
@@ -117,8 +120,13 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
         {tab === "commits" && <Commits env={env} />}
         {tab === "queue" && <Queue env={env} gen={queueGen} />}
         {tab === "access" && <Coming what="Access: the instance URL, database connection and SSH tunnel come with the access issue." />}
-        {tab === "logs" && <LogsTab env={env} />}
-        {tab === "monitoring" && <Coming what="Monitoring: CPU and memory charts of the Odoo and database containers come with the monitoring issue." />}
+        {tab === "logs" && <LogsTab env={env} since={logWindow?.since} until={logWindow?.until} />}
+        {tab === "monitoring" && (
+          <MonitoringTab env={env} onPick={can("environment.logs") ? (ts) => {
+            setLogWindow({ since: new Date((ts - 300) * 1000).toISOString(), until: new Date((ts + 300) * 1000).toISOString() });
+            setTab("logs");
+          } : undefined} />
+        )}
         {tab === "backups" && <Coming what="Backups: database and filestore backups come with the backups issue." />}
         {tab === "settings" && <Coming what="Settings: the Odoo, PostgreSQL, Security, Domain, Nginx and Packages sub-tabs come with the settings issue." />}
       </div>
