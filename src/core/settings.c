@@ -508,6 +508,9 @@ static const struct platform_setting PLATFORM[] = {
 	 "Seconds samples are kept at full resolution (then folded into 5-minute rows)"},
 	{"monitoring_retention_s", 10, 30 * 86400, 30 * 86400,
 	 "Seconds the 5-minute rows are kept"},
+	{"logs_max_mb", 10, 10240, 200,
+	 "MB of logs of replaced containers kept per environment (an environment's own"
+	 " logs_max_mb setting overrides it)"},
 };
 
 const struct platform_setting *platform_setting_find(const char *key)

@@ -26,6 +26,7 @@
 #include "jobs/hub.h"
 #include "lib/log.h"
 #include "ops/conn.h"
+#include "ops/sampler.h"
 #include "ops/server.h"
 #include "store/db.h"
 #include "store/envs.h"
@@ -692,7 +693,10 @@ int ops_logs_archive(struct engine *e, const char *name, struct berr *err)
 	struct envlog L = {0};
 	snprintf(L.key, sizeof L.key, "%s", key);
 	names_of(&L);
-	long long max_mb = settings_get_int(row.settings, "logs_max_mb");
+	/* the environment's own bound when it has one, else the platform's (200 MB by default) */
+	long long max_mb = json_object_get(row.settings, "logs_max_mb")
+		? settings_get_int(row.settings, "logs_max_mb")
+		: sampler_setting("logs_max_mb");
 	json_t *lab = json_pack("{s:s,s:s,s:s,s:s,s:s}", "berth.managed", "1", "berth.env", row.id,
 				"berth.env.name", row.name, "berth.role", "logs", "berth.server",
 				row.vm_id);

@@ -564,8 +564,7 @@ json_t *svc_monitoring_settings(void)
 	json_t *o = json_object();
 	for (size_t i = 0; i < platform_settings_count(); i++) {
 		const struct platform_setting *ps = platform_setting_at(i);
-		if (str_starts(ps->key, "monitoring_"))
-			json_object_set_new(o, ps->key, json_integer(sampler_setting(ps->key)));
+		json_object_set_new(o, ps->key, json_integer(sampler_setting(ps->key)));
 	}
 	return o;
 }
@@ -580,7 +579,7 @@ json_t *svc_monitoring_settings_set(json_t *body, struct berr *err)
 	json_t *v;
 	json_object_foreach(body, k, v) {
 		const struct platform_setting *ps = platform_setting_find(k);
-		if (!ps || !str_starts(k, "monitoring_")) {
+		if (!ps) {
 			berr_set(err, BE_VALIDATION_ERROR, k, "unknown setting '%s'", k);
 			return NULL;
 		}

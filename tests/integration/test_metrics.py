@@ -14,6 +14,7 @@ import pytest
 from conftest import Api, BERTH, new_user, unique
 import runtime as rt
 from test_runtime import make_platform, create_env
+from test_webhooks import Receiver, signed
 
 pytestmark = pytest.mark.skipif(not rt.docker_available(), reason="no Docker Engine")
 
@@ -32,7 +33,7 @@ def platform(images):
     with open(path, "w") as f:
         f.write(TOKEN + "\n")
     try:
-        yield from make_platform(["--metrics-token-file", path])
+        yield from make_platform(["--metrics-token-file", path, "--webhook-allow-private"])
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -97,6 +98,10 @@ def test_monitoring_end_to_end(platform):
 
     # CPU load made inside the Odoo container shows as CPU use, and raises an alert (low
     # thresholds, no sustain) that resolves when the load ends
+    # a webhook on the alerts hears of it, signed
+    rcv = Receiver()
+    hook = a.post("/api/v1/orgs/%s/webhooks" % a.org_id,
+                  {"url": rcv.url, "events": ["alert.raised", "alert.resolved"]}).json_body
     r = a.put("/api/v1/orgs/%s/alert-thresholds" % a.org_id,
               {"cpu_warning_pct": 20, "cpu_critical_pct": 30, "sustain_s": 0})
     assert r.status_code == 200, r.text
@@ -116,6 +121,19 @@ def test_monitoring_end_to_end(platform):
     assert raised[0]["value"] >= 20 and raised[0]["target_name"] == env["name"], raised
     wait_for(lambda: cpu_alerts("resolved") and not cpu_alerts("raised"),
              "the CPU alert resolved once the load ended")
+    try:
+        def cpu_deliveries():
+            got = [(h, json.loads(b)) for h, b, _ in rcv.got]
+            return [(h, p) for h, p in got if p["data"].get("target_id") == eid
+                    and p["data"].get("kind") == "cpu"]
+        wait_for(lambda: {p["event"] for _, p in cpu_deliveries()} >= {"alert.raised", "alert.resolved"},
+                 "the alert's webhook deliveries", timeout=60)
+        for h, body, _ in rcv.got:
+            assert signed(h, body, hook["secret"]), h
+        resolved = [p for _, p in cpu_deliveries() if p["event"] == "alert.resolved"][-1]
+        assert resolved["data"]["status"] == "resolved" and resolved["organization_id"] == a.org_id
+    finally:
+        rcv.close()
 
     # the server's figures (the host's, read through the edge proxy)
     r = a.get("/api/v1/servers/%s/metrics?range=6h&step=10" % a.server_id)
@@ -258,7 +276,7 @@ def test_metrics_loopback_and_settings(admin):
     assert Api(admin.base).post("/metrics").status_code == 405
     r = admin.get("/api/v1/admin/monitoring")
     assert r.json_body == {"monitoring_interval_s": 30, "monitoring_full_retention_s": 172800,
-                           "monitoring_retention_s": 2592000}, r.text
+                           "monitoring_retention_s": 2592000, "logs_max_mb": 200}, r.text
     for body, field in (({"monitoring_interval_s": 301}, "monitoring_interval_s"),
                         ({"monitoring_interval_s": "30"}, "monitoring_interval_s"),
                         ({"monitoring_retention_s": 9}, "monitoring_retention_s"),
