@@ -684,6 +684,21 @@ static void raise_nofile(void)
 	}
 }
 
+/* libmicrohttpd's own messages, as berthd's JSON log lines: a client that went away while
+ * its answer was being sent is routine (debug); anything else is worth a warning. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char buf[512];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	bool routine = strstr(buf, "no longer available") || strstr(buf, "Connection reset") ||
+		       strstr(buf, "closed by remote") || strstr(buf, "Broken pipe");
+	log_event(routine ? LOG_DEBUG : LOG_WARN, "http server", json_pack("{s:s}", "detail", buf));
+}
+
 int api_start(struct berr *err)
 {
 	struct sockaddr_in6 a6;
@@ -730,7 +745,8 @@ int api_start(struct berr *err)
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)api_cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)api_cfg.per_ip_connections,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!daemon_)
 		return berr_set(err, BE_INTERNAL_ERROR, "listen", "cannot listen on %s:%d",
 				api_cfg.listen_host, api_cfg.listen_port);
