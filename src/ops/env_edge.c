@@ -74,6 +74,27 @@ static int edge_exec(struct engine *e, const char *edge, const char *const *argv
 	return code == 0 ? 0 : 1;
 }
 
+/* `nginx -s reload`, then waits (at most 5 s) until each worker that ran before the reload is
+ * shutting down or gone. The reload only signals the master; until its old workers stop
+ * accepting, a new connection can still meet the old configuration (a site just added
+ * answering 404). nginx retitles a worker "nginx: worker process is shutting down" when it
+ * stops accepting. A fixed script: nothing of a user's reaches it. */
+static const char EDGE_RELOAD_SH[] =
+	"workers() { for p in /proc/[0-9]*; do"
+	" c=$(tr '\\0' ' ' < \"$p/cmdline\" 2>/dev/null) || continue;"
+	" case \"$c\" in *'shutting down'*) ;; 'nginx: worker process'*) echo \"${p#/proc/}\";; esac;"
+	" done; };"
+	"old=$(workers); nginx -s reload || exit 1; i=0;"
+	"while [ $i -lt 100 ]; do left=; now=$(workers);"
+	" for p in $old; do case \" $(echo $now) \" in *\" $p \"*) left=1;; esac; done;"
+	" [ -z \"$left\" ] && exit 0; sleep 0.05; i=$((i+1)); done; exit 0";
+
+static int edge_reload(struct engine *e, const char *edge, struct sbuf *out, struct berr *err)
+{
+	const char *argv[] = {"sh", "-c", EDGE_RELOAD_SH, NULL};
+	return edge_exec(e, edge, argv, out, err);
+}
+
 /* Waits until the edge proxy's nginx runs (its pid file is written), so that the first
  * reload of a freshly started edge proxy reaches it. */
 static int edge_wait_started(struct engine *e, struct job *j, const char *edge, struct berr *err)
@@ -202,8 +223,7 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 		goto out;
 	}
 	sbuf_reset(&out);
-	const char *reload[] = {"nginx", "-s", "reload", NULL};
-	if (edge_exec(e, edge_name, reload, &out, err) != 0)
+	if (edge_reload(e, edge_name, &out, err) != 0)
 		rc = berr_set(err, BE_INTERNAL_ERROR, NULL, "nginx reload failed: %.200s", sbuf_str(&out));
 	else
 		job_log(j, "edge proxy routes %s%s%s", rt->fqdn, names[1] ? " and " : "",
@@ -242,9 +262,8 @@ int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct b
 		return 0;
 	}
 	const char *rm[] = {"rm", "-f", path, bak, NULL};
-	const char *reload[] = {"nginx", "-s", "reload", NULL};
 	edge_exec(e, edge_name, rm, &out, err);
-	edge_exec(e, edge_name, reload, &out, err);
+	edge_reload(e, edge_name, &out, err);
 	sbuf_release(&out);
 	job_log(j, "edge proxy site %s removed", rt->site);
 	return 0;

@@ -1,6 +1,7 @@
 """Integration test harness: starts the real berthd on a temporary data directory."""
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -17,12 +18,36 @@ BERTHD = os.path.join(BUILD, "berthd")
 BERTH = os.path.join(BUILD, "berth")
 
 
+_GIVEN_PORTS = set()
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A TCP port free on every address, below the kernel's ephemeral range: a port the kernel
+    hands out itself (port 0) can be taken again by any outgoing connection before the test
+    binds it (an edge proxy's docker-proxy then fails with "address already in use")."""
+    hi = min(_ephemeral_low() - 1, 32767)
+    for _ in range(500):
+        port = random.randint(20000, hi)
+        if port in _GIVEN_PORTS:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("0.0.0.0", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _GIVEN_PORTS.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 class Api:
