@@ -118,6 +118,9 @@ static int record_tx(void *cls, struct berr *err)
 {
 	(void)err;
 	struct record_ctx *c = cls;
+	/* the webhook (and its deliveries) deleted while the attempt ran: nothing to record */
+	if (db_int(0, "SELECT count(*) FROM webhook_deliveries WHERE id=?", "s", c->id) == 0)
+		return 0;
 	char *now = iso8601_now();
 	int rc = db_exec("INSERT OR REPLACE INTO webhook_attempts(delivery_id, n, at, response_status,"
 			 " error, duration_ms) VALUES(?,?,?,?,?,?)",
