@@ -27,6 +27,8 @@
 	X(USER_NOT_FOUND, 404, "User doesn't exist")                                        \
 	X(INVITATION_NOT_FOUND, 404, "Invitation doesn't exist, was used or expired")       \
 	X(WEBHOOK_NOT_FOUND, 404, "Webhook doesn't exist")                                  \
+	X(BACKUP_NOT_FOUND, 404, "Backup doesn't exist")                                    \
+	X(BACKUP_TARGET_NOT_FOUND, 404, "Backup target doesn't exist")                      \
 	X(METHOD_NOT_ALLOWED, 405, "Method not allowed on this route")                      \
 	X(ALREADY_SET_UP, 409, "berth is already set up")                                   \
 	X(CONFLICT, 409, "The request conflicts with the current state")                    \

@@ -176,6 +176,34 @@ const char *const schema_migrations[] = {
 	"  ncpu INTEGER, cpu_busy INTEGER, cpu_total INTEGER, mem_used INTEGER, mem_total INTEGER,"
 	"  disk_used INTEGER, disk_free INTEGER, load1 REAL, load5 REAL, load15 REAL,"
 	"  PRIMARY KEY(server_id, ts)) WITHOUT ROWID;",
+	/* 7: backups (src/store/backups.c, src/store/backup_targets.c). A backup's archive lives on
+	 * a target under object_key; its row outlives nothing: removing an environment removes its
+	 * backups. created_ts, expires_ts and slot are unix seconds. */
+	"ALTER TABLE orgs ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';"
+	"CREATE TABLE backup_targets("
+	"  id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL, kind TEXT NOT NULL CHECK(kind IN ('local','sftp','s3')),"
+	"  config JSON NOT NULL DEFAULT '{}', secret SECRET, is_default BOOLEAN NOT NULL DEFAULT 0,"
+	"  created_by TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+	"  UNIQUE(org_id, name));"
+	"CREATE TABLE backups("
+	"  id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+	"  project_id TEXT NOT NULL, environment_id TEXT NOT NULL, environment_name TEXT NOT NULL,"
+	"  scope TEXT NOT NULL CHECK(scope IN ('db','full')),"
+	"  kind TEXT NOT NULL"
+	"    CHECK(kind IN ('manual','scheduled','pre_restore','pre_update','imported')),"
+	"  status TEXT NOT NULL DEFAULT 'running' CHECK(status IN ('running','done','failed')),"
+	"  error TEXT, job_id TEXT, target_id TEXT REFERENCES backup_targets(id),"
+	"  object_key TEXT, format TEXT NOT NULL DEFAULT 'zip' CHECK(format IN ('zip','dump')),"
+	"  size_bytes INTEGER, sha256 TEXT, odoo_version TEXT, db_name TEXT,"
+	"  module_count INTEGER, table_count INTEGER, filestore_files INTEGER, manifest JSON,"
+	"  slot INTEGER, created_by TEXT, created_at TEXT NOT NULL, created_ts INTEGER NOT NULL,"
+	"  finished_at TEXT, duration_ms INTEGER, expires_ts INTEGER,"
+	"  verify_status TEXT CHECK(verify_status IN ('running','passed','failed')),"
+	"  verified_at TEXT, verify_duration_ms INTEGER, verify_detail JSON, verify_job_id TEXT);"
+	"CREATE INDEX backups_env ON backups(environment_id, created_ts);"
+	"CREATE TABLE backup_schedule_runs("
+	"  env_id TEXT PRIMARY KEY, last_slot INTEGER NOT NULL);",
 };
 
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];
