@@ -11,7 +11,8 @@
 		"environment.start", "environment.stop", "environment.connect", "environment.merge", \
 		"environment.ide", "environment.backup", "environment.settings"
 #define ADMIN                                                                                 \
-	DEVELOPER, "environment.remove", "project.create", "project.update", "project.delete",   \
+	DEVELOPER, "environment.remove", "environment.restore", "project.create",                \
+		"project.update", "project.delete",                                             \
 		"server.manage", "member.manage", "audit.view", "org.update"
 #define OWNER ADMIN, "member.manage_owners", "org.delete"
 
