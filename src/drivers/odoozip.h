@@ -55,6 +55,11 @@ ssize_t ozip_entry_read(struct ozip_entry *ent, void *buf, size_t n);
  * VALIDATION_ERROR naming what is wrong (a CRC mismatch, an unexpected end). 0 or -1. */
 int ozip_read(ozip_source_fn src, void *scls, ozip_entry_fn on_entry, void *cls,
 	      struct berr *err);
+/* The same without the spill: an entry whose size the archive does not give before its data
+ * (berth's dump.sql, written as pg_dump makes it) reaches on_entry with size -1, for a caller
+ * that streams it on without needing its size (dump.sql into psql). */
+int ozip_read_unsized(ozip_source_fn src, void *scls, ozip_entry_fn on_entry, void *cls,
+		      struct berr *err);
 
 /* What the first bytes of an upload are: "zip", "dump" (pg_dump custom format, "PGDMP"),
  * or NULL. */
