@@ -31,7 +31,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test-deps run test unit integration asan clean check-deps check-layers console
-all: check-deps $(BUILD)/berthd $(BUILD)/berth console
+all: check-deps $(BUILD)/berthd $(BUILD)/berth $(BUILD)/tests/engine_stream_probe console
 
 # The web console (web/, docs/console.md): built into web/dist by npm when its sources or its
 # lock changed; without node and npm, `make` builds berthd anyway and says how to get them.
@@ -69,6 +69,11 @@ $(BUILD)/berth: $(CLI_OBJ) $(BUILD)/libberth.a
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libberthd.a $(BUILD)/libberth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# test tools (tests/tools/*.c) linking the daemon's library, for integration tests
+$(BUILD)/tests/engine_stream_probe: tests/tools/engine_stream_probe.c $(BUILD)/libberthd.a $(BUILD)/libberth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 deps:
 	scripts/install-deps.sh build

@@ -2,6 +2,7 @@
  * direct-streamlocal channel of an SSH session (one session per struct engine). Also plain
  * HTTP to a TCP port on the server's loopback (health checks through the edge proxy). */
 #include "drivers/engine.h"
+#include "drivers/engine_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,12 +29,8 @@ struct engine {
 	int io_timeout_ms;
 };
 
-/* A byte stream: a socket fd or an SSH channel. */
-struct stream {
-	int fd;
-	ssh_channel ch;
-	int timeout_ms;
-};
+/* A byte stream: a socket fd or an SSH channel (engine_int.h). */
+#define stream estream_io
 
 static int s_write(struct stream *s, const void *buf, size_t len)
 {
@@ -465,4 +462,39 @@ int engine_get_many(struct engine *e, const char *const *paths, size_t n, int *s
 		return err->code ? -1 : berr_set(err, BE_SERVER_UNREACHABLE, NULL,
 						 "the Docker Engine did not answer");
 	return 0;
+}
+
+/* ---- engine_int.h: the streams, for engine_stream.c ---- */
+int engine_io_open(struct engine *e, struct estream_io *io, struct berr *err)
+{
+	return open_docker(e, io, err);
+}
+
+int engine_io_write(struct estream_io *io, const void *buf, size_t len)
+{
+	return s_write(io, buf, len);
+}
+
+ssize_t engine_io_read(struct estream_io *io, void *buf, size_t len)
+{
+	return s_read(io, buf, len);
+}
+
+int engine_io_shutdown_write(struct estream_io *io)
+{
+	if (io->ch)
+		return ssh_channel_send_eof(io->ch) == SSH_OK ? 0 : -1;
+	return shutdown(io->fd, SHUT_WR);
+}
+
+void engine_io_close(struct estream_io *io)
+{
+	s_close(io);
+}
+
+const char *engine_api_version(struct engine *e, struct berr *err)
+{
+	if (!e->api[0] && negotiate(e, err) < 0)
+		return NULL;
+	return e->api;
 }
