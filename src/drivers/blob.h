@@ -41,6 +41,9 @@ struct blob_target {
 	const char *secret_key;
 	bool path_style;
 	int timeout_s; /* connect timeout (0: 10) */
+	/* sftp and s3: the host may resolve to loopback, link-local, private or berthd's own
+	 * addresses (berthd --backup-allow-private); refused otherwise (drivers/http_out.h) */
+	bool allow_private;
 	/* out: the host key an SFTP server presented (may be left empty) */
 	char seen_host_key[128];
 };

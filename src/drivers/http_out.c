@@ -53,6 +53,45 @@ static int fail(struct http_out_result *res, bool refused, const char *fmt, cons
 	return -1;
 }
 
+int http_out_resolve(const char *name, const char *port, bool allow_private, const char *option,
+		     char pinned[46], char *errbuf, size_t errlen, bool *refused)
+{
+	*refused = false;
+	pinned[0] = '\0';
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai = NULL;
+	int gai = getaddrinfo(name, port, &hints, &ai);
+	if (gai != 0) {
+		snprintf(errbuf, errlen, "cannot resolve the host: %s", gai_strerror(gai));
+		return -1;
+	}
+	/* every address must pass, not just one: the connection goes to the first */
+	for (struct addrinfo *a = ai; a; a = a->ai_next) {
+		char txt[INET6_ADDRSTRLEN] = "";
+		const void *bin = a->ai_family == AF_INET
+			? (const void *)&((struct sockaddr_in *)(void *)a->ai_addr)->sin_addr
+			: (const void *)&((struct sockaddr_in6 *)(void *)a->ai_addr)->sin6_addr;
+		inet_ntop(a->ai_family, bin, txt, sizeof txt);
+		if (!allow_private && (!netaddr_is_public(a->ai_addr) || host_owns(a->ai_addr))) {
+			freeaddrinfo(ai);
+			*refused = true;
+			snprintf(errbuf, errlen,
+				 "refused: the host resolves to %s, a loopback, link-local, private or "
+				 "own address (berthd %s allows them)", txt, option);
+			pinned[0] = '\0';
+			return -1;
+		}
+		if (!*pinned)
+			snprintf(pinned, INET6_ADDRSTRLEN, "%s", txt);
+	}
+	freeaddrinfo(ai);
+	if (!*pinned) {
+		snprintf(errbuf, errlen, "the host has no address");
+		return -1;
+	}
+	return 0;
+}
+
 int http_out_post(const char *url, const char *body, size_t len, const char *const *headers,
 		  bool allow_private, long timeout_s, struct http_out_result *res)
 {
@@ -80,36 +119,10 @@ int http_out_post(const char *url, const char *body, size_t len, const char *con
 	else
 		snprintf(name, sizeof name, "%s", host);
 
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *ai = NULL;
-	int gai = getaddrinfo(name, port, &hints, &ai);
-	if (gai != 0) {
-		fail(res, false, "cannot resolve the host: %s", gai_strerror(gai));
-		goto out;
-	}
-	/* every address must pass, not just one: the connection goes to the first */
 	char pinned[INET6_ADDRSTRLEN] = "";
-	for (struct addrinfo *a = ai; a; a = a->ai_next) {
-		char txt[INET6_ADDRSTRLEN] = "";
-		const void *bin = a->ai_family == AF_INET
-			? (const void *)&((struct sockaddr_in *)(void *)a->ai_addr)->sin_addr
-			: (const void *)&((struct sockaddr_in6 *)(void *)a->ai_addr)->sin6_addr;
-		inet_ntop(a->ai_family, bin, txt, sizeof txt);
-		if (!allow_private && (!netaddr_is_public(a->ai_addr) || host_owns(a->ai_addr))) {
-			freeaddrinfo(ai);
-			fail(res, true,
-			     "refused: the host resolves to %s, a loopback, link-local, private or "
-			     "own address (berthd --webhook-allow-private allows them)", txt);
-			goto out;
-		}
-		if (!*pinned)
-			snprintf(pinned, sizeof pinned, "%s", txt);
-	}
-	freeaddrinfo(ai);
-	if (!*pinned) {
-		fail(res, false, "the host has no address", NULL);
+	if (http_out_resolve(name, port, allow_private, "--webhook-allow-private", pinned, res->error,
+			     sizeof res->error, &res->refused) < 0)
 		goto out;
-	}
 
 	CURL *h = curl_easy_init();
 	char errbuf[CURL_ERROR_SIZE] = "";

@@ -16,6 +16,13 @@ struct http_out_result {
 	long duration_ms;
 };
 
+/* Resolves name (a host name or IP literal without brackets) for port and checks every
+ * address it resolves to against the rule above unless allow_private; pinned (46 bytes)
+ * receives the first, the address to connect to. 0, or -1 with errbuf saying why (*refused:
+ * an address was refused, naming option, the berthd option that allows them). Also for the
+ * backup targets' SFTP and S3 hosts (drivers/blob.c). */
+int http_out_resolve(const char *name, const char *port, bool allow_private, const char *option,
+		     char pinned[46], char *errbuf, size_t errlen, bool *refused);
 /* POSTs body (len bytes, Content-Type: application/json) to url with the extra headers
  * ("Name: value", NULL-terminated list), within timeout_s. 0 when an answer came (any
  * status), -1 otherwise (res->error says why). */

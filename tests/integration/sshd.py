@@ -65,6 +65,7 @@ class Sshd:
                 "StrictModes no",
                 "AllowStreamLocalForwarding yes",
                 "AllowTcpForwarding yes",
+                "Subsystem sftp internal-sftp",  # SFTP backup targets
                 "", ]))
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation dir
 
