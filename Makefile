@@ -3,7 +3,7 @@
 # `make test` installs what is missing and runs the whole suite.
 CC      ?= cc
 VERSION := 0.1.0
-PKGS    := libmicrohttpd jansson sqlite3 libsodium libcurl libssh libarchive
+PKGS    := libmicrohttpd jansson sqlite3 libsodium libcurl libssh libarchive libcrypto
 BUILD   ?= build
 SAN     ?=
 CFLAGS  ?= -O2 -g

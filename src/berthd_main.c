@@ -21,6 +21,7 @@
 #include "store/model.h"
 #include "drivers/git.h"
 #include "ops/conn.h"
+#include "ops/backup.h"
 #include "ops/ops.h"
 #include "jobs/events.h"
 #include "ops/alerts.h"
@@ -247,6 +248,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is an error return, in every thread */
 	git_init(data, roots);
 	ops_register(); /* the job types, before the workers and the local server's registration */
+	ops_register_backup();
 	/* every thread started from here on inherits the mask: SIGINT and SIGTERM reach the
 	 * sigwait below, never a worker (whose default action would end berthd unclean) */
 	sigset_t set;
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "berthd: %s\n", err.message);
 		return 1;
 	}
+	backup_recover(); /* backups berthd died under (their jobs were failed by daemon_start) */
 	if (api_start(&err) < 0) {
 		fprintf(stderr, "berthd: %s\n", err.message);
 		return 1;

@@ -51,6 +51,9 @@ struct req {
 	ssize_t (*stream_fn)(void *cls, uint64_t pos, char *buf, size_t max);
 	void *stream_cls;
 	void (*stream_free)(void *cls);
+	bool stream_sized;       /* a download: stream_size bytes (not an event stream) */
+	uint64_t stream_size;
+	char *content_range;     /* a Content-Range header for the answer, or NULL */
 };
 
 enum route_flags {
@@ -103,7 +106,7 @@ void api_stop(void);
 /* Route tables, one per resource file. */
 extern const struct route auth_routes[], org_routes[], plan_routes[], server_routes[],
 	project_routes[], env_routes[], job_routes[], admin_routes[], repo_routes[],
-	webhook_routes[], alert_routes[], event_routes[], logs_routes[];
+	webhook_routes[], alert_routes[], event_routes[], logs_routes[], backup_routes[];
 extern const struct route metrics_routes[]; /* api/metrics.c */
 int api_metrics_serve(struct req *r);      /* GET /metrics (Prometheus) */
 int api_metrics_token_file(const char *path, struct berr *err);

@@ -23,6 +23,7 @@
 #include "jobs/hub.h"
 #include "lib/jtext.h"
 #include "lib/promreg.h"
+#include "svc/backups.h"
 #include "lib/log.h"
 #include "store/db.h"
 
@@ -43,7 +44,7 @@ static struct MHD_Daemon *daemon_;
 static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
 	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
-	metrics_routes,
+	metrics_routes, backup_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -152,6 +153,9 @@ static bool match(const char *pattern, const char *path, struct req *r)
 /* Forges send push payloads of up to 25 MB; everything else is small JSON. */
 static size_t max_body_of(const struct req *r)
 {
+	if (r->route && r->route->fn && (r->route->flags & R_STREAM) &&
+	    str_ends(r->path, "/backups/import"))
+		return (size_t)svc_backup_upload_max(); /* an imported backup, streamed to its target */
 	return str_starts(r->path, "/api/v1/webhooks/") ? (size_t)25 << 20 : api_cfg.max_body;
 }
 
@@ -171,6 +175,7 @@ static const struct {
 	{"GET", "/api/v1/environments/{}/logs"},
 	{"GET", "/api/v1/environments/{}/logs/stream"},
 	{"GET", "/api/v1/environments/{}/logs/download"},
+	{"GET", "/api/v1/backups/{}/download"},
 };
 
 static bool route_is_slow(const struct route *rt)
@@ -395,7 +400,15 @@ static void slow_drain(void)
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int status)
 {
 	struct MHD_Response *resp;
-	if (r->stream_fn && status < 300) {
+	if (r->stream_fn && status < 300 && r->stream_sized) {
+		/* a download of known length (a backup archive, or a range of it) */
+		resp = MHD_create_response_from_callback(r->stream_size, 256 * 1024, r->stream_fn,
+							 r->stream_cls, r->stream_free);
+		r->stream_cls = NULL;
+		MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type
+									   : "application/octet-stream");
+		MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	} else if (r->stream_fn && status < 300) {
 		r->sse = true;
 		promreg_sse(1);
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
@@ -428,6 +441,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct req *r, int s
 		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
 	if (r->disposition && status < 300)
 		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+	if (r->content_range)
+		MHD_add_response_header(resp, "Content-Range", r->content_range);
 	if (!str_starts(r->path, "/api/")) {
 		/* the console: its own files only, no inline script or style, no eval, no framing */
 		MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
@@ -464,6 +479,7 @@ static void req_free(struct req *r)
 	free(r->reply_text);
 	free(r->set_cookie);
 	free(r->disposition);
+	free(r->content_range);
 	if (r->stream_cls && r->stream_free)
 		r->stream_free(r->stream_cls);
 	if (r->body_cls && r->body_free)

@@ -310,6 +310,37 @@ void ops_alerts_sweep(int64_t now, int64_t stale_s)
 	}
 }
 
+void ops_alert_backup(const char *org_id, const char *project_id, const char *env_id,
+		      const char *env_name, bool failed, const char *message)
+{
+	json_t *open = alerts_open();
+	const char *open_id = NULL;
+	size_t i;
+	json_t *a;
+	json_array_foreach(open, i, a)
+		if (str_eq(json_string_value(json_object_get(a, "target_id")), env_id) &&
+		    str_eq(json_string_value(json_object_get(a, "kind")), "backup_verify"))
+			open_id = json_string_value(json_object_get(a, "id"));
+	if (failed && open_id) {
+		alerts_update(open_id, "critical", 1, 0, message);
+	} else if (failed) {
+		char id[37];
+		uuid4(id);
+		struct alert_row r = {id, org_id, project_id, "environment", env_id, env_name, "",
+				      "backup_verify", "critical", message, 1, 0};
+		if (alerts_raise(&r) == 0) {
+			log_event(LOG_WARN, "alert raised",
+				  json_pack("{s:s,s:s,s:s}", "alert", id, "kind", "backup_verify",
+					    "message", message));
+			publish("alert.raised", id);
+		}
+	} else if (open_id) {
+		alerts_resolve(open_id, 0);
+		publish("alert.resolved", open_id);
+	}
+	json_decref(open);
+}
+
 void ops_alerts_start(void)
 {
 	json_t *open = alerts_open();
@@ -319,6 +350,8 @@ void ops_alerts_start(void)
 	json_t *a;
 	json_array_foreach(open, i, a) {
 #define S(k) json_string_value(json_object_get(a, k))
+		if (str_eq(S("kind"), "backup_verify"))
+			continue; /* not a sample's: ends with the next test restore that passes */
 		struct watch *w = watch_get(S("org_id"), S("project_id"), S("target_type"),
 					    S("target_id"), S("target_name"), S("container"), S("kind"));
 		w->track.level = str_eq(S("severity"), "critical") ? ALERT_CRITICAL : ALERT_WARNING;

@@ -35,6 +35,11 @@ void ops_alerts_thresholds_changed(const char *org_id);
 struct alert_thresholds;
 void ops_alerts_thresholds(const char *org_id, struct alert_thresholds *out);
 
+/* A backup's test restore failed (raises the environment's "backup_verify" alert, critical)
+ * or passed (resolves it). */
+void ops_alert_backup(const char *org_id, const char *project_id, const char *env_id,
+		      const char *env_name, bool failed, const char *message);
+
 /* Loads the open alerts (a restart keeps them open until their condition ends) / frees. */
 void ops_alerts_start(void);
 void ops_alerts_stop(void);

@@ -28,7 +28,13 @@ const char *backup_local_root(void);
 
 /* Removes a backup: its object on the target, then its row. Idempotent. 0 or -1. */
 int backup_remove(const char *backup_id, struct berr *err);
+/* Removes every backup of an environment (its remove job), logging to j (may be NULL). */
+struct job;
+int backup_remove_env(const char *env_id, struct job *j, struct berr *err);
 /* Queues a scheduled backup of env_id for slot (unix seconds) through the one enqueue rule
  * (core/actions.h). 0 or -1. */
 int backup_enqueue_scheduled(const char *env_id, int64_t slot, struct berr *err);
+/* When env_id's next scheduled backup is due (unix seconds), 0 when none is scheduled
+ * (ops/backup_sched.c). */
+int64_t backup_next_scheduled(const char *env_id);
 #endif

@@ -26,12 +26,6 @@ static char *cred_field(json_t *cred, const char *key)
 
 /* ---- the Docker Engine sockets local servers may use ---- */
 
-static bool str_ends(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 #define MAX_SOCKETS 16
 static const char *sockets[MAX_SOCKETS];
 static int nsockets; /* 0: the defaults */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lib/secret.h"
+#include "ops/backup.h"
 #include "ops/env_int.h"
 #include "ops/ops.h"
 #include "store/envs.h"
@@ -304,6 +305,11 @@ static int job_remove(struct job *j, struct berr *err)
 		if (rc == 0 && engine_network_remove(e, rt.net, err) < 0)
 			rc = -1;
 		engine_close(e);
+	}
+	if (rc == 0) {
+		job_stage(j, "Backups");
+		if (backup_remove_env(rt.id, j, err) < 0)
+			rc = -1;
 	}
 	if (rc == 0) {
 		env_delete_row(rt.id);

@@ -86,6 +86,14 @@ char *odoo_image(struct engine *e, struct job *j, struct envrt *rt, struct berr 
 int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool force,
 		struct berr *err);
 
+/* Odoo's `neutralize` of the environment's database (crons, mail servers off) in a one-off
+ * container. */
+int odoo_neutralize(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
+/* backup.c: a full pre_update backup of a production database before its modules are
+ * updated (when the plan has backups); -1 stops the update. */
+int backup_before_update(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
 /* env_code.c */
 void code_prune(struct engine *e, struct job *j, struct envrt *rt, const char *image);
 void code_record(struct job *j, struct envrt *rt);

@@ -229,6 +229,10 @@ int update_modules(struct engine *e, struct job *j, struct envrt *rt, const char
 	json_t *m;
 	json_array_foreach(rt->update, i, m)
 		sbuf_addf(&mods, "%s%s", i ? "," : "", json_string_value(m));
+	if (backup_before_update(e, j, rt, err) < 0) {
+		sbuf_release(&mods);
+		return -1;
+	}
 	job_log(j, "updating modules: odoo -u %s", sbuf_str(&mods));
 	json_t *cmd = json_pack("[s,s,s,s,s,s,s,s]", "odoo", "-c", "/etc/odoo/odoo.conf", "-d",
 				rt->db_name, "-u", sbuf_str(&mods), "--stop-after-init");
@@ -236,6 +240,23 @@ int update_modules(struct engine *e, struct job *j, struct envrt *rt, const char
 	int rc = run_odoo_once(e, j, rt, image, conf, cmd, "update", "odoo -u", err);
 	if (rc < 0 && !rt->odoo_touched)
 		job_log(j, "the module update failed: Odoo keeps running the previous code");
+	return rc;
+}
+
+int odoo_neutralize(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	char *image = odoo_image(e, j, rt, err);
+	char *conf = image ? odoo_conf(rt, err) : NULL;
+	int rc = -1;
+	if (conf) {
+		json_t *cmd = json_pack("[s,s,s,s,s,s]", "odoo", "neutralize", "-c", "/etc/odoo/odoo.conf",
+					"-d", rt->db_name);
+		job_log(j, "neutralizing %s (odoo neutralize: scheduled actions and outgoing mail off)",
+			rt->db_name);
+		rc = run_odoo_once(e, j, rt, image, conf, cmd, "neutralize", "odoo neutralize", err);
+	}
+	secret_free(conf);
+	free(image);
 	return rc;
 }
 

@@ -168,4 +168,13 @@ extern const char RENDER_ODOO_ADMIN_LOGIN_SQL[];
 /* The file berth-admin.sql: sets the administrator's login (kept without one) and password
  * from psql's environment (BERTH_ADMIN_LOGIN, BERTH_ADMIN_PASSWORD), never its command line. */
 extern const char RENDER_ODOO_ADMIN_SQL[];
+/* backup_sql.c: statements of backups and restores (psql variables db, tmp, old, owner) */
+extern const char RENDER_RESTORE_PREPARE_SQL[];
+extern const char RENDER_RESTORE_SWAP_SQL[];
+extern const char RENDER_RESTORE_DROP_TMP_SQL[];
+extern const char RENDER_BACKUP_MODULES_SQL[];
+extern const char RENDER_BACKUP_TABLES_SQL[];
+extern const char RENDER_BACKUP_INSTALLED_SQL[];
+extern const char RENDER_BACKUP_PG_VERSION_SQL[];
+extern const char RENDER_VERIFY_CREATE_SQL[];
 #endif
