@@ -39,7 +39,7 @@ json_t *backup_targets_list(const char *org_id)
 {
 	backup_targets_ensure_local(org_id);
 	json_t *rows = db_rows(TARGET_SELECT " WHERE org_id=? ORDER BY kind='local' DESC,"
-			       " created_at, name", "s", org_id);
+			       " created_at, rowid", "s", org_id);
 	size_t i;
 	json_t *r;
 	json_array_foreach(rows, i, r)
