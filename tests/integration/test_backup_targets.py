@@ -4,6 +4,7 @@ secrets never returned, logged or stored in the clear; another organization's id
 the server-side request forgery rule; the probe against a loopback sshd (host key pinned on
 the first successful test) and s3rver; and multi-part objects round-tripped through each
 driver (tests/unit/test_blob.c, run here against the same servers)."""
+import json
 import os
 import socket
 import sqlite3
@@ -535,3 +536,53 @@ def test_blob_drivers_round_trip(sshd, s3):
         assert "[       OK ] " + name in out, out
     # an aborted multipart upload and the probes left no object behind
     assert [o for o in s3.objects() if "unit/" in o or "berth-probe" in o] == []
+
+
+# ---- the CLI ----
+
+def test_cli(open_berthd, sshd, s3):
+    from test_cli import Cli, OK, API, USAGE, table
+    d, admin = open_berthd
+    c = Cli(d.url)
+    try:
+        c.login()
+        out = c.ok("backup-target", "list")
+        rows = table(out)
+        assert [(r["NAME"], r["KIND"], r["DEFAULT"]) for r in rows] == [("local", "local", "yes")]
+        secret = "cli-secret-" + uuid.uuid4().hex
+        out = c.ok("backup-target", "add", "bucket", "--kind", "s3", "--endpoint", s3.endpoint,
+                   "--bucket", BUCKET, "--path-style", "--access-key-id", S3_KEY,
+                   "--prefix", "cli/", "--secret-stdin", "--test", input=secret + "\n")
+        assert "Created backup target bucket" in out and "works" in out, out
+        out = c.ok("backup-target", "add", "box", "--kind", "sftp", "--host", "127.0.0.1",
+                   "--port", str(sshd.port), "--user", "root", "--path", "bk",
+                   "--key-file", sshd.client_key_path, "--default")
+        assert "the default" in out, out
+        t = c.json("backup-target", "test", "box")
+        assert t["ok"] is True and t["host_key"] == sshd.host_key_fingerprint
+        shown = c.ok("backup-target", "show", "bucket")
+        assert secret not in shown and "cli/" in shown
+        js = c.json("backup-target", "show", "box")
+        assert js["config"]["host_key"] == sshd.host_key_fingerprint
+        assert "private_key" not in json.dumps(js)
+        out = c.ok("backup-target", "default", "bucket")
+        assert "bucket" in out
+        rows = {r["NAME"]: r for r in table(c.ok("backup-target", "list"))}
+        assert rows["bucket"]["DEFAULT"] == "yes" and rows["box"]["DEFAULT"] == "-"
+        # the secret never on the command line: without a way to ask, add refuses
+        c.fails(USAGE, "backup-target", "add", "nokey", "--kind", "sftp", "--host", "127.0.0.1",
+                "--user", "root")
+        p = c.fails(API, "backup-target", "delete", "local")
+        assert "CONFLICT" in p.stderr, p.stderr
+        p = c.fails(API, "backup-target", "show", "nosuch")
+        assert "BACKUP_TARGET_NOT_FOUND" in p.stderr
+        c.ok("backup-target", "delete", "box")
+        assert "box" not in c.ok("backup-target", "list")
+        # a target that fails its test: exit 1 with the reason
+        c.ok("backup-target", "add", "dead", "--kind", "s3", "--endpoint",
+             "http://127.0.0.1:%d" % free_port(), "--bucket", BUCKET, "--path-style",
+             "--access-key-id", S3_KEY, "--secret-stdin", input="x\n")
+        p = c.fails(API, "backup-target", "test", "dead")
+        assert "failed its test" in p.stderr, p.stderr
+    finally:
+        c.cleanup()
