@@ -703,7 +703,7 @@ def test_cli(open_berthd, sshd, s3):
                    "--prefix", "cli/", "--secret-stdin", "--test", input=secret + "\n")
         assert "Created backup target bucket" in out and "works" in out, out
         out = c.ok("backup-target", "add", "box", "--kind", "sftp", "--host", "127.0.0.1",
-                   "--port", str(sshd.port), "--user", "root", "--path", "bk",
+                   "--port", str(sshd.port), "--user", "root", "--path", os.path.join(sshd.dir, "bk"),
                    "--key-file", sshd.client_key_path, "--default")
         assert "the default" in out, out
         t = c.json("backup-target", "test", "box")
