@@ -20,11 +20,26 @@ want=("${build_pkgs[@]}")
 [ "$mode" = test ] && want+=("${test_pkgs[@]}")
 [ "$mode" = bench ] && want+=("${test_pkgs[@]}" wrk)
 
+# the tests' npm packages (test and bench): s3rver, an S3-compatible server for the backup
+# target tests, pinned in tests/s3rver/package-lock.json; installed again when the lock changed
+npm_test_deps() {
+  [ "$mode" = test ] || [ "$mode" = bench ] || return 0
+  command -v npm >/dev/null 2>&1 || return 0
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/s3rver"
+  [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  echo "install-deps: npm ci in tests/s3rver"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  npm_test_deps
+  exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
@@ -34,3 +49,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_test_deps

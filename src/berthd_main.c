@@ -20,6 +20,7 @@
 #include "store/db.h"
 #include "store/model.h"
 #include "drivers/git.h"
+#include "ops/backup.h"
 #include "ops/conn.h"
 #include "ops/backup.h"
 #include "ops/ops.h"
@@ -36,6 +37,7 @@ static void usage(FILE *f)
 	      "              [--register-local] [--debug] [--metrics-token-file FILE]\n"
 	      "              [--http-threads N] [--http-per-ip N] [--http-timeout S]\n"
 	      "              [--webhook-allow-private] [--webhook-backoff S,S,...]\n"
+	      "              [--backup-dir DIR] [--backup-allow-private]\n"
 	      "\n"
 	      "  --data DIR          data directory: store, master key (default ./berth-data)\n"
 	      "  --listen HOST:PORT  address of the API and console (default 127.0.0.1:8400)\n"
@@ -60,6 +62,10 @@ static void usage(FILE *f)
 	      "                      private addresses (default: refused)\n"
 	      "  --webhook-backoff S,S,...  seconds before each retry of a failed webhook\n"
 	      "                      delivery, 1 to 8 of them (default 60,300,1800,7200)\n"
+	      "  --backup-dir DIR    where organizations' built-in local backup targets keep\n"
+	      "                      archives, in DIR/<organization id>/ (default DATA/backups)\n"
+	      "  --backup-allow-private  SFTP and S3 backup targets may reach loopback,\n"
+	      "                      link-local and private addresses (default: refused)\n"
 	      "  --metrics-token-file FILE  GET /metrics (Prometheus) wants this bearer token\n"
 	      "                      (the file's one line); without it, loopback clients only\n",
 	      f);
@@ -105,9 +111,33 @@ static int parse_backoff(const char *s)
 	return 0;
 }
 
+/* The local backup targets' root: DIR, or DATA/backups, made (0700) and made absolute. */
+static int set_backup_root(const char *data, const char *dir)
+{
+	char *want = dir ? xstrdup(dir) : xasprintf("%s/backups", data);
+	if (mkdir(want, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "berthd: cannot create the backup directory %s: %s\n", want,
+			strerror(errno));
+		free(want);
+		return -1;
+	}
+	char *abs = realpath(want, NULL);
+	if (!abs) {
+		fprintf(stderr, "berthd: cannot resolve the backup directory %s: %s\n", want,
+			strerror(errno));
+		free(want);
+		return -1;
+	}
+	backup_set_local_root(abs);
+	free(abs);
+	free(want);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *data = "berth-data";
+	const char *backup_dir = NULL;
 	bool register_local = false;
 	const char *roots[9] = {0};
 	int nroots = 0;
@@ -128,6 +158,8 @@ int main(int argc, char **argv)
 		{"metrics-token-file", required_argument, NULL, 'M'},
 		{"webhook-allow-private", no_argument, NULL, 'W'},
 		{"webhook-backoff", required_argument, NULL, 'B'},
+		{"backup-dir", required_argument, NULL, 'K'},
+		{"backup-allow-private", no_argument, NULL, 'Q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -200,6 +232,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'K': backup_dir = optarg; break;
+		case 'Q': berth_cfg.backup_allow_private = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -227,6 +261,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "berthd: cannot create data directory %s: %s\n", data, strerror(errno));
 		return 1;
 	}
+	if (set_backup_root(data, backup_dir) < 0)
+		return 1;
 	if (!api_cfg.web_root && access("web/dist/index.html", R_OK) == 0)
 		api_cfg.web_root = "web/dist";
 	if (!api_cfg.public_url)

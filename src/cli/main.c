@@ -29,6 +29,8 @@ static const struct noun NOUNS[] = {
 	{"admin", "Platform settings (administrator): the Odoo image per version", admin_verbs},
 	{"webhook", "Outgoing webhooks of an organization: signed event deliveries", webhook_verbs},
 	{"alert", "Alerts of an organization and their thresholds", alert_verbs},
+	{"backup-target", "Where an organization's backups are kept: local, SFTP, S3",
+	 backup_target_verbs},
 };
 
 static const struct {
@@ -41,6 +43,7 @@ static const struct {
 	{"envs", "env"},           {"environment", "env"},  {"environments", "env"},
 	{"jobs", "job"},           {"webhooks", "webhook"},
 	{"alerts", "alert"},
+	{"backup-targets", "backup-target"},
 };
 
 /* ---- messages ---- */

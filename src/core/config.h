@@ -13,6 +13,9 @@ struct berth_config {
 	/* seconds between a failed delivery attempt and the next (--webhook-backoff) */
 	int webhook_backoff[8];
 	int webhook_backoff_n;
+	/* backup targets (SFTP hosts, S3 endpoints) may reach loopback, link-local and private
+	 * addresses (--backup-allow-private; off by default) */
+	bool backup_allow_private;
 };
 extern struct berth_config berth_cfg;
 #endif

@@ -442,3 +442,137 @@ bool valid_webhook_url(const char *s, char host[256])
 		memcpy(host, a, strlen(a) + 1);
 	return true;
 }
+
+/* ---- backup targets ---- */
+
+static bool chars_in(const char *s, const char *extra, bool alnum)
+{
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (!(alnum && isalnum(c)) && !strchr(extra, c))
+			return false;
+	}
+	return true;
+}
+
+bool valid_target_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n >= 1 && n <= 63 && isalnum((unsigned char)s[0]) && chars_in(s, "-_.", true);
+}
+
+bool valid_s3_endpoint(const char *s, char host[256])
+{
+	if (!valid_webhook_url(s, host) || strlen(s) > 512)
+		return false;
+	const char *rest = s + (str_starts(s, "https://") ? 8 : 7);
+	size_t auth = strcspn(rest, "/?#");
+	return rest[auth] == '\0' || (rest[auth] == '/' && rest[auth + 1] == '\0');
+}
+
+bool valid_s3_bucket(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 3 || n > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '.' && s[i] != '-')
+			return false;
+	if (strstr(s, "..") || strstr(s, ".-") || strstr(s, "-.") || str_starts(s, "xn--") ||
+	    str_starts(s, "sthree-"))
+		return false;
+	if ((n > 8 && !strcmp(s + n - 8, "-s3alias")) || (n > 7 && !strcmp(s + n - 7, "--ol-s3")))
+		return false;
+	unsigned char b[4];
+	return inet_pton(AF_INET, s, b) != 1;
+}
+
+bool valid_s3_region(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 32 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* Segments of allowed characters joined by single '/', none "." or "..". */
+static bool path_segments(const char *s, const char *extra)
+{
+	size_t seg = 0;
+	for (const char *p = s;; p++) {
+		if (*p == '/' || *p == '\0') {
+			const char *start = p - seg;
+			if (seg == 0 || (seg == 1 && start[0] == '.') ||
+			    (seg == 2 && start[0] == '.' && start[1] == '.'))
+				return false;
+			seg = 0;
+			if (!*p)
+				return true;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && !strchr(extra, *p))
+			return false;
+		seg++;
+	}
+}
+
+bool valid_s3_prefix(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0)
+		return true;
+	if (n > 256 || s[0] == '/')
+		return false;
+	char buf[257];
+	memcpy(buf, s, n + 1);
+	if (buf[n - 1] == '/')
+		buf[n - 1] = '\0';
+	return path_segments(buf, "._-");
+}
+
+bool valid_s3_access_key(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n >= 1 && n <= 128 && chars_in(s, "._~+=/-", true);
+}
+
+bool valid_s3_secret(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 256)
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
+			return false;
+	return true;
+}
+
+bool valid_sftp_path(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 512)
+		return false;
+	if (!strcmp(s, "/"))
+		return true;
+	char buf[513];
+	memcpy(buf, s, n + 1);
+	if (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	return path_segments(buf[0] == '/' ? buf + 1 : buf, "._+@=,~-");
+}
+
+bool valid_ssh_user(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n >= 1 && n <= 64 && s[0] != '-' && chars_in(s, "._-@", true);
+}
+
+bool valid_ssh_fingerprint(const char *s)
+{
+	if (!s || !str_starts(s, "SHA256:") || strlen(s) != 7 + 43)
+		return false;
+	return chars_in(s + 7, "+/", true);
+}

@@ -69,4 +69,30 @@ bool git_url_has_password(const char *url);
  * host (may be NULL) receives the host without brackets. Where it may connect to is the
  * sender's business (lib/netaddr.h). */
 bool valid_webhook_url(const char *s, char host[256]);
+/* ---- backup targets (svc/backup_targets.c): one validator per field ---- */
+/* name: 1-63 letters, digits, '-', '_', '.', starting with a letter or digit. */
+bool valid_target_name(const char *s);
+/* s3 endpoint: an http:// or https:// URL with a host and an optional port and nothing
+ * after it but an optional "/"; host (may be NULL) receives the host without brackets. */
+bool valid_s3_endpoint(const char *s, char host[256]);
+/* s3 bucket, S3's naming rules: 3-63 lowercase letters, digits, '.' and '-', starting and
+ * ending with a letter or digit, no "..", ".-" or "-.", not an IPv4 address, not starting with
+ * "xn--" or "sthree-", not ending with "-s3alias" or "--ol-s3". */
+bool valid_s3_bucket(const char *s);
+/* s3 region: 1-32 lowercase letters, digits and '-' (us-east-1, eu-central-1, auto). */
+bool valid_s3_region(const char *s);
+/* s3 key prefix: segments of letters, digits, '.', '_', '-' joined by single '/', no "." or
+ * ".." segment, an optional trailing '/', no leading '/', at most 256 bytes. */
+bool valid_s3_prefix(const char *s);
+/* s3 access_key_id: 1-128 of letters, digits and "._~+=/-". */
+bool valid_s3_access_key(const char *s);
+/* s3 secret_access_key: 1-256 printable ASCII characters without spaces. */
+bool valid_s3_secret(const char *s);
+/* sftp path: absolute or relative to the login directory; segments of letters, digits and
+ * "._+@=,~-" joined by '/', no "." or ".." segment, at most 512 bytes. */
+bool valid_sftp_path(const char *s);
+/* sftp user: 1-64 letters, digits, '.', '_', '-', '@', not starting with '-'. */
+bool valid_ssh_user(const char *s);
+/* An SSH host key fingerprint as OpenSSH prints it: "SHA256:" and 43 base64 characters. */
+bool valid_ssh_fingerprint(const char *s);
 #endif

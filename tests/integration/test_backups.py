@@ -360,3 +360,39 @@ def test_sigkill_during_a_backup_leaves_no_half_backup(images):
         assert backup(a, env, scope="db")["status"] == "done"
     finally:
         teardown_platform(a)
+
+
+def test_production_gets_a_pre_update_backup(images, tmp_path):
+    import test_git as tg
+    roots = str(tmp_path)
+    area = os.path.join(roots, "acme")
+    os.mkdir(area)
+    a = make_platform(["--git-local-root", roots], edge_port=free_port())
+    try:
+        repo = tg.Repo(area, "shop")
+        repo.module("shop_a")
+        repo.commit("a module")
+        r = a.post("/api/v1/orgs/%s/projects" % a.org_id,
+                   {"name": "Git shop", "odoo_version": "18.0", "repository_url": repo.bare})
+        assert r.status_code == 201, r.text
+        a.project_id = r.json_body["id"]
+        env = create_env(a, env_type="production", git_branch="main")
+        db = env["name"]
+        rt.docker("exec", odoo_container(env["id"]), "odoo", "-c", "/etc/odoo/odoo.conf", "-d",
+                  db, "-i", "shop_a", "--stop-after-init")
+        repo.module("shop_a", version="1.1")
+        repo.commit("shop_a 1.1")
+        job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+        log = rt.job_log(a, job["id"])
+        assert "==> Backup before update" in log, log
+        assert "odoo -u shop_a" in log
+        pre = [b for b in a.get("/api/v1/environments/%s/backups" % env["id"]).json_body
+               if b["kind"] == "pre_update"]
+        assert len(pre) == 1 and pre[0]["status"] == "done" and pre[0]["expires_at"]
+        assert "berth backup restore %s" % pre[0]["id"] in log
+        # a deploy that updates nothing takes no backup
+        rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+        assert len([b for b in a.get("/api/v1/environments/%s/backups" % env["id"]).json_body
+                    if b["kind"] == "pre_update"]) == 1
+    finally:
+        teardown_platform(a)

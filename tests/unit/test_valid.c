@@ -631,6 +631,61 @@ static void test_conf_values(void **state)
 	NO(git_url_has_password, NULL);
 }
 
+/* The backup targets' fields (svc/backup_targets.c). */
+static void test_backup_target_fields(void **state)
+{
+	(void)state;
+	char host[256];
+	assert_true(valid_s3_endpoint("https://s3.eu-west-1.amazonaws.com", host));
+	assert_string_equal(host, "s3.eu-west-1.amazonaws.com");
+	assert_true(valid_s3_endpoint("http://127.0.0.1:4568/", host));
+	assert_true(valid_s3_endpoint("http://[::1]:9000", host));
+	assert_string_equal(host, "::1");
+	const char *bad_ep[] = {"s3.amazonaws.com", "ftp://x.y", "https://x.y/path", "https://u:p@x.y",
+				"https://x.y?a=b", "https://x.y:0", "https://", "https://x y"};
+	for (size_t i = 0; i < sizeof bad_ep / sizeof bad_ep[0]; i++)
+		assert_false(valid_s3_endpoint(bad_ep[i], host));
+	assert_true(valid_s3_bucket("acme-backups.eu"));
+	const char *bad_b[] = {"ab", "Acme", "a..b", "a.-b", "-ab", "ab-", "192.168.1.1", "xn--ab",
+			       "sthree-x", "abc-s3alias", "abc--ol-s3", "a_b", ""};
+	for (size_t i = 0; i < sizeof bad_b / sizeof bad_b[0]; i++)
+		assert_false(valid_s3_bucket(bad_b[i]));
+	assert_true(valid_s3_region("eu-central-1"));
+	assert_true(valid_s3_region("auto"));
+	assert_false(valid_s3_region("EU"));
+	assert_false(valid_s3_region("-x"));
+	assert_true(valid_s3_prefix(""));
+	assert_true(valid_s3_prefix("berth/"));
+	assert_true(valid_s3_prefix("a/b.c_d-e"));
+	assert_false(valid_s3_prefix("/a"));
+	assert_false(valid_s3_prefix("a//b"));
+	assert_false(valid_s3_prefix("a/../b"));
+	assert_false(valid_s3_prefix("a b"));
+	assert_true(valid_s3_access_key("AKIAIOSFODNN7EXAMPLE"));
+	assert_false(valid_s3_access_key("a b"));
+	assert_true(valid_s3_secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+	assert_false(valid_s3_secret("has space"));
+	assert_true(valid_sftp_path("/srv/backups"));
+	assert_true(valid_sftp_path("backups/acme"));
+	assert_true(valid_sftp_path("/"));
+	assert_true(valid_sftp_path("~user/b"));
+	assert_false(valid_sftp_path("../x"));
+	assert_false(valid_sftp_path("/srv/../etc"));
+	assert_false(valid_sftp_path("/srv/a b"));
+	assert_false(valid_sftp_path("/srv/$(x)"));
+	assert_false(valid_sftp_path(""));
+	assert_true(valid_ssh_user("u123456"));
+	assert_true(valid_ssh_user("backup.user@example"));
+	assert_false(valid_ssh_user("-oProxy"));
+	assert_false(valid_ssh_user("a b"));
+	assert_true(valid_ssh_fingerprint("SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"));
+	assert_false(valid_ssh_fingerprint("SHA256:short"));
+	assert_false(valid_ssh_fingerprint("MD5:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"));
+	assert_true(valid_target_name("offsite-1"));
+	assert_false(valid_target_name("-x"));
+	assert_false(valid_target_name(""));
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -652,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_shell_quote_all_bytes),
 		cmocka_unit_test(test_sbuf_and_strings),
 		cmocka_unit_test(test_conf_values),
+		cmocka_unit_test(test_backup_target_fields),
 	};
 	return cmocka_run_group_tests_name("valid", tests, NULL, NULL);
 }
