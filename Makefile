@@ -56,10 +56,11 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(BANNED) -c $< -o $@
 
+# made afresh: `ar r` would keep the member of a source file that was removed
 $(BUILD)/libberth.a: $(LIB_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(BUILD)/libberthd.a: $(DAEMON_OBJ)
-	ar rcs $@ $(filter-out %/berthd_main.o,$^)
+	rm -f $@ && ar rcs $@ $(filter-out %/berthd_main.o,$^)
 
 $(BUILD)/berthd: $(BUILD)/obj/src/berthd_main.o $(BUILD)/libberthd.a $(BUILD)/libberth.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -87,7 +87,7 @@ def platform(images):
 
 
 def create_env(a, env_type="staging", **kw):
-    body = {"env_type": env_type, "vm_id": a.server_id, "cpu_cores": 1.0, "ram_mb": 1024,
+    body = {"env_type": env_type, "vm_id": a.server_id, "cpu_cores": 0.5, "ram_mb": 1024,
             "disk_gb": 2, "name": unique("bk")}
     body.update(kw)
     r = a.post("/api/v1/projects/%s/environments" % a.project_id, body)
@@ -233,7 +233,7 @@ def test_verify_passes_then_catches_a_truncated_archive(platform, staging):
     # truncate the archive on the local target: the next test restore fails, an alert opens
     path = glob.glob(os.path.join(a.berthd.data, "backups", "**", b["id"] + ".zip"),
                      recursive=True)
-    assert path, "archive not found under the data directory"
+    assert path, "archive not found under the data directory: %s" % b["location"]
     size = os.path.getsize(path[0])
     with open(path[0], "r+b") as f:
         f.truncate(size // 2)
@@ -276,6 +276,7 @@ def test_import_an_archive_into_another_environment(platform, staging):
     r = a.req("POST", "/api/v1/environments/%s/backups/import" % dst["id"],
               raw=b"this is not a zip file at all", headers={"Content-Type": "application/zip"})
     assert r.status_code == 400 and r.json_body["error"]["field"] == "file"
+    rt.run_job(a, "DELETE", "/api/v1/environments/%s" % dst["id"], {"confirm": "DELETE"})
 
 
 def test_rules_plan_type_permissions_and_tenancy(platform, staging):
@@ -283,6 +284,7 @@ def test_rules_plan_type_permissions_and_tenancy(platform, staging):
     dev = a.post("/api/v1/projects/%s/environments" % a.project_id,
                  {"env_type": "development", "vm_id": a.server_id, "cpu_cores": 0.5,
                   "ram_mb": 512, "disk_gb": 1, "name": unique("dev")}).json_body
+    assert "id" in dev, dev
     r = a.post("/api/v1/environments/%s/backups" % dev["id"], {"scope": "db"})
     assert r.status_code == 409 and "development" in r.json_body["error"]["message"]
     r = a.post("/api/v1/environments/%s/backups" % staging["id"], {"scope": "some"})
