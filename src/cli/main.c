@@ -29,6 +29,7 @@ static const struct noun NOUNS[] = {
 	{"admin", "Platform settings (administrator): the Odoo image per version", admin_verbs},
 	{"webhook", "Outgoing webhooks of an organization: signed event deliveries", webhook_verbs},
 	{"alert", "Alerts of an organization and their thresholds", alert_verbs},
+	{"backup", "Backups of environments: list, download, restore, verify", backup_verbs},
 };
 
 static const struct {
@@ -41,6 +42,7 @@ static const struct {
 	{"envs", "env"},           {"environment", "env"},  {"environments", "env"},
 	{"jobs", "job"},           {"webhooks", "webhook"},
 	{"alerts", "alert"},
+	{"backups", "backup"},
 };
 
 /* ---- messages ---- */
