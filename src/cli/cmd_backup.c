@@ -216,13 +216,18 @@ static void progress_draw(struct progress *p, long long base)
 	char d[32], t[32], r[32];
 	double el = secs_since(&p->start);
 	fmt_bytes(p->done, d, sizeof d);
-	fmt_bytes(el > 0.2 ? (long long)((double)(p->done - base) / el) : 0, r, sizeof r);
+	if (el > 0.2 && p->done > base) {
+		fmt_bytes((long long)((double)(p->done - base) / el), r, sizeof r);
+		snprintf(r + strlen(r), sizeof r - strlen(r), "/s");
+	} else {
+		snprintf(r, sizeof r, "…");
+	}
 	if (p->total > 0) {
 		fmt_bytes(p->total, t, sizeof t);
-		fprintf(stderr, "\r%s: %s / %s (%d%%), %s/s   ", p->what, d, t,
+		fprintf(stderr, "\r%s: %s / %s (%d%%), %s   ", p->what, d, t,
 			(int)(p->done * 100 / p->total), r);
 	} else {
-		fprintf(stderr, "\r%s: %s, %s/s   ", p->what, d, r);
+		fprintf(stderr, "\r%s: %s, %s   ", p->what, d, r);
 	}
 	fflush(stderr);
 	p->shown = true;

@@ -772,8 +772,8 @@ try {
   await shot("07-create-form-390px");
   await a11y("create environment at 390 px");
   for (const [path, heading] of [["/", "Plan usage"], ["/projects", "Projects"], [`/projects/${projectId}`, "Shop"],
-                                 ["/servers", "Servers"], ["/members", "Members of Acme"], ["/account", "Account"],
-                                 ["/settings", "Organization settings"], ...(HAS_BACKUPS ? [["/backup-targets", "Backup targets"]] : [])]) {
+                                 ["/servers", "Servers"], ["/members", "Members of Acme"], ["/settings", "Organization settings"],
+                                 ...(HAS_BACKUPS ? [["/backup-targets", "Backup targets"]] : []), ["/account", "Account"]]) {
     await go(path);
     await page.getByRole("heading", { name: heading, exact: true }).first().waitFor();
     await page.locator(".loading").first().waitFor({ state: "detached" }).catch(() => {});

@@ -99,7 +99,7 @@ export function BackupTargetsPage() {
                           <div class="row-actions">
                             <button type="button" class="btn small" disabled={testing === t.id} onClick={() => test(t)}
                               aria-label={`Test ${t.name}`}>{testing === t.id ? "Testing…" : "Test"}</button>
-                            {!t.is_default && <button type="button" class="btn small" onClick={() => makeDefault(t)} aria-label={`Make ${t.name} the default`}>Make default</button>}
+                            {!t.is_default && <button type="button" class="btn small" onClick={() => makeDefault(t)} aria-label={`Make default: ${t.name}`}>Make default</button>}
                             {t.kind !== "local" && <button type="button" class="btn small red" onClick={() => setDeleting(t)} aria-label={`Delete ${t.name}`}>Delete</button>}
                           </div>
                         </td>

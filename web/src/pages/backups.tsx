@@ -3,7 +3,7 @@
 // RTO), the next scheduled backup, the list with the verification of each, and Create,
 // Download, Restore, Delete, Import and Verify; the Backup Schedule field with the retention
 // numbers until the Settings tab exists. Loaded on first use (its own chunk).
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, del, get, patch, post, upload } from "../api";
 import { useOrgEvents, usePollWithoutStream } from "../events";
 import { Async, Empty, ErrorBox, Field, Modal, Toggle, fmtBytes, fmtDate, timeAgo, toast, useAsync } from "../ui";
@@ -131,7 +131,7 @@ function Checks({ b }: { b: Backup }) {
                     return (
                       <li key={k}>
                         {ok === null ? null : <span class={ok ? "yes" : "no"} aria-hidden="true">{ok ? "✓ " : "✗ "}</span>}
-                        <strong>{k.replace(/_/g, " ")}</strong>{ok === null ? "" : ok ? " (passed)" : " (failed)"}: {checkText(x)}
+                        <strong>{k.replace(/_/g, " ")}</strong>{ok === null ? "" : ok ? " (passed)" : " (failed)"}{checkText(x) ? `: ${checkText(x)}` : ""}
                       </li>
                     );
                   })}
@@ -162,6 +162,14 @@ export function BackupsTab({ env, perms }: { env: any; perms: Set<string> }) {
   });
   const busy = (list.data || []).some((b) => b.status === "running" || b.verification?.status === "running");
   usePollWithoutStream(reload, POLL_MS, busy);
+  // while a backup or a verification runs, a slow poll as well: an event that raced the
+  // row's own update must not leave it showing "running"
+  useEffect(() => {
+    if (!busy) return;
+    const t = setInterval(reload, 3 * POLL_MS);
+    return () => clearInterval(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [busy, env.id]);
 
   async function verify(b: Backup) {
     try {
