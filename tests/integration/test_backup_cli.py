@@ -268,7 +268,7 @@ def test_backup_cli_round_trip(platform):
         name = env["name"]
         # a backup, followed: the log, then its id
         out = c.ok("env", "backup", name, "--follow")
-        assert "Backup of %s queued" % name in out and "berth backup download" in out, out
+        assert "queued: job" in out and "berth backup download" in out, out
         backups = c.json("backup", "list", name)
         assert backups and backups[0]["status"] == "done" and backups[0]["kind"] == "manual"
         b = backups[0]
@@ -313,7 +313,7 @@ def test_backup_cli_round_trip(platform):
         # import the downloaded zip back (a staging environment: no question asked)
         rt.psql(env["id"], db, "INSERT INTO res_partner(name) VALUES ('before import')")
         out = c.ok("env", "import", name, path, "--no-safety-backup", "--follow")
-        assert "Import of" in out, out
+        assert "queued: job" in out, out
         assert rt.psql(env["id"], db, "SELECT count(*) FROM res_partner WHERE name='before import'") == "0"
 
         # delete: asked, or --yes; then it is gone
