@@ -372,7 +372,7 @@ function RestoreModal({ env, b, onClose, onDone }: { env: any; b: Backup; onClos
         Its database{filestore ? " and filestore are" : " is"} replaced by the backup's; Odoo is stopped during the restore and started after.
       </p>
       {err && <ErrorBox error={err} />}
-      <Field id="restore-target" label="Target environment" hint="An environment of this project; a backup of production restored into staging or development is neutralized.">
+      <Field id="restore-target" label="Target environment" hint="This environment or another of the project (e.g. a production backup into staging).">
         <select id="restore-target" value={target} onChange={(e) => { setTarget((e.target as HTMLSelectElement).value); setTyped(""); }}>
           {(envs.data || [env]).map((e) => (
             <option key={e.id} value={e.id}>{e.name} ({e.environment_type}){e.id === env.id ? " — this one" : ""}</option>
