@@ -594,6 +594,8 @@ static const struct opt UPDATE_OPTS[] = {
 	{"unset-var", OPT_LIST, NULL, "KEY", "remove an environment variable (repeatable)", 0},
 	{"remove-addon", OPT_LIST, NULL, "URL", "remove an addon repository (repeatable)", 0},
 	{"clear-smtp", OPT_FLAG, NULL, NULL, "remove the SMTP settings", 0},
+	{"backup-schedule", OPT_STR, "backup_schedule", "TIMES", "automatic backups at these HH:MM"
+								  " times, space-separated ('': none)", 0},
 	OPT_END,
 };
 static const struct opt DELETE_OPTS[] = {
