@@ -102,7 +102,10 @@ function Verified({ b }: { b: Backup }) {
   const passed = v.status === "passed";
   const tip = `${passed ? "Verified" : "Verification failed"} ${fmtDate(v.verified_at)}; restore ${secs(v.duration_ms)}` +
     (v.error ? `: ${v.error}` : "") +
-    (v.checks ? "\n" + Object.entries(v.checks).map(([k, x]) => `${k}: ${checkText(x)}`).join("\n") : "");
+    (v.checks ? "\n" + Object.entries(v.checks).map(([k, x]) => {
+      const ok = x && typeof x === "object" && "ok" in x ? (x.ok ? "passed" : "failed") : "";
+      return `${k.replace(/_/g, " ")}: ${[ok, checkText(x)].filter(Boolean).join(", ")}`;
+    }).join("\n") : "");
   return <span class={"badge " + (passed ? "green" : "red")} title={tip} data-verified={v.status}>{passed ? "✓ Verified" : "✗ Failed"}</span>;
 }
 
@@ -492,9 +495,12 @@ function ScheduleForm({ env, status, canEdit, onSaved }: { env: any; status: any
     setErr(null);
     try {
       const schedule = vals.schedule.trim().split(/\s+/).filter(Boolean).join(" ");
+      // the retention numbers only when changed: defaults stay defaults
+      const init = initial();
+      const changed = RETENTION.filter(([k]) => vals[k] !== init[k]).map(([k]) => [k, Number(vals[k])]);
       await patch(`/environments/${env.id}`, {
         backup_schedule: schedule,
-        settings: Object.fromEntries(RETENTION.map(([k]) => [k, Number(vals[k])])),
+        ...(changed.length ? { settings: Object.fromEntries(changed) } : {}),
       });
       toast("Backup schedule saved");
       setF(null);
