@@ -68,6 +68,7 @@ extern const struct verb org_verbs[], member_verbs[], invitation_verbs[], plan_v
 	apikey_verbs[], server_verbs[], project_verbs[], env_verbs[], job_verbs[], admin_verbs[],
 	webhook_verbs[], alert_verbs[];
 extern const struct verb backup_target_verbs[]; /* cli/cmd_backup_target.c */
+extern const struct verb backup_verbs[]; /* cli/cmd_backup.c */
 
 /* Messages: "berth: error: ..." on stderr. usage_error also points at --help; both return
  * the exit code to return. */

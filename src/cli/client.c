@@ -602,3 +602,169 @@ void cli_resolve_endpoint(struct cli *c)
 		free(stored);
 	}
 }
+
+/* ---- uploads and downloads of files (backups): streamed, with progress ---- */
+
+struct xfer {
+	struct cli *c;
+	FILE *f;
+	long long from, offset; /* download: the range asked, what the answer starts at */
+	bool checked, ok, *restarted, write_failed;
+	void (*on_bytes)(void *ctx, const void *p, size_t n);
+	xfer_progress_fn progress;
+	void *ctx;
+	struct sbuf err; /* an error answer's body */
+	bool upload;
+};
+
+static size_t on_xfer_data(char *p, size_t size, size_t n, void *cls)
+{
+	struct xfer *x = cls;
+	size_t len = size * n;
+	if (!x->checked) {
+		long st = 0;
+		curl_easy_getinfo(x->c->http->h, CURLINFO_RESPONSE_CODE, &st);
+		x->checked = true;
+		x->ok = !x->upload && (st == 200 || st == 206);
+		if (x->ok && x->from > 0 && st == 200) { /* the whole archive after all: start over */
+			if (fflush(x->f) != 0 || fseeko(x->f, 0, SEEK_SET) != 0 ||
+			    ftruncate(fileno(x->f), 0) != 0) {
+				x->write_failed = true;
+				return 0;
+			}
+			x->offset = 0;
+			if (x->restarted)
+				*x->restarted = true;
+		}
+	}
+	if (!x->ok) {
+		if (x->err.len + len > 1024 * 1024)
+			return 0;
+		sbuf_add(&x->err, p, len);
+		return len;
+	}
+	if (fwrite(p, 1, len, x->f) != len) {
+		x->write_failed = true;
+		return 0;
+	}
+	if (x->on_bytes)
+		x->on_bytes(x->ctx, p, len);
+	return len;
+}
+
+static size_t on_xfer_read(char *buf, size_t size, size_t n, void *cls)
+{
+	struct xfer *x = cls;
+	size_t got = fread(buf, 1, size * n, x->f);
+	if (got == 0 && ferror(x->f))
+		return CURL_READFUNC_ABORT;
+	return got;
+}
+
+static int on_xfer_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			    curl_off_t ulnow)
+{
+	struct xfer *x = cls;
+	if (!x->progress)
+		return 0;
+	if (x->upload)
+		x->progress(x->ctx, (long long)ulnow, (long long)ultotal);
+	else if (x->ok)
+		x->progress(x->ctx, x->offset + (long long)dlnow,
+			    dltotal ? x->offset + (long long)dltotal : 0);
+	return 0;
+}
+
+/* Runs a prepared transfer; maps the answer like api_call. */
+static int xfer_run(struct cli *c, struct curl_slist *hdr, char *url, struct xfer *x, json_t **out)
+{
+	CURL *h = c->http->h;
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 0L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_xfer_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xfer_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	CURLcode rc = curl_easy_perform(h);
+	free_headers(hdr);
+	free(url);
+	c->status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+	int ex = EX_OK;
+	if (x->write_failed) {
+		ex = local_error(c, EX_USAGE, 0, "cannot write the download to its file");
+	} else if (rc != CURLE_OK && !(c->status >= 400 && x->err.len)) {
+		/* an error answer may come while the upload is still being sent: it wins */
+		ex = transport_error(c, rc, 0);
+	} else if (!x->upload && (x->ok || (!x->checked && (c->status == 200 || c->status == 206)))) {
+		ex = EX_OK;
+	} else {
+		json_t *ans = x->err.len ? json_loadb(x->err.buf, x->err.len, JSON_DECODE_ANY, NULL) : NULL;
+		if (c->status >= 200 && c->status < 300 && x->upload && ans) {
+			if (out)
+				*out = ans;
+			else
+				json_decref(ans);
+		} else if (!json_is_object(json_object_get(ans, "error"))) {
+			json_decref(ans);
+			ex = local_error(c, c->status == 401 ? EX_AUTH : EX_UNREACHABLE, 0,
+					 "unexpected answer from %s (HTTP %ld, not berthd's JSON): is it berthd?",
+					 c->url, c->status);
+		} else {
+			take_error(c, ans);
+			json_decref(ans);
+			ex = api_report(c);
+		}
+	}
+	sbuf_release(&x->err);
+	return ex;
+}
+
+int api_upload(struct cli *c, const char *path, FILE *f, long long size, const char *content_type,
+	       json_t **out, xfer_progress_fn progress, void *ctx)
+{
+	if (out)
+		*out = NULL;
+	clear_err(c);
+	if (!c->token)
+		return local_error(c, EX_AUTH, 0, "not logged in to %s", c->url);
+	char *url;
+	struct curl_slist *hdr = prepare(c, "POST", path, NULL, 0, &url);
+	CURL *h = c->http->h;
+	char *ct = xasprintf("Content-Type: %s", content_type);
+	hdr = curl_slist_append(hdr, ct);
+	free(ct);
+	struct xfer x = {.c = c, .f = f, .upload = true, .progress = progress, .ctx = ctx,
+			 .err = SBUF_INIT};
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, on_xfer_read);
+	curl_easy_setopt(h, CURLOPT_READDATA, &x);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
+	return xfer_run(c, hdr, url, &x, out);
+}
+
+int api_download(struct cli *c, const char *path, FILE *f, long long from,
+		 void (*on_bytes)(void *ctx, const void *p, size_t n), bool *restarted,
+		 xfer_progress_fn progress, void *ctx)
+{
+	clear_err(c);
+	if (restarted)
+		*restarted = false;
+	if (!c->token)
+		return local_error(c, EX_AUTH, 0, "not logged in to %s", c->url);
+	char *url;
+	struct curl_slist *hdr = prepare(c, "GET", path, NULL, 0, &url);
+	if (from > 0) {
+		char *range = xasprintf("Range: bytes=%lld-", from);
+		hdr = curl_slist_append(hdr, range);
+		free(range);
+	}
+	struct xfer x = {.c = c, .f = f, .from = from, .offset = from, .restarted = restarted,
+			 .on_bytes = on_bytes, .progress = progress, .ctx = ctx, .err = SBUF_INIT};
+	return xfer_run(c, hdr, url, &x, NULL);
+}

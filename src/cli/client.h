@@ -24,6 +24,20 @@ int api_get(struct cli *c, const char *path, json_t **out);
 int api_get_text(struct cli *c, const char *path, char **out);
 /* GET whose 200 answer is written to f as it arrives (no size limit: a log download). */
 int api_get_file(struct cli *c, const char *path, FILE *f);
+/* Progress of a transfer: bytes so far and the expected total (0: unknown). */
+typedef void (*xfer_progress_fn)(void *ctx, long long done, long long total);
+/* POST of a file as the request body, read from f as it is sent (size bytes, never held in
+ * memory), with content_type; the JSON answer as api_call gives it. No overall time limit
+ * (a stalled transfer of two minutes fails). */
+int api_upload(struct cli *c, const char *path, FILE *f, long long size, const char *content_type,
+	       json_t **out, xfer_progress_fn progress, void *ctx);
+/* GET written to f as it arrives. from > 0: asks for the bytes from there on (Range); a 206
+ * answer is appended to f, a 200 (the server sent the whole) rewinds and truncates f first.
+ * on_bytes (may be NULL) sees every byte written, in order; *restarted is set when f was
+ * rewound. */
+int api_download(struct cli *c, const char *path, FILE *f, long long from,
+		 void (*on_bytes)(void *ctx, const void *p, size_t n), bool *restarted,
+		 xfer_progress_fn progress, void *ctx);
 /* Follows a Server-Sent Events stream, calling on_event for each event. on_event returns
  * false to stop. */
 int api_stream(struct cli *c, const char *path,

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/cmd_backup.h"
 #include "cli/cmd_env_logs.h"
 #include "cli/out.h"
 #include "cli/resolve.h"
@@ -593,6 +594,8 @@ static const struct opt UPDATE_OPTS[] = {
 	{"unset-var", OPT_LIST, NULL, "KEY", "remove an environment variable (repeatable)", 0},
 	{"remove-addon", OPT_LIST, NULL, "URL", "remove an addon repository (repeatable)", 0},
 	{"clear-smtp", OPT_FLAG, NULL, NULL, "remove the SMTP settings", 0},
+	{"backup-schedule", OPT_STR, "backup_schedule", "TIMES", "automatic backups at these HH:MM"
+								  " times, space-separated ('': none)", 0},
 	OPT_END,
 };
 static const struct opt DELETE_OPTS[] = {
@@ -666,5 +669,6 @@ const struct verb env_verbs[] = {
 	 "Merge the environment's branch into BRANCH and push it (a job).", MERGE_OPTS, 1, 1,
 	 cmd_merge},
 	ENV_LOGS_VERB,
+	ENV_BACKUP_VERBS,
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };

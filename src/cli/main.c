@@ -31,6 +31,7 @@ static const struct noun NOUNS[] = {
 	{"alert", "Alerts of an organization and their thresholds", alert_verbs},
 	{"backup-target", "Where an organization's backups are kept: local, SFTP, S3",
 	 backup_target_verbs},
+	{"backup", "Backups of environments: list, download, restore, verify", backup_verbs},
 };
 
 static const struct {
@@ -44,6 +45,7 @@ static const struct {
 	{"jobs", "job"},           {"webhooks", "webhook"},
 	{"alerts", "alert"},
 	{"backup-targets", "backup-target"},
+	{"backups", "backup"},
 };
 
 /* ---- messages ---- */

@@ -178,6 +178,13 @@ try {
   const { access_token: token } = await api("POST", "/auth/login", { email: EMAIL, password: PASSWORD });
   const me = await api("GET", "/me", undefined, token);
   const orgId = me.organizations[0].id;
+  // the backup steps run only against a berthd that has the backup routes: a route it lacks
+  // answers 404 NOT_FOUND "No route", an unknown environment of an existing route another code
+  const probe = await fetch(BASE + "/api/v1/environments/00000000-0000-4000-8000-000000000000/backups",
+    { headers: { Authorization: "Bearer " + token } });
+  const probeBody = await probe.json().catch(() => ({}));
+  const HAS_BACKUPS = !(probe.status === 404 && probeBody?.error?.code === "NOT_FOUND");
+  log(HAS_BACKUPS ? "this berthd has backups" : "this berthd has no backup routes: the backup steps are skipped");
 
   if (DOCKER) {
     step = "add the local server";
@@ -502,6 +509,85 @@ try {
     await page.getByText("Project settings saved").waitFor();
     const saved = await api("GET", `/projects/${projectId}`, undefined, token);
     check(saved.poll_interval_s === 60, "poll interval saved: " + saved.poll_interval_s);
+
+    if (HAS_BACKUPS) {
+      step = "backups: a staging environment, deployed (the plan allows backups)";
+      await api("PATCH", `/plans/${plan.id}`, { allow_backup: true }, token);
+      const stg = await api("POST", `/projects/${projectId}/environments`,
+        { name: "shop-staging", env_type: "staging", subdomain: "shop-stg", cpu_cores: 1, ram_mb: 2048 }, token);
+      const sdep = await api("POST", `/environments/${stg.id}/deploy`, {}, token);
+      for (let t = Date.now(); ; await new Promise((r) => setTimeout(r, 1000))) {
+        const j = await api("GET", `/jobs/${sdep.id}`, undefined, token);
+        if (j.status === "done") break;
+        check(j.status !== "failed" && j.status !== "cancelled", "the staging deploy: " + JSON.stringify(j));
+        check(Date.now() - t < 600000, "the staging deploy ends within 10 minutes");
+      }
+      await page.goto(BASE + `/environments/${stg.id}`); // a reload: the session sees the plan's allow_backup
+      await page.getByRole("tab", { name: "Backups" }).click();
+      await page.getByRole("heading", { name: "Backups", level: 2 }).waitFor();
+      await page.getByTestId("backup-summary").getByText("Last verified backup:").waitFor();
+
+      step = "backups: create a full backup (the default scope), done and listed live";
+      await page.getByRole("button", { name: "Create Backup" }).click();
+      const cdlg = page.getByRole("dialog", { name: "Create Backup" });
+      check(await cdlg.getByLabel(/Database \+ Filestore/).isChecked(), "full scope by default");
+      await a11y("create backup modal");
+      await cdlg.getByRole("button", { name: "Create Backup" }).click();
+      await page.getByText("Backup queued").waitFor();
+      const brow = page.locator('tr[data-kind="manual"][data-status="done"]').first();
+      await brow.waitFor({ timeout: 300000 });
+      const bid = await brow.getAttribute("data-backup");
+      const href = await brow.getByRole("link", { name: /Download/ }).getAttribute("href");
+      check(href === `/api/v1/backups/${bid}/download`, "the download link: " + href);
+      await a11y("backups tab");
+
+      step = "backups: Verify, then the verified badge and the restore time";
+      await brow.getByRole("button", { name: "Verify" }).click();
+      await page.locator(`tr[data-backup="${bid}"] [data-verified="passed"]`).waitFor({ timeout: 300000 });
+      await page.getByTestId("rto").waitFor();
+      await page.locator(`tr[data-backup="${bid}"]`).getByRole("button", { name: /Details/ }).click();
+      await page.locator(`#bk-${bid}`).getByText("Passed").first().waitFor();
+      await shot("11-backups");
+
+      step = "backups: the restore modal's defaults, cancelled";
+      await page.locator(`tr[data-backup="${bid}"]`).getByRole("button", { name: "Restore" }).click();
+      const rsd = page.getByRole("dialog", { name: "Restore backup" });
+      check(await rsd.getByLabel("Target environment").inputValue() === stg.id, "this environment is the default target");
+      check(await rsd.getByLabel("Include filestore").isChecked(), "filestore on by default");
+      check(await rsd.getByLabel("Safety backup first").isChecked(), "safety backup on by default");
+      await a11y("restore backup modal");
+      await rsd.getByRole("button", { name: "Cancel" }).click();
+      await rsd.waitFor({ state: "detached" });
+
+      step = "backups: the schedule field";
+      const sch = page.getByRole("form", { name: "Backup schedule" });
+      await sch.getByLabel("Backup Schedule").fill("02:00 25:00");
+      await sch.getByText("'25:00' is not a time HH:MM").waitFor();
+      await sch.getByLabel("Backup Schedule").fill("02:00 14:00");
+      await sch.getByRole("button", { name: "Save schedule" }).click();
+      await page.getByText("Backup schedule saved").waitFor();
+      await page.getByTestId("backup-summary").getByText("02:00 14:00").waitFor();
+      log("backups: created, verified, restore modal, schedule");
+
+      step = "backup targets: the page and its built-in local target";
+      await page.getByRole("link", { name: "Backup targets", exact: true }).click();
+      await page.getByRole("heading", { name: "Backup targets", level: 1 }).waitFor();
+      await page.locator('tr[data-target="local"]').getByText("default").waitFor();
+      await page.getByRole("button", { name: "Add S3 target" }).click();
+      await page.getByRole("button", { name: "Add target" }).click();
+      await page.getByText("The bucket.").waitFor();
+      await a11y("backup targets");
+      await page.getByRole("button", { name: "Cancel" }).click();
+
+      step = "backups: the staging environment removed";
+      const srm = await api("DELETE", `/environments/${stg.id}`, { confirm: "DELETE" }, token);
+      for (let t = Date.now(); ; await new Promise((r) => setTimeout(r, 1000))) {
+        const j = await api("GET", `/jobs/${srm.id}`, undefined, token);
+        if (j.status === "done" || j.status === "failed") break;
+        check(Date.now() - t < 300000, "the removal ends");
+      }
+      log("backup targets shown; staging removed");
+    }
   }
 
   step = "account: API keys";
@@ -624,6 +710,23 @@ try {
   await page.getByText("No webhook yet.").waitFor();
   log("alerts and webhooks ok");
 
+  step = "organization settings: name and time zone";
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
+  await page.getByRole("heading", { name: "Organization settings", level: 1 }).waitFor();
+  const osf = page.getByRole("form", { name: "Organization settings" });
+  check(await osf.getByLabel("Name").inputValue() === "Acme", "the organization's name");
+  await osf.getByLabel("Time zone").waitFor();
+  await a11y("organization settings");
+  const orgNow = await api("GET", `/orgs/${orgId}`, undefined, token);
+  if ("timezone" in orgNow) {
+    await osf.getByLabel("Time zone").selectOption("Europe/Brussels");
+    await osf.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Organization settings saved").waitFor();
+    const tzNow = (await api("GET", `/orgs/${orgId}`, undefined, token)).timezone;
+    check(tzNow === "Europe/Brussels", "the time zone saved: " + tzNow);
+    log("organization time zone saved");
+  }
+
   step = "audit log";
   await page.getByRole("link", { name: "Audit", exact: true }).click();
   await page.getByRole("heading", { name: "Audit log" }).waitFor();
@@ -669,7 +772,8 @@ try {
   await shot("07-create-form-390px");
   await a11y("create environment at 390 px");
   for (const [path, heading] of [["/", "Plan usage"], ["/projects", "Projects"], [`/projects/${projectId}`, "Shop"],
-                                 ["/servers", "Servers"], ["/members", "Members of Acme"], ["/account", "Account"]]) {
+                                 ["/servers", "Servers"], ["/members", "Members of Acme"], ["/settings", "Organization settings"],
+                                 ...(HAS_BACKUPS ? [["/backup-targets", "Backup targets"]] : []), ["/account", "Account"]]) {
     await go(path);
     await page.getByRole("heading", { name: heading, exact: true }).first().waitFor();
     await page.locator(".loading").first().waitFor({ state: "detached" }).catch(() => {});

@@ -210,3 +210,41 @@ export function streamEvents(path: string, h: SseHandlers, lastEventId?: string 
   })();
   return () => ctl.abort();
 }
+
+/**
+ * Uploads a file as the raw request body (POST), with XMLHttpRequest so that the upload's
+ * progress can be shown (fetch has no upload progress). The session cookie and the anti-CSRF
+ * header go with it like any other request. Answers the parsed JSON, or throws an ApiError.
+ * Returns the promise and a function that aborts the upload.
+ */
+export function upload<T = any>(path: string, file: Blob, contentType: string,
+  onProgress: (sent: number, total: number) => void): { done: Promise<T>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<T>((resolve, reject) => {
+    xhr.open("POST", "/api/v1" + path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Content-Type", contentType);
+    for (const [k, v] of Object.entries(authHeaders("POST"))) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onerror = () => reject(new ApiError(0, "NETWORK", "The upload was interrupted: berthd cannot be reached."));
+    xhr.onabort = () => reject(new ApiError(0, "ABORTED", "The upload was cancelled."));
+    xhr.onload = () => {
+      let data: any = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+      const e = data && data.error;
+      if (xhr.status === 401 && csrf && onUnauthorized) {
+        csrf = null;
+        onUnauthorized();
+      }
+      reject(e ? new ApiError(xhr.status, e.code, e.message, e.field)
+        : new ApiError(xhr.status, "HTTP_" + xhr.status, `berthd answered ${xhr.status} ${xhr.statusText}`));
+    };
+    xhr.send(file);
+  });
+  return { done, abort: () => xhr.abort() };
+}

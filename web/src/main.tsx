@@ -6,7 +6,7 @@ import "./style.css";
 import { ApiError, get, logout, resumeSession, onSessionLost } from "./api";
 import { match, navigate, usePath } from "./router";
 import { Org, Session, SessionCtx } from "./session";
-import { ErrorBox, Link, Loading, Toasts } from "./ui";
+import { ErrorBox, Link, Loading, Toasts, lazy } from "./ui";
 import { AcceptInvitationPage, LoginPage, SetupPage } from "./pages/auth";
 import { Dashboard } from "./pages/dashboard";
 import { ProjectPage, ProjectsPage } from "./pages/projects";
@@ -20,6 +20,10 @@ import { AlertsPage } from "./pages/alerts";
 import { WebhooksPage } from "./pages/webhooks";
 import { AdminPage } from "./pages/admin";
 import { connectOrg } from "./events";
+
+// pages few visits need: their own chunks, fetched on first use
+const BackupTargetsPage = lazy(() => import("./pages/backup-targets").then((m) => m.BackupTargetsPage));
+const OrgSettingsPage = lazy(() => import("./pages/settings").then((m) => m.OrgSettingsPage));
 
 type Boot =
   | { kind: "loading" }
@@ -156,6 +160,8 @@ const NAV = [
   ["/members", "Members"],
   ["/alerts", "Alerts"],
   ["/webhooks", "Webhooks"],
+  ["/backup-targets", "Backup targets"],
+  ["/settings", "Settings"],
   ["/audit", "Audit"],
   ["/admin", "Admin"],
 ];
@@ -169,7 +175,7 @@ function Shell({ path }: { path: string }) {
           <header class="top">
             <Link href="/" class="brand">berth</Link>
             <nav aria-label="Main">
-              {NAV.filter(([href]) => (href !== "/audit" || s!.perms.has("audit.view")) && (href !== "/webhooks" || s!.perms.has("org.update")) && (href !== "/admin" || s!.me.is_admin)).map(([href, label]) => (
+              {NAV.filter(([href]) => (href !== "/audit" || s!.perms.has("audit.view")) && ((href !== "/webhooks" && href !== "/settings") || s!.perms.has("org.update")) && (href !== "/backup-targets" || s!.perms.has("environment.backup")) && (href !== "/admin" || s!.me.is_admin)).map(([href, label]) => (
                 <Link key={href} href={href} aria-current={(href === "/" ? path === "/" : path.startsWith(href)) ? "page" : undefined}>
                   {label}
                 </Link>
@@ -214,6 +220,8 @@ function Routes({ path }: { path: string }) {
   if (path === "/audit") return <AuditPage />;
   if (path === "/alerts") return <AlertsPage />;
   if (path === "/webhooks") return <WebhooksPage />;
+  if (path === "/backup-targets") return <BackupTargetsPage />;
+  if (path === "/settings") return <OrgSettingsPage />;
   if (path === "/admin") return <AdminPage />;
   if ((m = match("/invitations/:token", path)))
     return <AcceptInvitationPage key={m.token} token={m.token} loggedIn onJoined={(orgId) => s.switchOrg(orgId)} />;

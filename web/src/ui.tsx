@@ -297,3 +297,48 @@ export function Toggle(props: {
     </div>
   );
 }
+
+/** A component loaded on first use (a dynamic import: its own chunk, not in the first load);
+ * a loading line meanwhile, an error with a retry when the chunk cannot be fetched. */
+export function lazy<C extends (p: any) => any>(load: () => Promise<C>): C {
+  let Comp: C | null = null;
+  let pending: Promise<C> | null = null;
+  function Lazy(props: any) {
+    const [, setN] = useState(0);
+    const [err, setErr] = useState<Error | null>(null);
+    const start = useCallback(() => {
+      setErr(null);
+      (pending ||= load()).then(
+        (c) => {
+          Comp = c;
+          setN((n) => n + 1);
+        },
+        (e) => {
+          pending = null;
+          setErr(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    }, []);
+    useEffect(() => {
+      if (!Comp) start();
+    }, [start]);
+    if (err) return <ErrorBox error={`This part of the console could not be loaded: ${err.message}`} retry={start} />;
+    if (!Comp) return <Loading />;
+    const X = Comp as any;
+    return <X {...props} />;
+  }
+  return Lazy as unknown as C;
+}
+
+/** Bytes as "1.2 GB", "340 KB". */
+export function fmtBytes(n: number | null | undefined) {
+  if (n === null || n === undefined) return "–";
+  const u = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < u.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${u[i]}`;
+}

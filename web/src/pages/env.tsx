@@ -5,11 +5,13 @@ import { ApiError, del, get, post, streamEvents } from "../api";
 import { navigate } from "../router";
 import { useSession } from "../session";
 import { useOrgEvents, usePollWithoutStream } from "../events";
-import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, fmtCPU, fmtDate, fmtMB, timeAgo, toast, useAsync } from "../ui";
+import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, fmtCPU, fmtDate, fmtMB, lazy, timeAgo, toast, useAsync } from "../ui";
 import { LogsTab } from "./logs";
 import { MonitoringTab } from "./monitoring";
 
 const POLL_MS = 3000;
+// the Backups tab is its own chunk, fetched when the tab is first opened
+const BackupsTab = lazy(() => import("./backups").then((m) => m.BackupsTab));
 
 export function EnvironmentPage({ id }: { id: string }) {
   const env = useAsync(() => get<any>(`/environments/${id}`), [id]);
@@ -61,7 +63,8 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
     ["access", "Access"],
     ...(can("environment.logs") ? ([["logs", "Logs"]] as [string, string][]) : []),
     ["monitoring", "Monitoring"],
-    ...(env.environment_type !== "development" ? ([["backups", "Backups"]] as [string, string][]) : []),
+    // production and staging, with the permission and the plan's allow_backup
+    ...(env.environment_type !== "development" && can("environment.backup") && s.plan?.allow_backup ? ([["backups", "Backups"]] as [string, string][]) : []),
     ["settings", "Settings"],
   ];
 
@@ -127,7 +130,7 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
             setTab("logs");
           } : undefined} />
         )}
-        {tab === "backups" && <Coming what="Backups: database and filestore backups come with the backups issue." />}
+        {tab === "backups" && <BackupsTab env={env} perms={perms!} />}
         {tab === "settings" && <Coming what="Settings: the Odoo, PostgreSQL, Security, Domain, Nginx and Packages sub-tabs come with the settings issue." />}
       </div>
 
