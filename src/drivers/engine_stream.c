@@ -282,8 +282,10 @@ struct estream *engine_exec_open(struct engine *e, const char *container,
 	const char *id = json_string_value(json_object_get(reply, "Id"));
 	if (status != 201 || !id) {
 		const char *m = json_string_value(json_object_get(reply, "message"));
-		berr_set(err, status == 404 ? BE_NOT_FOUND : BE_INTERNAL_ERROR, NULL,
-			 "Docker: exec in %s: %d %s", container, status, m ? m : "");
+		berr_set(err, status == 404   ? BE_NOT_FOUND
+			      : status == 409 ? BE_CONFLICT
+					      : BE_INTERNAL_ERROR,
+			 NULL, "Docker: exec in %s: %d %s", container, status, m ? m : "");
 		json_decref(reply);
 		return NULL;
 	}
