@@ -304,7 +304,7 @@ static void test_many_entries(void **state)
 static void test_unsafe_names(void **state)
 {
 	(void)state;
-	const char *bad[] = {"../etc/passwd", "filestore/../../x", "/abs", "a/..", "a\\b"};
+	const char *bad[] = {"../etc/passwd", "filestore/../../x", "/abs", "a/.."};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct sbuf zip = SBUF_INIT;
 		struct ozip_writer *w = ozip_writer_new(sink_sbuf, &zip);
