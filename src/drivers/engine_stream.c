@@ -14,6 +14,8 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,9 @@
 
 #define RBUF (256 * 1024)
 #define WBUF (256 * 1024)
+/* Output the command makes while its stdin is being written is kept (up to this much) so
+ * that a command that writes while it reads cannot block the writer (see exec_write). */
+#define PENDING_MAX (64 * 1024 * 1024)
 
 enum kind { K_EXEC, K_GET, K_PUT };
 
@@ -35,7 +40,7 @@ struct estream {
 	char *what; /* for messages */
 	/* read buffer */
 	char *rb;
-	size_t roff, rlen;
+	size_t roff, rlen, rcap;
 	bool eof;
 	/* exec frames */
 	size_t frame_left;
@@ -66,6 +71,7 @@ static struct estream *es_new(struct engine *e, enum kind k, const char *what)
 	s->io.fd = -1;
 	s->what = xstrdup(what);
 	s->rb = xmalloc(RBUF);
+	s->rcap = RBUF;
 	s->body_left = -1;
 	return s;
 }
@@ -89,7 +95,7 @@ static int fill(struct estream *s)
 		return 1;
 	if (s->eof)
 		return 0;
-	ssize_t n = engine_io_read(&s->io, s->rb, RBUF);
+	ssize_t n = engine_io_read(&s->io, s->rb, s->rcap);
 	if (n < 0)
 		return -1;
 	s->roff = 0;
@@ -282,8 +288,10 @@ struct estream *engine_exec_open(struct engine *e, const char *container,
 	const char *id = json_string_value(json_object_get(reply, "Id"));
 	if (status != 201 || !id) {
 		const char *m = json_string_value(json_object_get(reply, "message"));
-		berr_set(err, status == 404 ? BE_NOT_FOUND : BE_INTERNAL_ERROR, NULL,
-			 "Docker: exec in %s: %d %s", container, status, m ? m : "");
+		berr_set(err, status == 404   ? BE_NOT_FOUND
+			      : status == 409 ? BE_CONFLICT
+					      : BE_INTERNAL_ERROR,
+			 NULL, "Docker: exec in %s: %d %s", container, status, m ? m : "");
 		json_decref(reply);
 		return NULL;
 	}
@@ -329,6 +337,105 @@ struct estream *engine_exec_open(struct engine *e, const char *container,
 	return s;
 }
 
+/* Room for more bytes at the end of the read buffer (the unread ones moved first). */
+static int rb_room(struct estream *s, size_t want)
+{
+	if (s->roff) {
+		memmove(s->rb, s->rb + s->roff, s->rlen - s->roff);
+		s->rlen -= s->roff;
+		s->roff = 0;
+	}
+	if (s->rcap - s->rlen >= want)
+		return 0;
+	if (s->rlen + want > PENDING_MAX)
+		return -1;
+	size_t cap = s->rcap * 2;
+	while (cap < s->rlen + want)
+		cap *= 2;
+	s->rb = xrealloc(s->rb, cap);
+	s->rcap = cap;
+	return 0;
+}
+
+/* Reads what output has arrived, without waiting, into the read buffer. 0 or -1 (too much
+ * output left unread, or the connection failed). */
+static int drain(struct estream *s)
+{
+	for (;;) {
+		if (s->eof)
+			return 0;
+		if (s->io.ch) {
+			int avail = ssh_channel_poll(s->io.ch, 0);
+			if (avail == SSH_EOF) {
+				s->eof = true;
+				return 0;
+			}
+			if (avail == SSH_ERROR)
+				return -1;
+			if (avail == 0)
+				return 0;
+			if (rb_room(s, (size_t)avail) < 0)
+				return -1;
+			int k = ssh_channel_read_nonblocking(s->io.ch, s->rb + s->rlen, (uint32_t)avail, 0);
+			if (k == SSH_ERROR)
+				return -1;
+			if (k == 0)
+				return 0;
+			s->rlen += (size_t)k;
+			continue;
+		}
+		if (rb_room(s, 65536) < 0)
+			return -1;
+		ssize_t k = recv(s->io.fd, s->rb + s->rlen, s->rcap - s->rlen, MSG_DONTWAIT);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		if (k == 0) {
+			s->eof = true;
+			return 0;
+		}
+		s->rlen += (size_t)k;
+	}
+}
+
+/* Writes to the command's stdin. The command may write output meanwhile (psql's notices,
+ * errors): when it writes more than the pipes and sockets between it and berthd hold and
+ * nobody reads, it stops reading its stdin and the writer waits forever. So the output that
+ * has arrived is read into the read buffer before each piece is written (up to
+ * PENDING_MAX), where estream_read finds it. */
+static int exec_write(struct estream *s, const char *p, size_t n)
+{
+	while (n) {
+		if (drain(s) < 0)
+			return -1;
+		if (s->io.ch) {
+			size_t k = n > 32768 ? 32768 : n;
+			if (engine_io_write(&s->io, p, k) < 0)
+				return -1;
+			p += k;
+			n -= k;
+			continue;
+		}
+		struct pollfd pfd = {s->io.fd, (short)(POLLOUT | (s->eof ? 0 : POLLIN)), 0};
+		int pr = poll(&pfd, 1, s->io.timeout_ms);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			return -1;
+		if (!(pfd.revents & (POLLOUT | POLLERR | POLLHUP)))
+			continue; /* output to read first */
+		ssize_t k = send(s->io.fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (k < 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
 int estream_write(struct estream *s, const void *buf, size_t n, struct berr *err)
 {
 	if (s->failed)
@@ -367,8 +474,16 @@ int estream_write(struct estream *s, const void *buf, size_t n, struct berr *err
 	}
 	if (s->kind != K_EXEC || s->stdin_closed)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, "%s: stdin is closed", s->what);
-	if (n && engine_io_write(&s->io, buf, n) < 0)
-		goto failed;
+	if (n && exec_write(s, buf, n) < 0) {
+		s->failed = true;
+		if (s->rlen > PENDING_MAX - 65536)
+			return berr_set(err, BE_INTERNAL_ERROR, NULL,
+					"%s: the command wrote more than %d MiB that was not read while "
+					"its input was written",
+					s->what, PENDING_MAX >> 20);
+		return berr_set(err, BE_SERVER_UNREACHABLE, NULL,
+				"%s: writing the command's input failed (or timed out)", s->what);
+	}
 	return 0;
 failed:
 	s->failed = true;

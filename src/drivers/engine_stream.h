@@ -16,7 +16,9 @@ struct estream;
 struct estream *engine_exec_open(struct engine *e, const char *container,
 				 const char *const *argv, const char *const *envv,
 				 const char *user, bool with_stdin, struct berr *err);
-/* Writes to the command's stdin. 0 or -1. */
+/* Writes to the command's stdin. Output the command makes meanwhile is read and kept for
+ * estream_read (up to 64 MiB; more fails), so one thread can write all the input and then
+ * read the output. A stream is used by one thread at a time. 0 or -1. */
 int estream_write(struct estream *s, const void *buf, size_t n, struct berr *err);
 /* Ends the command's stdin (the command reads EOF). 0 or -1. */
 int estream_close_write(struct estream *s, struct berr *err);

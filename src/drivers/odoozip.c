@@ -586,6 +586,23 @@ static int check_end(struct zsrc *z, uint64_t entries, struct berr *err)
 	return 0;
 }
 
+/* A name that stays inside the directory it is extracted to: not empty, not absolute, no
+ * ".." component (Python's zipfile drops such parts when extracting; berth refuses them). */
+static bool safe_name(const char *n)
+{
+	if (!*n || n[0] == '/' || strchr(n, '\\'))
+		return false;
+	for (const char *p = n; *p;) {
+		size_t len = strcspn(p, "/");
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
 static int do_read(ozip_source_fn src, void *scls, ozip_entry_fn on_entry, void *cls,
 		   bool spill_unknown, struct berr *err)
 {
@@ -623,6 +640,11 @@ static int do_read(ozip_source_fn src, void *scls, ozip_entry_fn on_entry, void 
 		const char *name = archive_entry_pathname(e);
 		if (!name)
 			name = "";
+		if (!safe_name(name)) {
+			berr_set(err, BE_VALIDATION_ERROR, NULL,
+				 "the archive holds an entry named %.200s (absolute, or with ..)", name);
+			goto out;
+		}
 		char *nm = xstrdup(name);
 		size_t nl = strlen(nm);
 		bool is_dir = archive_entry_filetype(e) == AE_IFDIR || (nl && nm[nl - 1] == '/');

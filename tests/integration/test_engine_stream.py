@@ -103,6 +103,15 @@ def test_exec_stdin_to_stdout_50mb(container):
     print("exec cat 50 MB through stdin and stdout: %.2f s" % r["seconds"])
 
 
+def test_exec_output_kept_while_stdin_is_written(container, ssh):
+    # one thread writes all of cat's input before reading: the output is kept meanwhile
+    r = probe("exec-cat", container, 20 * 1024 * 1024, ssh=ssh)
+    assert r["out_sha256"] == r["in_sha256"] and r["exit"] == 0, r
+    # beyond 64 MiB of unread output the write fails, it does not hang
+    r = probe("exec-cat", container, 100 * 1024 * 1024)
+    assert "error" in r and "more than 64 MiB" in r["error"], r
+
+
 def test_exec_output_and_exit_codes(container, ssh):
     for via in transports(ssh):
         size = 200 * 1024 * 1024

@@ -22,7 +22,8 @@ import requests
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STANDIN = os.path.join(ROOT, "tests", "odoo-standin")
-IMAGE = "berth-test/odoo:18.0"
+# STANDIN_IMAGE (as build.sh takes it) runs the tests on a stand-in of another name
+IMAGE = os.environ.get("STANDIN_IMAGE", "berth-test/odoo") + ":18.0"
 VERSIONS = ("16.0", "17.0", "18.0", "19.0")
 PG_IMAGE = "berth-test/standin-pg:15"
 PG_SUPER_PASSWORD = "pg super secret"
@@ -644,3 +645,81 @@ def test_unknown_option_is_a_warning(env, testdb):
     assert "WARNING ? odoo.standin: unknown option --no-such-option ignored" in r.stderr
     r = env.odoo("-d", testdb, "--stop-after-init", "--workers=abc")
     assert r.returncode == 2 and "invalid integer value" in r.stderr
+
+
+def test_database_manager_backup(env, testdb):
+    """POST /web/database/backup as Odoo 16-19's database manager: the zip (dump.sql from
+    pg_dump --no-owner first, then manifest.json, then filestore/...) or the custom-format
+    dump, the master password checked, refused when list_db is False."""
+    import io
+    import re
+    import zipfile
+    srv = env.serve("-d", testdb)
+    try:
+        url = srv.url("/web/database/backup")
+        r = requests.post(url, data={"master_pwd": "wrong", "name": testdb,
+                                     "backup_format": "zip"}, timeout=60)
+        assert r.status_code == 200 and "Database backup error: Access Denied" in r.text
+        assert not r.content.startswith(b"PK")
+        assert requests.get(url, timeout=10).status_code == 405
+
+        r = requests.post(url, data={"master_pwd": ADMIN_PASSWD, "name": testdb,
+                                     "backup_format": "zip"}, timeout=120)
+        assert r.status_code == 200, r.text[:500]
+        assert r.headers["Content-Type"] == "application/octet-stream; charset=binary"
+        assert re.fullmatch(r"attachment; filename\*=UTF-8''%s_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip"
+                            % testdb, r.headers["Content-Disposition"]), r.headers
+        z = zipfile.ZipFile(io.BytesIO(r.content))
+        assert z.testzip() is None
+        names = z.namelist()
+        assert names[:2] == ["dump.sql", "manifest.json"], names
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in z.infolist())
+        m = json.loads(z.read("manifest.json"))
+        assert m["odoo_dump"] == "1" and m["db_name"] == testdb
+        assert m["version"] == "18.0" and m["major_version"] == "18.0"
+        assert m["version_info"][:2] == [18, 0]
+        assert m["pg_version"] == "15.0"
+        assert m["modules"]["base"].startswith("18.0.")
+        dump = z.read("dump.sql").decode()
+        assert "CREATE TABLE public.res_partner" in dump and "OWNER TO" not in dump
+        # the filestore: base's attachment, named by its SHA-1
+        fs = [n for n in names if n.startswith("filestore/")]
+        assert fs, names
+        for n in fs:
+            if "/checklist/" not in n:
+                assert hashlib.sha1(z.read(n)).hexdigest() == n.rsplit("/", 1)[1]
+        # dump.sql loads into an empty database
+        env.psql("DROP DATABASE IF EXISTS restored_backup")
+        env.psql("CREATE DATABASE restored_backup OWNER odoo")
+        p = subprocess.run(["docker", "exec", "-i", env.pg, "psql", "-X", "-q", "-v",
+                            "ON_ERROR_STOP=1", "-U", "odoo", "-d", "restored_backup"],
+                           input=dump, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert env.psql("SELECT count(*) FROM ir_module_module WHERE state = 'installed'",
+                        "restored_backup") == str(len(m["modules"]))
+        env.psql("DROP DATABASE restored_backup")
+
+        # the custom format, posted as multipart/form-data
+        r = requests.post(url, files={"master_pwd": (None, ADMIN_PASSWD), "name": (None, testdb),
+                                      "backup_format": (None, "dump")}, timeout=120)
+        assert r.status_code == 200 and r.content.startswith(b"PGDMP")
+        assert r.headers["Content-Disposition"].endswith(".dump")
+        # an unknown database: the error page
+        r = requests.post(url, data={"master_pwd": ADMIN_PASSWD, "name": "nosuchdb"}, timeout=60)
+        assert r.status_code == 200 and "Database backup error:" in r.text
+        logs = srv.logs()
+        assert "odoo.service.db: DUMP DB: %s format zip" % testdb in logs
+    finally:
+        srv.remove()
+
+    # list_db = False: the database manager's functions are refused
+    conf = env.conf("nolist.conf", list_db="False")
+    srv = env.serve("-d", testdb, conf=conf)
+    try:
+        r = requests.post(srv.url("/web/database/backup"),
+                          data={"master_pwd": ADMIN_PASSWD, "name": testdb}, timeout=60)
+        assert r.status_code == 200 and "Database backup error: Access Denied" in r.text, (
+            r.status_code, r.text[:300], srv.logs()[-3000:])
+        assert "Database management functions blocked" in srv.logs()
+    finally:
+        srv.remove()

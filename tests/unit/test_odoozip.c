@@ -263,6 +263,66 @@ static void test_sink_failure_and_size_mismatch(void **state)
 	free(dump);
 }
 
+static int count_entry(void *cls, const char *name, int64_t size, bool is_dir,
+		       struct ozip_entry *ent, struct berr *err)
+{
+	(void)name;
+	(void)is_dir;
+	(void)ent;
+	(void)err;
+	size_t *n = cls;
+	if (size != 3)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* more entries than the 16-bit count of the end record holds: the Zip64 record's count */
+static void test_many_entries(void **state)
+{
+	(void)state;
+	struct sbuf zip = SBUF_INIT;
+	struct ozip_writer *w = ozip_writer_new(sink_sbuf, &zip);
+	struct berr err = {0};
+	size_t total = 70000;
+	for (size_t i = 0; i < total; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "filestore/%02zx/%zu", i % 256, i);
+		assert_int_equal(ozip_add_bytes(w, name, "abc", 3, false, &err), 0);
+	}
+	uint64_t bytes;
+	char sha[65];
+	assert_int_equal(ozip_writer_finish(w, &bytes, sha, &err), 0);
+	size_t n = 0;
+	struct mem m = {zip.buf, zip.len, 0, 0};
+	assert_int_equal(ozip_read(src_mem, &m, count_entry, &n, &err), 0);
+	assert_int_equal(n, total);
+	sbuf_release(&zip);
+}
+
+/* a name that would leave the directory it is extracted to */
+static void test_unsafe_names(void **state)
+{
+	(void)state;
+	const char *bad[] = {"../etc/passwd", "filestore/../../x", "/abs", "a/.."};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct sbuf zip = SBUF_INIT;
+		struct ozip_writer *w = ozip_writer_new(sink_sbuf, &zip);
+		struct berr err = {0};
+		assert_int_equal(ozip_add_bytes(w, bad[i], "x", 1, false, &err), 0);
+		uint64_t bytes;
+		char sha[65];
+		assert_int_equal(ozip_writer_finish(w, &bytes, sha, &err), 0);
+		struct seen s = {0};
+		struct mem m = {zip.buf, zip.len, 0, 0};
+		assert_int_equal(ozip_read(src_mem, &m, on_entry, &s, &err), -1);
+		assert_int_equal(err.code, BE_VALIDATION_ERROR);
+		assert_int_equal(s.count, 0);
+		seen_free(&s);
+		sbuf_release(&zip);
+	}
+}
+
 static void test_sniff_and_tar(void **state)
 {
 	(void)state;
@@ -304,6 +364,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_truncated_and_corrupt),
 		cmocka_unit_test(test_sink_failure_and_size_mismatch),
+		cmocka_unit_test(test_many_entries),
+		cmocka_unit_test(test_unsafe_names),
 		cmocka_unit_test(test_sniff_and_tar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
