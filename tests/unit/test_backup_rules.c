@@ -10,6 +10,7 @@
 
 #include "core/backup_rules.h"
 #include "core/settings.h"
+#include "drivers/tz.h"
 
 /* 2024-03-01 00:00:00 UTC, a Friday */
 #define T0 1709251200LL
@@ -362,6 +363,51 @@ static void test_newest_done_always_stays(void **state)
 	assert_int_equal(plan(&DEFAULTS, NULL, now), 0);
 }
 
+/* ---- time zones (drivers/tz.c, against this machine's tzdata) ---- */
+
+static void test_tz_names(void **state)
+{
+	(void)state;
+	assert_true(tz_valid("UTC"));
+	assert_true(tz_valid("Europe/Brussels"));
+	assert_true(tz_valid("America/Argentina/Buenos_Aires"));
+	assert_true(tz_valid("Etc/GMT+5"));
+	const char *bad[] = {"", "/etc/passwd", "Europe/../../etc/passwd", "Europe", "Mars/Olympus",
+			     "posix/Europe/Brussels", "right/UTC", "Europe/Brussels ", "zone.tab",
+			     "Europe//Brussels", "tzdata.zi", "localtime", "Europe/",
+			     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL};
+	for (int i = 0; bad[i]; i++)
+		if (tz_valid(bad[i]))
+			fail_msg("'%s' taken for a time zone", bad[i]);
+	struct berr err = {0};
+	assert_int_equal(tz_check("timezone", "Nowhere/City", &err), -1);
+	assert_string_equal(err.field, "timezone");
+	assert_non_null(strstr(err.message, "timezone: "));
+}
+
+static void test_tz_offsets(void **state)
+{
+	(void)state;
+	long off = 1;
+	assert_int_equal(tz_offset("UTC", T0, &off), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(tz_offset("Europe/Brussels", T0, &off), 0);
+	assert_int_equal(off, 3600);
+	assert_int_equal(tz_offset("Europe/Brussels", SPRING, &off), 0);
+	assert_int_equal(off, 7200);
+	assert_int_equal(tz_offset("Europe/Brussels", SPRING - 1, &off), 0);
+	assert_int_equal(off, 3600);
+	assert_int_equal(tz_offset("Europe/Brussels", AUTUMN, &off), 0);
+	assert_int_equal(off, 3600);
+	assert_int_equal(tz_offset("America/St_Johns", T0, &off), 0);
+	assert_int_equal(off, -(3 * 3600 + 1800));
+	/* cached: the same answer */
+	assert_int_equal(tz_offset("America/St_Johns", T0, &off), 0);
+	assert_int_equal(off, -(3 * 3600 + 1800));
+	assert_int_equal(tz_offset("Nowhere/City", T0, &off), -1);
+	assert_int_equal(off, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +421,8 @@ int main(void)
 		cmocka_unit_test(test_gfs_in_the_organizations_time_zone),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_newest_done_always_stays),
+		cmocka_unit_test(test_tz_names),
+		cmocka_unit_test(test_tz_offsets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
