@@ -68,7 +68,7 @@ int tz_check(const char *field, const char *name, struct berr *err)
 
 /* ---- offsets ---- */
 
-#define CACHE_N 512
+#define CACHE_N 4096 /* direct-mapped by zone and instant */
 #define CACHE_TTL_S 3600
 
 struct entry {
@@ -78,7 +78,6 @@ struct entry {
 	int64_t at; /* when it was asked (monotonic seconds), 0: empty */
 };
 static struct entry cache[CACHE_N];
-static size_t cache_next;
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int64_t mono_s(void)
@@ -88,27 +87,33 @@ static int64_t mono_s(void)
 	return (int64_t)ts.tv_sec + 1; /* never 0 */
 }
 
+static size_t slot_of(const char *zone, int64_t t)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = zone; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h ^= (uint64_t)t * 0x9E3779B97F4A7C15ULL;
+	h ^= h >> 29;
+	return (size_t)(h % CACHE_N);
+}
+
 static bool cache_get(const char *zone, int64_t t, long *off)
 {
-	int64_t now = mono_s();
 	bool hit = false;
+	struct entry *e = &cache[slot_of(zone, t)];
 	pthread_mutex_lock(&cache_mu);
-	for (size_t i = 0; i < CACHE_N; i++)
-		if (cache[i].at && cache[i].t == t && now - cache[i].at < CACHE_TTL_S &&
-		    strcmp(cache[i].zone, zone) == 0) {
-			*off = cache[i].off;
-			hit = true;
-			break;
-		}
+	if (e->at && e->t == t && mono_s() - e->at < CACHE_TTL_S && strcmp(e->zone, zone) == 0) {
+		*off = e->off;
+		hit = true;
+	}
 	pthread_mutex_unlock(&cache_mu);
 	return hit;
 }
 
 static void cache_put(const char *zone, int64_t t, long off)
 {
+	struct entry *e = &cache[slot_of(zone, t)];
 	pthread_mutex_lock(&cache_mu);
-	struct entry *e = &cache[cache_next];
-	cache_next = (cache_next + 1) % CACHE_N;
 	snprintf(e->zone, sizeof e->zone, "%s", zone);
 	e->t = t;
 	e->off = off;
@@ -119,44 +124,72 @@ static void cache_put(const char *zone, int64_t t, long off)
 /* "+01:00:00", "-03:30:00" (date's %::z) to seconds; -1 when it is not that. */
 static int parse_offset(const char *s, long *off)
 {
-	int h, m, sec;
-	char sign, end;
-	if (sscanf(s, "%c%2d:%2d:%2d%c", &sign, &h, &m, &sec, &end) != 5 || end != '\n' ||
+	int h, m, sec, used = 0;
+	char sign;
+	if (sscanf(s, "%c%2d:%2d:%2d%n", &sign, &h, &m, &sec, &used) != 4 || used != 9 ||
 	    (sign != '+' && sign != '-') || h > 25 || m > 59 || sec > 59)
 		return -1;
 	*off = (sign == '-' ? -1L : 1L) * (h * 3600L + m * 60L + sec);
 	return 0;
 }
 
-int tz_offset(const char *zone, int64_t t, long *off)
+static bool is_utc(const char *zone)
 {
-	*off = 0;
-	if (zone && (strcmp(zone, "UTC") == 0 || strcmp(zone, "Etc/UTC") == 0))
+	return zone && (strcmp(zone, "UTC") == 0 || strcmp(zone, "Etc/UTC") == 0);
+}
+
+int tz_offsets(const char *zone, const int64_t *t, size_t n, long *off)
+{
+	for (size_t i = 0; i < n; i++)
+		off[i] = 0;
+	if (is_utc(zone) || n == 0)
 		return 0;
 	if (!tz_valid(zone))
 		return -1;
-	if (cache_get(zone, t, off))
-		return 0;
-	char tzvar[TZ_NAME_MAX + 8], when[32];
-	snprintf(tzvar, sizeof tzvar, "TZ=:%s", zone);
-	snprintf(when, sizeof when, "@%lld", (long long)t);
-	const char *argv[] = {"date", "-d", when, "+%::z", NULL};
-	const char *env[] = {tzvar, "LC_ALL=C", "PATH=/usr/bin:/bin", NULL};
-	struct sbuf out = SBUF_INIT, err = SBUF_INIT;
-	struct proc p = {.argv = argv, .env = env, .out = &out, .err = &err, .max_out = 4096,
-			 .timeout_ms = 5000};
-	int rc = -1;
-	if (proc_run(&p) == 0 && p.exit_code == 0 && parse_offset(sbuf_str(&out), off) == 0)
-		rc = 0;
-	if (rc == 0) {
-		cache_put(zone, t, *off);
-	} else {
-		*off = 0;
-		log_event(LOG_ERROR, "time zone offset failed",
-			  json_pack("{s:s,s:I,s:s,s:s}", "zone", zone, "t", (json_int_t)t, "out",
-				    sbuf_str(&out), "error", sbuf_str(&err)));
+	/* the instants not in the cache, one per line on date's standard input */
+	struct sbuf in = SBUF_INIT;
+	size_t *miss = xcalloc(n, sizeof *miss), nmiss = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!cache_get(zone, t[i], &off[i])) {
+			miss[nmiss++] = i;
+			sbuf_addf(&in, "@%lld\n", (long long)t[i]);
+		}
+	int rc = 0;
+	if (nmiss) {
+		char tzvar[TZ_NAME_MAX + 8];
+		snprintf(tzvar, sizeof tzvar, "TZ=:%s", zone);
+		const char *argv[] = {"date", "-f", "-", "+%::z", NULL};
+		const char *env[] = {tzvar, "LC_ALL=C", "PATH=/usr/bin:/bin", NULL};
+		struct sbuf out = SBUF_INIT, err = SBUF_INIT;
+		struct proc p = {.argv = argv, .env = env, .in = in.buf, .in_len = in.len, .out = &out,
+				 .err = &err, .max_out = nmiss * 16 + 64, .timeout_ms = 10000};
+		rc = proc_run(&p) == 0 && p.exit_code == 0 ? 0 : -1;
+		const char *line = sbuf_str(&out);
+		for (size_t k = 0; rc == 0 && k < nmiss; k++) {
+			if (parse_offset(line, &off[miss[k]]) < 0 || line[9] != '\n') {
+				rc = -1;
+				break;
+			}
+			cache_put(zone, t[miss[k]], off[miss[k]]);
+			line += 10;
+		}
+		if (rc < 0) {
+			for (size_t k = 0; k < nmiss; k++)
+				off[miss[k]] = 0;
+			log_event(LOG_ERROR, "time zone offsets failed",
+				  json_pack("{s:s,s:I,s:s,s:s}", "zone", zone, "instants",
+					    (json_int_t)nmiss, "out", sbuf_str(&out), "error",
+					    sbuf_str(&err)));
+		}
+		sbuf_release(&out);
+		sbuf_release(&err);
 	}
-	sbuf_release(&out);
-	sbuf_release(&err);
+	sbuf_release(&in);
+	free(miss);
 	return rc;
+}
+
+int tz_offset(const char *zone, int64_t t, long *off)
+{
+	return tz_offsets(zone, &t, 1, off);
 }
