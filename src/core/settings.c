@@ -169,7 +169,7 @@ static const struct setting TABLE[] = {
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
 	 .apply = APPLY_HARD_RESTART, .pending = true,
 	 .label = "The server directory of the filestore"},
-	{.key = "backup_schedule", .tab = "odoo", .type = SETTING_STRING, .max = 24 * 6,
+	{.key = "backup_schedule", .tab = "odoo", .type = SETTING_STRING, .max = 256,
 	 .valid = v_times, .valid_what = "times of day as HH:MM, separated by spaces (e.g. 02:00 14:00)",
 	 .check = c_times, .plan_flag = "allow_backup", .target = TARGET_BERTH,
 	 .apply = APPLY_NOTHING,

@@ -104,10 +104,10 @@ static void schedule_round(void *cls)
 		struct cand *x = &c[i];
 		char *key = xasprintf("%s|%s", x->text, x->zone);
 		const char *before = json_string_value(json_object_get(seen, x->id));
-		json_object_set_new(seen, x->id, json_string(key));
-		int64_t last = backups_last_slot(x->id);
 		bool changed = before && strcmp(before, key) != 0;
+		json_object_set_new(seen, x->id, json_string(key)); /* frees before */
 		free(key);
+		int64_t last = backups_last_slot(x->id);
 		if (last == 0 || changed) {
 			/* a new schedule starts at its next time */
 			if (backups_claim_slot(x->id, x->latest) == 1)

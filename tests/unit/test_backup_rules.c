@@ -404,6 +404,14 @@ static void test_tz_offsets(void **state)
 	/* cached: the same answer */
 	assert_int_equal(tz_offset("America/St_Johns", T0, &off), 0);
 	assert_int_equal(off, -(3 * 3600 + 1800));
+	/* many at once */
+	int64_t ts[4] = {T0, SPRING, T0 + 7, AUTUMN - 1};
+	long offs[4];
+	assert_int_equal(tz_offsets("Europe/Brussels", ts, 4, offs), 0);
+	assert_int_equal(offs[0], 3600);
+	assert_int_equal(offs[1], 7200);
+	assert_int_equal(offs[2], 3600);
+	assert_int_equal(offs[3], 7200);
 	assert_int_equal(tz_offset("Nowhere/City", T0, &off), -1);
 	assert_int_equal(off, 0);
 }
