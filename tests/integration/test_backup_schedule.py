@@ -312,13 +312,20 @@ def test_retention_prunes_as_specified(berthd, admin):
     gone = {r[0] for r in rows} - keep
     assert {failed_old, manual_old, imported_old, pre_update_old, expired} <= gone
 
+    # the organization's built-in local target when backup targets are there (its archives are
+    # absent: removing a backup is idempotent), else none
+    target = None
+    r = a.get("/api/v1/orgs/%s/backup-targets" % a.org_id)
+    if r.status_code == 200:
+        target = next((t["id"] for t in r.json_body if t.get("kind") == "local"), None)
     c = db(berthd)
     for bid, kind, status, ts, expires in rows:
         c.execute("INSERT INTO backups(id, org_id, project_id, environment_id, environment_name,"
-                  " scope, kind, status, created_at, created_ts, expires_ts, slot)"
-                  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                  " scope, kind, status, created_at, created_ts, expires_ts, slot, target_id,"
+                  " object_key) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                   (bid, a.org_id, e["project_id"], eid, e["name"], "db", kind, status, iso(ts),
-                   ts, expires, ts if kind == "scheduled" else None))
+                   ts, expires, ts if kind == "scheduled" else None, target,
+                   "%s/%s.zip" % (eid, bid) if target else None))
     c.commit()
     c.close()
 
