@@ -144,9 +144,10 @@ int tz_offsets(const char *zone, const int64_t *t, size_t n, long *off)
 		off[i] = 0;
 	if (is_utc(zone) || n == 0)
 		return 0;
-	if (!tz_valid(zone))
+	if (!name_form(zone))
 		return -1;
-	/* the instants not in the cache, one per line on date's standard input */
+	/* the instants not in the cache (only a valid zone's offsets are there), one per line on
+	 * date's standard input */
 	struct sbuf in = SBUF_INIT;
 	size_t *miss = xcalloc(n, sizeof *miss), nmiss = 0;
 	for (size_t i = 0; i < n; i++)
@@ -155,7 +156,9 @@ int tz_offsets(const char *zone, const int64_t *t, size_t n, long *off)
 			sbuf_addf(&in, "@%lld\n", (long long)t[i]);
 		}
 	int rc = 0;
-	if (nmiss) {
+	if (nmiss && !tz_valid(zone))
+		rc = -1;
+	else if (nmiss) {
 		char tzvar[TZ_NAME_MAX + 8];
 		snprintf(tzvar, sizeof tzvar, "TZ=:%s", zone);
 		const char *argv[] = {"date", "-f", "-", "+%::z", NULL};
@@ -186,6 +189,8 @@ int tz_offsets(const char *zone, const int64_t *t, size_t n, long *off)
 	}
 	sbuf_release(&in);
 	free(miss);
+	for (size_t i = 0; rc < 0 && i < n; i++)
+		off[i] = 0;
 	return rc;
 }
 

@@ -78,6 +78,7 @@ static void schedule_round(void *cls)
 		if (!json_object_get(listed, sid))
 			json_string_set(sv, "");
 	json_decref(listed);
+	json_t *zones = json_object(); /* zone: valid, once a round */
 	size_t k = 0;
 	for (size_t i = 0; i < n && !sched_stopping(); i++) {
 		json_t *r = json_array_get(rows, i);
@@ -90,7 +91,14 @@ static void schedule_round(void *cls)
 		if (!x->id || !x->vm_id || !x->text ||
 		    backup_schedule_parse(x->text, &x->s, msg, sizeof msg) < 0 || x->s.n == 0)
 			continue;
-		if (!x->zone || !tz_valid(x->zone))
+		if (!x->zone)
+			x->zone = "UTC";
+		json_t *zv = json_object_get(zones, x->zone);
+		if (!zv) {
+			zv = json_boolean(tz_valid(x->zone));
+			json_object_set_new(zones, x->zone, zv);
+		}
+		if (!json_is_true(zv))
 			x->zone = "UTC";
 		x->latest = backup_slot_latest(&x->s, zone_off, (void *)x->zone, now, &x->interval);
 		/* the rank among the environments of the same server due at the same slot: the
@@ -132,6 +140,7 @@ static void schedule_round(void *cls)
 					    x->rank));
 	}
 	free(c);
+	json_decref(zones);
 	json_decref(rows);
 }
 
