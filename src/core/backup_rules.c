@@ -113,6 +113,21 @@ int64_t backup_slot_latest(const struct backup_schedule *s, backup_offset_fn off
 	return latest;
 }
 
+int64_t backup_slot_next(const struct backup_schedule *s, backup_offset_fn off, void *cls,
+			 int64_t now)
+{
+	if (!s || s->n == 0)
+		return 0;
+	int64_t day = backup_local_day(now, off(cls, now));
+	for (int64_t d = day - 1; d <= day + 2; d++)
+		for (int i = 0; i < s->n; i++) {
+			int64_t t = slot_at(s, off, cls, d, i);
+			if (t > now)
+				return t;
+		}
+	return 0;
+}
+
 int64_t backup_stagger(int rank, int64_t interval)
 {
 	if (rank < 0)

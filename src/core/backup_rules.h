@@ -53,6 +53,11 @@ int backup_schedule_parse(const char *s, struct backup_schedule *out, char *msg,
 int64_t backup_slot_latest(const struct backup_schedule *s, backup_offset_fn off, void *cls,
 			   int64_t now, int64_t *interval);
 
+/* The first slot instant after now (0 when the schedule is empty): the backup-status route's
+ * next_scheduled_at (without an environment's stagger). */
+int64_t backup_slot_next(const struct backup_schedule *s, backup_offset_fn off, void *cls,
+			 int64_t now);
+
 /* The stagger of rank: seconds after the slot (rank mod BACKUP_STAGGER_MAX times 60 s, less
  * than half the interval). */
 int64_t backup_stagger(int rank, int64_t interval);

@@ -49,6 +49,17 @@ static long zone_off(void *cls, int64_t t)
 	return off;
 }
 
+int64_t backup_sched_next(const char *schedule, const char *zone, int64_t now)
+{
+	struct backup_schedule s;
+	char msg[160];
+	if (backup_schedule_parse(schedule, &s, msg, sizeof msg) < 0)
+		return 0;
+	if (!zone || !tz_valid(zone))
+		zone = "UTC";
+	return backup_slot_next(&s, zone_off, (void *)zone, now);
+}
+
 struct cand {
 	const char *id, *vm_id, *zone, *text;
 	struct backup_schedule s;

@@ -27,6 +27,9 @@ void backup_sched_set_interval_ms(int schedule_ms, int prune_ms);
 /* Registers the backup_prune job type (before the workers start) and the two tasks. 0 or -1. */
 int backup_sched_start(void);
 void backup_sched_stop(void);
+/* The next time a schedule (backup_schedule's text) runs in zone after now, unix seconds; 0
+ * when the schedule is empty or invalid (for backup-status' next_scheduled_at). */
+int64_t backup_sched_next(const char *schedule, const char *zone, int64_t now);
 /* The backup_prune job. */
 int backup_prune_job(struct job *j, struct berr *err);
 #endif

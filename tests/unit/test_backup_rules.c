@@ -127,6 +127,12 @@ static void test_latest_and_interval(void **state)
 	/* empty schedule */
 	struct backup_schedule none = sched("");
 	assert_int_equal(backup_slot_latest(&none, fixed, NULL, T0, &iv), 0);
+	/* the next one */
+	assert_int_equal(backup_slot_next(&b, fixed, NULL, T0 + 13 * H), T0 + 14 * H);
+	assert_int_equal(backup_slot_next(&b, fixed, NULL, T0 + 14 * H), T0 + D + 2 * H);
+	assert_int_equal(backup_slot_next(&b, fixed, &minus5, T0 + 18 * H), T0 + 19 * H);
+	assert_int_equal(backup_slot_next(&one, fixed, NULL, T0 + 4 * H), T0 + D + 3 * H + 1800);
+	assert_int_equal(backup_slot_next(&none, fixed, NULL, T0), 0);
 }
 
 static void test_due(void **state)
