@@ -20,7 +20,7 @@ import uuid
 import pytest
 
 from conftest import Berthd, socket_allow_args, unique
-from test_environments import add_server, expect_error, new_project, set_plan, wait_job
+from test_environments import add_server, expect_error, new_project, set_plan
 
 SMALL = {"cpu_cores": 0.25, "ram_mb": 256, "disk_gb": 1}
 
