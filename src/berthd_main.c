@@ -28,6 +28,7 @@
 #include "ops/alerts.h"
 #include "ops/webhooks.h"
 #include "ops/sampler.h"
+#include "ops/backup_sched.h"
 
 static void usage(FILE *f)
 {
@@ -161,6 +162,9 @@ int main(int argc, char **argv)
 		{"backup-dir", required_argument, NULL, 'K'},
 		{"backup-allow-private", no_argument, NULL, 'Q'},
 		{"help", no_argument, NULL, 'h'},
+		/* hidden, for tests: the backup tasks' intervals in ms */
+		{"backup-schedule-interval", required_argument, NULL, 1001},
+		{"backup-prune-interval", required_argument, NULL, 1002},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -234,6 +238,18 @@ int main(int argc, char **argv)
 			break;
 		case 'K': backup_dir = optarg; break;
 		case 'Q': berth_cfg.backup_allow_private = true; break;
+		case 1001:
+		case 1002: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 100 || v > 86400000) {
+				fprintf(stderr, "berthd: --%s wants milliseconds from 100 to 86400000\n",
+					c == 1001 ? "backup-schedule-interval" : "backup-prune-interval");
+				return 2;
+			}
+			backup_sched_set_interval_ms(c == 1001 ? (int)v : 0, c == 1002 ? (int)v : 0);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -300,6 +316,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sampler_start(); /* monitoring: a task of the scheduler, which daemon_start starts */
+	if (backup_sched_start() < 0) { /* scheduled backups, retention (and its job type) */
+		fprintf(stderr, "berthd: cannot register the backup tasks\n");
+		return 1;
+	}
 	if (daemon_start(data, register_local, &err) < 0) {
 		fprintf(stderr, "berthd: %s\n", err.message);
 		return 1;
@@ -318,6 +338,7 @@ int main(int argc, char **argv)
 	log_event(LOG_INFO, "berthd stopping", json_pack("{s:s}", "signal", strsignal(sig)));
 	api_stop();
 	sampler_stop();
+	backup_sched_stop();
 	daemon_stop();
 	ops_webhooks_stop();
 	ops_alerts_stop();

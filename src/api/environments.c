@@ -85,6 +85,9 @@ static bool admin_login_valid(const char *s)
 
 static int parse_env(struct req *r, struct env_in *in, bool create, const char *org_id)
 {
+	json_t *settings = NULL;
+	const char *schedule = NULL;
+	bool has_schedule = false;
 	struct jfield spec[] = {
 		{.name = "name", .type = J_STRING, .dest = &in->name, .maxlen = 63},
 		{.name = "env_type", .type = J_STRING, .dest = &in->env_type},
@@ -113,6 +116,9 @@ static int parse_env(struct req *r, struct env_in *in, bool create, const char *
 		{.name = "environment_vars", .type = J_OBJECT, .dest = &in->vars},
 		{.name = "addon_repositories", .type = J_ARRAY, .dest = &in->addons},
 		{.name = "admin_login", .type = J_STRING, .dest = &in->admin_login, .maxlen = 400},
+		{.name = "settings", .type = J_OBJECT, .dest = &settings},
+		{.name = "backup_schedule", .type = J_STRING, .dest = &schedule,
+		 .present = &has_schedule, .nullable = true},
 		JF_END,
 	};
 	json_t *body = req_body(r);
@@ -136,6 +142,25 @@ static int parse_env(struct req *r, struct env_in *in, bool create, const char *
 	if (in->env_type && !create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "env_type",
 				"env_type: cannot be changed after creation");
+	if ((settings || has_schedule) && create)
+		return berr_set(&r->err, BE_VALIDATION_ERROR, settings ? "settings" : "backup_schedule",
+				"%s: set after creation (PATCH /api/v1/environments/{id})",
+				settings ? "settings" : "backup_schedule");
+	if (has_schedule) {
+		/* backup_schedule at the top level stands for settings.backup_schedule */
+		json_t *v = schedule ? json_string(schedule) : json_null();
+		json_t *inner = json_object_get(settings, "backup_schedule");
+		if (inner && !json_equal(inner, v)) {
+			json_decref(v);
+			return berr_set(&r->err, BE_VALIDATION_ERROR, "backup_schedule",
+					"backup_schedule: given twice (at the top level and in settings),"
+					" with different values");
+		}
+		settings = settings ? json_copy(settings) : json_object();
+		json_object_set_new(settings, "backup_schedule", v);
+		json_object_set_new(req_body(r), "settings", settings); /* kept with the request */
+	}
+	in->settings = settings;
 	if (in->admin_login && !create)
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "admin_login",
 				"admin_login: is set at creation only (change it in Odoo)");

@@ -60,16 +60,17 @@ static int h_org_update(struct req *r)
 	struct access acc;
 	if (org_guard(r, &acc, "org.update") < 0)
 		return reply_berr(r);
-	const char *name = NULL;
+	const char *name = NULL, *timezone = NULL;
 	struct jfield spec[] = {
 		{.name = "name", .type = J_STRING, .dest = &name, .maxlen = 100},
+		{.name = "timezone", .type = J_STRING, .dest = &timezone, .maxlen = 64},
 		JF_END,
 	};
 	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0) {
 		access_release(&acc);
 		return reply_berr(r);
 	}
-	json_t *o = svc_org_update(&r->actor, r->ip, acc.org_id, name, &r->err);
+	json_t *o = svc_org_update(&r->actor, r->ip, acc.org_id, name, timezone, &r->err);
 	access_release(&acc);
 	if (!o)
 		return reply_berr(r);

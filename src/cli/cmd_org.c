@@ -53,8 +53,8 @@ static int cmd_show(struct cli *c, struct args *a)
 	free(id);
 	if (ex)
 		return ex;
-	static const char *const keys[] = {"id", "name", "slug", "role", "plan_name", "created_at",
-					   "permissions", NULL};
+	static const char *const keys[] = {"id", "name", "slug", "role", "plan_name", "timezone",
+					   "created_at", "permissions", NULL};
 	emit(c, o, keys, 1);
 	return EX_OK;
 }
@@ -216,8 +216,8 @@ static const struct opt ORG_OPT[] = {
 static const struct opt UPDATE_OPTS[] = {
 	{"org", OPT_STR, NULL, "ORG", "the organization (id, slug or name)", 0},
 	{"name", OPT_STR, "name", "NAME", "new name", 0},
-	{"timezone", OPT_STR, "timezone", "TZ", "the time zone of backup schedules (IANA name:"
-						" Europe/Brussels; default UTC)", 0},
+	{"timezone", OPT_STR, "timezone", "ZONE",
+	 "time zone of backup schedules (an IANA name, e.g. Europe/Brussels)", 0},
 	OPT_END,
 };
 
@@ -234,8 +234,8 @@ const struct verb org_verbs[] = {
 	{"list", "", "List your organizations (* marks the default).", NONE, 0, 0, cmd_list},
 	{"show", "[ORG]", "Show an organization, your role and permissions.", ORG_OPT, 0, 1, cmd_show},
 	{"create", "NAME", "Create an organization (you become its owner).", NONE, 1, 1, cmd_create},
-	{"update", "[ORG] [--name NAME] [--timezone TZ]", "Rename an organization, or set its time zone.",
-	 UPDATE_OPTS, 0, 1, cmd_update},
+	{"update", "[ORG] [--name NAME] [--timezone ZONE]",
+	 "Rename an organization or set its time zone.", UPDATE_OPTS, 0, 1, cmd_update},
 	{"usage", "[ORG]", "Resources used against the plan's quotas.", ORG_OPT, 0, 1, cmd_usage},
 	{"audit", "[ORG] [--limit N] [--before ID]", "The audit log, newest first.", AUDIT_OPTS, 0, 1,
 	 cmd_audit},

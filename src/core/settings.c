@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/backup_rules.h"
 #include "lib/util.h"
 #include "lib/valid.h"
 
@@ -32,25 +33,20 @@ static bool v_rate(const char *s)
 	       s[0] != '0';
 }
 
-/* space-separated HH:MM times ("02:00 14:00"), at most 24 */
+/* space-separated HH:MM times ("02:00 14:00"): their form here, the rest (range, a time given
+ * twice, at most 24) in core/backup_rules.c, which says what is wrong */
 static bool v_times(const char *s)
 {
-	int n = 0;
-	const char *p = s;
-	while (*p) {
-		if (*p == ' ') {
-			p++;
-			continue;
-		}
-		if (!(p[0] >= '0' && p[0] <= '2' && p[1] >= '0' && p[1] <= '9' && p[2] == ':' &&
-		      p[3] >= '0' && p[3] <= '5' && p[4] >= '0' && p[4] <= '9' &&
-		      (p[5] == ' ' || p[5] == '\0')))
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == ':' || *p == ' '))
 			return false;
-		if ((p[0] - '0') * 10 + (p[1] - '0') > 23 || ++n > 24)
-			return false;
-		p += 5;
-	}
 	return true;
+}
+
+static int c_times(const char *s, char *msg, size_t msg_n)
+{
+	struct backup_schedule b;
+	return backup_schedule_parse(s, &b, msg, msg_n);
 }
 
 /* an IPv4 or IPv6 address, optionally with a /prefix */
@@ -173,10 +169,25 @@ static const struct setting TABLE[] = {
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
 	 .apply = APPLY_HARD_RESTART, .pending = true,
 	 .label = "The server directory of the filestore"},
-	{.key = "backup_schedule", .tab = "odoo", .type = SETTING_STRING, .max = 24 * 6,
+	{.key = "backup_schedule", .tab = "odoo", .type = SETTING_STRING, .max = 256,
 	 .valid = v_times, .valid_what = "times of day as HH:MM, separated by spaces (e.g. 02:00 14:00)",
-	 .plan_flag = "allow_backup", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .pending = true, .label = "Automatic backups at these times (UTC); empty: none"},
+	 .check = c_times, .plan_flag = "allow_backup", .target = TARGET_BERTH,
+	 .apply = APPLY_NOTHING,
+	 .label = "Automatic backups at these times of day, in the organization's time zone"
+		  " (production and staging); empty: none"},
+	{.key = "backup_keep_daily", .tab = "odoo", .type = SETTING_INT, .min = 0, .max = 366,
+	 .def_int = 7, .plan_flag = "allow_backup", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
+	 .label = "Scheduled backups kept: the newest of each of this many latest days"},
+	{.key = "backup_keep_weekly", .tab = "odoo", .type = SETTING_INT, .min = 0, .max = 520,
+	 .def_int = 4, .plan_flag = "allow_backup", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
+	 .label = "Scheduled backups kept: the newest of each of this many latest weeks"},
+	{.key = "backup_keep_monthly", .tab = "odoo", .type = SETTING_INT, .min = 0, .max = 1200,
+	 .def_int = 12, .plan_flag = "allow_backup", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
+	 .label = "Scheduled backups kept: the newest of each of this many latest months"},
+	{.key = "backup_manual_keep_days", .tab = "odoo", .type = SETTING_INT, .min = 0,
+	 .max = 3650, .def_int = 0, .plan_flag = "allow_backup", .target = TARGET_BERTH,
+	 .apply = APPLY_NOTHING,
+	 .label = "Days manual and imported backups are kept (0: until deleted)"},
 	{.key = "auto_restart", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_HARD_RESTART,
 	 .label = "Restart the containers when they stop unexpectedly"},
@@ -362,6 +373,9 @@ static int check_line(const struct setting *s, const char *v, struct berr *err)
 		return bad(err, s, "%s: %s", "one line of printable text");
 	if (s->valid && !s->valid(v))
 		return bad(err, s, "%s: must be %s", s->valid_what);
+	char msg[200];
+	if (s->check && s->check(v, msg, sizeof msg) < 0)
+		return bad(err, s, "%s: %s", msg);
 	return 0;
 }
 

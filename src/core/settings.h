@@ -52,6 +52,9 @@ struct setting {
 	const char *const *choices; /* ENUM: NULL-terminated */
 	bool (*valid)(const char *s); /* STRING, LIST items: NULL accepts any one-line text */
 	const char *valid_what;       /* what `valid` wants, for the error message */
+	/* STRING: checked after `valid`; 0, or -1 with what is wrong in msg (e.g. a time given
+	 * twice), NULL: none */
+	int (*check)(const char *s, char *msg, size_t msg_n);
 	const char *plan_flag; /* the plans column that must be true, NULL: any plan */
 	enum setting_target target;
 	enum setting_apply apply;

@@ -1365,10 +1365,3 @@ void ops_register_backup(void)
 	queue_register("backup_import", job_import);
 	queue_register("backup_verify", job_verify);
 }
-
-/* TEMPORARY until ops/backup_sched.c lands */
-int64_t backup_next_scheduled(const char *env_id)
-{
-	(void)env_id;
-	return 0;
-}

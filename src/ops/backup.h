@@ -2,7 +2,7 @@
  * filestore for scope full, streamed from its server as Odoo's backup zip to a target),
  * "restore" (a backup into its environment or another of the same project, a pre_restore
  * backup first), "backup_import" (an uploaded archive), "backup_verify" (a test restore into
- * a throwaway PostgreSQL container) and "backup_prune" (retention). */
+ * a throwaway PostgreSQL container); "backup_prune" (retention) is ops/backup_sched.h's. */
 #ifndef BERTH_OPS_BACKUP_H
 #define BERTH_OPS_BACKUP_H
 #include <jansson.h>
@@ -34,7 +34,4 @@ int backup_remove_env(const char *env_id, struct job *j, struct berr *err);
 /* Queues a scheduled backup of env_id for slot (unix seconds) through the one enqueue rule
  * (core/actions.h). 0 or -1. */
 int backup_enqueue_scheduled(const char *env_id, int64_t slot, struct berr *err);
-/* When env_id's next scheduled backup is due (unix seconds), 0 when none is scheduled
- * (ops/backup_sched.c). */
-int64_t backup_next_scheduled(const char *env_id);
 #endif

@@ -238,19 +238,20 @@ int env_update(const char *env_id, const struct env_change *c)
 		" auto_deploy=CASE WHEN ? THEN ? ELSE auto_deploy END,"
 		" enable_pgtune=CASE WHEN ? THEN ? ELSE enable_pgtune END,"
 		" enable_pgbouncer=CASE WHEN ? THEN ? ELSE enable_pgbouncer END,"
-		" settings=CASE WHEN ? THEN json_set(settings, '$.auto_restart', json(?))"
-		"   ELSE settings END,"
+		" settings=json_patch(CASE WHEN ? THEN json_set(settings, '$.auto_restart', json(?))"
+		"   ELSE settings END, coalesce(?, '{}')),"
 		" environment_vars=coalesce(?, environment_vars),"
 		" addon_repositories=coalesce(?, addon_repositories),"
 		" smtp_password=CASE WHEN ? THEN ? ELSE smtp_password END"
 		" WHERE id=?",
-		"diidibbjs" "sss" "bs" "bb" "bb" "bb" "bs" "jj" "bs" "s",
+		"diidibbjs" "sss" "bs" "bb" "bb" "bb" "bsj" "jj" "bs" "s",
 		c->cpu_c / 100.0, (int64_t)c->ram_mb, (int64_t)c->disk_gb, c->pg_cpu_c / 100.0,
 		(int64_t)c->pg_ram_mb, (int)c->pg_custom, (int)c->enable_read_replica, c->odoo_config,
 		now, c->name, c->subdomain, c->git_branch, (int)c->has_custom_domain, c->custom_domain,
 		(int)c->has_auto_deploy, (int)c->auto_deploy, (int)c->has_pgtune, (int)c->enable_pgtune,
 		(int)c->has_pgbouncer, (int)c->enable_pgbouncer, (int)c->has_auto_restart,
-		c->auto_restart ? "true" : "false", c->environment_vars, c->addon_repositories,
+		c->auto_restart ? "true" : "false", c->settings_patch, c->environment_vars,
+		c->addon_repositories,
 		(int)c->smtp_set, c->smtp_password_sealed, env_id);
 	free(now);
 	return rc;
@@ -335,7 +336,7 @@ long long env_count_of_project(const char *project_id)
 	" e.postgres_custom, round(e.cpu_cores - e.postgres_cpu_cores, 2) AS odoo_cpu_cores," \
 	" e.ram_mb - e.postgres_ram_mb AS odoo_ram_mb, e.git_branch, e.auto_deploy," \
 	" e.enable_pgtune, e.enable_pgbouncer, e.enable_read_replica, e.odoo_config," \
-	" e.environment_vars, e.addon_repositories, p.odoo_version," \
+	" e.environment_vars, e.addon_repositories, e.settings, p.odoo_version," \
 	" coalesce(json_extract(e.settings, '$.auto_restart'), 0) AS auto_restart," \
 	" e.deployed_at, e.deployed_commit, e.branch_commit, e.commits_ahead, e.admin_login," \
 	" e.created_by," \

@@ -88,6 +88,7 @@ struct env_change {
 	bool has_auto_restart, auto_restart;
 	json_t *environment_vars, *addon_repositories; /* NULL: unchanged */
 	bool smtp_set; const char *smtp_password_sealed; /* smtp_set with NULL clears it */
+	json_t *settings_patch; /* merged into settings (null removes a key); NULL: unchanged */
 };
 /* 0, -2 on a unique constraint, -1 error. */
 int env_update(const char *env_id, const struct env_change *c);

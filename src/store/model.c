@@ -120,7 +120,8 @@ json_t *model_org_create(const char *name, const char *owner_uid, const char *pl
 }
 
 static const char *ORG_SELECT =
-	"SELECT o.id, o.name, o.slug, o.plan_id, p.name AS plan_name, m.role, o.created_at"
+	"SELECT o.id, o.name, o.slug, o.plan_id, p.name AS plan_name, m.role, o.timezone,"
+	" o.created_at"
 	" FROM orgs o JOIN plans p ON p.id=o.plan_id LEFT JOIN members m ON m.org_id=o.id AND m.user_id=?";
 
 json_t *model_org_get(const char *org_id, const char *uid)

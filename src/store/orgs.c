@@ -28,6 +28,17 @@ int orgs_set_plan(const char *org_id, const char *plan_id)
 	return db_exec("UPDATE orgs SET plan_id=? WHERE id=?", "ss", plan_id, org_id) < 0 ? -1 : 0;
 }
 
+int orgs_set_timezone(const char *org_id, const char *timezone)
+{
+	return db_exec("UPDATE orgs SET timezone=? WHERE id=?", "ss", timezone, org_id) < 0 ? -1 : 0;
+}
+
+char *orgs_timezone(const char *org_id)
+{
+	char *tz = db_str("SELECT timezone FROM orgs WHERE id=?", "s", org_id);
+	return tz ? tz : xstrdup("UTC");
+}
+
 bool orgs_has_project(const char *org_id, const char *project_id)
 {
 	return db_int(0, "SELECT count(*) FROM projects WHERE id=? AND org_id=?", "ss", project_id,

@@ -12,6 +12,10 @@ bool orgs_exists(const char *org_id);
 char *orgs_first_id(void);
 int orgs_rename(const char *org_id, const char *name);
 int orgs_set_plan(const char *org_id, const char *plan_id);
+/* The organization's time zone (an IANA name checked by the caller; "UTC" by default). */
+int orgs_set_timezone(const char *org_id, const char *timezone);
+/* Caller frees; "UTC" when the organization has none or does not exist. */
+char *orgs_timezone(const char *org_id);
 /* Whether project_id is a project of the organization. */
 bool orgs_has_project(const char *org_id, const char *project_id);
 

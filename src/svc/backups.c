@@ -13,6 +13,7 @@
 #include "jobs/queue.h"
 #include "lib/util.h"
 #include "ops/backup.h"
+#include "ops/backup_sched.h"
 #include "store/backups.h"
 #include "store/envs.h"
 #include "store/model.h"
@@ -296,7 +297,9 @@ json_t *svc_backup_status(const struct actor *a, const char *env_id, struct berr
 	json_t *tz = json_object_get(org, "timezone");
 	json_object_set_new(s, "timezone", json_string(json_string_value(tz) ? json_string_value(tz) : "UTC"));
 	json_decref(org);
-	int64_t next = backup_next_scheduled(env_id);
+	int64_t next = backup_sched_next(json_string_value(json_object_get(s, "schedule")),
+					 json_string_value(json_object_get(s, "timezone")),
+					 (int64_t)time(NULL));
 	char iso[32];
 	if (next > 0)
 		iso_of(next, iso);

@@ -8,8 +8,10 @@
 #include <time.h>
 #include <sodium.h>
 
+#include "core/backup_rules.h"
 #include "core/envspec.h"
 #include "core/repo.h"
+#include "core/settings.h"
 #include "lib/secret.h"
 #include "lib/util.h"
 #include "store/db.h"
@@ -440,6 +442,48 @@ static int update_tx(void *ctx, struct berr *err)
 	return 0;
 }
 
+/* A change of the settings object (see envs.h). */
+static int check_settings(const struct env_row *cur, json_t *patch, struct berr *err)
+{
+	if (settings_check(patch, err) < 0)
+		return -1;
+	json_t *plan = NULL;
+	const char *k;
+	json_t *v;
+	int rc = 0;
+	json_object_foreach(patch, k, v) {
+		const struct setting *s = setting_find(k);
+		if (s->apply != APPLY_NOTHING) {
+			rc = berr_set(err, BE_VALIDATION_ERROR, k,
+				      "%s: cannot be changed here yet (a change of it needs %s)", k,
+				      setting_apply_name(s->apply));
+			break;
+		}
+		if (s->plan_flag && !json_is_null(v)) {
+			if (!plan)
+				plan = model_org_plan(cur->org_id);
+			if (!json_is_true(json_object_get(plan, s->plan_flag))) {
+				rc = berr_set(err, BE_PLAN_FEATURE_UNAVAILABLE, k,
+					      "%s: the organization's plan does not include it (%s)", k,
+					      s->plan_flag);
+				break;
+			}
+		}
+	}
+	json_decref(plan);
+	if (rc < 0)
+		return -1;
+	const char *sched = json_string_value(json_object_get(patch, "backup_schedule"));
+	struct backup_schedule b;
+	char msg[160];
+	if (sched && backup_schedule_parse(sched, &b, msg, sizeof msg) == 0 && b.n > 0 &&
+	    !str_eq(cur->environment_type, "production") && !str_eq(cur->environment_type, "staging"))
+		return berr_set(err, BE_CONFLICT, "backup_schedule",
+				"Backups are for production and staging environments: a %s environment"
+				" has no backup schedule", cur->environment_type);
+	return 0;
+}
+
 int svc_env_update(const struct actor *a, const char *ip, const struct access *acc,
 		   const char *env_id, const struct env_in *in, json_t *fields, struct berr *err)
 {
@@ -452,6 +496,8 @@ int svc_env_update(const struct actor *a, const char *ip, const struct access *a
 	json_t *ocfg = NULL;
 	int rc = -1;
 	if (in->git_branch && check_branch(cur.project_id, in->git_branch, err) < 0)
+		goto out;
+	if (in->settings && check_settings(&cur, in->settings, err) < 0)
 		goto out;
 	struct env_resources res = {
 		.cpu_cores = in->has_cpu ? in->cpu : cur.cpu_cores,
@@ -511,6 +557,7 @@ int svc_env_update(const struct actor *a, const char *ip, const struct access *a
 		.has_auto_restart = in->has_auto_restart, .auto_restart = in->auto_restart,
 		.environment_vars = in->vars, .addon_repositories = in->addons,
 		.smtp_set = smtp_pw || smtp_clear, .smtp_password_sealed = sealed,
+		.settings_patch = in->settings,
 	};
 	struct update_tx t = {.a = a, .ip = ip, .acc = acc, .in = in, .cur = &cur, .res = res,
 			      .replica = replica, .change = &c, .fields = fields};

@@ -20,6 +20,12 @@ struct env_in {
 	bool has_cpu, has_ram, has_disk, has_pg_cpu, has_pg_ram, has_auto, has_pgtune, has_pgbouncer,
 		has_replica, has_custom_domain, has_subdomain, has_auto_restart;
 	bool pg_cpu_null, pg_ram_null; /* postgres_* given as null */
+	/* update: a change of the settings object (core/settings.h; a key set to null returns to
+	 * its default), NULL: none. Only settings that need nothing to apply are taken here yet
+	 * (backup_schedule and the backup retention, logs_max_mb); each is checked against the
+	 * registry and its plan flag (PLAN_FEATURE_UNAVAILABLE), and a non-empty backup_schedule
+	 * on a development environment is CONFLICT. */
+	json_t *settings;
 };
 
 /* How long a project's mirror counts as fresh for checking a branch, and how long a fetch

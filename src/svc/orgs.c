@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "drivers/tz.h"
 #include "lib/secret.h"
 #include "lib/util.h"
 #include "lib/valid.h"
@@ -57,19 +58,26 @@ json_t *svc_org_create(const struct actor *a, const char *ip, const char *name, 
 }
 
 json_t *svc_org_update(const struct actor *a, const char *ip, const char *org_id,
-		       const char *name, struct berr *err)
+		       const char *name, const char *timezone, struct berr *err)
 {
-	if (name) {
-		if (!*name) {
-			berr_set(err, BE_VALIDATION_ERROR, "name", "name: must not be empty");
-			return NULL;
-		}
-		if (orgs_rename(org_id, name) < 0) {
-			berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
-			return NULL;
-		}
-		audit(a, ip, org_id, "org.update", "organization", org_id,
-		      json_pack("{s:s}", "name", name));
+	if (name && !*name) {
+		berr_set(err, BE_VALIDATION_ERROR, "name", "name: must not be empty");
+		return NULL;
+	}
+	if (timezone && tz_check("timezone", timezone, err) < 0)
+		return NULL;
+	if ((name && orgs_rename(org_id, name) < 0) ||
+	    (timezone && orgs_set_timezone(org_id, timezone) < 0)) {
+		berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+		return NULL;
+	}
+	if (name || timezone) {
+		json_t *d = json_object();
+		if (name)
+			json_object_set_new(d, "name", json_string(name));
+		if (timezone)
+			json_object_set_new(d, "timezone", json_string(timezone));
+		audit(a, ip, org_id, "org.update", "organization", org_id, d);
 	}
 	return model_org_get(org_id, a->user_id);
 }

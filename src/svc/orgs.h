@@ -12,9 +12,10 @@
 
 /* The new organization, the actor its owner; or NULL with err. */
 json_t *svc_org_create(const struct actor *a, const char *ip, const char *name, struct berr *err);
-/* name NULL: nothing changes. The organization, or NULL with err. */
+/* name, timezone NULL: unchanged (timezone: an IANA name, drivers/tz.h). The organization,
+ * or NULL with err. */
 json_t *svc_org_update(const struct actor *a, const char *ip, const char *org_id,
-		       const char *name, struct berr *err);
+		       const char *name, const char *timezone, struct berr *err);
 /* Changes a member's role and/or project restriction (has_projects; projects null: all).
  * A member grants only what they hold: no one changes their own role or projects (the last
  * owner demoting themselves: CONFLICT), a role no higher than the actor's, owners only by

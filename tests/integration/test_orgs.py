@@ -438,3 +438,36 @@ def test_audit_log_records_changes(berthd, admin):
     log2 = admin.get("/api/v1/orgs/%s/audit" % other).json_body
     assert [e["action"] for e in log2] == ["org.create"]
     assert log2[0]["actor"] == ADMIN_EMAIL
+
+
+def test_org_time_zone(berthd, admin):
+    """An organization's time zone (its backup schedules' times of day): UTC by default, an
+    IANA name of tzdata, audited as org.update, shown by GET /orgs and GET /orgs/{id}."""
+    user = new_user(berthd, admin, role="viewer")
+    o = user.post("/api/v1/orgs", {"name": unique("Zoned")}).json_body
+    assert o["timezone"] == "UTC"
+    path = "/api/v1/orgs/%s" % o["id"]
+    r = user.patch(path, {"timezone": "Europe/Brussels"})
+    assert r.status_code == 200, r.text
+    assert r.json_body["timezone"] == "Europe/Brussels" and r.json_body["name"] == o["name"]
+    assert user.get(path).json_body["timezone"] == "Europe/Brussels"
+    assert {x["id"]: x["timezone"] for x in user.get("/api/v1/orgs").json_body}[o["id"]] == \
+        "Europe/Brussels"
+    for bad in ["Europe/Nowhere", "posix/Europe/Brussels", "right/UTC", "../../etc/passwd",
+                "/usr/share/zoneinfo/UTC", "Europe/Brussels\n", "zone.tab", "", "x" * 65,
+                "Europe/../Europe/Brussels"]:
+        e = expect_error(user.patch(path, {"timezone": bad}), 400, "VALIDATION_ERROR", "timezone")
+        assert "timezone" in e["message"]
+    expect_error(user.patch(path, {"timezone": 3}), 400, "VALIDATION_ERROR", "timezone")
+    # name and time zone together, one audit entry
+    r = user.patch(path, {"name": "Zoned Renamed", "timezone": "America/New_York"})
+    assert r.status_code == 200 and r.json_body["timezone"] == "America/New_York"
+    log = user.get(path + "/audit").json_body
+    assert log[0]["action"] == "org.update"
+    assert log[0]["details"] == {"name": "Zoned Renamed", "timezone": "America/New_York"}
+    assert log[1]["details"] == {"timezone": "Europe/Brussels"}
+    assert user.get(path).json_body["timezone"] == "America/New_York"
+    # the owner's permission: a developer of admin's org cannot change admin's org
+    dev = new_user(berthd, admin, role="developer")
+    expect_error(dev.patch("/api/v1/orgs/%s" % admin.org_id, {"timezone": "UTC"}), 403,
+                 "PERMISSION_DENIED")
