@@ -50,7 +50,10 @@ def probe(*args, ssh=None, timeout=300):
                        timeout=timeout)
     assert r.stdout.strip(), "probe %s printed nothing (rc %d): %s" % (args, r.returncode,
                                                                        r.stderr)
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    # a clean exit when it worked (under BERTH_BUILD=build-asan: no leak, no sanitizer report)
+    assert "error" in out or r.returncode == 0, (args, r.returncode, r.stderr[-3000:])
+    return out
 
 
 @pytest.fixture(scope="module")

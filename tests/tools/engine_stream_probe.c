@@ -43,6 +43,7 @@ static int die(const char *what, struct berr *err)
 {
 	printf("{\"error\": \"%s: %s\", \"code\": \"%s\"}\n", what, err->message,
 	       berr_name(err->code));
+	fflush(stdout);
 	return 1;
 }
 
@@ -104,8 +105,10 @@ static int exec_cmd(struct engine *e, const char *cmd, const char *container, ui
 	/* one thread: for `cat`, its output arriving meanwhile is kept by the stream */
 	if (with_stdin)
 		writer(&wa);
-	if (wa.rc < 0)
+	if (wa.rc < 0) {
+		estream_free(s);
 		return die("exec write", &wa.err);
+	}
 	unsigned char *b = malloc(BUF);
 	crypto_hash_sha256_state osha;
 	crypto_hash_sha256_init(&osha);
