@@ -402,9 +402,16 @@ static int drain(struct estream *s)
  * nobody reads, it stops reading its stdin and the writer waits forever. So the output that
  * has arrived is read into the read buffer before each piece is written (up to
  * PENDING_MAX), where estream_read finds it. */
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int exec_write(struct estream *s, const char *p, size_t n)
 {
-	int waited = 0;
+	long long since = 0; /* when sshd's window closed */
 	while (n) {
 		if (drain(s) < 0)
 			return -1;
@@ -415,14 +422,16 @@ static int exec_write(struct estream *s, const char *p, size_t n)
 			if (win == 0) {
 				if (!ssh_channel_is_open(s->io.ch))
 					return -1;
-				if (ssh_channel_poll_timeout(s->io.ch, 100, 0) == SSH_ERROR)
+				/* a short wait: a window adjustment does not end the poll */
+				if (ssh_channel_poll_timeout(s->io.ch, 5, 0) == SSH_ERROR)
 					return -1;
-				waited += 100;
-				if (waited > s->io.timeout_ms)
+				if (!since)
+					since = mono_ms();
+				else if (mono_ms() - since > s->io.timeout_ms)
 					return -1;
 				continue;
 			}
-			waited = 0;
+			since = 0;
 			size_t k = n < win ? n : win;
 			if (k > 32768)
 				k = 32768;
