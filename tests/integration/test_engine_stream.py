@@ -221,6 +221,18 @@ def test_filestore_into_zip_python_and_unzip_accept_it(container, ssh, tmp):
         assert entries["filestore/ab/big"]["sha256"] == ref
         r = read_zip(out, unsized=True)
         assert {e["name"]: e["size"] for e in r["entries"]}["dump.sql"] == -1
+        # and back into a container, as a restore does: a tar stream owned by Odoo's user
+        docker("exec", container, "sh", "-c", "rm -rf /restored && mkdir -p /restored/mydb")
+        r = probe("zip-restore", container, "/restored/mydb", out, ssh=via)
+        assert r.get("files") == 402, r
+        got = docker("exec", container, "sh", "-c",
+                     "cd /restored/mydb && find . -type f | sort | xargs sha256sum").stdout
+        want = docker("exec", container, "sh", "-c",
+                      "cd /fs/mydb && find . -type f | sort | xargs sha256sum").stdout
+        assert got == want and got
+        owners = docker("exec", container, "sh", "-c",
+                        "find /restored/mydb -mindepth 1 -printf '%U:%G\\n' | sort -u").stdout
+        assert owners.split() == ["100:101"], owners
 
 
 def odoo_style_zip(path, dump_bytes, files):
