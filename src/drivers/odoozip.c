@@ -258,7 +258,7 @@ int ozip_add_tar(struct ozip_writer *w, ozip_source_fn tar, void *cls, const cha
 				break;
 			if (d < ARCHIVE_WARN) {
 				if (err_unset(err))
-					berr_set(err, t.failed ? BE_INTERNAL_ERROR : BE_INTERNAL_ERROR, NULL,
+					berr_set(err, BE_INTERNAL_ERROR, NULL,
 						 "reading %s from the filestore tar failed: %s", p,
 						 archive_error_string(r) ? archive_error_string(r) : "?");
 				goto fail;
