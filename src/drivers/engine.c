@@ -29,10 +29,9 @@ struct engine {
 	int io_timeout_ms;
 };
 
-/* A byte stream: a socket fd or an SSH channel (engine_int.h). */
-#define stream estream_io
+/* A byte stream (struct estream_io): a socket fd or an SSH channel, engine_int.h. */
 
-static int s_write(struct stream *s, const void *buf, size_t len)
+static int s_write(struct estream_io *s, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len) {
@@ -55,7 +54,7 @@ static int s_write(struct stream *s, const void *buf, size_t len)
 }
 
 /* >0 bytes, 0 end of stream, -1 error or timeout */
-static ssize_t s_read(struct stream *s, char *buf, size_t len)
+static ssize_t s_read(struct estream_io *s, char *buf, size_t len)
 {
 	if (s->ch) {
 		int n = ssh_channel_read_timeout(s->ch, buf, (uint32_t)len, 0, s->timeout_ms);
@@ -77,7 +76,7 @@ static ssize_t s_read(struct stream *s, char *buf, size_t len)
 	return n;
 }
 
-static void s_close(struct stream *s)
+static void s_close(struct estream_io *s)
 {
 	if (s->ch) {
 		ssh_channel_send_eof(s->ch);
@@ -90,7 +89,7 @@ static void s_close(struct stream *s)
 	s->fd = -1;
 }
 
-static int open_docker(struct engine *e, struct stream *s, struct berr *err)
+static int open_docker(struct engine *e, struct estream_io *s, struct berr *err)
 {
 	s->fd = -1;
 	s->ch = NULL;
@@ -121,7 +120,7 @@ static int open_docker(struct engine *e, struct stream *s, struct berr *err)
 	return 0;
 }
 
-static int open_tcp(struct engine *e, int port, struct stream *s, struct berr *err)
+static int open_tcp(struct engine *e, int port, struct estream_io *s, struct berr *err)
 {
 	s->fd = -1;
 	s->ch = NULL;
@@ -190,7 +189,7 @@ void engine_close(struct engine *e)
 
 /* Reads one CRLF-terminated line from the buffered stream. */
 struct rbuf {
-	struct stream *s;
+	struct estream_io *s;
 	char buf[16384];
 	size_t off, len;
 };
@@ -255,7 +254,7 @@ static int read_body_len(struct rbuf *b, long long len, struct sbuf *out,
 	return 0;
 }
 
-static int http_send(struct stream *s, const char *method, const char *path, const char *host,
+static int http_send(struct estream_io *s, const char *method, const char *path, const char *host,
 		     const char *ctype, const void *body, size_t len, struct berr *err)
 {
 	struct sbuf req = SBUF_INIT;
@@ -277,7 +276,7 @@ static int http_send(struct stream *s, const char *method, const char *path, con
 	return 0;
 }
 
-static int http_receive(struct stream *s, const char *method, const char *path, int *status,
+static int http_receive(struct estream_io *s, const char *method, const char *path, int *status,
 			struct sbuf *out, void (*on_chunk)(void *, const char *, size_t), void *cls,
 			struct berr *err)
 {
@@ -327,7 +326,7 @@ bad:
 	return berr_set(err, BE_SERVER_UNREACHABLE, NULL, "bad or no answer to %s %s", method, path);
 }
 
-static int http_request(struct stream *s, const char *method, const char *path, const char *host,
+static int http_request(struct estream_io *s, const char *method, const char *path, const char *host,
 			const char *ctype, const void *body, size_t len, int *status,
 			struct sbuf *out, void (*on_chunk)(void *, const char *, size_t), void *cls,
 			struct berr *err)
@@ -349,7 +348,7 @@ static int vcmp(const char *a, const char *b)
 
 static int negotiate(struct engine *e, struct berr *err)
 {
-	struct stream s;
+	struct estream_io s;
 	if (open_docker(e, &s, err) < 0)
 		return -1;
 	int status = 0;
@@ -376,7 +375,7 @@ int engine_call_raw(struct engine *e, const char *method, const char *path, cons
 		    void (*on_chunk)(void *cls, const char *data, size_t len), void *cls,
 		    struct berr *err)
 {
-	struct stream s;
+	struct estream_io s;
 	if (!e->api[0] && negotiate(e, err) < 0)
 		return -1;
 	if (open_docker(e, &s, err) < 0)
@@ -409,7 +408,7 @@ int engine_call(struct engine *e, const char *method, const char *path, json_t *
 int engine_http_get(struct engine *e, int port, const char *path, const char *host_header,
 		    int *status, struct sbuf *body, struct berr *err)
 {
-	struct stream s;
+	struct estream_io s;
 	if (open_tcp(e, port, &s, err) < 0)
 		return -1;
 	*status = 0;
@@ -430,7 +429,7 @@ int engine_get_many(struct engine *e, const char *const *paths, size_t n, int *s
 	int failed = 0;
 	for (size_t base = 0; base < n; base += GET_MANY_AT_ONCE) {
 		size_t m = n - base < GET_MANY_AT_ONCE ? n - base : GET_MANY_AT_ONCE;
-		struct stream st[GET_MANY_AT_ONCE];
+		struct estream_io st[GET_MANY_AT_ONCE];
 		bool open[GET_MANY_AT_ONCE] = {false};
 		char *full[GET_MANY_AT_ONCE] = {NULL};
 		for (size_t i = 0; i < m; i++) {

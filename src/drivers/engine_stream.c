@@ -365,22 +365,20 @@ static int drain(struct estream *s)
 		if (s->eof)
 			return 0;
 		if (s->io.ch) {
-			int avail = ssh_channel_poll(s->io.ch, 0);
-			if (avail == SSH_EOF) {
-				s->eof = true;
-				return 0;
-			}
-			if (avail == SSH_ERROR)
+			/* a read that does not wait; libssh also opens our receive window again
+			 * (below half its size it grows it back), so that sshd can go on sending */
+			if (rb_room(s, 65536) < 0)
 				return -1;
-			if (avail == 0)
-				return 0;
-			if (rb_room(s, (size_t)avail) < 0)
-				return -1;
-			int k = ssh_channel_read_nonblocking(s->io.ch, s->rb + s->rlen, (uint32_t)avail, 0);
+			size_t room = s->rcap - s->rlen;
+			int k = ssh_channel_read_timeout(s->io.ch, s->rb + s->rlen,
+							 (uint32_t)(room > 1048576 ? 1048576 : room), 0, 0);
 			if (k == SSH_ERROR)
 				return -1;
-			if (k == 0)
+			if (k == 0) {
+				if (ssh_channel_is_eof(s->io.ch) || !ssh_channel_is_open(s->io.ch))
+					s->eof = true;
 				return 0;
+			}
 			s->rlen += (size_t)k;
 			continue;
 		}
@@ -404,13 +402,39 @@ static int drain(struct estream *s)
  * nobody reads, it stops reading its stdin and the writer waits forever. So the output that
  * has arrived is read into the read buffer before each piece is written (up to
  * PENDING_MAX), where estream_read finds it. */
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int exec_write(struct estream *s, const char *p, size_t n)
 {
+	long long since = 0; /* when sshd's window closed */
 	while (n) {
 		if (drain(s) < 0)
 			return -1;
 		if (s->io.ch) {
-			size_t k = n > 32768 ? 32768 : n;
+			/* never more than sshd's window allows, so that the write does not wait
+			 * inside libssh while output piles up unread */
+			uint32_t win = ssh_channel_window_size(s->io.ch);
+			if (win == 0) {
+				if (!ssh_channel_is_open(s->io.ch))
+					return -1;
+				/* a short wait: a window adjustment does not end the poll */
+				if (ssh_channel_poll_timeout(s->io.ch, 5, 0) == SSH_ERROR)
+					return -1;
+				if (!since)
+					since = mono_ms();
+				else if (mono_ms() - since > s->io.timeout_ms)
+					return -1;
+				continue;
+			}
+			since = 0;
+			size_t k = n < win ? n : win;
+			if (k > 32768)
+				k = 32768;
 			if (engine_io_write(&s->io, p, k) < 0)
 				return -1;
 			p += k;

@@ -258,7 +258,7 @@ int ozip_add_tar(struct ozip_writer *w, ozip_source_fn tar, void *cls, const cha
 				break;
 			if (d < ARCHIVE_WARN) {
 				if (err_unset(err))
-					berr_set(err, t.failed ? BE_INTERNAL_ERROR : BE_INTERNAL_ERROR, NULL,
+					berr_set(err, BE_INTERNAL_ERROR, NULL,
 						 "reading %s from the filestore tar failed: %s", p,
 						 archive_error_string(r) ? archive_error_string(r) : "?");
 				goto fail;
@@ -736,6 +736,12 @@ static void octal_field(char *f, size_t width, uint64_t v)
 
 void ozip_tar_header(char hdr[512], const char *name, uint64_t size, unsigned mode)
 {
+	ozip_tar_header_owned(hdr, name, size, mode, 0, 0, '0');
+}
+
+void ozip_tar_header_owned(char hdr[512], const char *name, uint64_t size, unsigned mode,
+			   unsigned uid, unsigned gid, char type)
+{
 	memset(hdr, 0, 512);
 	size_t len = strlen(name);
 	if (len <= 100) {
@@ -756,11 +762,11 @@ void ozip_tar_header(char hdr[512], const char *name, uint64_t size, unsigned mo
 		}
 	}
 	octal_field(hdr + 100, 8, mode & 07777);
-	octal_field(hdr + 108, 8, 0);
-	octal_field(hdr + 116, 8, 0);
+	octal_field(hdr + 108, 8, uid);
+	octal_field(hdr + 116, 8, gid);
 	octal_field(hdr + 124, 12, size);
 	octal_field(hdr + 136, 12, (uint64_t)time(NULL));
-	hdr[156] = '0';
+	hdr[156] = type;
 	memcpy(hdr + 257, "ustar", 6);
 	memcpy(hdr + 263, "00", 2);
 	memset(hdr + 148, ' ', 8);

@@ -67,5 +67,11 @@ const char *ozip_sniff(const void *head, size_t n);
 /* A ustar header (512 bytes) for a regular file, for turning filestore entries into the tar
  * the Engine's archive PUT takes; and the padding after size bytes of data (0-511). */
 void ozip_tar_header(char hdr[512], const char *name, uint64_t size, unsigned mode);
+/* The same with an owner and a type ('0' a regular file, '5' a directory, size 0). The Engine's
+ * archive PUT keeps a tar's owners (uid/gid 0 above: root) and makes the directories a tar
+ * does not list root's; a restored filestore must belong to the user Odoo runs as (uid 100,
+ * gid 101 in the official image), its directories listed first, or Odoo cannot add files. */
+void ozip_tar_header_owned(char hdr[512], const char *name, uint64_t size, unsigned mode,
+			   unsigned uid, unsigned gid, char type);
 size_t ozip_tar_pad(uint64_t size);
 #endif

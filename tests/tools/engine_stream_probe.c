@@ -11,7 +11,8 @@
  *   zip-write OUT DUMP [TAR STRIP]  dump.sql (size unknown, deflated), filestore/ from TAR
  *   fs-zip CONTAINER PATH STRIP DUMP OUT   the filestore straight from the Engine into a zip
  *   zip-zero OUT SIZE             one stored entry of SIZE zero bytes (sparse output file)
- *   zip-read IN                   every entry's name, size and SHA-256 */
+ *   zip-read IN                   every entry's name, size and SHA-256
+ *   zip-restore CONTAINER DIR IN  IN's filestore/ into DIR (owned 100:101), as a restore does */
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@ static int die(const char *what, struct berr *err)
 {
 	printf("{\"error\": \"%s: %s\", \"code\": \"%s\"}\n", what, err->message,
 	       berr_name(err->code));
+	fflush(stdout);
 	return 1;
 }
 
@@ -104,8 +106,10 @@ static int exec_cmd(struct engine *e, const char *cmd, const char *container, ui
 	/* one thread: for `cat`, its output arriving meanwhile is kept by the stream */
 	if (with_stdin)
 		writer(&wa);
-	if (wa.rc < 0)
+	if (wa.rc < 0) {
+		estream_free(s);
 		return die("exec write", &wa.err);
+	}
 	unsigned char *b = malloc(BUF);
 	crypto_hash_sha256_state osha;
 	crypto_hash_sha256_init(&osha);
@@ -401,6 +405,86 @@ static int zip_read(const char *in, bool unsized)
 	return 0;
 }
 
+/* zip-restore: the filestore/ entries of a zip into a container directory, as a restore does:
+ * a tar stream (owned by uid 100, gid 101, directories listed before their files) written
+ * with a chunked archive PUT while the zip is read. */
+struct restore {
+	struct estream *s;
+	struct sbuf dirs; /* "\n"-separated directories already in the tar */
+	char *buf;
+	uint64_t files;
+};
+
+static int put(struct restore *r, const void *p, size_t n, struct berr *err)
+{
+	return estream_write(r->s, p, n, err);
+}
+
+static int restore_entry(void *cls, const char *name, int64_t size, bool is_dir,
+			 struct ozip_entry *ent, struct berr *err)
+{
+	struct restore *r = cls;
+	if (is_dir || strncmp(name, "filestore/", 10) != 0)
+		return 0;
+	const char *rel = name + 10;
+	char hdr[512];
+	/* its directories first */
+	for (const char *sl = strchr(rel, '/'); sl; sl = strchr(sl + 1, '/')) {
+		char dir[512];
+		snprintf(dir, sizeof dir, "%.*s/", (int)(sl - rel), rel);
+		char key[520];
+		snprintf(key, sizeof key, "\n%s\n", dir);
+		if (strstr(sbuf_str(&r->dirs), key))
+			continue;
+		sbuf_addf(&r->dirs, "%s\n", key + 1);
+		ozip_tar_header_owned(hdr, dir, 0, 0755, 100, 101, '5');
+		if (put(r, hdr, 512, err) < 0)
+			return -1;
+	}
+	ozip_tar_header_owned(hdr, rel, (uint64_t)size, 0644, 100, 101, '0');
+	if (put(r, hdr, 512, err) < 0)
+		return -1;
+	ssize_t n;
+	int64_t got = 0;
+	while ((n = ozip_entry_read(ent, r->buf, BUF)) > 0) {
+		if (put(r, r->buf, (size_t)n, err) < 0)
+			return -1;
+		got += n;
+	}
+	if (n < 0 || got != size)
+		return -1;
+	static const char zero[512];
+	if (put(r, zero, ozip_tar_pad((uint64_t)size), err) < 0)
+		return -1;
+	r->files++;
+	return 0;
+}
+
+static int zip_restore(struct engine *e, const char *container, const char *dir, const char *in)
+{
+	struct berr err = {0};
+	double t0 = now();
+	struct restore r = {.buf = malloc(BUF)};
+	sbuf_init(&r.dirs);
+	sbuf_addc(&r.dirs, '\n');
+	r.s = engine_archive_put_open(e, container, dir, &err);
+	if (!r.s)
+		return die("archive put open", &err);
+	int fd = open(in, O_RDONLY);
+	if (ozip_read(src_fd, &fd, restore_entry, &r, &err) < 0) {
+		estream_free(r.s);
+		return die("zip read", &err);
+	}
+	close(fd);
+	static const char end[1024];
+	if (estream_write(r.s, end, sizeof end, &err) < 0 || engine_archive_put_finish(r.s, &err) < 0)
+		return die("archive put", &err);
+	printf("{\"files\": %llu, \"seconds\": %f}\n", (unsigned long long)r.files, now() - t0);
+	free(r.buf);
+	sbuf_release(&r.dirs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
@@ -447,6 +531,8 @@ int main(int argc, char **argv)
 		rc = archive_get(e, argv[1], argv[2], argv[3]);
 	else if (!strcmp(cmd, "archive-put") && argc == 4)
 		rc = archive_put(e, argv[1], argv[2], argv[3]);
+	else if (!strcmp(cmd, "zip-restore") && argc == 4)
+		rc = zip_restore(e, argv[1], argv[2], argv[3]);
 	else if (!strcmp(cmd, "fs-zip") && argc == 6)
 		rc = zip_write(e, argc, argv);
 	engine_close(e);

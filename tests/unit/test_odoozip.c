@@ -85,15 +85,7 @@ static char *big_text(size_t n)
 static void make_tar(struct sbuf *tar, const char **names, const char **datas, int n)
 {
 	char hdr[512];
-	ozip_tar_header(hdr, "mydb/", 0, 0755);
-	hdr[156] = '5';
-	/* fix the checksum for the directory type */
-	memset(hdr + 148, ' ', 8);
-	unsigned sum = 0;
-	for (int i = 0; i < 512; i++)
-		sum += (unsigned char)hdr[i];
-	snprintf(hdr + 148, 8, "%06o", sum);
-	hdr[155] = ' ';
+	ozip_tar_header_owned(hdr, "mydb/", 0, 0755, 100, 101, '5');
 	sbuf_add(tar, hdr, 512);
 	for (int i = 0; i < n; i++) {
 		size_t len = strlen(datas[i]);
@@ -347,6 +339,10 @@ static void test_sniff_and_tar(void **state)
 	for (int i = 0; i < 512; i++)
 		sum += (i >= 148 && i < 156) ? ' ' : (unsigned char)hdr[i];
 	assert_int_equal(strtoul(hdr + 148, NULL, 8), sum);
+	ozip_tar_header_owned(hdr, "filestore/ab", 0, 0755, 100, 101, '5');
+	assert_string_equal(hdr + 108, "0000144");
+	assert_string_equal(hdr + 116, "0000145");
+	assert_int_equal(hdr[156], '5');
 	/* a long name goes into the prefix; a size past 8 GiB in base-256 */
 	char longname[200];
 	snprintf(longname, sizeof longname, "%0120d/%s", 0, "file");
