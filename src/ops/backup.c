@@ -15,7 +15,10 @@
  * anywhere converges when run again (leftovers are found by name and cleared first). */
 #include "ops/backup.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -637,6 +640,83 @@ static int sha1_name_check(struct load *l, const char *name, struct ozip_entry *
 	return 0;
 }
 
+/* A filestore file into the tar going to the Engine: header, data from read(cls), padding. */
+static ssize_t entry_read(void *cls, void *buf, size_t n)
+{
+	return ozip_entry_read(cls, buf, n);
+}
+
+static ssize_t file_read(void *cls, void *buf, size_t n)
+{
+	ssize_t r;
+	while ((r = read(*(int *)cls, buf, n)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+static int tar_file(struct load *l, const char *name, const char *rel, uint64_t size,
+		    ssize_t (*rd)(void *, void *, size_t), void *cls)
+{
+	if (!l->tar) {
+		l->tar = engine_archive_put_open(l->e, l->fs_container, l->fs_dir, l->err);
+		if (!l->tar)
+			return -1;
+	}
+	char hdr[512];
+	char *path = xasprintf("%s/%s", l->fs_name, rel);
+	ozip_tar_header(hdr, path, size, 0644);
+	free(path);
+	if (estream_write(l->tar, hdr, sizeof hdr, l->err) < 0)
+		return -1;
+	uint64_t got = 0;
+	ssize_t n;
+	while (got < size && (n = rd(cls, l->buf, BUF_SIZE)) > 0) {
+		if (got + (uint64_t)n > size)
+			n = (ssize_t)(size - got);
+		if (estream_write(l->tar, l->buf, (size_t)n, l->err) < 0)
+			return -1;
+		got += (uint64_t)n;
+	}
+	if (got != size)
+		return berr_set(l->err, BE_VALIDATION_ERROR, NULL,
+				"the archive is damaged: %s is shorter than it says", name);
+	static const char zeros[512];
+	size_t pad = ozip_tar_pad(size);
+	if (pad && estream_write(l->tar, zeros, pad, l->err) < 0)
+		return -1;
+	l->fs_bytes += size;
+	return 0;
+}
+
+/* A filestore entry whose size the archive gives only after its data (a data descriptor):
+ * copied to an unlinked temporary file first, for the tar header's size. */
+static int spilled_file(struct load *l, const char *name, const char *rel,
+			struct ozip_entry *ent)
+{
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berr_set(l->err, BE_INTERNAL_ERROR, NULL, "no temporary file in %s: %s", dir,
+				strerror(errno));
+	uint64_t size = 0;
+	ssize_t n;
+	int rc = 0;
+	while (rc == 0 && (n = ozip_entry_read(ent, l->buf, BUF_SIZE)) > 0) {
+		if (write(fd, l->buf, (size_t)n) != n)
+			rc = berr_set(l->err, BE_INTERNAL_ERROR, NULL, "writing a temporary file failed");
+		size += (uint64_t)n;
+	}
+	if (rc == 0 && n < 0)
+		rc = berr_set(l->err, BE_VALIDATION_ERROR, NULL,
+			      "the archive is damaged: reading %s failed", name);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) != 0)
+		rc = berr_set(l->err, BE_INTERNAL_ERROR, NULL, "reading a temporary file failed");
+	if (rc == 0)
+		rc = tar_file(l, name, rel, size, file_read, &fd);
+	close(fd);
+	return rc;
+}
+
 static int on_entry(void *cls, const char *name, int64_t size, bool is_dir,
 		    struct ozip_entry *ent, struct berr *err)
 {
@@ -671,7 +751,7 @@ static int on_entry(void *cls, const char *name, int64_t size, bool is_dir,
 		sbuf_release(&m);
 		return 0;
 	}
-	if (!str_starts(name, "filestore/") || size < 0)
+	if (!str_starts(name, "filestore/"))
 		return 0;
 	const char *rel = name + strlen("filestore/");
 	if (!*rel || strstr(rel, "..") || rel[0] == '/')
@@ -681,29 +761,9 @@ static int on_entry(void *cls, const char *name, int64_t size, bool is_dir,
 		return sha1_name_check(l, name, ent, size);
 	if (!l->include_filestore || !l->fs_container)
 		return 0;
-	if (!l->tar) {
-		l->tar = engine_archive_put_open(l->e, l->fs_container, l->fs_dir, l->err);
-		if (!l->tar)
-			return -1;
-	}
-	char hdr[512];
-	char *path = xasprintf("%s/%s", l->fs_name, rel);
-	ozip_tar_header(hdr, path, (uint64_t)size, 0644);
-	free(path);
-	if (estream_write(l->tar, hdr, sizeof hdr, l->err) < 0)
-		return -1;
-	uint64_t got = 0;
-	if (pump_to(l, l->tar, ent, &got) < 0)
-		return -1;
-	if (got != (uint64_t)size)
-		return berr_set(l->err, BE_VALIDATION_ERROR, NULL,
-				"the archive is damaged: %s is shorter than it says", name);
-	static const char zeros[512];
-	size_t pad = ozip_tar_pad((uint64_t)size);
-	if (pad && estream_write(l->tar, zeros, pad, l->err) < 0)
-		return -1;
-	l->fs_bytes += (uint64_t)size;
-	return 0;
+	if (size < 0)
+		return spilled_file(l, name, rel, ent);
+	return tar_file(l, name, rel, (uint64_t)size, entry_read, ent);
 }
 
 struct blob_src {
@@ -769,7 +829,7 @@ static int load_archive(struct load *l, json_t *b, bool *sha_ok)
 				estream_free(s);
 		}
 	} else {
-		rc = ozip_read(blob_src_read, &src, on_entry, l, err);
+		rc = ozip_read_unsized(blob_src_read, &src, on_entry, l, err);
 	}
 	if (rc == 0 && l->tar) {
 		struct estream *ts = l->tar;
