@@ -430,3 +430,59 @@ def test_production_gets_a_pre_update_backup(images, tmp_path):
                     if b["kind"] == "pre_update"]) == 1
     finally:
         teardown_platform(a)
+
+
+def test_backups_on_sftp_and_s3_targets_round_trip(images, tmp_path):
+    """A backup made to an SFTP target (loopback sshd) and to an S3 target (s3rver) is
+    verified, downloaded (also a range) and restored from there."""
+    import test_backup_targets as tt
+    from sshd import Sshd
+    s3 = tt.S3rver(str(tmp_path))
+    sshd = Sshd().start()
+    a = make_platform(["--backup-allow-private"], edge_port=free_port())
+    try:
+        env = create_env(a)
+        db = env["name"]
+        rel = add_attachment(env, b"kept off the server\n")
+        base = "/api/v1/orgs/%s/backup-targets" % a.org_id
+        for body in (tt.sftp_body(sshd), tt.s3_body(s3)):
+            r = a.post(base, body)
+            assert r.status_code == 201, r.text
+            tid = r.json_body["id"]
+            r = a.post("%s/%s/test" % (base, tid))
+            assert r.status_code == 200 and r.json_body["ok"], r.text
+            rt.psql(env["id"], db, "DELETE FROM res_partner WHERE name='remote'")
+            rt.psql(env["id"], db, "INSERT INTO res_partner(name) VALUES ('remote')")
+            r = a.post("/api/v1/environments/%s/backups" % env["id"],
+                       {"scope": "full", "target_id": tid})
+            assert r.status_code == 202, r.text
+            job = rt.wait_job(a, r.json_body["id"])
+            assert job["status"] == "done", rt.job_log(a, job["id"])
+            b = a.get("/api/v1/backups/%s" % r.json_body["backup_id"]).json_body
+            kind = body["kind"]
+            assert b["target"]["id"] == tid and b["target"]["kind"] == kind
+            assert b["location"].startswith({"sftp": "sftp://", "s3": "s3://"}[kind]), b
+            if kind == "s3":
+                assert any(k.endswith(b["id"] + ".zip") for k in s3.objects())
+            else:
+                assert glob.glob(os.path.join(sshd.dir, "backups", "**", b["id"] + ".zip"),
+                                 recursive=True)
+            data = a.s.get(a.base + "/api/v1/backups/%s/download" % b["id"],
+                           headers={"Authorization": "Bearer " + a.token}).content
+            assert hashlib.sha256(data).hexdigest() == b["sha256"]
+            r = a.s.get(a.base + "/api/v1/backups/%s/download" % b["id"],
+                        headers={"Authorization": "Bearer " + a.token, "Range": "bytes=10-"})
+            assert r.status_code == 206 and r.content == data[10:]
+            rt.run_job(a, "POST", "/api/v1/backups/%s/verify" % b["id"], {})
+            assert a.get("/api/v1/backups/%s" % b["id"]).json_body["verification"]["status"] == "passed"
+            rt.psql(env["id"], db, "DELETE FROM res_partner WHERE name='remote'")
+            rt.run_job(a, "POST", "/api/v1/backups/%s/restore" % b["id"], {"safety_backup": False})
+            assert rt.psql(env["id"], db, "SELECT count(*) FROM res_partner WHERE name='remote'") == "1"
+            assert filestore_has(env, rel)
+            assert a.delete("/api/v1/backups/%s" % b["id"]).status_code == 204
+            if kind == "s3":
+                assert not any(k.endswith(b["id"] + ".zip") for k in s3.objects())
+    finally:
+        teardown_platform(a)
+        sshd.stop()
+        s3.stop()
