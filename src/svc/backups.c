@@ -80,6 +80,8 @@ static char *location_of(struct loc_cache **cache, const char *org, const char *
 		c->next = *cache;
 		*cache = c;
 	}
+	if (c->prefix && str_starts(c->prefix, "local:"))
+		return xasprintf("local:%s", key); /* berthd's own paths are not the tenant's business */
 	return c->prefix ? xasprintf("%s%s", c->prefix, key) : NULL;
 }
 
