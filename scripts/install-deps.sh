@@ -8,7 +8,7 @@ mode=${1:-build}
 build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
   libsodium-dev libcurl4-openssl-dev libssh-dev libgit2-dev libarchive-dev libzstd-dev
   libssl-dev curl python3 git openssh-client)
-test_pkgs=(libcmocka-dev python3-pytest python3-requests openssh-server
+test_pkgs=(libcmocka-dev python3-pytest python3-pytest-xdist python3-requests openssh-server
   docker.io debootstrap nginx-light curl ca-certificates chromium prometheus)
 # the web console's build (web/): Debian's Node.js and npm, unless a node and an npm are
 # already installed (another Node.js package brings its own npm, which Debian's would conflict with)

@@ -11,6 +11,8 @@
 #   BERTH_TEST_TIMEOUT       seconds allowed for the plain pytest run (default 1500; the
 #                            ASan pass gets BERTH_ASAN_TIMEOUT, default 1200)
 #   PYTEST_ARGS              extra arguments for every pytest run (e.g. "-x" or "-k auth")
+#   BERTH_TEST_WORKERS       pytest-xdist workers per pytest run (default 2: the test files
+#                            are shared out, each file's tests stay in one worker); 1: none
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0; total_fail=0; total_skip=0
@@ -76,9 +78,13 @@ pytest_run() {
   [ "$label" = asan ] && limit=${BERTH_ASAN_TIMEOUT:-1200}
   shift
   # shellcheck disable=SC2086
+  local par=()
+  if [ "${BERTH_TEST_WORKERS:-2}" -gt 1 ] && $PY -c "import xdist" 2>/dev/null; then
+    par=(-n "${BERTH_TEST_WORKERS:-2}" --dist loadfile)
+  fi
   timeout -s INT -k 60 "$limit" \
     $PY -m pytest -q -p no:cacheprovider -o junit_family=xunit2 --junitxml="$xml" \
-    ${PYTEST_ARGS:-} "$@"
+    "${par[@]}" ${PYTEST_ARGS:-} "$@"
   local rc=$?
   [ $rc -eq 124 ] && echo "pytest ($label) ran out of time"
   counts=$($PY - "$xml" <<'PY' 2>/dev/null

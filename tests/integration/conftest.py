@@ -33,9 +33,17 @@ def free_port():
     """A TCP port free on every address, below the kernel's ephemeral range: a port the kernel
     hands out itself (port 0) can be taken again by any outgoing connection before the test
     binds it (an edge proxy's docker-proxy then fails with "address already in use")."""
-    hi = min(_ephemeral_low() - 1, 32767)
+    lo, hi = 20000, min(_ephemeral_low() - 1, 32767)
+    # pytest-xdist workers (make test runs two) take disjoint slices of the range: two
+    # workers' test modules never pick the same port
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        width = (hi - lo) // count
+        lo += int(worker[2:]) * width
+        hi = lo + width - 1
     for _ in range(500):
-        port = random.randint(20000, hi)
+        port = random.randint(lo, hi)
         if port in _GIVEN_PORTS:
             continue
         s = socket.socket()

@@ -26,7 +26,8 @@ def docker_available():
 
 
 def ensure_standin():
-    """Builds berth/base:bookworm and the Odoo stand-in images (idempotent)."""
+    """Builds berth/base:bookworm and the Odoo stand-in images (idempotent; build.sh takes a
+    lock, so pytest-xdist workers asking at once build once)."""
     script = os.path.join(ROOT, "tests", "odoo-standin", "build.sh")
     r = subprocess.run(["bash", script], capture_output=True, text=True, timeout=1800)
     if r.returncode != 0:
