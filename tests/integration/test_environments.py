@@ -575,7 +575,7 @@ def test_server_of_another_org_not_found(admin, server, project, other_org):
     assert org_envs(x, x.org2) == []
 
 
-@pytest.mark.parametrize("vm_id", [str(uuid.uuid4()), "nope"])
+@pytest.mark.parametrize("vm_id", ["6a1f3c2e-8d4b-4e7a-9c5d-2b8f0e1a7d34", "nope"])  # fixed: xdist workers collect alike
 def test_server_nonexistent(admin, server, project, vm_id):
     expect_error(create(admin, project["id"], small(vm_id=vm_id)), 404, "SERVER_NOT_FOUND")
 
@@ -1141,7 +1141,7 @@ def test_unauthenticated(berthd, admin, project):
     expect_error(berthd.api().post(envs_path(project["id"]), small()), 401, "UNAUTHORIZED")
 
 
-@pytest.mark.parametrize("pid", [str(uuid.uuid4()), "nope"])
+@pytest.mark.parametrize("pid", ["0c9e2b7a-4f1d-4a3b-8e6c-5d2a9f7b1e40", "nope"])
 def test_unknown_project(admin, server, pid):
     expect_error(create(admin, pid, small()), 404, "PROJECT_NOT_FOUND")
     expect_error(admin.get(envs_path(pid)), 404, "PROJECT_NOT_FOUND")

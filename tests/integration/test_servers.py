@@ -492,7 +492,7 @@ def test_only_the_platform_administrator_adds_local_servers(berthd, org, sshd, f
     FAKE_DOCKER_ROOT + "/../x.sock",
     FAKE_DOCKER_ROOT + "/sub/x.sock",
     "/var/run//docker.sock",
-])
+], ids=["dbus", "dotdot", "fake-parent", "fake-sub", "double-slash"])  # xdist: same ids everywhere
 def test_local_server_socket_must_be_allowed(org, path):
     base = "/api/v1/orgs/%s/servers" % org.org_id
     expect(org.post(base, {"name": unique("l"), "transport": "local", "docker_socket": path}),
