@@ -55,6 +55,7 @@ def make_platform(args=(), edge_port=EDGE_PORT):
 
 
 def teardown_platform(a):
+    prod_nets = []
     for e in a.get("/api/v1/orgs/%s/environments" % a.org_id).json_body or []:
         if e["environment_type"] == "production":
             # production cannot be removed through the API: take its objects by label
@@ -65,10 +66,9 @@ def teardown_platform(a):
                              "label=berth.env=%s" % e["id"]).stdout.split()
             if vols:
                 rt.docker("volume", "rm", "-f", *vols, check=False)
-            nets = rt.docker("network", "ls", "-q", "--filter",
-                             "label=berth.env=%s" % e["id"]).stdout.split()
-            for n in nets:
-                rt.docker("network", "rm", n, check=False)
+            # its network goes once the edge proxy (connected to it) is gone, below
+            prod_nets += rt.docker("network", "ls", "-q", "--filter",
+                                   "label=berth.env=%s" % e["id"]).stdout.split()
             continue
         r = a.delete("/api/v1/environments/%s" % e["id"], {"confirm": "DELETE"})
         if r.status_code == 202:
@@ -77,6 +77,8 @@ def teardown_platform(a):
         a.berthd.cleanup()
     finally:
         rt.remove_edges(a.server_id)
+        for n in prod_nets:
+            rt.docker("network", "rm", n, check=False)
 
 
 @pytest.fixture(scope="module")
