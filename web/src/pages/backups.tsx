@@ -118,7 +118,7 @@ function Checks({ b }: { b: Backup }) {
         <dt>Created</dt><dd>{fmtDate(b.created_at)}{b.created_by ? ` by ${b.created_by}` : ""}{b.duration_ms != null ? `, took ${secs(b.duration_ms)}` : ""}</dd>
         {b.expires_at && <><dt>Kept until</dt><dd>{fmtDate(b.expires_at)}</dd></>}
         <dt>Stored</dt><dd>{b.target ? `${b.target.name} (${b.target.kind})` : "–"}{b.location ? <> · <code>{b.location}</code></> : null}</dd>
-        <dt>Contents</dt><dd>Odoo {b.odoo_version || "–"}, database {b.db_name || "–"}, {b.table_count ?? "–"} tables, {b.module_count ?? "–"} modules{b.scope === "full" ? `, ${b.filestore_files ?? "–"} filestore files` : ""}</dd>
+        <dt>Contents</dt><dd>Odoo {b.odoo_version || "–"}, database {b.db_name || "–"}, {b.table_count ?? "–"} tables, {b.module_count ?? "–"} modules{b.scope === "full" ? `, ${b.filestore_files ?? "–"} filestore file${b.filestore_files === 1 ? "" : "s"}` : ""}</dd>
         {b.sha256 && <><dt>SHA-256</dt><dd><code class="wrap">{b.sha256}</code></dd></>}
         {b.error && <><dt>Error</dt><dd class="danger-text">{b.error}</dd></>}
         <dt>Verification</dt>
