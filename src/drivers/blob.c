@@ -1269,6 +1269,32 @@ int blob_stat(struct blob_target *t, const char *key, uint64_t *size, struct ber
 	return rc;
 }
 
+/* Removes the key's directories under dir that the removal left empty, deepest first (never
+ * dir itself); each step opens its parent from dir without following a symbolic link. */
+static void local_prune_dirs(const char *dir, const char *key)
+{
+	char *path = xstrdup(key);
+	for (char *slash = strrchr(path, '/'); slash; slash = strrchr(path, '/')) {
+		*slash = '\0'; /* path is now the directory to try */
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		char *comp = path, *next;
+		while (fd >= 0 && (next = strchr(comp, '/')) != NULL) {
+			*next = '\0';
+			int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			*next = '/';
+			close(fd);
+			fd = sub;
+			comp = next + 1;
+		}
+		bool removed = fd >= 0 && unlinkat(fd, comp, AT_REMOVEDIR) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (!removed)
+			break; /* not empty (or gone): its parents are not empty either */
+	}
+	free(path);
+}
+
 int blob_delete(struct blob_target *t, const char *key, struct berr *err)
 {
 	int k = kind_of(t, err);
@@ -1292,6 +1318,8 @@ int blob_delete(struct blob_target *t, const char *key, struct berr *err)
 		unlinkat(dfd, part, 0);
 		free(part);
 		close(dfd);
+		if (rc == 0)
+			local_prune_dirs(t->dir, key);
 		return rc;
 	}
 	if (k == K_SFTP) {

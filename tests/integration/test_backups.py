@@ -311,6 +311,8 @@ def test_import_an_archive_into_another_environment(platform, staging):
               raw=b"this is not a zip file at all", headers={"Content-Type": "application/zip"})
     assert r.status_code == 400 and r.json_body["error"]["field"] == "file"
     rt.run_job(a, "DELETE", "/api/v1/environments/%s" % dst["id"], {"confirm": "DELETE"})
+    # its backups went with it, directories included
+    assert not glob.glob(os.path.join(a.berthd.data, "backups", "**", dst["id"]), recursive=True)
 
 
 def test_rules_plan_type_permissions_and_tenancy(platform, staging):
