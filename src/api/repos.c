@@ -144,21 +144,6 @@ static void hook_free(void *cls)
 	free(h);
 }
 
-static int write_all(int fd, const void *data, size_t n)
-{
-	const char *p = data;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int hook_spill(struct hook *h, struct berr *err)
 {
 	char *dir = xasprintf("%s/tmp", api_cfg.data_dir ? api_cfg.data_dir : ".");

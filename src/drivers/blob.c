@@ -143,21 +143,6 @@ static int local_dir(const char *root, const char *key, bool create, const char 
 	return dfd;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* ======================================================================== SFTP */
 
 struct sftp_conn {

@@ -50,6 +50,8 @@ void random_hex(char *out, size_t nbytes); /* writes 2*nbytes hex chars and a NU
 bool str_eq(const char *a, const char *b); /* NULL-safe */
 bool str_starts(const char *s, const char *prefix);
 bool str_ends(const char *s, const char *suffix);
+/* Writes all n bytes to fd (retrying short writes and EINTR). 0, or -1 with errno. */
+int write_all(int fd, const void *buf, size_t n);
 /* Constant-time comparison of two NUL-terminated strings. */
 bool str_ct_eq(const char *a, const char *b);
 

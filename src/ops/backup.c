@@ -702,7 +702,7 @@ static int spilled_file(struct load *l, const char *name, const char *rel,
 	ssize_t n;
 	int rc = 0;
 	while (rc == 0 && (n = ozip_entry_read(ent, l->buf, BUF_SIZE)) > 0) {
-		if (write(fd, l->buf, (size_t)n) != n)
+		if (write_all(fd, l->buf, (size_t)n) < 0)
 			rc = berr_set(l->err, BE_INTERNAL_ERROR, NULL, "writing a temporary file failed");
 		size += (uint64_t)n;
 	}
@@ -1242,6 +1242,8 @@ static int job_backup(struct job *j, struct berr *err)
 	return rc;
 }
 
+/* "restore", and "backup_import": an uploaded archive the API stored as an imported backup,
+ * restored the same way. */
 static int job_restore(struct job *j, struct berr *err)
 {
 	json_t *b = backup_of_job(j, err);
@@ -1271,7 +1273,7 @@ static int job_restore(struct job *j, struct berr *err)
 		engine_close(e);
 	}
 	if (rc == 0) {
-		job_log(j, "restore done");
+		job_log(j, "%s done", str_eq(j->type, "backup_import") ? "import" : "restore");
 		job_result(j, json_pack("{s:s}", "backup_id", json_string_value(json_object_get(b, "id"))));
 	}
 	json_decref(b);
@@ -1321,36 +1323,6 @@ static int job_verify(struct job *j, struct berr *err)
 				rc == 0 ? "passed" : "failed", "duration_ms", (json_int_t)load_ms,
 				"checks", checks));
 	json_decref(checks);
-	json_decref(b);
-	envrt_free(&rt);
-	return rc;
-}
-
-/* An uploaded archive (stored as an imported backup by the API) restored into the
- * environment. */
-static int job_import(struct job *j, struct berr *err)
-{
-	json_t *b = backup_of_job(j, err);
-	if (!b)
-		return -1;
-	struct envrt rt;
-	if (envrt_load(&rt, j->env_id, err) < 0) {
-		json_decref(b);
-		return -1;
-	}
-	job_stage(j, "Connect to server");
-	struct engine *e = engine_open_server(rt.server_id, err);
-	int rc = -1;
-	if (e) {
-		json_t *inc = json_object_get(j->params, "include_filestore");
-		json_t *saf = json_object_get(j->params, "safety_backup");
-		rc = restore_into(e, j, &rt, b, !json_is_false(inc), !json_is_false(saf), err);
-		engine_close(e);
-	}
-	if (rc == 0) {
-		job_log(j, "import done");
-		job_result(j, json_pack("{s:s}", "backup_id", json_string_value(json_object_get(b, "id"))));
-	}
 	json_decref(b);
 	envrt_free(&rt);
 	return rc;
@@ -1422,6 +1394,6 @@ void ops_register_backup(void)
 {
 	queue_register("backup", job_backup);
 	queue_register("restore", job_restore);
-	queue_register("backup_import", job_import);
+	queue_register("backup_import", job_restore);
 	queue_register("backup_verify", job_verify);
 }

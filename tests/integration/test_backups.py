@@ -207,6 +207,10 @@ def test_backup_download_restore_round_trip(platform, staging):
     assert rt.psql(env["id"], db, "SELECT count(*) FROM res_partner WHERE name='after backup'") == "0"
     assert filestore_has(env, rel) and not filestore_has(env, rel2)
     assert rt.http_get(EDGE_PORT, env["subdomain"] + ".localhost", "/web/health")[0] == 200
+    # the restore is in the audit log with the backup's id
+    audit = a.get("/api/v1/orgs/%s/audit" % a.org_id).json_body
+    assert any(x["action"] == "environment.restore" and (x["details"] or {}).get("backup_id") == b["id"]
+               for x in audit), audit[:5]
     # the safety backup holds what the restore replaced
     kinds = [x["kind"] for x in a.get("/api/v1/environments/%s/backups" % env["id"]).json_body]
     assert "pre_restore" in kinds
