@@ -247,6 +247,11 @@ static const struct setting TABLE[] = {
 	{.key = "csp", .tab = "security", .type = SETTING_BOOL, .def_int = 0,
 	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
 	 .label = "Send a Content-Security-Policy header"},
+	/* issue 13 (settings helper): the validator and the default policy, one that works with
+	 * Odoo's backend and website */
+	{.key = "csp_policy", .tab = "security", .type = SETTING_STRING, .max = 2048,
+	 .def_str = "default-src 'self'", .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .pending = true, .label = "The Content-Security-Policy sent when CSP is on"},
 
 	/* Domain sub-tab */
 	{.key = "extra_domains", .tab = "domain", .type = SETTING_LIST, .max = 50,
@@ -256,6 +261,9 @@ static const struct setting TABLE[] = {
 	{.key = "force_ssl", .tab = "domain", .type = SETTING_BOOL, .def_int = 0,
 	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
 	 .label = "Issue the certificates again"},
+	{.key = "hsts", .tab = "domain", .type = SETTING_BOOL, .def_int = 0,
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .label = "Send Strict-Transport-Security once a domain has a certificate"},
 
 	/* Nginx sub-tab (plan: allow_nginx_tuning) */
 	{.key = "nginx_max_upload", .tab = "nginx", .type = SETTING_STRING, .max = 7,

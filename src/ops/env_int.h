@@ -58,6 +58,11 @@ int envrt_load(struct envrt *rt, const char *env_id, struct berr *err);
 json_t *labels(const struct envrt *rt, const char *role);
 long long setting_int(const struct envrt *rt, const char *k);
 const char *setting_str(const struct envrt *rt, const char *k);
+/* The environment's domains, primary first: its subdomain's FQDN, its custom domain, then
+ * its extra domains (settings.extra_domains), each once. Returns how many were written to
+ * out (at most max); the names are borrowed from rt. */
+#define ENV_MAX_DOMAINS 52
+size_t env_domain_list(const struct envrt *rt, const char **out, size_t max);
 
 /* env_container.c */
 int converge_container(struct engine *e, struct job *j, const char *name, json_t *spec,
@@ -103,6 +108,23 @@ int code_stage(struct engine *e, struct job *j, struct envrt *rt, struct berr *e
 int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err);
 int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
 int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
+/* tls.c (HTTPS, issue 13): what the site needs of the environment's certificates, and
+ * their issuance. tls_site_fill sets s->cert_paths, s->key_paths, s->hsts, s->cloudflare and
+ * s->real_ip_from for the domains in s->server_names, with arrays kept in *keep until
+ * tls_site_release. tls_converge runs after the site serves HTTP (the ACME challenge needs
+ * it): it installs the certificates the store has, issues or renews those that are due,
+ * rewrites the site when that changed anything, and records tls_status / tls_error; an
+ * issuance that fails never fails the job (the site keeps answering over HTTP). */
+struct render_site;
+struct tls_site {
+	const char **cert_paths, **key_paths;
+	char **owned;
+	size_t n_owned;
+};
+void tls_site_fill(struct envrt *rt, struct render_site *s, struct tls_site *keep);
+void tls_site_release(struct tls_site *keep);
+int tls_converge(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
 
 /* env_health.c */
 int wait_healthy(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);

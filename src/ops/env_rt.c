@@ -147,3 +147,24 @@ const char *setting_str(const struct envrt *rt, const char *k)
 {
 	return settings_get_str(rt->settings, k);
 }
+
+size_t env_domain_list(const struct envrt *rt, const char **out, size_t max)
+{
+	size_t n = 0;
+	const char *cand[2] = {rt->fqdn, rt->env.custom_domain};
+	for (size_t i = 0; i < 2 && n < max; i++)
+		if (cand[i] && *cand[i])
+			out[n++] = cand[i];
+	json_t *extra = json_object_get(rt->settings, "extra_domains");
+	size_t k;
+	json_t *v;
+	json_array_foreach(extra, k, v) {
+		const char *d = json_string_value(v);
+		bool dup = !d || !*d;
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = str_eq(out[i], d);
+		if (!dup && n < max)
+			out[n++] = d;
+	}
+	return n;
+}

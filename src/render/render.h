@@ -110,8 +110,24 @@ struct render_site {
 	int keepalive_timeout_s;    /* 65 */
 	int send_timeout_s;         /* 60 */
 	const char *x_frame_options;/* "SAMEORIGIN" or "DENY" */
-	/* TLS: both NULL for plain HTTP */
+	/* TLS: both NULL for plain HTTP. Issue 13 (tls helper) replaces these two with the
+	 * per-domain arrays below: cert_paths[i], key_paths[i] for server_names[i], NULL array or
+	 * NULL entry: that domain is served over plain HTTP only. */
 	const char *cert_path, *key_path;
+	const char *const *cert_paths, *const *key_paths;
+	bool hsts;                  /* Strict-Transport-Security on the HTTPS servers */
+	/* Cloudflare proxy (server setting): the client address from CF-Connecting-IP, trusted
+	 * only from these ranges (validated CIDRs) */
+	bool cloudflare;
+	const char *const *real_ip_from;
+	size_t n_real_ip_from;
+	/* Security sub-tab (validated by core/settings.c's validators, checked again here) */
+	const char *const *cors_origins; size_t n_cors_origins;
+	const char *const *ip_allow; size_t n_ip_allow;   /* empty: everyone */
+	const char *const *ip_deny; size_t n_ip_deny;
+	bool rate_limit;
+	const char *rate_login, *rate_general;             /* "5r/m", "60r/s" */
+	const char *csp;            /* Content-Security-Policy value; NULL: no header */
 };
 /* Sites listen on 80 (and 443) inside the edge container. */
 char *render_nginx_site(const struct render_site *s, struct berr *err);

@@ -204,6 +204,31 @@ const char *const schema_migrations[] = {
 	"CREATE INDEX backups_env ON backups(environment_id, created_ts);"
 	"CREATE TABLE backup_schedule_runs("
 	"  env_id TEXT PRIMARY KEY, last_slot INTEGER NOT NULL);",
+	/* 8: HTTPS and the settings tabs (issue 13). A certificate per domain of an environment
+	 * (its primary domain, custom domain and extra domains): issued by ACME or given by the
+	 * user (source 'custom'); the key sealed. The environment's tls_status sums its domains'
+	 * (none: no certificate wanted yet, pending, active, partial, failed) with the reason of
+	 * the last failure in tls_error. A server says whether Cloudflare proxies it, and under
+	 * which directory of it environments may mount paths (shared addons, external
+	 * filestores). Extra domains are unique across the platform, like subdomains. Derived
+	 * images (extra Debian packages) are recorded by their hash. */
+	"ALTER TABLE servers ADD COLUMN cloudflare_proxy BOOLEAN NOT NULL DEFAULT 0;"
+	"ALTER TABLE servers ADD COLUMN mounts_root TEXT NOT NULL DEFAULT '/srv/berth';"
+	"ALTER TABLE environments ADD COLUMN tls_status TEXT NOT NULL DEFAULT 'none';"
+	"ALTER TABLE environments ADD COLUMN tls_error TEXT;"
+	"CREATE TABLE certificates("
+	"  id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+	"  env_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,"
+	"  domain TEXT NOT NULL, source TEXT NOT NULL DEFAULT 'acme'"
+	"    CHECK(source IN ('acme','custom')),"
+	"  status TEXT NOT NULL DEFAULT 'pending' CHECK(status IN ('pending','active','failed')),"
+	"  cert_pem TEXT, key_sealed SECRET, not_before TEXT, not_after TEXT, issuer TEXT,"
+	"  error TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT,"
+	"  force_renew BOOLEAN NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE(env_id, domain));"
+	"CREATE TABLE env_domains("
+	"  domain TEXT PRIMARY KEY,"
+	"  env_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE);",
 };
 
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -453,12 +453,6 @@ static int check_settings(const struct env_row *cur, json_t *patch, struct berr 
 	int rc = 0;
 	json_object_foreach(patch, k, v) {
 		const struct setting *s = setting_find(k);
-		if (s->apply != APPLY_NOTHING) {
-			rc = berr_set(err, BE_VALIDATION_ERROR, k,
-				      "%s: cannot be changed here yet (a change of it needs %s)", k,
-				      setting_apply_name(s->apply));
-			break;
-		}
 		if (s->plan_flag && !json_is_null(v)) {
 			if (!plan)
 				plan = model_org_plan(cur->org_id);
