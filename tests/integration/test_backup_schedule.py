@@ -119,9 +119,9 @@ def test_schedule_and_retention_settings(admin):
         expect_error(a.patch(path, {"settings": {key: bad}}), 400, "VALIDATION_ERROR", key)
     expect_error(a.patch(path, {"settings": {"no_such_setting": 1}}), 400, "VALIDATION_ERROR",
                  "no_such_setting")
-    # settings that need a restart to apply are not taken here yet
-    expect_error(a.patch(path, {"settings": {"odoo_shm_mb": 128}}), 400, "VALIDATION_ERROR",
-                 "odoo_shm_mb")
+    # a setting the organization's plan does not include is refused, naming it
+    expect_error(a.patch(path, {"settings": {"odoo_shm_mb": 128}}), 403,
+                 "PLAN_FEATURE_UNAVAILABLE", "odoo_shm_mb")
     assert a.get(path).json_body["settings"]["backup_schedule"] == "04:00"
     # null returns to the default (no schedule), empty disables
     r = a.patch(path, {"settings": {"backup_keep_daily": None}, "backup_schedule": ""})
