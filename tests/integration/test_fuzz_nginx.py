@@ -1,0 +1,62 @@
+"""A sample of the fuzz_nginx_site target's inputs (tests/fuzz, docs/fuzzing.md) through the
+real `nginx -t`: every site the renderer accepts, from the seed corpus and from what
+scripts/fuzz.sh found (build/fuzz/corpus/fuzz_nginx_site, at most SAMPLE of them), written
+into one configuration tree with berth's nginx.conf by build/tests/fuzz_nginx_sample, must
+load. The structural checks of the fuzz target run on each site too (the tool aborts on a
+violation)."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import BUILD, ROOT
+
+TOOL = os.path.join(BUILD, "tests", "fuzz_nginx_sample")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+SEEDS = os.path.join(ROOT, "tests", "fuzz", "corpus", "fuzz_nginx_site")
+FOUND = os.path.join(ROOT, "build", "fuzz", "corpus", "fuzz_nginx_site")
+SAMPLE = 300
+
+pytestmark = [
+    pytest.mark.skipif(not os.access(NGINX, os.X_OK), reason="nginx is not installed"),
+    pytest.mark.skipif(not os.path.exists(TOOL), reason="build/tests/fuzz_nginx_sample is not built"),
+]
+
+
+def inputs():
+    files = sorted(os.path.join(SEEDS, f) for f in os.listdir(SEEDS))
+    if os.path.isdir(FOUND):
+        found = sorted(os.path.join(FOUND, f) for f in os.listdir(FOUND))
+        step = max(1, len(found) // SAMPLE)
+        files += found[::step][:SAMPLE]
+    return files
+
+
+def test_fuzzed_sites_pass_nginx_t():
+    prefix = tempfile.mkdtemp(prefix="berth-fuzz-nginx-")
+    try:
+        if shutil.which("openssl"):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                            "/CN=erp.example.com", "-keyout", os.path.join(prefix, "key.pem"),
+                            "-out", os.path.join(prefix, "cert.pem")],
+                           check=True, capture_output=True, timeout=60)
+        files = inputs()
+        r = subprocess.run([TOOL, prefix] + files, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        written = dict(line.split(" ", 1) for line in r.stdout.splitlines()
+                       if line.endswith(tuple(files)) and " " in line)
+        assert written, "no input of the sample was accepted:\n" + r.stdout
+        conf = os.path.join(prefix, "nginx.conf")
+        t = subprocess.run([NGINX, "-t", "-q", "-p", prefix + "/", "-c", conf,
+                            "-e", os.path.join(prefix, "error.log")],
+                           capture_output=True, text=True, timeout=120)
+        log = t.stdout + t.stderr
+        if os.path.exists(os.path.join(prefix, "error.log")):
+            log += open(os.path.join(prefix, "error.log")).read()
+        blamed = [f"{site} <- {src}" for site, src in written.items() if site in log]
+        assert t.returncode == 0, f"nginx -t refused the sample:\n{log}\ninputs: {blamed}"
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
