@@ -367,7 +367,7 @@ const char *settings_get_str(json_t *settings, const char *key)
 {
 	const struct setting *s = must(key, true);
 	const char *v = json_string_value(json_object_get(settings, key));
-	return v ? v : s->def_str;
+	return v && *v ? v : s->def_str; /* "" is "not set" (setting_check accepts it as such) */
 }
 
 static int bad(struct berr *err, const struct setting *s, const char *fmt, const char *what)

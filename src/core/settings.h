@@ -74,7 +74,8 @@ bool setting_default_bool(const char *key);
 const char *setting_default_str(const char *key);
 
 /* A value from an environment's settings object, the default when absent or ill-typed.
- * settings_get_str returns NULL for a STRING/TEXT without default that is not set. */
+ * settings_get_str: an empty string is not set either (the default); NULL for a STRING/TEXT
+ * without default that is not set. */
 long long settings_get_int(json_t *settings, const char *key);
 bool settings_get_bool(json_t *settings, const char *key);
 const char *settings_get_str(json_t *settings, const char *key);

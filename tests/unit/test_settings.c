@@ -120,6 +120,11 @@ static void test_values_from_an_environment(void **state)
 	assert_false(settings_get_bool(NULL, "auto_restart"));
 	assert_int_equal(settings_get_int(NULL, "postgres_shm_mb"), 64);
 	json_decref(st);
+	/* "" is accepted as "not set": it reads as the default (found by fuzz_settings) */
+	st = json_pack("{s:s,s:s}", "nginx_max_upload", "", "postgres_config", "");
+	assert_string_equal(settings_get_str(st, "nginx_max_upload"), "100M");
+	assert_null(settings_get_str(st, "postgres_config"));
+	json_decref(st);
 }
 
 static void refused(const char *json, const char *field, const char *words)
