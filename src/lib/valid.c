@@ -11,6 +11,15 @@ static bool is_lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+/* p starts a C1 control (U+0080-U+009F) or U+2028/U+2029 in UTF-8: control characters and
+ * line breaks too, for the validators that let other non-ASCII bytes through */
+static bool unicode_ctl(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	return (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) ||
+	       (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9));
+}
+
 bool valid_dns_label(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -91,7 +100,7 @@ bool valid_git_ref(const char *s)
 		return false;
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c <= ' ' || c == 127 || strchr("~^:?*[\\", c))
+		if (c <= ' ' || c == 127 || strchr("~^:?*[\\", c) || unicode_ctl(p))
 			return false;
 	}
 	return true;
@@ -144,7 +153,8 @@ bool valid_git_url(const char *s)
 		return false;
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c <= ' ' || c == 127 || c == '\\' || c == '\'' || c == '"' || c == '`')
+		if (c <= ' ' || c == 127 || c == '\\' || c == '\'' || c == '"' || c == '`' ||
+		    unicode_ctl(p))
 			return false;
 	}
 	if (strstr(s, "://-") || strstr(s, "@-")) /* a host ssh would take for an option */
@@ -207,7 +217,7 @@ bool valid_abs_path(const char *s)
 		return false;
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c <= ' ' || c == 127 || strchr("\\'\"`$;&|<>*?", c))
+		if (c <= ' ' || c == 127 || strchr("\\'\"`$;&|<>*?", c) || unicode_ctl(p))
 			return false;
 	}
 	return !strstr(s, "/../") && !(n >= 3 && strcmp(s + n - 3, "/..") == 0);

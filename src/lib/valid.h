@@ -13,7 +13,8 @@ bool valid_domain(const char *s);
 /* A host to connect to: domain-like name (any case), IPv4 or IPv6 literal. */
 bool valid_host(const char *s);
 bool valid_email(const char *s);
-/* Git branch name: git check-ref-format rules, plus no leading '-'. */
+/* Git branch name: git check-ref-format rules, plus no leading '-' and no C1 control or
+ * U+2028/U+2029. */
 bool valid_git_ref(const char *s);
 /* Hex commit id, 7 to 40 digits. */
 bool valid_commit(const char *s);
@@ -32,7 +33,8 @@ bool valid_env_name(const char *s);
 /* Printable UTF-8 text with no control characters (C0, DEL, C1 U+0080-U+009F) and no
  * U+2028/U+2029, except, when multiline, \n and \t. */
 bool valid_text(const char *s, bool multiline);
-/* Absolute POSIX path without "..", control characters or whitespace. */
+/* Absolute POSIX path without "..", control characters (C1 and U+2028/U+2029 included) or
+ * whitespace. */
 bool valid_abs_path(const char *s);
 /* UUID as produced by uuid4(). */
 bool valid_uuid(const char *s);
