@@ -548,16 +548,14 @@ bool pg_value_token(const char *v)
 	if (v[i] == '+' || v[i] == '-')
 		i++;
 	size_t d0 = i;
-	if (v[i] == '0' && v[i + 1] == 'x') { /* INTEGER, hexadecimal */
-		i += 2;
-		size_t h0 = i;
-		while (digit(v[i]) || (v[i] >= 'a' && v[i] <= 'f') || (v[i] >= 'A' && v[i] <= 'F'))
-			i++;
-		if (i == h0)
-			return false;
-		while ((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z'))
-			i++;
-		return !v[i];
+	if (v[i] == '0' && v[i + 1] == 'x') { /* INTEGER, hexadecimal (else "0" with a unit) */
+		size_t j = i + 2, h0 = j;
+		while (digit(v[j]) || (v[j] >= 'a' && v[j] <= 'f') || (v[j] >= 'A' && v[j] <= 'F'))
+			j++;
+		while (j > h0 && ((v[j] >= 'a' && v[j] <= 'z') || (v[j] >= 'A' && v[j] <= 'Z')))
+			j++;
+		if (j > h0 && !v[j])
+			return true;
 	}
 	while (digit(v[i]))
 		i++;
@@ -672,7 +670,7 @@ static const struct {
 	[SF_XFRAME] = {'s', "SAMEORIGIN", "SAMEORIGIN"},
 	[SF_CERTS] = {'l', NULL, "/etc/berth/certs/erp.example.com/fullchain.pem"},
 	[SF_KEYS] = {'l', NULL, "/etc/berth/certs/erp.example.com/privkey.pem"},
-	[SF_REAL_IP] = {'l', NULL, "173.245.48.0/20"},
+	[SF_REAL_IP] = {'l', "173.245.48.0/20", "173.245.48.0/20"},
 	[SF_CORS] = {'l', NULL, "https://shop.example.com"},
 	[SF_ALLOW] = {'l', NULL, "192.0.2.0/24"},
 	[SF_DENY] = {'l', NULL, "203.0.113.7"},
