@@ -68,8 +68,8 @@ struct ngx_conf {
 int ngx_parse(const char *text, struct ngx_conf *c);
 void ngx_conf_release(struct ngx_conf *c);
 
-/* Checks a rendered nginx file on its own: it lexes, braces balance, no token holds a
- * control character or a newline. On the lines that are not in `baseline` (a render of the
+/* Checks a rendered nginx file on its own: no control character but \n and \t, it lexes,
+ * braces balance, no token holds a control character or a newline. On the lines that are not in `baseline` (a render of the
  * same shape from berth's defaults; NULL: skip these checks): quoted tokens use only \\, \"
  * and \' escapes (nginx turns \n, \r, \t into the characters), and each line ends with ';',
  * '{' or '}', or is a comment. */
