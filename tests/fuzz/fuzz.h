@@ -115,6 +115,7 @@ enum site_field {
 #define SITE_CLOUDFLARE 4
 #define SITE_RATE_LIMIT 8
 #define SITE_TLS 16 /* cert_paths/key_paths given (one per name, NULL items: plain HTTP) */
+#define SITE_FLAGS_ALL 31
 #define SITE_MAX_ITEMS 600
 struct site_rep {
 	long long flags;
