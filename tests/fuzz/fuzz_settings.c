@@ -176,16 +176,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(key);
 		return 0;
 	}
-	struct berr err = {0};
+	struct berr err = {0}, err2 = {0};
+	/* the patch-level check agrees with the key's own */
+	json_t *patch = json_object();
+	json_object_set(patch, s->key, v);
+	int whole = settings_check(patch, &err2);
+	json_decref(patch);
 	if (setting_check(s, v, &err) < 0) {
+		FUZZ_CHECK(whole < 0 && str_eq(err2.field, s->key),
+			   "settings_check accepts what setting_check refuses (%s)", s->key);
 		FUZZ_CHECK(err.code == BE_VALIDATION_ERROR && str_eq(err.field, s->key),
 			   "a refused %s must name it (code %d, field '%s')", s->key, err.code, err.field);
 		json_decref(v);
 		free(key);
 		return 0;
 	}
+	FUZZ_CHECK(whole == 0, "settings_check refuses what setting_check accepts (%s): %s", s->key,
+		   err2.message);
 	json_t *st = json_object();
 	json_object_set(st, s->key, v);
+	/* what applying the change needs: the key's own need, or nothing when the value is the
+	 * default */
+	enum setting_apply need = settings_apply_needed(NULL, st);
+	FUZZ_CHECK(need == s->apply || need == APPLY_NOTHING, "%s: applying it needs %s, not %s",
+		   s->key, setting_apply_name(need), setting_apply_name(s->apply));
 	if (json_is_string(v))
 		FUZZ_CHECK(s->type == SETTING_TEXT ? fuzz_text_clean(json_string_value(v), true, true)
 						   : fuzz_text_clean(json_string_value(v), false, false),
