@@ -454,7 +454,9 @@ const char *const FUZZ_ODOO_RESERVED[] = {
 };
 const char *const FUZZ_PG_RESERVED[] = {
 	"listen_addresses", "port", "data_directory", "hba_file", "ident_file", "config_file",
-	"unix_socket_directories", "include*", NULL,
+	"unix_socket_directories", "include*",
+	"archive_command", "shared_preload_libraries", /* issue 13: "handled by berth" */
+	NULL,
 };
 
 bool fuzz_reserved(const char *key, const char *const *reserved)
@@ -1113,19 +1115,28 @@ static const char *const PG_BERTH_KEYS[] = {
 
 void pg_conf_check(const struct render_pg *pg, const char *out)
 {
-	struct kvs x = {0};
+	struct kvs x = {0}, ref = {0};
 	int sections = 0, section_line = 0;
 	read_lines(out, pg_line, &x, &sections, &section_line, "postgresql.conf");
 	expect(&x, "listen_addresses", "'*'", out);
 	expect(&x, "port", "5432", out);
 	expect(&x, "unix_socket_directories", "'/run/postgresql'", out);
+	/* berth's own file (no user text): the reserved keys it sets are the only ones, with the
+	 * same values */
+	struct render_pg bare = *pg;
+	bare.extra = NULL;
+	struct berr err = {0};
+	char *ref_out = render_postgresql_conf(&bare, &err);
+	FUZZ_CHECK(ref_out, "postgresql.conf without the user's text is refused: %s", err.message);
+	read_lines(ref_out, pg_line, &ref, &sections, &section_line, "postgresql.conf (berth's)");
+	for (size_t i = 0; i < ref.n; i++)
+		if (fuzz_reserved(ref.k[i], FUZZ_PG_RESERVED))
+			expect(&x, ref.k[i], ref.v[i], out);
 	char **user = fuzz_user_keys(pg->extra, true);
 	for (size_t i = 0; i < x.n; i++) {
 		const char *k = x.k[i];
 		if (fuzz_reserved(k, FUZZ_PG_RESERVED)) {
-			FUZZ_CHECK(strcmp(k, "listen_addresses") == 0 || strcmp(k, "port") == 0 ||
-					   strcmp(k, "unix_socket_directories") == 0,
-				   "postgresql.conf: reserved key %s is set:\n%s", k, out);
+			FUZZ_CHECK(kvs_get(&ref, k), "postgresql.conf: reserved key %s is set:\n%s", k, out);
 			continue;
 		}
 		FUZZ_CHECK(in_list(PG_BERTH_KEYS, k) || fuzz_key_in(user, k),
@@ -1133,4 +1144,6 @@ void pg_conf_check(const struct render_pg *pg, const char *out)
 	}
 	fuzz_keys_free(user);
 	kvs_free(&x);
+	kvs_free(&ref);
+	free(ref_out);
 }
