@@ -49,7 +49,27 @@ static char *sh_unquote(const char *s)
 	return sbuf_detach(&sb);
 }
 
+/* Validators other parts of issue 13 add to lib/valid.h: weak, so that this target builds and
+ * runs with or without them (a weak reference is NULL when nothing defines the symbol). */
+bool valid_cidr(const char *s);
+bool valid_nginx_size(const char *s);
+bool valid_nginx_rate(const char *s);
+bool valid_cors_origin(const char *s);
+bool valid_csp_policy(const char *s);
+bool valid_debian_package(const char *s);
+bool valid_pg_extension(const char *s);
+bool valid_server_dir(const char *s);
+#pragma weak valid_cidr
+#pragma weak valid_nginx_size
+#pragma weak valid_nginx_rate
+#pragma weak valid_cors_origin
+#pragma weak valid_csp_policy
+#pragma weak valid_debian_package
+#pragma weak valid_pg_extension
+#pragma weak valid_server_dir
+
 #define ACCEPTS(call) ((call) ? (check_clean(#call, s), true) : false)
+#define HAS(f) ((f) != NULL)
 
 static void check_clean(const char *what, const char *s)
 {
@@ -151,6 +171,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(n <= 64 && s[0] != '-' && only(s, "._-@", true, true), "valid_ssh_user: [%s]", s);
 	if (ACCEPTS(valid_ssh_fingerprint(s)))
 		FUZZ_CHECK(n == 50 && str_starts(s, "SHA256:"), "valid_ssh_fingerprint: [%s]", s);
+
+	/* the site's values: each goes into nginx bare, or between double quotes (CSP) */
+	if (HAS(valid_cidr) && ACCEPTS(valid_cidr(s)))
+		FUZZ_CHECK(n <= 43 && only(s, ":./ABCDEF", true, false) && !ngx_value_special(s),
+			   "valid_cidr: [%s]", s);
+	if (HAS(valid_nginx_size) && ACCEPTS(valid_nginx_size(s)))
+		FUZZ_CHECK(n >= 1 && n <= 7 && only(s, "kKmMgG", false, false), "valid_nginx_size: [%s]", s);
+	if (HAS(valid_nginx_rate) && ACCEPTS(valid_nginx_rate(s)))
+		FUZZ_CHECK(s[0] != '0' && (str_ends(s, "r/s") || str_ends(s, "r/m")) && n <= 9 &&
+				   only(s, "/", true, false),
+			   "valid_nginx_rate: [%s]", s);
+	if (HAS(valid_cors_origin) && ACCEPTS(valid_cors_origin(s)))
+		FUZZ_CHECK(!ngx_value_special(s) && (strcmp(s, "*") == 0 || str_starts(s, "http")),
+			   "valid_cors_origin: [%s]", s);
+	if (HAS(valid_csp_policy) && ACCEPTS(valid_csp_policy(s)))
+		FUZZ_CHECK(n >= 1 && !strpbrk(s, "\"\\${}\t\n\r") && fuzz_text_clean(s, false, false),
+			   "valid_csp_policy: [%s] cannot go between nginx's double quotes", s);
+	if (HAS(valid_debian_package) && ACCEPTS(valid_debian_package(s)))
+		FUZZ_CHECK(n >= 2 && n <= 100 && s[0] != '-' && s[0] != '+' && s[0] != '.' &&
+				   only(s, "+-.", true, false),
+			   "valid_debian_package: [%s]", s);
+	if (HAS(valid_pg_extension) && ACCEPTS(valid_pg_extension(s)))
+		FUZZ_CHECK(n >= 1 && n <= 63 && !(s[0] >= '0' && s[0] <= '9') && only(s, "_", true, false),
+			   "valid_pg_extension: [%s]", s);
+	if (HAS(valid_server_dir) && ACCEPTS(valid_server_dir(s)))
+		FUZZ_CHECK(s[0] == '/' && !strstr(s, "/../") && !str_ends(s, "/..") && !strstr(s, "//") &&
+				   valid_abs_path(s),
+			   "valid_server_dir: [%s]", s);
 
 	char *slug = slugify(s, 20);
 	FUZZ_CHECK(*slug && strlen(slug) <= 20 && only(slug, "-", true, false) && slug[0] != '-' &&

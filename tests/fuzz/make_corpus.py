@@ -132,7 +132,9 @@ VALID = ["erp.example.com", "a-b.c", "-a.com", "a..b", "localhost", "192.0.2.1",
          "https://hooks.example.com/x?y=1", "http://[::1]:8080/", "backups", "my.bucket-1",
          "eu-central-1", "berth/backups/", "AKIAEXAMPLE", "secret+/=", "~/backups", "/srv/b",
          "backup@host", "SHA256:" + "A" * 43, "Ünïcödé Name!", "it's", "a\nb", "a\tb", "x\u0085y",
-         "x\u2028y"]
+         "x\u2028y", "192.168.1.0/24", "2001:db8::/32", "1.2.3.4/33", "100M", "1000000k", "5r/m",
+         "0r/s", "https://shop.example.com:8443", "*", "default-src 'self'", 'a"b', "a${b}",
+         "libcups2-dev", "g++", "pg_trgm", "/srv/berth/acme", "/srv//x"]
 
 
 def write(target, seeds):
