@@ -757,13 +757,13 @@ int api_start(struct berr *err)
 	events_open();
 	daemon_ = MHD_start_daemon(
 		flags, (uint16_t)api_cfg.listen_port, NULL, NULL, on_request, NULL,
-		MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		/* first, so that MHD logs the other options' problems through it */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)api_cfg.threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)api_cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)api_cfg.per_ip_connections,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!daemon_)
 		return berr_set(err, BE_INTERNAL_ERROR, "listen", "cannot listen on %s:%d",
 				api_cfg.listen_host, api_cfg.listen_port);
