@@ -147,9 +147,10 @@ static void print_tab(json_t *t)
 			table_cell(d, jstr(f, "domain"));
 			json_t *dns = json_object_get(f, "dns");
 			json_t *p = json_object_get(dns, "points_to_server");
-			table_cell(d, json_is_true(p)    ? "points to this server"
-				       : json_is_false(p) ? "does not point to this server"
-							  : "unknown (lookup timed out)");
+			const char *why = jstr(dns, "error");
+			table_cell(d, json_is_true(p) ? "points to this server"
+				       : *why          ? why
+						       : "does not point to this server");
 			table_cell(d, jstr(json_object_get(f, "tls"), "status"));
 		}
 		table_print(d);

@@ -120,12 +120,14 @@ static void proxy_headers(struct sbuf *sb, const char *indent)
 	}
 }
 
-/* The site's key in zone and variable names: its id's letters and digits ("site" without
- * one); render_nginx_site checked the id's characters. */
+/* The site's key in zone and variable names: the first 12 letters and digits of its id (as
+ * in its containers' names; "site" without one), so that the longest variable name stays
+ * within nginx's default variables_hash_bucket_size; render_nginx_site checked the id's
+ * characters. */
 static void site_key(const struct render_site *s, char out[72])
 {
 	size_t k = 0;
-	for (const char *p = s->env_id ? s->env_id : "site"; *p && k < 64; p++)
+	for (const char *p = s->env_id ? s->env_id : "site"; *p && k < 12; p++)
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
 			out[k++] = *p;
 	out[k] = '\0';
@@ -307,6 +309,14 @@ void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, 
 		sbuf_adds(sb, RENDER_SITE_ACME);
 		sbuf_addc(sb, '\n');
 	}
+	if (s->n_ip_allow || s->n_ip_deny)
+		/* berth's health check reaches the site through the edge from the server itself */
+		sbuf_adds(sb, "\t# berth's health check, whatever the address rules say\n"
+			      "\tlocation = /web/health {\n"
+			      "\t\tallow all;\n"
+			      "\t\tproxy_pass $odoo;\n"
+			      "\t}\n"
+			      "\n");
 	if (s->rate_limit) {
 		char key[72];
 		site_key(s, key);

@@ -1215,7 +1215,9 @@ static void test_nginx_t(void **state)
 		rendered_free(&r);
 	}
 	/* the Security sub-tab's directives, twice (zones and maps are named per site) */
-	const char *sec_ids[] = {"sec1", "sec2"};
+	/* full-length ids: the variable names must fit nginx's default hash buckets */
+	const char *sec_ids[] = {"0d6f3c1e-5b2a-4c8e-9f10-aa11bb22cc33",
+				 "7e8f9a0b-1c2d-4e3f-8a9b-0c1d2e3f4a5b"};
 	for (size_t i = 0; i < 2; i++) {
 		struct render_site s = security_site(sec_ids[i]);
 		const char *n1[] = {i ? "b.security.test" : "a.security.test"};
@@ -1224,7 +1226,7 @@ static void test_nginx_t(void **state)
 		char *site = render_nginx_site(&s, &err);
 		assert_non_null(site);
 		char name[64];
-		snprintf(name, sizeof name, "%s.conf", sec_ids[i]);
+		snprintf(name, sizeof name, "sec%zu.conf", i);
 		write_text(sites, name, site);
 		free(site);
 	}
