@@ -378,3 +378,22 @@ def test_cli(admin):
     assert r.returncode != 0 and "nginx_max_upload" in r.stderr
     r = run_cli(a, "env", "settings", e["name"], "nope", "--project", a.project["id"])
     assert r.returncode != 0
+
+
+def test_kept_across_berthd_restart(berthd, admin):
+    a = admin
+    e = new_env(a)
+    r = a.put(path(e["id"], "security"), {"rate_limit": True, "cors_origins": ["*"]})
+    assert r.status_code == 200, r.text
+    r = a.put(path(e["id"], "domain"), {"extra_domains": ["kept.example.com"]})
+    assert r.status_code == 200, r.text
+    berthd.stop()
+    berthd.start()
+    got = a.get(path(e["id"], "security")).json_body["values"]
+    assert got["rate_limit"] is True and got["cors_origins"] == ["*"]
+    assert a.get(path(e["id"], "domain")).json_body["values"]["extra_domains"] == \
+        ["kept.example.com"]
+    # the domain stays taken after the restart
+    e2 = new_env(a)
+    expect_error(a.put(path(e2["id"], "domain"), {"extra_domains": ["kept.example.com"]}), 400,
+                 "DOMAIN_EXISTS", "extra_domains")
