@@ -198,10 +198,16 @@ void render_site_http_level(struct sbuf *sb, const struct render_site *s)
 	}
 	if (s->rate_limit)
 		sbuf_addf(sb,
-			  "\n# rate limiting per client address: the login page, everything else\n"
+			  "\n# rate limiting per client address: the login page, everything else but\n"
+			  "# berth's health check and the ACME challenge (an empty key is not counted)\n"
+			  "map $uri $berth_limit_%s {\n"
+			  "\tdefault $binary_remote_addr;\n"
+			  "\t/web/health \"\";\n"
+			  "\t\"~^/\\.well-known/acme-challenge/\" \"\";\n"
+			  "}\n"
 			  "limit_req_zone $binary_remote_addr zone=berth_login_%s:10m rate=%s;\n"
-			  "limit_req_zone $binary_remote_addr zone=berth_general_%s:10m rate=%s;\n",
-			  key, s->rate_login, key, s->rate_general);
+			  "limit_req_zone $berth_limit_%s zone=berth_general_%s:10m rate=%s;\n",
+			  key, key, s->rate_login, key, key, s->rate_general);
 	if (s->n_cors_origins || s->rate_limit)
 		sbuf_addc(sb, '\n');
 }

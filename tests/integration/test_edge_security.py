@@ -232,7 +232,13 @@ def test_login_rate_limit(platform, env):
     # another address is not limited by the first one's requests, nor other pages
     assert one(env, src="127.0.0.6")[0] == 200
     assert one(env, src="127.0.0.5", path="/web/health")[0] == 200
-    put(a, env, "security", {"rate_limit": False})
+    # the general rate: past it 429, but never for berth's health check
+    put(a, env, "security", {"rate_limit_general": "1r/m"})
+    statuses = [s for s, _ in request(env, src="127.0.0.8", path="/", n=8)]
+    assert 429 in statuses, statuses
+    statuses = [s for s, _ in request(env, src="127.0.0.8", path="/web/health", n=8)]
+    assert statuses == [200] * 8, statuses
+    put(a, env, "security", {"rate_limit": False, "rate_limit_general": None})
     statuses = [s for s, _ in request(env, src="127.0.0.5", n=3)]
     assert statuses == [200, 200, 200]
 
