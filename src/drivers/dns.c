@@ -4,6 +4,7 @@
 #include "drivers/dns.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -21,6 +22,29 @@ struct batch {
 	char **names;
 	char **text; /* per name: the addresses as JSON text ("[...]"), NULL while running */
 };
+
+/* Lookups left running at most (a resolver that never answers keeps threads waiting): past
+ * it a name is answered null at once. */
+#define DNS_MAX_INFLIGHT 64
+static pthread_mutex_t inflight_mu = PTHREAD_MUTEX_INITIALIZER;
+static int inflight;
+
+static bool inflight_take(void)
+{
+	pthread_mutex_lock(&inflight_mu);
+	bool ok = inflight < DNS_MAX_INFLIGHT;
+	if (ok)
+		inflight++;
+	pthread_mutex_unlock(&inflight_mu);
+	return ok;
+}
+
+static void inflight_give(void)
+{
+	pthread_mutex_lock(&inflight_mu);
+	inflight--;
+	pthread_mutex_unlock(&inflight_mu);
+}
 
 struct task {
 	struct batch *b;
@@ -91,6 +115,7 @@ static void *run(void *arg)
 	size_t i = t->i;
 	free(t);
 	char *text = lookup(b->names[i]);
+	inflight_give();
 	pthread_mutex_lock(&b->mu);
 	b->text[i] = text;
 	b->done++;
@@ -126,9 +151,12 @@ json_t *dns_resolve_many(const char *const *names, size_t n, int timeout_ms)
 		pthread_attr_t at;
 		pthread_attr_init(&at);
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		bool taken = inflight_take();
 		b->refs++;
-		if (pthread_create(&th, &at, run, t) != 0) {
+		if (!taken || pthread_create(&th, &at, run, t) != 0) {
 			b->refs--;
+			if (taken)
+				inflight_give();
 			free(t);
 			b->text[i] = xstrdup("null");
 			b->done++;
