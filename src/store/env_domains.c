@@ -31,7 +31,8 @@ char *env_domain_owner(const char *domain, const char *sub, const char *exclude_
 
 json_t *env_domains_server(const char *env_id)
 {
-	return db_row("SELECT s.host, s.transport, s.cloudflare_proxy FROM servers s"
+	return db_row("SELECT s.host, s.transport, s.cloudflare_proxy, e.tls_status, e.tls_error"
+		      " FROM servers s"
 		      " JOIN environments e ON e.vm_id=s.id WHERE e.id=?",
 		      "s", env_id);
 }

@@ -14,8 +14,8 @@ int env_domains_set(const char *env_id, json_t *domains);
  * FQDN (sub: the label when domain is <label>.<apps domain>, else NULL), its custom domain
  * or one of its extra domains; NULL when none. Caller frees. */
 char *env_domain_owner(const char *domain, const char *sub, const char *exclude_env);
-/* {"host", "transport", "cloudflare_proxy"} of the environment's server, NULL
- * when there is none. */
+/* {"host", "transport", "cloudflare_proxy"} of the environment's server and the
+ * environment's {"tls_status", "tls_error"}, NULL when there is none. */
 json_t *env_domains_server(const char *env_id);
 /* [{domain, source, status, not_after, error}] of the environment's certificates (table
  * certificates; read-only here, the tls operations write it). */

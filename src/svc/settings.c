@@ -249,8 +249,13 @@ static json_t *domain_info(const struct env_row *e, json_t *settings)
 				      json_pack("{s:s,s:s,s:b,s:o,s:o}", "domain", names[k], "kind",
 						kinds[k], "primary", k == 0, "dns", dns, "tls", tls));
 	}
-	json_t *info = json_pack("{s:s,s:b,s:O,s:o}", "primary_domain", fqdn, "cloudflare_proxy",
-				 cloudflare, "server_addresses", server_addrs, "domains", domains);
+	json_t *tls_status = json_object_get(server, "tls_status");
+	json_t *info = json_pack("{s:s,s:b,s:O,s:o,s:o,s:O}", "primary_domain", fqdn,
+				 "cloudflare_proxy", cloudflare, "server_addresses", server_addrs,
+				 "domains", domains, "tls_status",
+				 tls_status ? json_incref(tls_status) : json_string("none"), "tls_error",
+				 json_object_get(server, "tls_error") ? json_object_get(server, "tls_error")
+								     : json_null());
 	json_decref(server_addrs);
 	json_decref(certs);
 	json_decref(res);

@@ -109,6 +109,7 @@ def test_get_every_tab(admin):
     dom = a.get(path(e["id"], "domain")).json_body["info"]
     assert dom["primary_domain"] == e["subdomain"] + ".localhost"
     assert dom["cloudflare_proxy"] is False
+    assert dom["tls_status"] == "none" and dom["tls_error"] is None
     assert dom["domains"][0]["domain"] == dom["primary_domain"]
     assert dom["domains"][0]["primary"] is True
     assert dom["domains"][0]["tls"]["status"] == "none"
