@@ -183,9 +183,13 @@ void render_site_http_level(struct sbuf *sb, const struct render_site *s)
 			  "map $http_origin $berth_cors_%s {\n"
 			  "\tdefault %s;\n",
 			  key, cors_any(s) ? "$http_origin" : "\"\"");
-		for (size_t i = 0; i < s->n_cors_origins; i++)
-			if (!str_eq(s->cors_origins[i], "*"))
+		for (size_t i = 0; i < s->n_cors_origins; i++) {
+			bool dup = str_eq(s->cors_origins[i], "*"); /* nginx refuses a key twice */
+			for (size_t j = 0; j < i && !dup; j++)
+				dup = str_eq(s->cors_origins[i], s->cors_origins[j]);
+			if (!dup)
 				sbuf_addf(sb, "\t\"%s\" $http_origin;\n", s->cors_origins[i]);
+		}
 		sbuf_addf(sb,
 			  "}\n"
 			  "# a preflight: OPTIONS from a listed origin\n"

@@ -807,7 +807,8 @@ static struct render_site base_site(const char *const *names, size_t n)
 
 /* A site with every Security sub-tab setting (issue 13). */
 static const char *const SEC_NAMES[] = {"erp.acme-corp.com", "shop.acme-corp.com"};
-static const char *const SEC_CORS[] = {"https://shop.example.com", "http://localhost:3000"};
+static const char *const SEC_CORS[] = {"https://shop.example.com", "http://localhost:3000",
+				       "https://shop.example.com"};
 static const char *const SEC_ALLOW[] = {"127.0.0.0/8", "192.168.1.0/24", "2001:db8::/32"};
 static const char *const SEC_DENY[] = {"127.0.0.3", "203.0.113.7"};
 #define SEC_CSP                                                                          \
@@ -819,7 +820,7 @@ static struct render_site security_site(const char *env_id)
 	struct render_site s = base_site(SEC_NAMES, 2);
 	s.env_id = env_id;
 	s.cors_origins = SEC_CORS;
-	s.n_cors_origins = 2;
+	s.n_cors_origins = 3; /* one twice: written once (nginx refuses a map key twice) */
 	s.ip_allow = SEC_ALLOW;
 	s.n_ip_allow = 3;
 	s.ip_deny = SEC_DENY;
