@@ -59,7 +59,8 @@ struct setting {
 	enum setting_target target;
 	enum setting_apply apply;
 	bool pending; /* stored and validated, not applied by the operations yet */
-	const char *label;
+	const char *label;       /* the console's label (instance-console.txt) */
+	const char *description; /* what it does, in a sentence */
 };
 
 /* The setting named key, NULL when there is none. */

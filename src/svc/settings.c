@@ -157,6 +157,7 @@ static json_t *field_json(const struct setting *s, json_t *plan)
 			      "available", plan_has(plan, s->plan_flag), "apply",
 			      setting_apply_name(s->apply), "pending", s->pending, "format",
 			      s->valid_what ? json_string(s->valid_what) : json_null());
+	json_object_set_new(f, "description", json_string(s->description));
 	if (s->type == SETTING_STRING || s->type == SETTING_TEXT)
 		json_object_set_new(f, "max_length", json_integer(s->max));
 	if (s->type == SETTING_LIST)

@@ -98,6 +98,10 @@ def test_get_every_tab(admin):
     assert odoo["values"]["odoo_shm_mb"] == 64
     shm = [f for f in odoo["fields"] if f["key"] == "odoo_shm_mb"][0]
     assert (shm["min"], shm["max"], shm["plan_flag"]) == (16, 65536, "allow_instance_tuning")
+    assert shm["label"] == "Shared Memory (MB)" and shm["description"]
+    labels = {f["key"]: f["label"] for f in a.get(path(e["id"], "nginx")).json_body["fields"]}
+    assert labels["nginx_max_upload"] == "Max Upload Size"
+    assert labels["nginx_x_frame_options"] == "X-Frame-Options"
     assert odoo["info"] == {"ignored_keys": []}
     nginx = a.get(path(e["id"], "nginx")).json_body["values"]
     assert nginx == {"nginx_max_upload": "100M", "nginx_proxy_read_timeout_s": 300,

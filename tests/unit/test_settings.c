@@ -22,6 +22,7 @@ static void test_table_is_sound(void **state)
 		const struct setting *s = setting_at(i);
 		assert_non_null(s->key);
 		assert_non_null(s->label);
+		assert_non_null(s->description);
 		assert_ptr_equal(setting_find(s->key), s); /* keys are unique */
 		for (const char *p = s->key; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
