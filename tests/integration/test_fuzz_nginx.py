@@ -17,7 +17,7 @@ TOOL = os.path.join(BUILD, "tests", "fuzz_nginx_sample")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SEEDS = os.path.join(ROOT, "tests", "fuzz", "corpus", "fuzz_nginx_site")
 FOUND = os.path.join(ROOT, "build", "fuzz", "corpus", "fuzz_nginx_site")
-SAMPLE = 300
+SAMPLE = 2000
 
 pytestmark = [
     pytest.mark.skipif(not os.access(NGINX, os.X_OK), reason="nginx is not installed"),
