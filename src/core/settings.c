@@ -99,34 +99,23 @@ static bool v_origin(const char *s)
 	return d >= 1 && d <= 5 && !port[d] && atoi(port) >= 1 && atoi(port) <= 65535;
 }
 
-/* a Debian package name */
+/* a Debian package name (lib/valid.h: the renderer of the derived images checks it again) */
 static bool v_package(const char *s)
 {
-	size_t n = strlen(s);
-	if (n < 2 || n > 100 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		      strchr("+-.", s[i])))
-			return false;
-	return true;
+	return valid_debian_package(s);
 }
 
-/* a PostgreSQL extension name */
+/* a PostgreSQL extension name (lib/valid.h: checked again where the SQL is made) */
 static bool v_extension(const char *s)
 {
-	size_t n = strlen(s);
-	if (n < 1 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
+	return valid_pg_extension(s);
 }
 
+/* a directory on the server (mounted into Odoo: under the server's mounts_root, checked at
+ * deploy, ops/env_mounts.c) */
 static bool v_path(const char *s)
 {
-	return valid_abs_path(s) && strcmp(s, "/") != 0;
+	return valid_server_dir(s) && strcmp(s, "/") != 0;
 }
 
 static const char *const X_FRAME[] = {"SAMEORIGIN", "DENY", NULL};
@@ -153,21 +142,21 @@ static const struct setting TABLE[] = {
 	 .label = "odoo.conf lines added to the generated file (reserved keys are ignored)"},
 	{.key = "server_shared_addons", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .apply = APPLY_HARD_RESTART,
 	 .label = "Mount the server's shared addons directory"},
 	{.key = "server_shared_addons_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
-	 .valid = v_path, .valid_what = "an absolute path on the server",
+	 .valid = v_path, .valid_what = "an absolute path on the server (letters, digits and ._+@=,~- between slashes)",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .apply = APPLY_HARD_RESTART,
 	 .label = "The server's shared addons directory"},
 	{.key = "external_filestore", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .apply = APPLY_HARD_RESTART,
 	 .label = "Keep the filestore in a directory of the server"},
 	{.key = "external_filestore_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
-	 .valid = v_path, .valid_what = "an absolute path on the server",
+	 .valid = v_path, .valid_what = "an absolute path on the server (letters, digits and ._+@=,~- between slashes)",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .apply = APPLY_HARD_RESTART,
 	 .label = "The server directory of the filestore"},
 	{.key = "backup_schedule", .tab = "odoo", .type = SETTING_STRING, .max = 256,
 	 .valid = v_times, .valid_what = "times of day as HH:MM, separated by spaces (e.g. 02:00 14:00)",
@@ -215,10 +204,10 @@ static const struct setting TABLE[] = {
 	{.key = "postgres_extensions", .tab = "postgresql", .type = SETTING_LIST, .max = 50,
 	 .valid = v_extension, .valid_what = "PostgreSQL extension names (e.g. pg_trgm)",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_PG_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true, .label = "Extensions to create"},
+	 .apply = APPLY_HARD_RESTART, .label = "Extensions to create"},
 	{.key = "anonymize_database", .tab = "postgresql", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .pending = true, .label = "Anonymize personal data when this database is cloned"},
+	 .label = "Anonymize personal data when this database is cloned"},
 
 	/* Security sub-tab */
 	{.key = "cors_origins", .tab = "security", .type = SETTING_LIST, .max = 100,
@@ -290,11 +279,11 @@ static const struct setting TABLE[] = {
 	/* Packages sub-tab */
 	{.key = "odoo_packages", .tab = "packages", .type = SETTING_LIST, .max = 100,
 	 .valid = v_package, .valid_what = "Debian package names (e.g. libcups2-dev)",
-	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_REBUILD, .pending = true,
+	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_REBUILD,
 	 .label = "Debian packages added to the Odoo image"},
 	{.key = "postgres_packages", .tab = "packages", .type = SETTING_LIST, .max = 100,
 	 .valid = v_package, .valid_what = "Debian package names (e.g. postgresql-contrib)",
-	 .target = TARGET_PG_CONTAINER, .apply = APPLY_REBUILD, .pending = true,
+	 .target = TARGET_PG_CONTAINER, .apply = APPLY_REBUILD,
 	 .label = "Debian packages added to the PostgreSQL image"},
 };
 /* clang-format on */
