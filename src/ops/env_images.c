@@ -98,10 +98,13 @@ static char *derived(struct engine *e, struct job *j, struct envrt *rt, const ch
 		struct efile files[] = {{"Dockerfile", df, strlen(df), 0644}};
 		struct sbuf ctx = SBUF_INIT;
 		engine_tar(files, 1, &ctx);
-		if (engine_image_build(e, out, &ctx, build_line, j, err) < 0) {
+		struct berr be = {0};
+		if (engine_image_build(e, out, &ctx, build_line, j, &be) < 0) {
+			const char *why = strstr(be.message, "returned a non-zero code");
 			berr_set(err, BE_INTERNAL_ERROR, key,
-				 "building the %s image with the packages of %s failed (see the build log"
-				 " above): %.300s", role, key, err->message);
+				 "building the %s image with the packages of %s failed (apt-get %s; see the"
+				 " build log above)", role, key,
+				 why ? "could not install them" : be.message);
 			free(out);
 			out = NULL;
 		}

@@ -284,6 +284,20 @@ int env_filestore_prepare(struct engine *e, struct job *j, struct envrt *rt, con
 	struct helper h = {0};
 	struct sbuf out = SBUF_INIT;
 	int rc = -1;
+	if (helper_start(e, rt, "filestore", image, mounts, &h, err) < 0) {
+		mounts = NULL;
+		goto out;
+	}
+	mounts = NULL;
+	/* refused before Odoo is touched: the new place must be empty */
+	move = move && !empty_dir(&h, src, &out);
+	if (move && !empty_dir(&h, dst, &out)) {
+		berr_set(err, BE_CONFLICT, "external_filestore_path",
+			 "external_filestore_path: the filestore cannot move to %s: it already holds"
+			 " files (%s); empty it or choose another directory",
+			 nw ? nw : "the environment's volume", sbuf_str(&out));
+		goto out;
+	}
 	if (move && running) {
 		job_log(j, "stopping %s: its filestore moves", rt->odoo);
 		if (engine_container_stop(e, rt->odoo, 30, err) < 0)
@@ -291,19 +305,7 @@ int env_filestore_prepare(struct engine *e, struct job *j, struct envrt *rt, con
 		stopped = true;
 		rt->odoo_touched = true;
 	}
-	if (helper_start(e, rt, "filestore", image, mounts, &h, err) < 0) {
-		mounts = NULL;
-		goto out;
-	}
-	mounts = NULL;
-	if (move && !empty_dir(&h, src, &out)) {
-		if (!empty_dir(&h, dst, &out)) {
-			berr_set(err, BE_CONFLICT, "external_filestore_path",
-				 "external_filestore_path: the filestore cannot move to %s: it already holds"
-				 " files (%s); empty it or choose another directory",
-				 nw ? nw : "the environment's volume", sbuf_str(&out));
-			goto out;
-		}
+	if (move) {
 		job_log(j, "moving the filestore from %s to %s", old ? old : "the environment's volume",
 			nw ? nw : "the environment's volume");
 		const char *mk[] = {"mkdir", "-p", dst, NULL};
@@ -323,7 +325,7 @@ int env_filestore_prepare(struct engine *e, struct job *j, struct envrt *rt, con
 			job_log(j, "warning: the old filestore was copied but not emptied: %.300s",
 				sbuf_str(&out));
 	}
-	if (nw && *user) {
+	if ((nw || move) && *user) {
 		char *owner = xasprintf("%s:", user);
 		const char *ch[] = {"find", dst, "!", "-user", user, "-exec", "chown", "-h", owner, "{}",
 				    "+", NULL};
@@ -331,8 +333,8 @@ int env_filestore_prepare(struct engine *e, struct job *j, struct envrt *rt, con
 		free(owner);
 		if (code != 0) {
 			berr_set(err, BE_INTERNAL_ERROR, "external_filestore_path",
-				 "external_filestore_path: cannot give %s to the Odoo user %s: %.300s", nw,
-				 user, sbuf_str(&out));
+				 "external_filestore_path: cannot give %s to the Odoo user %s: %.300s",
+				 nw ? nw : "the filestore", user, sbuf_str(&out));
 			goto out;
 		}
 	}
