@@ -145,7 +145,7 @@ static const struct setting TABLE[] = {
 	 .apply = APPLY_HARD_RESTART,
 	 .label = "Mount the server's shared addons directory"},
 	{.key = "server_shared_addons_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
-	 .valid = v_path, .valid_what = "an absolute path on the server (letters, digits and ._+@=,~- between slashes)",
+	 .valid = v_path, .valid_what = "an absolute path on the server, no . or .. segment",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
 	 .apply = APPLY_HARD_RESTART,
 	 .label = "The server's shared addons directory"},
@@ -154,7 +154,7 @@ static const struct setting TABLE[] = {
 	 .apply = APPLY_HARD_RESTART,
 	 .label = "Keep the filestore in a directory of the server"},
 	{.key = "external_filestore_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
-	 .valid = v_path, .valid_what = "an absolute path on the server (letters, digits and ._+@=,~- between slashes)",
+	 .valid = v_path, .valid_what = "an absolute path on the server, no . or .. segment",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
 	 .apply = APPLY_HARD_RESTART,
 	 .label = "The server directory of the filestore"},
@@ -207,7 +207,7 @@ static const struct setting TABLE[] = {
 	 .apply = APPLY_HARD_RESTART, .label = "Extensions to create"},
 	{.key = "anonymize_database", .tab = "postgresql", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .label = "Anonymize personal data when this database is cloned"},
+	 .pending = true, .label = "Anonymize personal data when this database is cloned"},
 
 	/* Security sub-tab */
 	{.key = "cors_origins", .tab = "security", .type = SETTING_LIST, .max = 100,

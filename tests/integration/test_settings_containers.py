@@ -216,13 +216,17 @@ def test_soft_restart_writes_odoo_conf_without_code(plat, env):
 
 def test_kept_across_hard_restart_and_redeploy(plat, env):
     a = plat
+    # new limits: the hard restart recreates the containers with them
+    patch_settings(a, env["id"], {"odoo_shm_mb": 160, "postgres_memory_limit_mb": 450})
     for path, body in (("restart", {"mode": "hard"}), ("deploy", {})):
         job = rt.run_job(a, "POST", "/api/v1/environments/%s/%s" % (env["id"], path), body)
         log = rt.job_log(a, job["id"])
         assert "built before" in log, log  # the derived images are reused
         odoo = rt.inspect(rt.env_containers(env["id"], "odoo")[0])
-        assert odoo["HostConfig"]["ShmSize"] == 128 * MB
+        assert odoo["HostConfig"]["ShmSize"] == 160 * MB
         assert odoo["HostConfig"]["Memory"] == 700 * MB
+        db = rt.inspect(rt.env_containers(env["id"], "db")[0])
+        assert db["HostConfig"]["Memory"] == 450 * MB and db["HostConfig"]["ShmSize"] == 96 * MB
         assert conf_lines(odoo_conf(env["id"]), "limit_time_cpu") == ["limit_time_cpu = 88"]
         assert "Status: install ok installed" in rt.docker(
             "exec", odoo["Id"], "dpkg", "-s", "hello").stdout
