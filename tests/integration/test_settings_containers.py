@@ -291,6 +291,28 @@ def test_filestore_moves_with_its_setting(plat, env):
     patch_settings(a, env["id"], {"external_filestore_path": new})
 
 
+def test_backup_and_restore_with_the_external_filestore(plat, env):
+    """A full backup reads the filestore through the Odoo container (the server directory), a
+    restore puts it back there."""
+    a = plat
+    org_dir = os.path.join(a.root, a.slug)
+    host_file = os.path.join(org_dir, "filestore2", env["name"], "ab", "file")
+    assert os.path.exists(host_file)
+    r = a.post("/api/v1/environments/%s/backups" % env["id"], {"scope": "full"})
+    assert r.status_code == 202, r.text
+    bid = r.json_body["backup_id"]
+    job = rt.wait_job(a, r.json_body["id"])
+    assert job["status"] == "done", rt.job_log(a, job["id"])
+    os.remove(host_file)
+    rt.run_job(a, "POST", "/api/v1/backups/%s/restore" % bid, {"safety_backup": False})
+    assert open(host_file).read().strip() == "attachment"
+    vol = "berth-%s-odoodata" % env["id"].replace("-", "")[:12]
+    out = rt.docker("run", "--rm", "--name", "h-%s-probe" % env["id"][:8], "-v", "%s:/d" % vol,
+                    "--entrypoint", "ls", rt.inspect(rt.env_containers(env["id"], "odoo")[0])
+                    ["Config"]["Image"], "-A", "/d/filestore").stdout
+    assert out.strip() == "", out  # nothing went into the volume
+
+
 def test_removal_takes_the_derived_images(plat, env):
     a = plat
     imgs = rt.docker("images", "-q", "--filter", "label=berth.env=%s" % env["id"]).stdout.split()
