@@ -291,6 +291,26 @@ def test_filestore_moves_with_its_setting(plat, env):
     patch_settings(a, env["id"], {"external_filestore_path": new})
 
 
+def test_filestore_back_to_the_volume_and_out_again(plat, env):
+    a = plat
+    org_dir = os.path.join(a.root, a.slug)
+    fs2 = os.path.join(org_dir, "filestore2")
+    rel = "/var/lib/odoo/filestore/%s/ab/file" % env["name"]
+    patch_settings(a, env["id"], {"external_filestore": False})
+    rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % env["id"], {"mode": "hard"})
+    odoo = rt.inspect(rt.env_containers(env["id"], "odoo")[0])
+    assert "/var/lib/odoo/filestore" not in [m["Destination"] for m in odoo["Mounts"]]
+    assert rt.docker("exec", odoo["Id"], "cat", rel).stdout.strip() == "attachment"
+    # the Odoo user can write there
+    rt.docker("exec", odoo["Id"], "touch", "/var/lib/odoo/filestore/%s/new" % env["name"])
+    assert os.listdir(fs2) == []
+    patch_settings(a, env["id"], {"external_filestore": True})
+    rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
+    odoo = rt.env_containers(env["id"], "odoo")[0]
+    assert rt.docker("exec", odoo, "cat", rel).stdout.strip() == "attachment"
+    assert {"ab", "new"} <= set(os.listdir(os.path.join(fs2, env["name"])))
+
+
 def test_backup_and_restore_with_the_external_filestore(plat, env):
     """A full backup reads the filestore through the Odoo container (the server directory), a
     restore puts it back there."""
