@@ -630,3 +630,87 @@ bool valid_server_dir(const char *s)
 			return false;
 	}
 }
+
+/* ---- values of an environment's site ---- */
+
+bool valid_nginx_size(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, d = 0;
+	while (d < n && s[d] >= '0' && s[d] <= '9')
+		d++;
+	if (d < 1 || d > 6)
+		return false;
+	return d == n || (d + 1 == n && strchr("kKmMgG", s[d]));
+}
+
+bool valid_nginx_rate(const char *s)
+{
+	if (!s)
+		return false;
+	size_t d = 0;
+	while (s[d] >= '0' && s[d] <= '9')
+		d++;
+	return d >= 1 && d <= 6 && s[0] != '0' &&
+	       (strcmp(s + d, "r/s") == 0 || strcmp(s + d, "r/m") == 0);
+}
+
+bool valid_cidr(const char *s)
+{
+	char buf[64];
+	if (!s || !*s || strlen(s) >= sizeof buf)
+		return false;
+	snprintf(buf, sizeof buf, "%s", s);
+	char *slash = strchr(buf, '/');
+	int max = strchr(buf, ':') ? 128 : 32;
+	if (slash) {
+		*slash = '\0';
+		const char *q = slash + 1;
+		if (!*q || strlen(q) > 3)
+			return false;
+		int bits = 0;
+		for (; *q; q++) {
+			if (*q < '0' || *q > '9')
+				return false;
+			bits = bits * 10 + (*q - '0');
+		}
+		if (bits > max)
+			return false;
+	}
+	unsigned char addr[16];
+	return inet_pton(max == 128 ? AF_INET6 : AF_INET, buf, addr) == 1;
+}
+
+bool valid_cors_origin(const char *s)
+{
+	if (!s)
+		return false;
+	if (strcmp(s, "*") == 0)
+		return true;
+	const char *h = str_starts(s, "https://") ? s + 8 : str_starts(s, "http://") ? s + 7 : NULL;
+	if (!h)
+		return false;
+	char host[254];
+	size_t n = strcspn(h, ":");
+	if (n == 0 || n >= sizeof host)
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (!valid_domain(host) && strcmp(host, "localhost") != 0)
+		return false;
+	if (!h[n])
+		return true;
+	const char *port = h + n + 1;
+	size_t d = strspn(port, "0123456789");
+	return d >= 1 && d <= 5 && !port[d] && atoi(port) >= 1 && atoi(port) <= 65535;
+}
+
+bool valid_csp_policy(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 2048)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || strchr("\"\\$}{", *p))
+			return false;
+	return true;
+}

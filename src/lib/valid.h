@@ -105,4 +105,19 @@ bool valid_pg_extension(const char *s);
 /* A directory on a server: "/" or an absolute path of segments of letters, digits and
  * "._+@=,~-", no empty, "." or ".." segment, no trailing '/', at most 1024 bytes. */
 bool valid_server_dir(const char *s);
+
+/* ---- values of an environment's site (edge nginx): one validator per field, called by the
+ * settings registry (core/settings.c) when a value is set and by the site renderer
+ * (render/nginx_site.c) when it is written ---- */
+/* nginx size: 1 to 6 digits, optionally k, m or g ("100M"). */
+bool valid_nginx_size(const char *s);
+/* nginx rate: 1 to 6 digits not starting with 0, then r/s or r/m ("5r/m"). */
+bool valid_nginx_rate(const char *s);
+/* An IPv4 or IPv6 address, optionally with a /prefix (at most 32 or 128). */
+bool valid_cidr(const char *s);
+/* A CORS origin: http(s)://host[:port] (host a lowercase domain or localhost), or "*". */
+bool valid_cors_origin(const char *s);
+/* A Content-Security-Policy value nginx writes between double quotes: 1 to 2048 printable
+ * ASCII characters without '"', '\\', '$', '{', '}' (no control characters, no newline). */
+bool valid_csp_policy(const char *s);
 #endif
