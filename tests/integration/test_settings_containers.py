@@ -73,10 +73,25 @@ def plat():
         shutil.rmtree(a.root, ignore_errors=True)
 
 
+TABS = {}
+
+
 def patch_settings(a, env_id, settings):
-    r = a.patch("/api/v1/environments/%s" % env_id, {"settings": settings})
-    assert r.status_code == 200, r.text
-    return r.json_body
+    """Saves settings the way the console does: one PUT per sub-tab (settings/{tab})."""
+    if not TABS:
+        for tab in ("odoo", "postgresql", "packages"):
+            r = a.get("/api/v1/environments/%s/settings/%s" % (env_id, tab))
+            assert r.status_code == 200, r.text
+            TABS.update({k: tab for k in r.json_body["values"]})
+    by_tab = {}
+    for k, v in settings.items():
+        by_tab.setdefault(TABS[k], {})[k] = v
+    out = {}
+    for tab, body in by_tab.items():
+        r = a.put("/api/v1/environments/%s/settings/%s" % (env_id, tab), body)
+        assert r.status_code == 200, r.text
+        out[tab] = r.json_body
+    return out
 
 
 def odoo_conf(env_id):
@@ -116,7 +131,7 @@ def env(plat):
     assert r.status_code == 201, r.text
     env = r.json_body
     org_dir = os.path.join(a.root, a.slug)
-    patch_settings(a, env["id"], {
+    saved = patch_settings(a, env["id"], {
         "odoo_shm_mb": 128, "odoo_memory_limit_mb": 700, "odoo_memory_reservation_mb": 300,
         "odoo_config": "limit_time_cpu = 77\nadmin_passwd = hacked\nhttp_port = 1\n"
                        "list_db = True\n[evil]\nworkers = 9\n",
@@ -131,6 +146,11 @@ def env(plat):
         "external_filestore_path": os.path.join(org_dir, "filestore"),
         "auto_restart": True,
     })
+    # what will be ignored is said when saving
+    assert saved["odoo"]["ignored_keys"] == ["admin_passwd", "http_port", "list_db", "line 5",
+                                             "workers"]
+    assert saved["postgresql"]["ignored_keys"] == ["bogus_param", "port"]
+    assert saved["packages"]["apply"]["needed"] == "rebuild"
     job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % env["id"])
     env["first_log"] = rt.job_log(a, job["id"])
     return env
