@@ -285,6 +285,7 @@ int main(int argc, char **argv)
 		api_cfg.public_url = xasprintf("http://%s:%d", api_cfg.listen_host, api_cfg.listen_port);
 	api_cfg.data_dir = data;
 	berth_cfg.apps_domain = api_cfg.apps_domain;
+	berth_cfg.data_dir = data;
 	berth_cfg.public_url = api_cfg.public_url;
 	char ebuf[512];
 	if (secret_init(data, ebuf, sizeof ebuf) < 0) {

@@ -52,6 +52,7 @@ static int parse_server(struct req *r, struct server_in *in, bool create)
 		{.name = "https_port", .type = J_INT, .dest = &in->https_port, .present = &in->has_https,
 		 .imin = 1, .imax = 65535},
 		{.name = "reset_host_key", .type = J_BOOL, .dest = &in->reset_host_key},
+		{.name = "mounts_root", .type = J_STRING, .dest = &in->mounts_root, .maxlen = 1024},
 		JF_END,
 	};
 	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)
@@ -71,6 +72,10 @@ static int parse_server(struct req *r, struct server_in *in, bool create)
 	if (in->docker_socket && !valid_abs_path(in->docker_socket))
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "docker_socket",
 				"docker_socket: must be an absolute path");
+	if (in->mounts_root && (!valid_server_dir(in->mounts_root) || str_eq(in->mounts_root, "/")))
+		return berr_set(&r->err, BE_VALIDATION_ERROR, "mounts_root",
+				"mounts_root: an absolute directory other than / (letters, digits and"
+				" ._+@=,~- between slashes)");
 	if (in->has_key && in->private_key && !strstr(in->private_key, "PRIVATE KEY-----"))
 		return berr_set(&r->err, BE_VALIDATION_ERROR, "private_key",
 				"private_key: not a PEM or OpenSSH private key");

@@ -10,7 +10,7 @@
 
 static const char *const SHOW_KEYS[] = {"id", "name", "transport", "host", "port", "user",
 					"status", "status_reason", "docker_version", "capacity",
-					"allocated", "remaining", "environment_count", NULL};
+					"allocated", "remaining", "environment_count", "mounts_root", NULL};
 
 static int cmd_list(struct cli *c, struct args *a)
 {
@@ -260,6 +260,8 @@ static const struct opt CREATE_OPTS[] = {
 static const struct opt UPDATE_OPTS[] = {
 	ORG_OPTION,
 	{"name", OPT_STR, "name", "NAME", "new name", 0},
+	{"mounts-root", OPT_STR, "mounts_root", "DIR",
+	 "where environments' server directories may be (default /srv/berth)", 0},
 	CONN_OPTS,
 	{"reset-host-key", OPT_FLAG, "reset_host_key", NULL,
 	 "forget the pinned SSH host key (after a reinstall)", 0},

@@ -16,6 +16,9 @@ struct berth_config {
 	/* backup targets (SFTP hosts, S3 endpoints) may reach loopback, link-local and private
 	 * addresses (--backup-allow-private; off by default) */
 	bool backup_allow_private;
+	/* berthd's data directory: never mounted into an environment on berthd's own host
+	 * (ops/env_mounts.c) */
+	const char *data_dir;
 };
 extern struct berth_config berth_cfg;
 #endif

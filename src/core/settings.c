@@ -28,34 +28,23 @@ static int c_times(const char *s, char *msg, size_t msg_n)
 	return backup_schedule_parse(s, &b, msg, msg_n);
 }
 
-/* a Debian package name */
+/* a Debian package name (lib/valid.h: the renderer of the derived images checks it again) */
 static bool v_package(const char *s)
 {
-	size_t n = strlen(s);
-	if (n < 2 || n > 100 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		      strchr("+-.", s[i])))
-			return false;
-	return true;
+	return valid_debian_package(s);
 }
 
-/* a PostgreSQL extension name */
+/* a PostgreSQL extension name (lib/valid.h: checked again where the SQL is made) */
 static bool v_extension(const char *s)
 {
-	size_t n = strlen(s);
-	if (n < 1 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
+	return valid_pg_extension(s);
 }
 
+/* a directory on the server (mounted into Odoo: under the server's mounts_root, checked at
+ * deploy, ops/env_mounts.c) */
 static bool v_path(const char *s)
 {
-	return valid_abs_path(s) && strcmp(s, "/") != 0;
+	return valid_server_dir(s) && strcmp(s, "/") != 0;
 }
 
 static const char *const X_FRAME[] = {"SAMEORIGIN", "DENY", NULL};
@@ -92,24 +81,24 @@ static const struct setting TABLE[] = {
 	 .description = "odoo.conf lines added to the generated file (reserved keys are ignored)"},
 	{.key = "server_shared_addons", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .apply = APPLY_HARD_RESTART,
 	 .label = "Server Shared Addons",
 	 .description = "Mount the server's shared addons directory"},
 	{.key = "server_shared_addons_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
-	 .valid = v_path, .valid_what = "an absolute path on the server",
+	 .valid = v_path, .valid_what = "an absolute path on the server, no . or .. segment",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .apply = APPLY_HARD_RESTART,
 	 .label = "Server Shared Addons Path",
 	 .description = "The server's shared addons directory"},
 	{.key = "external_filestore", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .apply = APPLY_HARD_RESTART,
 	 .label = "External Filestore",
 	 .description = "Keep the filestore in a directory of the server"},
 	{.key = "external_filestore_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
-	 .valid = v_path, .valid_what = "an absolute path on the server",
+	 .valid = v_path, .valid_what = "an absolute path on the server, no . or .. segment",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true,
+	 .apply = APPLY_HARD_RESTART,
 	 .label = "External Filestore Path",
 	 .description = "The server directory of the filestore"},
 	{.key = "backup_schedule", .tab = "odoo", .type = SETTING_STRING, .max = 256,
@@ -169,7 +158,7 @@ static const struct setting TABLE[] = {
 	{.key = "postgres_extensions", .tab = "postgresql", .type = SETTING_LIST, .max = 50,
 	 .valid = v_extension, .valid_what = "PostgreSQL extension names (e.g. pg_trgm)",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_PG_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true, .label = "PostgreSQL Extensions",
+	 .apply = APPLY_HARD_RESTART, .label = "PostgreSQL Extensions",
 	 .description = "Extensions to create"},
 	{.key = "anonymize_database", .tab = "postgresql", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
@@ -269,12 +258,12 @@ static const struct setting TABLE[] = {
 	/* Packages sub-tab */
 	{.key = "odoo_packages", .tab = "packages", .type = SETTING_LIST, .max = 100,
 	 .valid = v_package, .valid_what = "Debian package names (e.g. libcups2-dev)",
-	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_REBUILD, .pending = true,
+	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_REBUILD,
 	 .label = "Odoo Debian Packages",
 	 .description = "Debian packages added to the Odoo image"},
 	{.key = "postgres_packages", .tab = "packages", .type = SETTING_LIST, .max = 100,
 	 .valid = v_package, .valid_what = "Debian package names (e.g. postgresql-contrib)",
-	 .target = TARGET_PG_CONTAINER, .apply = APPLY_REBUILD, .pending = true,
+	 .target = TARGET_PG_CONTAINER, .apply = APPLY_REBUILD,
 	 .label = "PostgreSQL Debian Packages",
 	 .description = "Debian packages added to the PostgreSQL image"},
 };

@@ -587,6 +587,60 @@ bool valid_ssh_fingerprint(const char *s)
 	return chars_in(s + 7, "+/", true);
 }
 
+/* ---- the Odoo, PostgreSQL and Packages settings (issue 13): one validator per field,
+ * used by the settings registry (core/settings.c) and again by the renderers ---- */
+
+bool valid_debian_package(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 2 || n > 100 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      strchr("+-.", s[i])))
+			return false;
+	return true;
+}
+
+bool valid_pg_extension(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+bool valid_server_dir(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 1024 || s[0] != '/')
+		return false;
+	if (n == 1)
+		return true;
+	if (s[n - 1] == '/')
+		return false;
+	const char *seg = s + 1;
+	for (const char *p = s + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t len = (size_t)(p - seg);
+			if (len == 0 || (len == 1 && seg[0] == '.') ||
+			    (len == 2 && seg[0] == '.' && seg[1] == '.'))
+				return false;
+			if (*p == '\0')
+				return true;
+			seg = p + 1;
+			continue;
+		}
+		char c = *p;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("._+@=,~-", c)))
+			return false;
+	}
+}
+
 /* ---- values of an environment's site ---- */
 
 bool valid_nginx_size(const char *s)

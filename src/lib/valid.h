@@ -97,6 +97,16 @@ bool valid_sftp_path(const char *s);
 bool valid_ssh_user(const char *s);
 /* An SSH host key fingerprint as OpenSSH prints it: "SHA256:" and 43 base64 characters. */
 bool valid_ssh_fingerprint(const char *s);
+/* ---- Odoo, PostgreSQL and Packages settings (issue 13) ---- */
+/* A Debian package name (Debian Policy 5.6.7): 2-100 of lowercase letters, digits, '+', '-',
+ * '.', starting with a letter or digit. */
+bool valid_debian_package(const char *s);
+/* A PostgreSQL extension name: 1-63 of lowercase letters, digits and '_', not starting with
+ * a digit (an unquoted SQL identifier; berth quotes it anyway). */
+bool valid_pg_extension(const char *s);
+/* A directory on a server: "/" or an absolute path of segments of letters, digits and
+ * "._+@=,~-", no empty, "." or ".." segment, no trailing '/', at most 1024 bytes. */
+bool valid_server_dir(const char *s);
 
 /* ---- values of an environment's site (edge nginx): one validator per field, called by the
  * settings registry (core/settings.c) when a value is set and by the site renderer

@@ -893,6 +893,9 @@ static int fs_helper(struct engine *e, struct job *j, struct envrt *rt, const ch
 		"Source", rt->vol_data, "Target", "/var/lib/odoo", "NetworkMode", "none");
 	for (int i = 0; i < 4; i++)
 		free(envs[i]);
+	/* an external filestore (Odoo settings): the server directory the running Odoo mounts */
+	env_mounts_from_container(e, rt);
+	env_mounts_add(rt, json_object_get(json_object_get(spec, "HostConfig"), "Mounts"));
 	struct berr e2 = {0};
 	engine_container_remove(e, name, &e2);
 	int rc = engine_container_create(e, name, spec, err);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/settings.h"
 #include "lib/secret.h"
 #include "ops/backup.h"
 #include "ops/env_int.h"
@@ -30,6 +31,17 @@ static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 	if (!e)
 		return -1;
 	int rc = -1;
+	/* everything that can fail without touching a container first: the images (derived with
+	 * the Packages settings) and the server directories of the Odoo settings */
+	job_stage(j, "Images");
+	if (env_images(e, j, rt, err) < 0)
+		goto out;
+	if (settings_get_bool(rt->settings, "server_shared_addons") ||
+	    settings_get_bool(rt->settings, "external_filestore")) {
+		job_stage(j, "Server directories");
+		if (env_mounts(e, j, rt, err) < 0)
+			goto out;
+	}
 	job_stage(j, "Network and volumes");
 	if (ensure_network_volumes(e, rt, err) < 0)
 		goto out;
@@ -64,11 +76,9 @@ static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 	if (wait_healthy(e, j, rt, err) < 0)
 		goto out;
 	rc = 0;
-	if (rt->has_code) {
-		char *image = ops_odoo_image(rt->version);
-		code_prune(e, j, rt, image);
-		free(image);
-	}
+	if (rt->has_code)
+		code_prune(e, j, rt, rt->odoo_img);
+	env_images_prune(e, j, rt, false);
 	goto out;
 cancelled:
 	berr_set(err, BE_CONFLICT, NULL, "cancelled");
@@ -105,27 +115,33 @@ static int job_deploy(struct job *j, struct berr *err)
 	return rc;
 }
 
-/* Soft restart: pull the code, update changed modules, then restart the Odoo service in its
- * container (SIGHUP re-execs Odoo, which reads the new odoo.conf and code). */
+/* Soft restart: pull the code, update changed modules, write odoo.conf (with or without
+ * code: the Odoo settings' odoo.conf text), then restart the Odoo service in its container
+ * (SIGHUP re-execs Odoo, which reads the new odoo.conf and code). The container, its image and
+ * its mounts stay as they are (a hard restart or a deploy changes those): odoo.conf's
+ * addons_path follows what is mounted. */
 static int soft_restart(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
 {
 	job_stage(j, "Code");
 	if (code_stage(e, j, rt, err) < 0)
 		return -1;
+	env_mounts_from_container(e, rt);
+	json_t *c = engine_container_inspect(e, rt->odoo);
+	const char *running_image = S(json_object_get(c, "Config"), "Image");
+	if (running_image) /* the running container's image, not a new build */
+		rt->odoo_img = xstrdup(running_image);
+	json_decref(c);
 	char *image = rt->has_code ? odoo_image(e, j, rt, err) : NULL;
-	char *conf = NULL;
-	int rc = 0;
-	if (rt->has_code) {
-		rc = -1;
-		conf = image ? odoo_conf(rt, err) : NULL;
-		if (conf) {
-			job_stage(j, "Modules");
-			rc = update_modules(e, j, rt, image, conf, err);
-		}
-		if (rc == 0) {
-			struct efile files[] = {{"odoo.conf", conf, strlen(conf), 0644}};
-			rc = engine_put_files(e, rt->odoo, "/etc/odoo", files, 1, err);
-		}
+	char *conf = !rt->has_code || image ? odoo_conf(rt, err) : NULL;
+	int rc = conf ? 0 : -1;
+	if (rc == 0 && rt->has_code) {
+		job_stage(j, "Modules");
+		rc = update_modules(e, j, rt, image, conf, err);
+	}
+	if (rc == 0) {
+		job_log(j, "writing odoo.conf");
+		struct efile files[] = {{"odoo.conf", conf, strlen(conf), 0644}};
+		rc = engine_put_files(e, rt->odoo, "/etc/odoo", files, 1, err);
 	}
 	if (rc == 0) {
 		job_stage(j, "Restart Odoo");
@@ -278,6 +294,8 @@ static int job_remove(struct job *j, struct berr *err)
 				rc = -1;
 		}
 		json_decref(cs);
+		/* the images derived for it (Packages settings) */
+		env_images_prune(e, j, &rt, true);
 		struct berr e2 = {0};
 		char edge_name[32], sites_vol[40];
 		ops_edge_names(rt.server_id, edge_name, sites_vol);

@@ -44,7 +44,16 @@ struct envrt {
 	json_t *update;        /* modules to update (-u) */
 	bool odoo_touched;     /* this job replaced or signalled Odoo */
 	bool image_present;    /* the Odoo image was found (or pulled) on the server */
+	/* images (env_images.c): what the containers run, derived with the Packages settings */
+	char *odoo_img, *pg_img;
+	/* mounts (env_mounts.c), resolved on the server once per job: NULL when off */
+	bool mounts_checked;
+	char *shared_addons_src; /* the server directory mounted at SHARED_ADDONS_DIR */
+	char *filestore_src;     /* the server directory mounted at FILESTORE_DIR */
 };
+
+#define SHARED_ADDONS_DIR "/mnt/berth-shared-addons"
+#define FILESTORE_DIR "/var/lib/odoo/filestore"
 
 static inline const char *S(json_t *o, const char *k)
 {
@@ -79,6 +88,41 @@ int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool forc
 int deploy_replica(struct engine *e, struct job *j, struct envrt *rt, bool force,
 		   struct berr *err);
 
+/* env_images.c: the Odoo image of the version (pulled when missing) and berth's PostgreSQL
+ * image, each derived with the environment's Packages settings when they list packages
+ * (built unless an image of the same base and list exists); once per job. odoo_image's
+ * result is the caller's to free; pg_image writes the tag into out. */
+char *odoo_image(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+int pg_image(struct engine *e, struct job *j, struct envrt *rt, char *out, size_t len,
+	     struct berr *err);
+/* An image's inspect data, NULL when it is not on the server. */
+json_t *env_image_inspect(struct engine *e, const char *ref);
+/* Both, before any container is replaced (the deploy's Images stage). */
+int env_images(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+/* Removes the environment's derived images no container of it runs: all of them (all), or
+ * those other than the ones this job uses. */
+void env_images_prune(struct engine *e, struct job *j, struct envrt *rt, bool all);
+
+/* env_mounts.c: the Odoo sub-tab's server directories (shared addons, external filestore),
+ * only under the server's mounts_root, in the organization's directory
+ * <mounts_root>/<org-slug>/, resolved on the server (symlinks) by a throw-away container:
+ * sets rt->shared_addons_src and rt->filestore_src (once per job), or fails with a message
+ * naming the setting, before any container is touched. */
+int env_mounts(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+/* The mounts of the running Odoo container stand for the settings (soft restart: odoo.conf
+ * must match what is mounted). */
+void env_mounts_from_container(struct engine *e, struct envrt *rt);
+/* Moves the filestore when its place changes (the Odoo volume or a server directory): Odoo is
+ * stopped first (restarted if the move fails); refused when the new place already holds
+ * files. Then gives a server directory to the image's user. */
+int env_filestore_prepare(struct engine *e, struct job *j, struct envrt *rt, const char *image,
+			  struct berr *err);
+/* The container paths for the Odoo container's Mounts (appended to mounts). */
+void env_mounts_add(const struct envrt *rt, json_t *mounts);
+/* Creates the postgres_extensions in the environment's database (CREATE EXTENSION IF NOT
+ * EXISTS, psql in the PostgreSQL container, argv only). */
+int env_extensions(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
 /* env_pgbouncer.c */
 int deploy_pgbouncer(struct engine *e, struct job *j, struct envrt *rt, bool force,
 		     struct berr *err);
@@ -87,7 +131,6 @@ int deploy_pgbouncer(struct engine *e, struct job *j, struct envrt *rt, bool for
 char *odoo_conf(struct envrt *rt, struct berr *err);
 int update_modules(struct engine *e, struct job *j, struct envrt *rt, const char *image,
 		   const char *conf, struct berr *err);
-char *odoo_image(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
 int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool force,
 		struct berr *err);
 

@@ -11,6 +11,12 @@
 
 char *odoo_conf(struct envrt *rt, struct berr *err)
 {
+	/* the shared addons come after the project's and the addon repositories' (the first
+	 * module of a name Odoo finds wins) */
+	char *path = rt->shared_addons_src
+			     ? xasprintf("%s%s%s", rt->addons_path ? rt->addons_path : "",
+					 rt->addons_path ? "," : "", SHARED_ADDONS_DIR)
+			     : NULL;
 	struct render_odoo o = {
 		.db_host = rt->pgbouncer ? rt->pgb : rt->db,
 		.db_port = rt->pgbouncer ? 6432 : 5432,
@@ -24,9 +30,11 @@ char *odoo_conf(struct envrt *rt, struct berr *err)
 		.effective = rt->effective,
 		.smtp_password = rt->smtp_password,
 		.extra = S(rt->settings, "odoo_config"),
-		.addons_path = rt->addons_path,
+		.addons_path = path ? path : rt->addons_path,
 	};
-	return render_odoo_conf(&o, err);
+	char *conf = render_odoo_conf(&o, err);
+	free(path);
+	return conf;
 }
 
 static json_t *odoo_spec(struct envrt *rt, const char *image, json_t *cmd, const char *role)
@@ -43,10 +51,11 @@ static json_t *odoo_spec(struct envrt *rt, const char *image, json_t *cmd, const
 					     setting_int(rt, "odoo_memory_reservation_mb"),
 					     setting_int(rt, "odoo_shm_mb"),
 					     str_eq(role, "odoo") ? restart_policy(rt) : "no"));
-	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts",
-			    json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s,s:b}]", "Type", "volume", "Source",
-				      rt->vol_data, "Target", "/var/lib/odoo", "Type", "volume",
-				      "Source", rt->vol_code, "Target", CODE_DIR, "ReadOnly", 1));
+	json_t *mounts = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s,s:b}]", "Type", "volume", "Source",
+				   rt->vol_data, "Target", "/var/lib/odoo", "Type", "volume", "Source",
+				   rt->vol_code, "Target", CODE_DIR, "ReadOnly", 1);
+	env_mounts_add(rt, mounts);
+	json_object_set_new(json_object_get(spec, "HostConfig"), "Mounts", mounts);
 	if (cmd)
 		json_object_set_new(spec, "Cmd", cmd);
 	return spec;
@@ -245,7 +254,7 @@ int update_modules(struct engine *e, struct job *j, struct envrt *rt, const char
 
 int odoo_neutralize(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
 {
-	char *image = odoo_image(e, j, rt, err);
+	char *image = env_mounts(e, j, rt, err) == 0 ? odoo_image(e, j, rt, err) : NULL;
 	char *conf = image ? odoo_conf(rt, err) : NULL;
 	int rc = -1;
 	if (conf) {
@@ -260,37 +269,22 @@ int odoo_neutralize(struct engine *e, struct job *j, struct envrt *rt, struct be
 	return rc;
 }
 
-/* The Odoo image of the version, pulled when missing (checked once per job). Caller frees. */
-char *odoo_image(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
-{
-	char *image = ops_odoo_image(rt->version);
-	if (!rt->image_present && !engine_image_exists(e, image)) {
-		job_log(j, "pulling %s", image);
-		struct berr perr = {0};
-		if (engine_image_pull(e, image, &perr) < 0) {
-			berr_set(err, BE_INTERNAL_ERROR, NULL,
-				 "the Odoo image %s is not on the server and cannot be pulled (%s); set the"
-				 " image at /api/v1/admin/odoo-versions", image, perr.message);
-			free(image);
-			return NULL;
-		}
-	}
-	rt->image_present = true;
-	return image;
-}
-
 int deploy_odoo(struct engine *e, struct job *j, struct envrt *rt, bool force,
 		struct berr *err)
 {
 	char *image = odoo_image(e, j, rt, err);
 	if (!image)
 		return -1;
-	char *conf = odoo_conf(rt, err);
+	char *conf = env_mounts(e, j, rt, err) == 0 ? odoo_conf(rt, err) : NULL;
 	if (!conf) {
 		free(image);
 		return -1;
 	}
-	int rc = init_database(e, j, rt, image, conf, err);
+	int rc = env_filestore_prepare(e, j, rt, image, err);
+	if (rc == 0)
+		rc = init_database(e, j, rt, image, conf, err);
+	if (rc == 0)
+		rc = env_extensions(e, j, rt, err);
 	if (rc == 0 && rt->deployed_before)
 		rc = update_modules(e, j, rt, image, conf, err);
 	if (rc == 0) {

@@ -31,16 +31,32 @@ int wait_pg(struct engine *e, struct job *j, const char *container, struct berr 
 	return berr_set(err, BE_INTERNAL_ERROR, NULL, "PostgreSQL in %s did not become ready", container);
 }
 
+/* shared_preload_libraries: the extensions of postgres_extensions that only work loaded at
+ * the server's start, comma-separated; NULL when none. Caller frees. */
+static char *preload_libraries(struct envrt *rt)
+{
+	static const char *const NEED[] = {"pg_stat_statements", "pg_cron", "timescaledb", NULL};
+	struct sbuf sb = SBUF_INIT;
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(rt->settings, "postgres_extensions"), i, v)
+		for (const char *const *n = NEED; *n; n++)
+			if (str_eq(json_string_value(v), *n))
+				sbuf_addf(&sb, "%s%s", sb.len ? "," : "", *n);
+	return sb.len ? sbuf_detach(&sb) : (sbuf_release(&sb), NULL);
+}
+
 int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool force,
 		    struct berr *err)
 {
-	char img[128];
-	if (images_ensure(e, j, IMG_POSTGRES, img, sizeof img, err) < 0)
+	char img[160];
+	if (pg_image(e, j, rt, img, sizeof img, err) < 0)
 		return -1;
 	struct render_pgbouncer b = {rt->db, rt->db_name, DB_USER, rt->db_password, rt->pg_cpu_c,
 				     rt->pg_ram};
 	int pool, maxc, pg_max = 100;
 	render_pgbouncer_pools(&b, &pool, &maxc, &pg_max);
+	char *preload = preload_libraries(rt);
 	long long mem = setting_int(rt, "postgres_memory_limit_mb");
 	struct render_pg p = {
 		.cpu_c = rt->pg_cpu_c,
@@ -50,8 +66,10 @@ int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool forc
 		.pg_major = images_pg_major(rt->version),
 		.replication = rt->replica_on,
 		.extra = S(rt->settings, "postgres_config"),
+		.preload = preload,
 	};
 	char *conf = render_postgresql_conf(&p, err);
+	free(preload);
 	char *hba = conf ? render_pg_hba(DB_USER, rt->replica_on, "replicator", err) : NULL;
 	if (!hba) {
 		free(conf);
@@ -97,8 +115,8 @@ int deploy_replica(struct engine *e, struct job *j, struct envrt *rt, bool force
 		json_decref(c);
 		return 0;
 	}
-	char img[128];
-	if (images_ensure(e, j, IMG_POSTGRES, img, sizeof img, err) < 0)
+	char img[160];
+	if (pg_image(e, j, rt, img, sizeof img, err) < 0)
 		return -1;
 	if (engine_volume_ensure(e, rt->vol_rep, labels(rt, "replica-data"), err) < 0)
 		return -1;

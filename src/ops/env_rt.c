@@ -59,6 +59,10 @@ void envrt_free(struct envrt *rt)
 	json_decref(rt->sources);
 	free(rt->addons_path);
 	json_decref(rt->update);
+	free(rt->odoo_img);
+	free(rt->pg_img);
+	free(rt->shared_addons_src);
+	free(rt->filestore_src);
 	free(rt->db_name);
 	secret_free(rt->db_password);
 	secret_free(rt->admin_passwd);

@@ -206,11 +206,21 @@ static void parse_line(struct render_extra *x, int lineno, char *s, const char *
 								      : "section headers are not allowed"));
 		return;
 	}
+	char *eq = strchr(s, '=');
 	if (*other) {
 		drop(x, lineno, xstrdup("inside a section other than [options]"));
+		if (eq) { /* name the key when there is one */
+			char *ke = eq;
+			while (ke > s && ke[-1] == ' ')
+				ke--;
+			char *k = xstrndup(s, (size_t)(ke - s));
+			if (key_ok(k, false))
+				x->lines[x->n - 1].ignored = k;
+			else
+				free(k);
+		}
 		return;
 	}
-	char *eq = strchr(s, '=');
 	if (!eq) {
 		drop(x, lineno, xstrdup("not of the form key = value"));
 		return;
@@ -228,6 +238,7 @@ static void parse_line(struct render_extra *x, int lineno, char *s, const char *
 	}
 	if (reserved_match(k, reserved)) {
 		drop(x, lineno, xasprintf("%s is reserved (set by berth)", k));
+		x->lines[x->n - 1].ignored = xstrdup(k);
 		return;
 	}
 	struct render_extra_line *l = add_line(x, RX_KV, lineno);
@@ -270,6 +281,7 @@ void render_extra_parse(struct render_extra *x, enum render_dialect d, const cha
 				l->key = l->value = NULL;
 				l->kind = RX_DROPPED;
 				l->text = why;
+				l->superseded = true;
 				break;
 			}
 		}
@@ -320,7 +332,32 @@ void render_extra_release(struct render_extra *x)
 		free(x->lines[i].key);
 		secret_free(x->lines[i].value); /* may be a password (smtp_password) */
 		free(x->lines[i].text);
+		free(x->lines[i].ignored);
 	}
 	free(x->lines);
 	memset(x, 0, sizeof *x);
+}
+
+json_t *render_extra_ignored(const struct render_extra *x)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; i < x->n; i++) {
+		const struct render_extra_line *l = &x->lines[i];
+		if (l->kind != RX_DROPPED || l->superseded)
+			continue;
+		/* "[options]" in odoo.conf text: berth writes that header, nothing is lost */
+		if (!l->ignored && l->text && strcmp(l->text, "berth writes the [options] header") == 0)
+			continue;
+		json_t *v = l->ignored ? json_string(l->ignored) : json_sprintf("line %d", l->lineno);
+		bool seen = false;
+		size_t k;
+		json_t *e;
+		json_array_foreach(out, k, e)
+			seen = seen || json_equal(e, v);
+		if (seen)
+			json_decref(v);
+		else
+			json_array_append_new(out, v);
+	}
+	return out;
 }

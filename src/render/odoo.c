@@ -15,11 +15,15 @@
 #include "lib/util.h"
 #include "lib/valid.h"
 
-/* Keys berth owns: dropped from the user's text. Any key ending in _port is reserved too
- * (http_port, gevent_port, longpolling_port, smtp_port, db_replica_port...). */
+/* Keys berth owns: dropped from the user's text (and listed by render_odoo_conf_ignored).
+ * The first line is issue 13's list (admin_passwd, data_dir, every key ending in _port:
+ * http_port, gevent_port, longpolling_port, smtp_port, db_replica_port..., db_host, db_port,
+ * db_user, db_password, addons_path, proxy_mode, list_db); the others keep Odoo on the
+ * environment's own database, network and log (docs/generated-config.md). */
 static const char *const RESERVED[] = {
 	"admin_passwd", "data_dir", "*_port", "db_host", "db_port", "db_user", "db_password",
-	"db_name", "dbfilter", "list_db", "addons_path", "proxy_mode",
+	"addons_path", "proxy_mode", "list_db",
+	"db_name", "dbfilter", /* the environment's database only (db_filter: Odoo settings) */
 	"http_interface",  /* Odoo must listen on the container's network */
 	"db_replica_host", /* set with the read replica */
 	"logfile", "syslog", /* the console's Logs tab reads the container's output */
@@ -284,4 +288,13 @@ char *render_odoo_conf(const struct render_odoo *o, struct berr *err)
 	render_extra_emit(&x, sb, "Odoo Configuration (environment settings)");
 	render_extra_release(&x);
 	return sbuf_detach(sb);
+}
+
+json_t *render_odoo_conf_ignored(const char *extra)
+{
+	struct render_extra x;
+	render_extra_parse(&x, RENDER_ODOO_CONF, extra, RESERVED);
+	json_t *out = render_extra_ignored(&x);
+	render_extra_release(&x);
+	return out;
 }

@@ -36,6 +36,13 @@ struct render_odoo {
 	const char *extra;          /* user's free-text odoo.conf lines, NULL when none */
 };
 char *render_odoo_conf(const struct render_odoo *o, struct berr *err);
+/* What of the user's odoo.conf text (the odoo_config setting) berth ignores, for the settings
+ * API's answer: a JSON array of strings, each once, in the order of the text: the key of each
+ * reserved line (admin_passwd, data_dir, every *_port, db_host, db_port, db_user, db_password,
+ * addons_path, proxy_mode, list_db and the others docs/generated-config.md lists) and of each
+ * line inside a section other than [options]; "line N" for a line that is not `key = value`,
+ * a comment or blank (a section header other than [options] among them). [] for NULL. */
+json_t *render_odoo_conf_ignored(const char *extra);
 /* The integer the user's odoo.conf text sets for key (the line that survives the filter: the
  * last one), else dflt. Use it for settings other files depend on: a user's `workers = N`
  * decides whether the websocket is served on the gevent port (websocket_on_gevent). */
@@ -50,8 +57,30 @@ struct render_pg {
 	int pg_major;              /* 15 by default (0 means 15) */
 	bool replication;          /* primary of a read replica: wal_level replica, senders */
 	const char *extra;         /* user's free-text postgresql.conf lines, NULL when none */
+	const char *preload;       /* shared_preload_libraries: names separated by commas (each
+				    * valid_pg_extension), NULL or "": none */
 };
 char *render_postgresql_conf(const struct render_pg *p, struct berr *err);
+/* The same for the postgresql_config setting: reserved keys, keys PostgreSQL does not know
+ * (render_pg_param_known; names with a '.' are extension parameters and pass), "line N" for
+ * the others. */
+json_t *render_postgresql_conf_ignored(const char *extra);
+/* Is name (lowercase) a parameter of berth's PostgreSQL (pg_params.c, generated from
+ * `postgres --describe-config` of berth's image by scripts/gen-pg-params.sh)? */
+bool render_pg_param_known(const char *name);
+extern const int RENDER_PG_PARAMS_MAJOR;
+/* `CREATE EXTENSION IF NOT EXISTS "name";` for a name valid_pg_extension() accepts (the
+ * registry's validator of postgres_extensions), NULL with err otherwise. */
+char *render_pg_create_extension_sql(const char *name, struct berr *err);
+
+/* The Dockerfile of an environment's derived image (the Packages sub-tab): FROM base (an image
+ * id "sha256:<64 hex>" or a reference), USER root, one RUN of apt-get update and
+ * `apt-get install -y --no-install-recommends` with the packages one per line (each checked
+ * with valid_debian_package(), the registry's validator), USER restored to user (the base
+ * image's, "" for root), and a LABEL naming the environment (env_id, a UUID) and the role
+ * ("odoo" or "postgres"). NULL with err (VALIDATION_ERROR naming the field) otherwise. */
+char *render_derived_dockerfile(const char *base, const char *user, const char *const *packages,
+				size_t n, const char *env_id, const char *role, struct berr *err);
 /* pg_hba.conf: the superuser over the container's Unix socket (trust), scram-sha-256 for the
  * environment's user from the environment's network (samenet), a replication entry for the
  * replica user when replication is on; nothing else. */
@@ -152,6 +181,9 @@ struct render_extra_line {
 	int lineno;
 	char *key, *value;         /* RX_KV; value normalized for the dialect */
 	char *text;                /* RX_COMMENT: the comment; RX_DROPPED: why */
+	char *ignored;             /* RX_DROPPED: the key whose line is ignored (reserved, unknown,
+				    * in another section), NULL for a line that is not key = value */
+	bool superseded;           /* RX_DROPPED: the key is set again later (not ignored) */
 };
 struct render_extra {
 	struct render_extra_line *lines;
@@ -166,6 +198,8 @@ bool render_extra_has(const struct render_extra *x, const char *key);
 /* Appends the surviving lines (and notes on dropped ones) under a header comment. */
 void render_extra_emit(const struct render_extra *x, struct sbuf *sb, const char *title);
 void render_extra_release(struct render_extra *x);
+/* The keys (or "line N") of the dropped lines, each once, superseded ones left out. */
+json_t *render_extra_ignored(const struct render_extra *x);
 
 /* Odoo's stored form of a password (passlib pbkdf2_sha512, as Odoo 16-19 write and verify
  * it): `$pbkdf2-sha512$<rounds>$<ab64 salt>$<ab64 checksum>`. Pure: the caller picks the

@@ -167,3 +167,8 @@ json_t *audit_list(const char *org_id, int64_t before, int64_t limit)
 		       " source_ip, created_at FROM audit WHERE org_id=? AND (?=0 OR id<?)"
 		       " ORDER BY id DESC LIMIT ?", "siii", org_id, before, before, limit);
 }
+
+char *orgs_slug(const char *org_id)
+{
+	return db_str("SELECT slug FROM orgs WHERE id=?", "s", org_id);
+}

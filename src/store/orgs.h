@@ -16,6 +16,8 @@ int orgs_set_plan(const char *org_id, const char *plan_id);
 int orgs_set_timezone(const char *org_id, const char *timezone);
 /* Caller frees; "UTC" when the organization has none or does not exist. */
 char *orgs_timezone(const char *org_id);
+/* The organization's slug (fixed at creation), NULL when there is none. Caller frees. */
+char *orgs_slug(const char *org_id);
 /* Whether project_id is a project of the organization. */
 bool orgs_has_project(const char *org_id, const char *project_id);
 

@@ -63,6 +63,11 @@ int servers_edge_ports(const char *id, int *http_port, int *https_port)
 	return rc;
 }
 
+char *servers_mounts_root(const char *id)
+{
+	return db_str("SELECT mounts_root FROM servers WHERE id=?", "s", id);
+}
+
 void server_row_free(struct server_row *r)
 {
 	free(r->name);
@@ -116,6 +121,9 @@ int servers_update(const char *id, const struct server_patch *p)
 		return -1;
 	if (p->docker_socket &&
 	    db_exec("UPDATE servers SET docker_socket=? WHERE id=?", "ss", p->docker_socket, id) < 0)
+		return -1;
+	if (p->mounts_root &&
+	    db_exec("UPDATE servers SET mounts_root=? WHERE id=?", "ss", p->mounts_root, id) < 0)
 		return -1;
 	if (p->has_max && db_exec("UPDATE servers SET max_projects=? WHERE id=?", "is",
 				  (int64_t)p->max_projects, id) < 0)

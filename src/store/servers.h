@@ -12,6 +12,9 @@
 #define SERVER_DEFAULT_MAX_PROJECTS 8
 #define SERVER_DEFAULT_HTTP_PORT 80
 #define SERVER_DEFAULT_HTTPS_PORT 443
+/* Where environments' server directories (shared addons, external filestore) may be:
+ * <mounts_root>/<org-slug>/... (ops/env_mounts.c) */
+#define SERVER_DEFAULT_MOUNTS_ROOT "/srv/berth"
 
 struct server_row {
 	char id[37];
@@ -30,6 +33,8 @@ void server_row_free(struct server_row *r);
 /* The ports the server's edge proxy publishes: 0 and both set, or -1 (both 0) when there is
  * no such server. */
 int servers_edge_ports(const char *id, int *http_port, int *https_port);
+/* The server's mounts_root, NULL when there is no such server. Caller frees. */
+char *servers_mounts_root(const char *id);
 /* The sealed credential ({"private_key"|"password": ...} once opened), or NULL. Caller frees. */
 char *servers_credential_sealed(const char *id);
 
@@ -46,6 +51,7 @@ int servers_insert(const struct server_new *n, char id[37]);
 struct server_patch {
 	const char *name, *host, *user, *docker_socket;
 	const char *credential_sealed, *auth_method; /* together */
+	const char *mounts_root;
 	int port, max_projects, http_port, https_port;
 	bool has_port, has_max, has_http, has_https, reset_host_key;
 };

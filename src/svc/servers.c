@@ -95,6 +95,9 @@ static int create_tx(void *p, struct berr *err)
 	if (rc == -2)
 		return berr_set(err, BE_NAME_EXISTS, "name", "A server named '%s' already exists",
 				in->name);
+	if (rc == 0 && in->mounts_root &&
+	    servers_update(c->id, &(struct server_patch){.mounts_root = in->mounts_root}) < 0)
+		rc = -1;
 	if (rc < 0)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
 	audit(c->a, c->ip, c->org_id, "server.create", c->id,
@@ -184,6 +187,7 @@ json_t *svc_server_update(const struct actor *a, const char *ip, const char *org
 		.host = in->host,
 		.user = in->user,
 		.docker_socket = in->docker_socket,
+		.mounts_root = in->mounts_root,
 		.port = (int)in->port,
 		.max_projects = (int)in->max_projects,
 		.http_port = (int)in->http_port,

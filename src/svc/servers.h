@@ -15,6 +15,7 @@
 /* The fields of a create or update request, already checked for form by the caller. */
 struct server_in {
 	const char *name, *transport, *host, *user, *private_key, *password, *docker_socket;
+	const char *mounts_root; /* checked by the caller: valid_server_dir(), not "/" */
 	long long port, max_projects, http_port, https_port;
 	bool has_port, has_max, has_http, has_https, has_key, has_pw, reset_host_key;
 };

@@ -23,49 +23,16 @@
 
 /* ---- ignored keys ---- */
 
-/* TEMPORARY (issue 13): the reserved keys of render/odoo.c and render/postgres.c, until the
- * containers helper's render_odoo_conf_ignored() / render_postgresql_conf_ignored() land;
- * then svc_settings_ignored_keys calls those and these lists go. */
-static const char *const ODOO_RESERVED[] = {
-	"admin_passwd", "data_dir", "*_port", "db_host", "db_port", "db_user", "db_password",
-	"db_name", "dbfilter", "list_db", "addons_path", "proxy_mode", "http_interface",
-	"db_replica_host", "logfile", "syslog", NULL,
-};
-static const char *const PG_RESERVED[] = {
-	"listen_addresses", "port", "data_directory", "hba_file", "ident_file", "config_file",
-	"unix_socket_directories", "include*", NULL,
-};
-
+/* What berth ignores of the odoo.conf / postgresql.conf text (render/odoo.c, postgres.c): the
+ * reserved keys, PostgreSQL's unknown ones, "line N" for a malformed line. */
 json_t *svc_settings_ignored_keys(const char *tab, json_t *settings)
 {
-	json_t *out = json_array();
 	bool odoo = str_eq(tab, "odoo");
 	if (!odoo && !str_eq(tab, "postgresql"))
-		return out;
+		return json_array();
 	const char *text = json_string_value(
 		json_object_get(settings, odoo ? "odoo_config" : "postgres_config"));
-	if (!text || !*text)
-		return out;
-	struct render_extra x;
-	render_extra_parse(&x, odoo ? RENDER_ODOO_CONF : RENDER_POSTGRESQL_CONF, text,
-			   odoo ? ODOO_RESERVED : PG_RESERVED);
-	static const char tail[] = " is reserved (set by berth)";
-	for (size_t i = 0; i < x.n; i++) {
-		const char *t = x.lines[i].text;
-		if (x.lines[i].kind != RX_DROPPED || !t || !str_ends(t, tail))
-			continue;
-		json_t *k = json_stringn(t, strlen(t) - strlen(tail));
-		bool dup = false;
-		size_t j;
-		json_t *v;
-		json_array_foreach(out, j, v)
-			dup = dup || json_equal(v, k);
-		if (!dup)
-			json_array_append(out, k);
-		json_decref(k);
-	}
-	render_extra_release(&x);
-	return out;
+	return odoo ? render_odoo_conf_ignored(text) : render_postgresql_conf_ignored(text);
 }
 
 /* ---- extra domains ---- */

@@ -358,6 +358,7 @@ def test_servers(cli):
         assert "Capacity:" in cli.ok("server", "test", "local")
     assert "Server local:" in cli.ok("server", "test", s["id"])
     assert cli.json("server", "update", "local", "--max-projects", "3")["max_projects"] == 3
+    assert cli.json("server", "update", "local", "--mounts-root", "/srv/x")["mounts_root"] == "/srv/x"
     p = cli.fails(API, "server", "create", "local", "--transport", "local")
     assert "NAME_EXISTS" in p.stderr
     # an SSH server with a key file; the key never comes back

@@ -664,9 +664,13 @@ static void test_pg_conf(void **state)
 				       "max_connections = 250\n"
 				       "[main]\n"
 				       "statement_timeout = 30s # bounded\n"
-				       "x = a'b\\c\n"
+				       "application_name = a'b\\c\n"
 				       "Shared_Buffers = 1GB\n"
-				       "empty =\n"};
+				       "search_path =\n"
+				       "no_such_parameter = 1\n"
+				       "pg_stat_statements.track = all\n"
+				       "archive_command = 'rm -rf /'\n"
+				       "shared_preload_libraries = 'x'\n"};
 	struct berr err = {0};
 	char *s = render_postgresql_conf(&p, &err);
 	assert_non_null(s);
@@ -681,8 +685,14 @@ static void test_pg_conf(void **state)
 	assert_int_equal(count_lines_starting(s, "max_connections ="), 1);
 	assert_true(has_line(s, "max_connections = 250"));
 	assert_true(has_line(s, "statement_timeout = 30s"));
-	assert_true(has_line(s, "x = 'a''b\\\\c'"));
-	assert_true(has_line(s, "empty = ''"));
+	assert_true(has_line(s, "application_name = 'a''b\\\\c'"));
+	assert_true(has_line(s, "search_path = ''"));
+	assert_int_equal(count_lines_starting(s, "no_such_parameter"), 0);
+	assert_non_null(strstr(s, "# berth: line 15 dropped: no_such_parameter is not a parameter of"
+				  " PostgreSQL 15"));
+	assert_true(has_line(s, "pg_stat_statements.track = all"));
+	assert_int_equal(count_lines_starting(s, "archive_command"), 0);
+	assert_int_equal(count_lines_starting(s, "shared_preload_libraries"), 0);
 	assert_int_equal(count_lines_starting(s, "Shared_Buffers"), 0);
 	assert_int_equal(count_lines_starting(s, "[main]"), 0);
 	assert_null(strstr(s, "shared_buffers"));
@@ -1278,6 +1288,116 @@ static void test_odoo_password(void **state)
 	assert_null(render_odoo_password("x", salt, sizeof salt, 0));
 }
 
+static void test_conf_ignored(void **state)
+{
+	(void)state;
+	json_t *o = render_odoo_conf_ignored(
+		"workers = 2\n"
+		"admin_passwd = x\n"
+		"data_dir = /tmp\n"
+		"http_port = 1\n"
+		"longpolling_port = 2\n"
+		"db_host = evil\n"
+		"db_port = 1\n"
+		"db_user = postgres\n"
+		"db_password = x\n"
+		"addons_path = /etc\n"
+		"proxy_mode = False\n"
+		"list_db = True\n"
+		"workers = 3\n"
+		"not a line\n"
+		"[options]\n"
+		"; comment\n"
+		"[other]\n"
+		"limit_time_cpu = 5\n"
+		"[options]\n"
+		"admin_passwd = y\n");
+	char *got = json_dumps(o, JSON_COMPACT);
+	assert_string_equal(got, "[\"admin_passwd\",\"data_dir\",\"http_port\",\"longpolling_port\","
+				 "\"db_host\",\"db_port\",\"db_user\",\"db_password\",\"addons_path\","
+				 "\"proxy_mode\",\"list_db\",\"line 14\",\"line 17\",\"limit_time_cpu\"]");
+	free(got);
+	json_decref(o);
+	o = render_odoo_conf_ignored(NULL);
+	assert_int_equal(json_array_size(o), 0);
+	json_decref(o);
+	o = render_postgresql_conf_ignored("work_mem = 8MB\nport = 1\nbogus = 2\n"
+					   "pg_trgm.similarity_threshold = 0.2\n= x\n"
+					   "shared_preload_libraries = 'x'\n");
+	got = json_dumps(o, JSON_COMPACT);
+	assert_string_equal(got, "[\"port\",\"bogus\",\"line 5\",\"shared_preload_libraries\"]");
+	free(got);
+	json_decref(o);
+	/* the odoo.conf text cannot add a section or a line to berth's own */
+	struct render_odoo ro = {.db_host = "db", .db_port = 5432, .db_user = "odoo",
+				 .db_password = "pw", .db_name = "shop", .admin_passwd = "ap",
+				 .extra = "workers = 2\r\n[options]\nadmin_passwd = own\n"
+					  "  [evil]\n  list_db = True\nlimit_time_real = 9 \n"};
+	struct berr err = {0};
+	char *conf = render_odoo_conf(&ro, &err);
+	assert_non_null(conf);
+	assert_int_equal(count_lines_starting(conf, "["), 1);
+	assert_int_equal(count_lines_starting(conf, "admin_passwd"), 1);
+	assert_true(has_line(conf, "admin_passwd = ap"));
+	assert_true(has_line(conf, "list_db = False"));
+	/* still inside [evil]: dropped */
+	assert_true(has_line(conf, "limit_time_real = 120"));
+	assert_true(has_line(conf, "workers = 2"));
+	free(conf);
+}
+
+static void test_pg_extension_sql(void **state)
+{
+	(void)state;
+	struct berr err = {0};
+	char *s = render_pg_create_extension_sql("pg_trgm", &err);
+	assert_string_equal(s, "CREATE EXTENSION IF NOT EXISTS \"pg_trgm\";");
+	free(s);
+	const char *bad[] = {"", "Pg", "a\"b", "x; DROP TABLE y", "a-b", "1ab", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		assert_null(render_pg_create_extension_sql(*b, &err));
+		assert_string_equal(err.field, "postgres_extensions");
+	}
+	assert_null(render_pg_create_extension_sql(NULL, &err));
+	struct render_pg p = {.cpu_c = 100, .ram_mb = 512, .preload = "pg_stat_statements"};
+	s = render_postgresql_conf(&p, &err);
+	assert_true(has_line(s, "shared_preload_libraries = 'pg_stat_statements'"));
+	free(s);
+	p.preload = "a,b'";
+	assert_null(render_postgresql_conf(&p, &err));
+	assert_true(render_pg_param_known("work_mem"));
+	assert_true(render_pg_param_known("datestyle"));
+	assert_false(render_pg_param_known("work_me"));
+	assert_false(render_pg_param_known(NULL));
+}
+
+static void test_derived_dockerfile(void **state)
+{
+	(void)state;
+	struct berr err = {0};
+	const char *pk[] = {"hello", "libcups2-dev", "postgresql-15-postgis-3", "g++"};
+	char *s = render_derived_dockerfile(
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "odoo", pk,
+		ARRAY_SIZE(pk), "0b7c4c1e-6f43-4a6e-9a57-2f8e8a6f1c11", "odoo", &err);
+	assert_non_null(s);
+	golden("derived/Dockerfile.odoo", s);
+	free(s);
+	s = render_derived_dockerfile("berth/postgres:99822dd2", "", pk, 1,
+				      "0b7c4c1e-6f43-4a6e-9a57-2f8e8a6f1c11", "postgres", &err);
+	golden("derived/Dockerfile.postgres", s);
+	free(s);
+	const char *badpk[][1] = {{"Hello"}, {"a"}, {"x && rm -rf /"}, {"a\nRUN x"}, {"-x"}, {"a b"}};
+	for (size_t i = 0; i < ARRAY_SIZE(badpk); i++) {
+		assert_null(render_derived_dockerfile("debian", "", badpk[i], 1, "id", "odoo", &err));
+		assert_string_equal(err.field, "odoo_packages");
+	}
+	assert_null(render_derived_dockerfile("debian\nRUN x", "", pk, 1, "id", "odoo", &err));
+	assert_null(render_derived_dockerfile("debian", "a b", pk, 1, "id", "odoo", &err));
+	assert_null(render_derived_dockerfile("debian", "", pk, 0, "id", "postgres", &err));
+	assert_string_equal(err.field, "postgres_packages");
+	assert_null(render_derived_dockerfile("debian", "", pk, 1, "id", "nginx", &err));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1295,6 +1415,9 @@ int main(void)
 		cmocka_unit_test(test_extra_random),
 		cmocka_unit_test(test_nginx_t),
 		cmocka_unit_test(test_odoo_password),
+		cmocka_unit_test(test_conf_ignored),
+		cmocka_unit_test(test_pg_extension_sql),
+		cmocka_unit_test(test_derived_dockerfile),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }

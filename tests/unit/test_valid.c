@@ -693,6 +693,31 @@ static void test_backup_target_fields(void **state)
 	assert_false(valid_target_name(""));
 }
 
+static void test_container_settings_fields(void **state)
+{
+	(void)state;
+	const char *dirs[] = {"/", "/srv/berth", "/srv/berth/acme/addons-1.0", "/a/b_c/d+e@f=g,h~i", NULL};
+	for (const char *const *d = dirs; *d; d++)
+		assert_true(valid_server_dir(*d));
+	const char *bad_dirs[] = {"", "srv", "/srv/", "//srv", "/srv//x", "/srv/./x", "/srv/..",
+				  "/srv/../etc", "/a b", "/a\nb", "/a;b", "/a$b", "/a'b", "/a\"b", "/a*",
+				  NULL};
+	for (const char *const *d = bad_dirs; *d; d++)
+		assert_false(valid_server_dir(*d));
+	assert_false(valid_server_dir(NULL));
+	assert_true(valid_debian_package("postgresql-15-postgis-3"));
+	assert_true(valid_debian_package("g++"));
+	assert_true(valid_debian_package("libc6.1"));
+	const char *bad_pk[] = {"", "a", "-x", "+x", "Hello", "a b", "a;b", "a\nb", "a_b", NULL};
+	for (const char *const *p = bad_pk; *p; p++)
+		assert_false(valid_debian_package(*p));
+	assert_true(valid_pg_extension("pg_trgm"));
+	assert_true(valid_pg_extension("_x1"));
+	const char *bad_ext[] = {"", "1x", "Pg", "a-b", "a\"b", "a b", "a;", NULL};
+	for (const char *const *p = bad_ext; *p; p++)
+		assert_false(valid_pg_extension(*p));
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -715,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_sbuf_and_strings),
 		cmocka_unit_test(test_conf_values),
 		cmocka_unit_test(test_backup_target_fields),
+		cmocka_unit_test(test_container_settings_fields),
 	};
 	return cmocka_run_group_tests_name("valid", tests, NULL, NULL);
 }
