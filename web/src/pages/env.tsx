@@ -1,5 +1,6 @@
-// The instance console of one environment (instance-console.txt): header, quick actions,
-// tabs Commits and Queue (with the streaming job log), and the frames later issues fill.
+// The instance console of one environment (instance-console.txt): header (with the HTTPS
+// state), quick actions, tabs Commits and Queue (with the streaming job log), Logs,
+// Monitoring, Backups and Settings, and the frames later issues fill.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, del, get, post, streamEvents } from "../api";
 import { navigate } from "../router";
@@ -12,6 +13,8 @@ import { MonitoringTab } from "./monitoring";
 const POLL_MS = 3000;
 // the Backups tab is its own chunk, fetched when the tab is first opened
 const BackupsTab = lazy(() => import("./backups").then((m) => m.BackupsTab));
+// the Settings tab likewise
+const SettingsTab = lazy(() => import("./settings-env").then((m) => m.SettingsTab));
 
 export function EnvironmentPage({ id }: { id: string }) {
   const env = useAsync(() => get<any>(`/environments/${id}`), [id]);
@@ -41,6 +44,8 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
   // a point clicked on a monitoring chart opens the Logs tab on the 10 minutes around it
   const [logWindow, setLogWindow] = useState<{ since: string; until: string } | null>(null);
   const [queueGen, setQueueGen] = useState(0);
+  const [settingsSub, setSettingsSub] = useState("odoo");
+  const [jobLog, setJobLog] = useState<any>(null); // a job the Settings tab queued, its log shown here
   const can = (p: string) => !!perms && perms.has(p); // none shown until the permissions are known
   const host = env.url ? env.url.replace(/^https?:\/\//, "") : env.subdomain;
   const removable = env.environment_type !== "production";
@@ -79,7 +84,7 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
             <span class="branch" title="Git branch">{env.git_branch}</span> <StageBadge type={env.environment_type} />{" "}
             <span data-testid="env-status"><StatusDot status={env.status} /></span>
           </h1>
-          <div class="domain">{host}</div>
+          <div class="domain">{host} <Https env={env} /></div>
           <div class="muted small">
             {env.name} · Odoo {env.odoo_version} · {fmtCPU(env.cpu_cores)} CPU, {fmtMB(env.ram_mb)}, {env.disk_gb} GB · on {env.server_name}
             {env.status_reason ? ` · ${env.status_reason}` : ""}
@@ -130,14 +135,18 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
             setTab("logs");
           } : undefined} />
         )}
-        {tab === "backups" && <BackupsTab env={env} perms={perms!} />}
-        {tab === "settings" && <Coming what="Settings: the Odoo, PostgreSQL, Security, Domain, Nginx and Packages sub-tabs come with the settings issue." />}
+        {tab === "backups" && <BackupsTab env={env} perms={perms!} onOpenSettings={() => { setSettingsSub("odoo"); setTab("settings"); }} />}
+        {tab === "settings" && (
+          <SettingsTab env={env} perms={perms} sub={settingsSub} onSub={setSettingsSub}
+            onQueue={() => { setQueueGen((g) => g + 1); setTab("queue"); }} onShowJob={(j) => { setQueueGen((g) => g + 1); setJobLog(j); }} />
+        )}
       </div>
 
       {modal === "restart" && (
         <RestartModal onClose={() => setModal(null)} onRestart={(mode) => { setModal(null); act(mode === "soft" ? "Soft restart" : "Hard restart", `/environments/${env.id}/restart`, { mode }); }} />
       )}
       {modal === "remove" && <RemoveModal env={env} onClose={() => setModal(null)} />}
+      {jobLog && <JobLog job={jobLog} onClose={() => setJobLog(null)} />}
       {modal === "merge" && (
         <MergeModal env={env} onClose={() => setModal(null)} onMerged={() => { setModal(null); setQueueGen((g) => g + 1); setTab("queue"); }} />
       )}
@@ -149,6 +158,19 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
       )}
     </section>
   );
+}
+
+/** The HTTPS state of the environment's URL (tls_status, tls_error): a badge, or "HTTP only"
+ * and why. Nothing from a berthd that does not say. */
+function Https({ env }: { env: any }) {
+  const st: string | undefined = env.tls_status;
+  if (!st) return null;
+  const why = env.tls_error ? `: ${env.tls_error}` : "";
+  if (st === "active") return <span class="badge green tls" data-tls={st} title="Served over HTTPS with a valid certificate">HTTPS</span>;
+  if (st === "partial")
+    return <span class="tls" data-tls={st}><span class="badge amber" title="Some of its domains have no certificate yet">HTTPS (some domains)</span>{why && <span class="tls-why">{why.slice(2)}</span>}</span>;
+  if (st === "pending") return <span class="badge gray tls" data-tls={st} title="A certificate is being issued; HTTP meanwhile">HTTPS pending</span>;
+  return <span class="tls tls-http" data-tls={st}>HTTP only{why || (st === "none" ? ": no certificate yet" : "")}</span>;
 }
 
 function Coming({ what }: { what: string }) {
