@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { settingsSteps } from "./settings.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, "..", "..", "web", "package.json"));
@@ -185,6 +186,12 @@ try {
   const probeBody = await probe.json().catch(() => ({}));
   const HAS_BACKUPS = !(probe.status === 404 && probeBody?.error?.code === "NOT_FOUND");
   log(HAS_BACKUPS ? "this berthd has backups" : "this berthd has no backup routes: the backup steps are skipped");
+  // the Settings tab's steps likewise, with GET/PUT /environments/{id}/settings/{tab}
+  const sprobe = await fetch(BASE + "/api/v1/environments/00000000-0000-4000-8000-000000000000/settings/odoo",
+    { headers: { Authorization: "Bearer " + token } });
+  const sprobeBody = await sprobe.json().catch(() => ({}));
+  const HAS_SETTINGS = !(sprobe.status === 404 && /^No route/.test(sprobeBody?.error?.message || ""));
+  log(HAS_SETTINGS ? "this berthd has the settings routes" : "this berthd has no settings routes: the Settings tab's steps are skipped");
 
   if (DOCKER) {
     step = "add the local server";
@@ -424,6 +431,13 @@ try {
     await page.getByRole("tab", { name: "Queue" }).click();
     log("logs and monitoring shown");
 
+    if (HAS_SETTINGS) {
+      await settingsSteps({ page, api, token, plan, envId: new URL(page.url()).pathname.split("/").pop(), check, a11y, shot, log,
+        setStep: (s) => { step = s; }, noSidewaysScroll });
+      check(await page.evaluate(() => window.__sameDocument === true), "the Settings tab: no reload");
+      await page.getByRole("tab", { name: "Queue" }).click();
+    }
+
     step = "stop: the dot turns stopped and Start appears, live";
     await page.getByRole("button", { name: "Stop", exact: true }).click();
     await page.getByText("Stop queued").waitFor();
@@ -559,14 +573,21 @@ try {
       await rsd.getByRole("button", { name: "Cancel" }).click();
       await rsd.waitFor({ state: "detached" });
 
-      step = "backups: the schedule field";
-      const sch = page.getByRole("form", { name: "Backup schedule" });
-      await sch.getByLabel("Backup Schedule").fill("02:00 25:00");
-      await sch.getByText("'25:00' is not a time HH:MM").waitFor();
-      await sch.getByLabel("Backup Schedule").fill("02:00 14:00");
-      await sch.getByRole("button", { name: "Save schedule" }).click();
-      await page.getByText("Backup schedule saved").waitFor();
-      await page.getByTestId("backup-summary").getByText("02:00 14:00").waitFor();
+      step = "backups: the schedule, read-only, set in Settings → Odoo";
+      const sch = page.getByRole("region", { name: "Backup schedule" });
+      await sch.getByText("none: no automatic backups").waitFor();
+      if (HAS_SETTINGS) {
+        await sch.getByRole("link", { name: "Settings → Odoo" }).click();
+        const odoo = page.getByRole("form", { name: "Odoo settings" });
+        await odoo.getByLabel("Backup Schedule").fill("02:00 25:00");
+        await odoo.getByText("'25:00' is not a time HH:MM").waitFor();
+        await odoo.getByLabel("Backup Schedule").fill("02:00 14:00");
+        await odoo.getByRole("button", { name: "Save Odoo Configuration" }).click();
+        await odoo.getByTestId("apply-result").getByText("Changed: Backup Schedule.").waitFor();
+        await page.getByRole("tab", { name: "Backups" }).click();
+        await page.getByTestId("backup-summary").getByText("02:00 14:00").waitFor();
+        await page.getByRole("region", { name: "Backup schedule" }).getByText("02:00 14:00").waitFor();
+      }
       log("backups: created, verified, restore modal, schedule");
 
       step = "backup targets: the page and its built-in local target";

@@ -138,7 +138,7 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
         {tab === "backups" && <BackupsTab env={env} perms={perms!} onOpenSettings={() => { setSettingsSub("odoo"); setTab("settings"); }} />}
         {tab === "settings" && (
           <SettingsTab env={env} perms={perms} sub={settingsSub} onSub={setSettingsSub}
-            onQueue={() => { setQueueGen((g) => g + 1); setTab("queue"); }} onShowJob={(j) => { setQueueGen((g) => g + 1); setJobLog(j); }} />
+            onQueue={() => { setQueueGen((g) => g + 1); setTab("queue"); }} onShowJob={(j) => { setQueueGen((g) => g + 1); setJobLog(j); }} onSaved={reload} />
         )}
       </div>
 

@@ -8,7 +8,7 @@
 // save again with ?apply=now). Loaded on first use (its own chunk).
 import { ComponentChildren, Fragment } from "preact";
 import { useRef, useState } from "preact/hooks";
-import { ApiError, get, put } from "../api";
+import { ApiError, get, post, put } from "../api";
 import * as R from "../rules";
 import { Async, Field, Toggle, fmtDate, toast, useAsync } from "../ui";
 import "./settings-env.css";
@@ -209,6 +209,8 @@ export function SettingsTab(props: {
   onSub: (t: string) => void;
   onQueue: () => void;
   onShowJob: (job: { id: string; type: string }) => void;
+  /** a sub-tab saved: the environment's own answer (its settings) may have changed */
+  onSaved?: () => void;
 }) {
   const { env, sub, onSub } = props;
   // a sub-tab once opened stays mounted (hidden): its unsaved changes survive a look at another
@@ -239,20 +241,26 @@ export function SettingsTab(props: {
       </div>
       {TABS.filter((t) => visited.current.has(t.key)).map((t) => (
         <div key={t.key} role="tabpanel" id={`spanel-${t.key}`} aria-labelledby={`stab-${t.key}`} hidden={t.key !== sub} class="subpanel">
-          <Panel env={env} t={t} canEdit={canEdit} onQueue={props.onQueue} onShowJob={props.onShowJob} />
+          <Panel env={env} t={t} canEdit={canEdit} onQueue={props.onQueue} onShowJob={props.onShowJob} onSaved={props.onSaved} />
         </div>
       ))}
     </div>
   );
 }
 
-function Panel({ env, t, canEdit, onQueue, onShowJob }: { env: any; t: TabDef; canEdit: boolean; onQueue: () => void; onShowJob: (j: any) => void }) {
+function Panel({ env, t, canEdit, onQueue, onShowJob, onSaved }: {
+  env: any; t: TabDef; canEdit: boolean; onQueue: () => void; onShowJob: (j: any) => void; onSaved?: () => void;
+}) {
   const s = useAsync(() => get<TabAnswer>(`/environments/${env.id}/settings/${t.key}`), [env.id, t.key]);
   return (
     <Async s={s} what={`Loading the ${t.label} settings`}>
       {(a) => (
         <TabForm env={env} t={t} a={a} canEdit={canEdit} onQueue={onQueue} onShowJob={onShowJob}
-          onSaved={(r) => s.mutate((old) => ({ ...old, values: r.values || old.values, info: r.info || old.info }))} />
+          onSaved={(r: any) => {
+            s.mutate((old) => ({ ...old, values: r.values || old.values, info: r.info || old.info,
+              fields: r.fields || old.fields, locked: r.locked ?? old.locked }));
+            onSaved?.();
+          }} />
       )}
     </Async>
   );
@@ -309,22 +317,48 @@ function TabForm(props: {
     return body;
   };
 
-  async function save(e: Event | null, applyNow = false, again?: Record<string, any>) {
+  async function save(e: Event | null) {
     e?.preventDefault();
-    if (!again && a.fields.some((f) => editable(f) && local(f))) return;
-    const body = again || changed();
+    if (a.fields.some((f) => editable(f) && local(f))) return;
+    const body = changed();
     setBusy(true);
     setErr(null);
     try {
-      const r = await put<PutAnswer>(`/environments/${env.id}/settings/${t.key}${applyNow ? "?apply=now" : ""}`, body);
+      const r = await put<PutAnswer>(`/environments/${env.id}/settings/${t.key}`, body);
       props.onSaved(r);
       setDraft(null);
       setResult({ ...r, body });
-      const job = jobOf(r.apply);
-      toast(applyNow ? (job ? `${job.type} queued` : "Nothing to apply") : `${t.label} settings saved`);
+      toast(`${t.label} settings saved`);
     } catch (x) {
       setErr(x as ApiError);
-      if (applyNow) toast(`Apply failed: ${(x as ApiError).message}`, "error");
+    }
+    setBusy(false);
+  }
+
+  /** "Apply now": the save sent again with ?apply=now, which queues the restart or rebuild
+   * the save needs. A berthd that answers no job then (the values were stored already, so it
+   * sees nothing to apply) gets the job asked for directly, as ?apply=now would have. */
+  async function applyNow() {
+    if (!result) return;
+    const need = result.apply?.needed;
+    setBusy(true);
+    setErr(null);
+    try {
+      const r = await put<PutAnswer>(`/environments/${env.id}/settings/${t.key}?apply=now`, result.body);
+      props.onSaved(r);
+      let apply = r.apply;
+      if (!jobOf(apply) && (need === "soft restart" || need === "hard restart" || need === "rebuild")) {
+        const job = need === "rebuild"
+          ? await post(`/environments/${env.id}/deploy`)
+          : await post(`/environments/${env.id}/restart`, { mode: need === "soft restart" ? "soft" : "hard" });
+        apply = { needed: need, action: need === "rebuild" ? "deploy" : "restart", job, message: null };
+      }
+      setResult({ ...r, changed: result.changed, apply, body: result.body });
+      const job = jobOf(apply);
+      toast(job ? `${job.type} queued` : "Nothing to apply");
+    } catch (x) {
+      setErr(x as ApiError);
+      toast(`Apply failed: ${(x as ApiError).message}`, "error");
     }
     setBusy(false);
   }
@@ -334,7 +368,8 @@ function TabForm(props: {
     if (err && names(err.field, k)) setErr(null);
   };
   const anyEditable = a.fields.some(editable);
-  const lockedNotice = a.locked && t.flag;
+  const lockFlag: string | undefined = (a as any).plan_flag || t.flag;
+  const lockedNotice = a.locked && lockFlag;
   const ignored = result ? result.ignored_keys || result.info?.ignored_keys || [] : a.info?.ignored_keys || [];
 
   return (
@@ -342,7 +377,7 @@ function TabForm(props: {
       data-tab={t.key} data-locked={a.locked ? "true" : "false"}>
       {lockedNotice && (
         <div class="banner warn" data-testid="plan-locked">
-          <span>Your plan does not include <strong>{flagText(t.flag!)}</strong>: the {t.label} settings are shown but cannot be changed.
+          <span>Your plan does not include <strong>{flagText(lockFlag!)}</strong>: the {t.label} settings are shown but cannot be changed.
             {t.key === "odoo" && a.fields.some((f) => BACKUP_KEYS.has(f.key) && f.available !== false) ? " The backup settings below still can." : ""}</span>
         </div>
       )}
@@ -371,7 +406,7 @@ function TabForm(props: {
         );
       })}
       {t.note}
-      {result && <ApplyResult r={result} busy={busy} onApplyNow={() => save(null, true, result.body)}
+      {result && <ApplyResult r={result} busy={busy} labels={Object.fromEntries(defs.map((d) => [d.key, d.label]))} onApplyNow={applyNow} deployed={!!env.deployed_at}
         onQueue={props.onQueue} onShowJob={props.onShowJob} canEdit={canEdit} />}
       {canEdit && (
         <div class="actions">
@@ -466,10 +501,12 @@ function DomainState({ info }: { info: any }) {
                 const addrs: string[] = dns.addresses || [];
                 return (
                   <tr key={d.domain} data-domain={d.domain}>
-                    <td><code>{d.domain}</code>{d.primary && <span class="badge blue small">primary</span>}</td>
-                    <td data-dns={dns.points_to_server ? "ok" : "no"}>
-                      {dns.points_to_server ? <span class="yes">✓ Points to this server</span> : <span class="no">✗ Does not point to this server</span>}
-                      <div class="muted small">{addrs.length ? `Resolves to ${addrs.join(", ")}` : "No address found"}</div>
+                    <td><code>{d.domain}</code>{d.primary ? <span class="badge blue small">primary</span> : d.kind && <span class="badge gray small">{d.kind}</span>}</td>
+                    <td data-dns={dns.points_to_server === true ? "ok" : dns.points_to_server === false ? "no" : "unknown"}>
+                      {dns.points_to_server === true ? <span class="yes">✓ Points to this server</span>
+                        : dns.points_to_server === false ? <span class="no">✗ Does not point to this server</span>
+                        : <span>? Not known</span>}
+                      <div class="muted small">{addrs.length ? `Resolves to ${addrs.join(", ")}` : dns.error ? dns.error[0].toUpperCase() + dns.error.slice(1) : "No address found"}</div>
                     </td>
                     <td data-tls={tls.status || "none"}>
                       <span class={"badge " + cls}>{label}</span>
@@ -491,7 +528,7 @@ function DomainState({ info }: { info: any }) {
 }
 
 function ApplyResult(props: {
-  r: PutAnswer & { body: Record<string, any> }; busy: boolean; canEdit: boolean;
+  r: PutAnswer & { body: Record<string, any> }; busy: boolean; canEdit: boolean; labels: Record<string, string>; deployed: boolean;
   onApplyNow: () => void; onQueue: () => void; onShowJob: (j: any) => void;
 }) {
   const { r } = props;
@@ -500,7 +537,7 @@ function ApplyResult(props: {
   const n = r.changed?.length || 0;
   return (
     <div class="banner info apply-result" role="status" data-testid="apply-result" data-needed={a.needed}>
-      <div><strong>Saved.</strong> {n ? `Changed: ${r.changed.join(", ")}.` : "Nothing changed."}</div>
+      <div><strong>Saved.</strong> {n ? `Changed: ${r.changed.map((k) => props.labels[k] || k).join(", ")}.` : "Nothing changed."}</div>
       <div>{a.message || NEEDED[a.needed] || a.needed}</div>
       {job ? (
         <div class="row-actions">
@@ -509,7 +546,7 @@ function ApplyResult(props: {
           <button type="button" class="btn small" onClick={props.onQueue}>Open the Queue tab</button>
         </div>
       ) : (
-        a.needed !== "nothing" && a.needed !== "edge reload" && props.canEdit && (
+        a.needed !== "nothing" && a.needed !== "edge reload" && props.canEdit && props.deployed && (
           <div class="row-actions">
             <button type="button" class="btn small primary" disabled={props.busy} onClick={props.onApplyNow}>Apply now</button>
             <span class="muted small">queues the {a.needed === "rebuild" ? "deploy (rebuild)" : a.needed}; or leave it for the next one</span>
