@@ -21,6 +21,8 @@ interface FieldMeta {
   default: any;
   min?: number | null;
   max?: number | null;
+  /** stored and checked, not applied by this berthd yet */
+  pending?: boolean;
   choices?: string[] | null;
   plan_flag?: string | null;
   available?: boolean;
@@ -424,6 +426,7 @@ function Input(props: { f: FieldMeta; d: Def; value: any; set: (k: string, v: an
   const hint = (
     <>
       {d.hint ?? (f.default !== null && f.default !== undefined && f.default !== "" ? `Default ${Array.isArray(f.default) ? f.default.join(", ") || "none" : String(f.default)}.` : null)}
+      {f.pending && <span class="pending"> Saved and checked, but this berthd does not apply it yet.</span>}
       {why && <span class="why"> {why}</span>}
     </>
   );
@@ -537,11 +540,11 @@ function ApplyResult(props: {
   const n = r.changed?.length || 0;
   return (
     <div class="banner info apply-result" role="status" data-testid="apply-result" data-needed={a.needed}>
-      <div><strong>Saved.</strong> {n ? `Changed: ${r.changed.map((k) => props.labels[k] || k).join(", ")}.` : "Nothing changed."}</div>
-      <div>{a.message || NEEDED[a.needed] || a.needed}</div>
+      <div><strong>{n ? `Changed: ${r.changed.map((k) => props.labels[k] || k).join(", ")}.` : "Nothing changed."}</strong></div>
+      <div>{a.message || `Saved. ${NEEDED[a.needed] || a.needed}`}</div>
       {job ? (
         <div class="row-actions">
-          <span>Queued: the <strong>{job.type}</strong> job.</span>
+          {!a.message && <span>Queued: the <strong>{job.type}</strong> job.</span>}
           <button type="button" class="btn small" onClick={() => props.onShowJob(job)}>Show the {job.type} log</button>
           <button type="button" class="btn small" onClick={props.onQueue}>Open the Queue tab</button>
         </div>
