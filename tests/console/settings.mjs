@@ -7,16 +7,6 @@ export async function settingsSteps(t) {
   const sub = (name) => page.getByRole("tablist", { name: "Settings" }).getByRole("tab", { name, exact: true });
   const form = (name) => page.getByRole("form", { name: `${name} settings` });
 
-  setStep("settings: the header's HTTPS state (tls_status, tls_error)");
-  const env = await api("GET", `/environments/${envId}`, undefined, token);
-  if ("tls_status" in env) {
-    const tls = page.locator(`.console-head [data-tls="${env.tls_status}"]`);
-    await tls.waitFor();
-    const text = await tls.textContent();
-    check(env.tls_status === "active" ? text === "HTTPS" : env.tls_status === "pending" || env.tls_status === "partial" || text.startsWith("HTTP only"),
-      "the HTTPS state by the URL: " + text);
-  }
-
   setStep("settings: six sub-tabs, the Odoo defaults, a path shown only with its toggle");
   await page.getByRole("tab", { name: "Settings" }).click();
   await sub("Packages").waitFor();

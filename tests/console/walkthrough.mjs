@@ -398,6 +398,27 @@ try {
     await dash.close();
     log("running, shown live (the instance console and the dashboard)");
 
+    step = "the header's HTTPS state (tls_status, tls_error), with a berthd that has them";
+    const envNow = await api("GET", `/environments/${new URL(page.url()).pathname.split("/").pop()}`, undefined, token);
+    if ("tls_status" in envNow) {
+      await page.reload(); // the state as the environment has it now
+      await page.locator('[data-testid="env-status"] [data-status="running"]').waitFor();
+      await page.evaluate(() => { window.__sameDocument = true; });
+      await page.waitForFunction(() => document.documentElement.dataset.events === "live");
+      await page.getByRole("tab", { name: "Queue" }).click(); // where the steps below expect the page
+      await page.locator("tr[data-job]", { hasText: "deploy" }).first().waitFor();
+      const envTls = await api("GET", `/environments/${envNow.id}`, undefined, token);
+      const tls = page.locator(`.console-head [data-tls="${envTls.tls_status}"]`);
+      await tls.waitFor();
+      const text = await tls.textContent();
+      check(envTls.tls_status === "active" ? text === "HTTPS"
+        : envTls.tls_status === "partial" ? text.startsWith("HTTPS (some domains)")
+        : envTls.tls_status === "pending" ? text === "HTTPS pending"
+        : text.startsWith("HTTP only" + (envTls.tls_error ? ": " + envTls.tls_error.slice(0, 100) : envTls.tls_status === "none" ? ": no certificate yet" : "")),
+        `the HTTPS state by the URL (${envTls.tls_status}, ${envTls.tls_error}): ${text}`);
+      log("HTTPS state shown: " + text);
+    }
+
     step = "soft restart through the Restart modal";
     await page.getByRole("button", { name: "Restart", exact: true }).click();
     const rdlg = page.getByRole("dialog", { name: "Restart" });

@@ -165,12 +165,14 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
 function Https({ env }: { env: any }) {
   const st: string | undefined = env.tls_status;
   if (!st) return null;
-  const why = env.tls_error ? `: ${env.tls_error}` : "";
+  // a long reason (an ACME client's output) is cut short; the whole of it in the tooltip
+  const err: string = env.tls_error || "";
+  const why = err ? `: ${err.length > 140 ? err.slice(0, 137) + "…" : err}` : "";
   if (st === "active") return <span class="badge green tls" data-tls={st} title="Served over HTTPS with a valid certificate">HTTPS</span>;
   if (st === "partial")
-    return <span class="tls" data-tls={st}><span class="badge amber" title="Some of its domains have no certificate yet">HTTPS (some domains)</span>{why && <span class="tls-why">{why.slice(2)}</span>}</span>;
+    return <span class="tls" data-tls={st} title={err || undefined}><span class="badge amber">HTTPS (some domains)</span>{why && <span class="tls-why">{why.slice(2)}</span>}</span>;
   if (st === "pending") return <span class="badge gray tls" data-tls={st} title="A certificate is being issued; HTTP meanwhile">HTTPS pending</span>;
-  return <span class="tls tls-http" data-tls={st}>HTTP only{why || (st === "none" ? ": no certificate yet" : "")}</span>;
+  return <span class="tls tls-http" data-tls={st} title={err || undefined}>HTTP only{why || (st === "none" ? ": no certificate yet" : "")}</span>;
 }
 
 function Coming({ what }: { what: string }) {
