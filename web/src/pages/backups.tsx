@@ -454,10 +454,10 @@ function ImportModal({ env, onClose, onDone }: { env: any; onClose: () => void; 
 }
 
 const RETENTION: [string, string, number, string][] = [
-  ["backup_keep_daily", "Keep daily", 7, "scheduled backups: the newest of each of the last N days"],
-  ["backup_keep_weekly", "Keep weekly", 4, "the newest of each of the last N weeks"],
-  ["backup_keep_monthly", "Keep monthly", 12, "the newest of each of the last N months"],
-  ["backup_manual_keep_days", "Keep manual and imported backups (days)", 0, "0: until deleted"],
+  ["backup_keep_daily", "Daily Backups Kept", 7, "scheduled backups: the newest of each of the last N days"],
+  ["backup_keep_weekly", "Weekly Backups Kept", 4, "the newest of each of the last N weeks"],
+  ["backup_keep_monthly", "Monthly Backups Kept", 12, "the newest of each of the last N months"],
+  ["backup_manual_keep_days", "Manual Backups Kept (days)", 0, "0: until deleted"],
 ];
 
 /** The schedule and the retention numbers, read-only: Settings → Odoo sets them. */

@@ -6,7 +6,7 @@ import { ApiError, del, get, post, streamEvents } from "../api";
 import { navigate } from "../router";
 import { useSession } from "../session";
 import { useOrgEvents, usePollWithoutStream } from "../events";
-import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, fmtCPU, fmtDate, fmtMB, lazy, timeAgo, toast, useAsync } from "../ui";
+import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, TlsState, fmtCPU, fmtDate, fmtMB, lazy, timeAgo, toast, useAsync } from "../ui";
 import { LogsTab } from "./logs";
 import { MonitoringTab } from "./monitoring";
 
@@ -84,7 +84,7 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
             <span class="branch" title="Git branch">{env.git_branch}</span> <StageBadge type={env.environment_type} />{" "}
             <span data-testid="env-status"><StatusDot status={env.status} /></span>
           </h1>
-          <div class="domain">{host} <Https env={env} /></div>
+          <div class="domain">{host} <TlsState status={env.tls_status} error={env.tls_error} /></div>
           <div class="muted small">
             {env.name} · Odoo {env.odoo_version} · {fmtCPU(env.cpu_cores)} CPU, {fmtMB(env.ram_mb)}, {env.disk_gb} GB · on {env.server_name}
             {env.status_reason ? ` · ${env.status_reason}` : ""}
@@ -158,21 +158,6 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
       )}
     </section>
   );
-}
-
-/** The HTTPS state of the environment's URL (tls_status, tls_error): a badge, or "HTTP only"
- * and why. Nothing from a berthd that does not say. */
-function Https({ env }: { env: any }) {
-  const st: string | undefined = env.tls_status;
-  if (!st) return null;
-  // a long reason (an ACME client's output) is cut short; the whole of it in the tooltip
-  const err: string = env.tls_error || "";
-  const why = err ? `: ${err.length > 140 ? err.slice(0, 137) + "…" : err}` : "";
-  if (st === "active") return <span class="badge green tls" data-tls={st} title="Served over HTTPS with a valid certificate">HTTPS</span>;
-  if (st === "partial")
-    return <span class="tls" data-tls={st} title={err || undefined}><span class="badge amber">HTTPS (some domains)</span>{why && <span class="tls-why">{why.slice(2)}</span>}</span>;
-  if (st === "pending") return <span class="badge gray tls" data-tls={st} title="A certificate is being issued; HTTP meanwhile">HTTPS pending</span>;
-  return <span class="tls tls-http" data-tls={st} title={err || undefined}>HTTP only{why || (st === "none" ? ": no certificate yet" : "")}</span>;
 }
 
 function Coming({ what }: { what: string }) {

@@ -10,7 +10,7 @@ import { ComponentChildren, Fragment } from "preact";
 import { useRef, useState } from "preact/hooks";
 import { ApiError, get, post, put } from "../api";
 import * as R from "../rules";
-import { Async, Field, Toggle, fmtDate, toast, useAsync } from "../ui";
+import { Async, Field, TlsState, Toggle, fmtDate, toast, useAsync } from "../ui";
 import "./settings-env.css";
 
 type FieldType = "int" | "bool" | "string" | "enum" | "text" | "list";
@@ -23,6 +23,7 @@ interface FieldMeta {
   max?: number | null;
   /** stored and checked, not applied by this berthd yet */
   pending?: boolean;
+  description?: string | null;
   choices?: string[] | null;
   plan_flag?: string | null;
   available?: boolean;
@@ -108,10 +109,10 @@ export const TABS: TabDef[] = [
         key: "backup_schedule", label: "Backup Schedule", placeholder: "02:00 14:00", group: "Backups",
         hint: "Space-separated times in HH:MM format for automated backups (e.g., 02:00 14:00), in the organization's time zone. Leave empty to disable automatic backups.",
       },
-      { key: "backup_keep_daily", label: "Keep daily", hint: "Scheduled backups: the newest of each of the last N days. Default 7." },
-      { key: "backup_keep_weekly", label: "Keep weekly", hint: "The newest of each of the last N weeks. Default 4." },
-      { key: "backup_keep_monthly", label: "Keep monthly", hint: "The newest of each of the last N months. Default 12." },
-      { key: "backup_manual_keep_days", label: "Keep manual and imported backups (days)", hint: "0: until deleted. Default 0." },
+      { key: "backup_keep_daily", label: "Daily Backups Kept", hint: "Scheduled backups: the newest of each of the last N days. Default 7." },
+      { key: "backup_keep_weekly", label: "Weekly Backups Kept", hint: "The newest of each of the last N weeks. Default 4." },
+      { key: "backup_keep_monthly", label: "Monthly Backups Kept", hint: "The newest of each of the last N months. Default 12." },
+      { key: "backup_manual_keep_days", label: "Manual Backups Kept (days)", hint: "Manual and imported backups are kept this many days; 0: until deleted. Default 0." },
       { key: "auto_restart", label: "Auto Restart", group: "Process", hint: "Automatically restart the instance if the Odoo process crashes." },
     ],
   },
@@ -136,7 +137,7 @@ export const TABS: TabDef[] = [
       { key: "rate_limit_login", label: "Login Rate Limit", placeholder: "5r/m", hint: "Rate limit for the login endpoint (e.g., 5r/m = 5 requests per minute)." },
       { key: "rate_limit_general", label: "General Rate Limit", placeholder: "60r/s", hint: "Rate limit for all other requests (e.g., 60r/s)." },
       { key: "csp", label: "Enable CSP", hint: "Toggle to add a Content-Security-Policy response header." },
-      { key: "csp_policy", label: "Content-Security-Policy", showIf: "csp", rows: 3, hint: "The policy sent while CSP is on (the default works with Odoo's backend and website)." },
+      { key: "csp_policy", label: "CSP Policy", showIf: "csp", rows: 3, hint: "The policy sent while CSP is on (the default works with Odoo's backend and website)." },
     ],
   },
   {
@@ -144,7 +145,7 @@ export const TABS: TabDef[] = [
     defs: [
       { key: "extra_domains", label: "Extra Domains", rows: 3, placeholder: "shop.example.com", hint: "Additional custom domains that should route to this instance. One domain per line. DNS for each domain must point to the server IP." },
       { key: "force_ssl", label: "Force Generate SSL", hint: "Toggle on to force SSL certificate regeneration on the next restart." },
-      { key: "hsts", label: "Strict-Transport-Security (HSTS)", hint: "Tell browsers to use HTTPS only, once a domain has a certificate." },
+      { key: "hsts", label: "Strict Transport Security (HSTS)", hint: "Tell browsers to use HTTPS only, once a domain has a certificate." },
     ],
     note: <p class="banner info small"><strong>DNS setup:</strong> After adding an extra domain, create an <code>A</code> record in your DNS provider pointing the domain to the server's IP address. SSL certificates are issued automatically via Let's Encrypt on the next restart.</p>,
   },
@@ -277,7 +278,8 @@ function TabForm(props: {
   // the document's fields in its order, then any other key of the tab the API has (its label)
   const defs: Def[] = [
     ...t.defs.filter((d) => metas.has(d.key)),
-    ...a.fields.filter((f) => !t.defs.some((d) => d.key === f.key)).map((f, i) => ({ key: f.key, label: f.label, group: i === 0 ? "More" : undefined })),
+    ...a.fields.filter((f) => !t.defs.some((d) => d.key === f.key))
+      .map((f, i) => ({ key: f.key, label: f.label, hint: f.description || undefined, group: i === 0 ? "More" : undefined })),
   ];
   const [draft, setDraft] = useState<Record<string, any> | null>(null);
   const [err, setErr] = useState<ApiError | null>(null);
@@ -385,7 +387,7 @@ function TabForm(props: {
       )}
       {t.intro}
       {bannerErr && <div class="banner error" role="alert" data-code={bannerErr.code}>{bannerErr.message}</div>}
-      {t.key === "domain" && <PrimaryDomain info={result?.info || a.info} />}
+      {t.key === "domain" && <PrimaryDomain info={result?.info || a.info} env={env} />}
       {defs.map((d) => {
         const f = metas.get(d.key)!;
         if (!shown(d)) return null;
@@ -480,11 +482,17 @@ const TLS_LABEL: Record<string, [string, string]> = {
 
 /** The Domain sub-tab's read-only parts: the primary domain; each domain's DNS and HTTPS state
  * (info.domains) and the Cloudflare indicator. */
-function PrimaryDomain({ info }: { info: any }) {
+function PrimaryDomain({ info, env }: { info: any; env: any }) {
+  // the environment's HTTPS state: the Domain answer's (berthd reads it with the domains), else
+  // the environment's own
+  const tls = info && "tls_status" in info ? info : env;
   return (
-    <Field id="set-primary-domain" label="Primary Domain" hint="Read-only display of the instance's current primary domain.">
-      <input id="set-primary-domain" value={info?.primary_domain || ""} readOnly aria-describedby="set-primary-domain-hint" />
-    </Field>
+    <>
+      <Field id="set-primary-domain" label="Primary Domain" hint="Read-only display of the instance's current primary domain.">
+        <input id="set-primary-domain" value={info?.primary_domain || ""} readOnly aria-describedby="set-primary-domain-hint" />
+      </Field>
+      {tls.tls_status && <p class="small" data-testid="env-tls">HTTPS: <TlsState status={tls.tls_status} error={tls.tls_error} /></p>}
+    </>
   );
 }
 
