@@ -121,6 +121,8 @@ export async function settingsSteps(t) {
   await row.waitFor();
   check(["ok", "no", "unknown"].includes(await row.locator("[data-dns]").getAttribute("data-dns")), "its DNS state");
   check((await row.locator("[data-tls]").getAttribute("data-tls")).length > 0, "its HTTPS state");
+  const dinfo = (await api("GET", `/environments/${envId}/settings/domain`, undefined, token)).info;
+  if (dinfo.tls_status) await dom.getByTestId("env-tls").locator(`[data-tls="${dinfo.tls_status}"]`).waitFor();
   check(await dom.getByLabel("Cloudflare Proxy").isDisabled(), "the Cloudflare indicator is read-only");
   check(!(await dom.getByLabel("Force Generate SSL").isChecked()), "Force Generate SSL off");
   await shot("12b-settings-domain");
