@@ -497,6 +497,15 @@ try {
     await vpage.locator('[role="group"][data-perms="loaded"]').waitFor({ state: "attached" }); // empty: no size
     const vbuttons = await vpage.getByRole("group", { name: "Quick actions" }).getByRole("button").count();
     check(vbuttons === 0, "the viewer sees no quick action: " + vbuttons);
+    if (HAS_SETTINGS) {
+      // the Settings tab, read-only: no Save button, every field disabled
+      await vpage.getByRole("tab", { name: "Settings" }).click();
+      const vodoo = vpage.getByRole("form", { name: "Odoo settings" });
+      await vodoo.getByLabel("Shared Memory (MB)").waitFor();
+      await vpage.getByText("Read only: changing settings needs the environment.settings permission.").waitFor();
+      check((await vodoo.getByRole("button", { name: "Save Odoo Configuration" }).count()) === 0, "no Save for a viewer");
+      check(await vodoo.getByLabel("Shared Memory (MB)").isDisabled(), "the viewer's fields are disabled");
+    }
     await vpage.getByRole("link", { name: "Shop" }).click();
     await vpage.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
     check((await vpage.getByRole("link", { name: "Add Environment" }).count()) === 0, "no Add Environment for a viewer");
