@@ -173,7 +173,7 @@ export const TABS: TabDef[] = [
 
 const NEEDED: Record<string, string> = {
   nothing: "Nothing more to do: it takes effect as it is.",
-  "edge reload": "The edge proxy reloads its configuration.",
+  "edge reload": "The edge proxy reloads its configuration with it.",
   "soft restart": "A soft restart applies it (Odoo reads its configuration again).",
   "hard restart": "A hard restart applies it (the containers are recreated).",
   rebuild: "A rebuild applies it: the image is built again by a deploy.",
@@ -546,13 +546,19 @@ function ApplyResult(props: {
   const a = r.apply || { needed: "nothing", action: null, job: null };
   const job = jobOf(a);
   const n = r.changed?.length || 0;
+  // what applying needs and what was done, from the answer's fields; berthd's own message
+  // where the console cannot say it better (e.g. a job that could not be queued)
+  const text = job ? `${NEEDED[a.needed] || a.needed} The ${job.type} job is queued.`
+    : a.needed === "nothing" ? NEEDED.nothing
+    : !props.deployed ? "Saved: the first deploy applies it."
+    : a.needed === "edge reload" ? a.message || NEEDED[a.needed]
+    : `${NEEDED[a.needed] || a.needed} Apply it now, or it waits for the next ${a.needed === "rebuild" ? "deploy" : "restart"}.`;
   return (
     <div class="banner info apply-result" role="status" data-testid="apply-result" data-needed={a.needed}>
       <div><strong>{n ? `Changed: ${r.changed.map((k) => props.labels[k] || k).join(", ")}.` : "Nothing changed."}</strong></div>
-      <div>{a.message || `Saved. ${NEEDED[a.needed] || a.needed}`}</div>
+      <div data-testid="apply-needs">{text}</div>
       {job ? (
         <div class="row-actions">
-          {!a.message && <span>Queued: the <strong>{job.type}</strong> job.</span>}
           <button type="button" class="btn small" onClick={() => props.onShowJob(job)}>Show the {job.type} log</button>
           <button type="button" class="btn small" onClick={props.onQueue}>Open the Queue tab</button>
         </div>
@@ -560,7 +566,7 @@ function ApplyResult(props: {
         a.needed !== "nothing" && a.needed !== "edge reload" && props.canEdit && props.deployed && (
           <div class="row-actions">
             <button type="button" class="btn small primary" disabled={props.busy} onClick={props.onApplyNow}>Apply now</button>
-            <span class="muted small">queues the {a.needed === "rebuild" ? "deploy (rebuild)" : a.needed}; or leave it for the next one</span>
+            <span class="muted small">queues the {a.needed === "rebuild" ? "deploy (rebuild)" : a.needed}</span>
           </div>
         )
       )}
