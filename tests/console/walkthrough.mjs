@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { settingsSteps } from "./settings.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, "..", "..", "web", "package.json"));
@@ -185,6 +186,12 @@ try {
   const probeBody = await probe.json().catch(() => ({}));
   const HAS_BACKUPS = !(probe.status === 404 && probeBody?.error?.code === "NOT_FOUND");
   log(HAS_BACKUPS ? "this berthd has backups" : "this berthd has no backup routes: the backup steps are skipped");
+  // the Settings tab's steps likewise, with GET/PUT /environments/{id}/settings/{tab}
+  const sprobe = await fetch(BASE + "/api/v1/environments/00000000-0000-4000-8000-000000000000/settings/odoo",
+    { headers: { Authorization: "Bearer " + token } });
+  const sprobeBody = await sprobe.json().catch(() => ({}));
+  const HAS_SETTINGS = !(sprobe.status === 404 && /^No route/.test(sprobeBody?.error?.message || ""));
+  log(HAS_SETTINGS ? "this berthd has the settings routes" : "this berthd has no settings routes: the Settings tab's steps are skipped");
 
   if (DOCKER) {
     step = "add the local server";
@@ -391,6 +398,27 @@ try {
     await dash.close();
     log("running, shown live (the instance console and the dashboard)");
 
+    step = "the header's HTTPS state (tls_status, tls_error), with a berthd that has them";
+    const envNow = await api("GET", `/environments/${new URL(page.url()).pathname.split("/").pop()}`, undefined, token);
+    if ("tls_status" in envNow) {
+      await page.reload(); // the state as the environment has it now
+      await page.locator('[data-testid="env-status"] [data-status="running"]').waitFor();
+      await page.evaluate(() => { window.__sameDocument = true; });
+      await page.waitForFunction(() => document.documentElement.dataset.events === "live");
+      await page.getByRole("tab", { name: "Queue" }).click(); // where the steps below expect the page
+      await page.locator("tr[data-job]", { hasText: "deploy" }).first().waitFor();
+      const envTls = await api("GET", `/environments/${envNow.id}`, undefined, token);
+      const tls = page.locator(`.console-head [data-tls="${envTls.tls_status}"]`);
+      await tls.waitFor();
+      const text = await tls.textContent();
+      check(envTls.tls_status === "active" ? text === "HTTPS"
+        : envTls.tls_status === "partial" ? text.startsWith("HTTPS (some domains)")
+        : envTls.tls_status === "pending" ? text === "HTTPS pending"
+        : text.startsWith("HTTP only" + (envTls.tls_error ? ": " + envTls.tls_error.slice(0, 100) : envTls.tls_status === "none" ? ": no certificate yet" : "")),
+        `the HTTPS state by the URL (${envTls.tls_status}, ${envTls.tls_error}): ${text}`);
+      log("HTTPS state shown: " + text);
+    }
+
     step = "soft restart through the Restart modal";
     await page.getByRole("button", { name: "Restart", exact: true }).click();
     const rdlg = page.getByRole("dialog", { name: "Restart" });
@@ -423,6 +451,13 @@ try {
     await a11y("monitoring tab");
     await page.getByRole("tab", { name: "Queue" }).click();
     log("logs and monitoring shown");
+
+    if (HAS_SETTINGS) {
+      await settingsSteps({ page, api, token, plan, envId: new URL(page.url()).pathname.split("/").pop(), check, a11y, shot, log,
+        setStep: (s) => { step = s; }, noSidewaysScroll });
+      check(await page.evaluate(() => window.__sameDocument === true), "the Settings tab: no reload");
+      await page.getByRole("tab", { name: "Queue" }).click();
+    }
 
     step = "stop: the dot turns stopped and Start appears, live";
     await page.getByRole("button", { name: "Stop", exact: true }).click();
@@ -462,6 +497,15 @@ try {
     await vpage.locator('[role="group"][data-perms="loaded"]').waitFor({ state: "attached" }); // empty: no size
     const vbuttons = await vpage.getByRole("group", { name: "Quick actions" }).getByRole("button").count();
     check(vbuttons === 0, "the viewer sees no quick action: " + vbuttons);
+    if (HAS_SETTINGS) {
+      // the Settings tab, read-only: no Save button, every field disabled
+      await vpage.getByRole("tab", { name: "Settings" }).click();
+      const vodoo = vpage.getByRole("form", { name: "Odoo settings" });
+      await vodoo.getByLabel("Shared Memory (MB)").waitFor();
+      await vpage.getByText("Read only: changing settings needs the environment.settings permission.").waitFor();
+      check((await vodoo.getByRole("button", { name: "Save Odoo Configuration" }).count()) === 0, "no Save for a viewer");
+      check(await vodoo.getByLabel("Shared Memory (MB)").isDisabled(), "the viewer's fields are disabled");
+    }
     await vpage.getByRole("link", { name: "Shop" }).click();
     await vpage.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
     check((await vpage.getByRole("link", { name: "Add Environment" }).count()) === 0, "no Add Environment for a viewer");
@@ -559,14 +603,21 @@ try {
       await rsd.getByRole("button", { name: "Cancel" }).click();
       await rsd.waitFor({ state: "detached" });
 
-      step = "backups: the schedule field";
-      const sch = page.getByRole("form", { name: "Backup schedule" });
-      await sch.getByLabel("Backup Schedule").fill("02:00 25:00");
-      await sch.getByText("'25:00' is not a time HH:MM").waitFor();
-      await sch.getByLabel("Backup Schedule").fill("02:00 14:00");
-      await sch.getByRole("button", { name: "Save schedule" }).click();
-      await page.getByText("Backup schedule saved").waitFor();
-      await page.getByTestId("backup-summary").getByText("02:00 14:00").waitFor();
+      step = "backups: the schedule, read-only, set in Settings → Odoo";
+      const sch = page.getByRole("region", { name: "Backup schedule" });
+      await sch.getByText("none: no automatic backups").waitFor();
+      if (HAS_SETTINGS) {
+        await sch.getByRole("link", { name: "Settings → Odoo" }).click();
+        const odoo = page.getByRole("form", { name: "Odoo settings" });
+        await odoo.getByLabel("Backup Schedule").fill("02:00 25:00");
+        await odoo.getByText("'25:00' is not a time HH:MM").waitFor();
+        await odoo.getByLabel("Backup Schedule").fill("02:00 14:00");
+        await odoo.getByRole("button", { name: "Save Odoo Configuration" }).click();
+        await odoo.getByTestId("apply-result").getByText("Changed: Backup Schedule.").waitFor();
+        await page.getByRole("tab", { name: "Backups" }).click();
+        await page.getByTestId("backup-summary").getByText("02:00 14:00").waitFor();
+        await page.getByRole("region", { name: "Backup schedule" }).getByText("02:00 14:00").waitFor();
+      }
       log("backups: created, verified, restore modal, schedule");
 
       step = "backup targets: the page and its built-in local target";

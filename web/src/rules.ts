@@ -113,6 +113,20 @@ export function validGitUrl(v: string): string | null {
   return at > 0 && at < colon && colon > at + 1 && colon + 1 < v.length ? null : bad;
 }
 
+/** A Backup Schedule, "HH:MM HH:MM" (core/backup_rules.c): null when valid, else what is
+ * wrong. */
+export function backupSchedule(s: string): string | null {
+  const times = s.trim().split(/\s+/).filter(Boolean);
+  if (times.length > 24) return "At most 24 times.";
+  const seen = new Set<string>();
+  for (const t of times) {
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(t)) return `'${t}' is not a time HH:MM (00:00 to 23:59).`;
+    if (seen.has(t)) return `${t} is there twice.`;
+    seen.add(t);
+  }
+  return null;
+}
+
 export function intRange(v: string, lo: number, hi: number): string | null {
   if (v === "") return null;
   const n = Number(v);

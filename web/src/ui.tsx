@@ -195,6 +195,20 @@ export function StageBadge({ type }: { type: string }) {
   return <span class={"badge " + cls}>{label}</span>;
 }
 
+/** The HTTPS state of an environment's URL (its tls_status and tls_error): a badge, or "HTTP
+ * only" and why; nothing without a status (a berthd that does not say). */
+export function TlsState({ status, error }: { status?: string | null; error?: string | null }) {
+  if (!status) return null;
+  // a long reason (an ACME client's output) is cut short; the whole of it in the tooltip
+  const err = error || "";
+  const why = err ? `: ${err.length > 140 ? err.slice(0, 137) + "…" : err}` : "";
+  if (status === "active") return <span class="badge green tls" data-tls={status} title="Served over HTTPS with a valid certificate">HTTPS</span>;
+  if (status === "partial")
+    return <span class="tls" data-tls={status} title={err || undefined}><span class="badge amber">HTTPS (some domains)</span>{why && <span class="tls-why">{why.slice(2)}</span>}</span>;
+  if (status === "pending") return <span class="badge gray tls" data-tls={status} title="A certificate is being issued; HTTP meanwhile">HTTPS pending</span>;
+  return <span class="tls tls-http" data-tls={status} title={err || undefined}>HTTP only{why || (status === "none" ? ": no certificate yet" : "")}</span>;
+}
+
 /** A usage bar: used of quota, red when over. */
 export function Bar(props: { label: string; used: number; quota: number; unit?: string; fmt?: (n: number) => string }) {
   const f = props.fmt || ((n: number) => String(n));

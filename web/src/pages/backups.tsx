@@ -1,10 +1,11 @@
 // The instance console's Backups tab (production and staging; permission environment.backup
 // and the plan's allow_backup): the last verified backup and its measured restore time (the
 // RTO), the next scheduled backup, the list with the verification of each, and Create,
-// Download, Restore, Delete, Import and Verify; the Backup Schedule field with the retention
-// numbers until the Settings tab exists. Loaded on first use (its own chunk).
+// Download, Restore, Delete, Import and Verify; the Backup Schedule and the retention numbers
+// shown read-only (they are set in Settings → Odoo). Loaded on first use (its own chunk).
+import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, del, get, patch, post, upload } from "../api";
+import { ApiError, del, get, post, upload } from "../api";
 import { useOrgEvents, usePollWithoutStream } from "../events";
 import { Async, Empty, ErrorBox, Field, Modal, Toggle, fmtBytes, fmtDate, timeAgo, toast, useAsync } from "../ui";
 import "./backups.css";
@@ -72,19 +73,6 @@ function secs(ms: number | null | undefined) {
   return `${m} min ${Math.round((ms % 60000) / 1000)} s`;
 }
 
-/** "HH:MM HH:MM": null when valid, else what is wrong (the API checks it again). */
-export function scheduleError(s: string): string | null {
-  const times = s.trim().split(/\s+/).filter(Boolean);
-  if (times.length > 24) return "At most 24 times.";
-  const seen = new Set<string>();
-  for (const t of times) {
-    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(t)) return `'${t}' is not a time HH:MM (00:00 to 23:59).`;
-    if (seen.has(t)) return `${t} is there twice.`;
-    seen.add(t);
-  }
-  return null;
-}
-
 function checkText(v: any): string {
   if (v === null || v === undefined) return "–";
   if (typeof v === "boolean") return v ? "yes" : "no";
@@ -148,7 +136,7 @@ function Checks({ b }: { b: Backup }) {
   );
 }
 
-export function BackupsTab({ env, perms }: { env: any; perms: Set<string> }) {
+export function BackupsTab({ env, perms, onOpenSettings }: { env: any; perms: Set<string>; onOpenSettings?: () => void }) {
   const list = useAsync(() => get<Backup[]>(`/environments/${env.id}/backups`), [env.id]);
   const status = useAsync(() => get<any>(`/environments/${env.id}/backup-status`), [env.id]);
   const [modal, setModal] = useState<null | { kind: "create" } | { kind: "restore"; b: Backup } | { kind: "delete"; b: Backup } | { kind: "import" }>(null);
@@ -228,7 +216,7 @@ export function BackupsTab({ env, perms }: { env: any; perms: Set<string> }) {
       <Async s={list} what="Loading backups">
         {(xs) =>
           xs.length === 0 ? (
-            <Empty>No backups yet. Create one, or set a Backup Schedule below.</Empty>
+            <Empty>No backups yet. Create one, or set a Backup Schedule in Settings → Odoo.</Empty>
           ) : (
             <div class="table-wrap">
               <table class="backups">
@@ -280,7 +268,7 @@ export function BackupsTab({ env, perms }: { env: any; perms: Set<string> }) {
           )
         }
       </Async>
-      <ScheduleForm env={env} status={st} canEdit={perms.has("environment.settings")} onSaved={() => status.reload(true)} />
+      <Schedule env={env} status={st} onOpenSettings={onOpenSettings} />
 
       {modal?.kind === "create" && <CreateModal env={env} onClose={() => setModal(null)} onDone={() => { setModal(null); reload(); }} />}
       {modal?.kind === "restore" && <RestoreModal env={env} b={modal.b} onClose={() => setModal(null)} onDone={() => { setModal(null); reload(); }} />}
@@ -466,72 +454,30 @@ function ImportModal({ env, onClose, onDone }: { env: any; onClose: () => void; 
 }
 
 const RETENTION: [string, string, number, string][] = [
-  ["backup_keep_daily", "Keep daily", 7, "scheduled backups: the newest of each of the last N days"],
-  ["backup_keep_weekly", "Keep weekly", 4, "the newest of each of the last N weeks"],
-  ["backup_keep_monthly", "Keep monthly", 12, "the newest of each of the last N months"],
-  ["backup_manual_keep_days", "Keep manual and imported backups (days)", 0, "0: until deleted"],
+  ["backup_keep_daily", "Daily Backups Kept", 7, "scheduled backups: the newest of each of the last N days"],
+  ["backup_keep_weekly", "Weekly Backups Kept", 4, "the newest of each of the last N weeks"],
+  ["backup_keep_monthly", "Monthly Backups Kept", 12, "the newest of each of the last N months"],
+  ["backup_manual_keep_days", "Manual Backups Kept (days)", 0, "0: until deleted"],
 ];
 
-function ScheduleForm({ env, status, canEdit, onSaved }: { env: any; status: any; canEdit: boolean; onSaved: () => void }) {
-  const initial = () => ({
-    schedule: status?.schedule ?? env.settings?.backup_schedule ?? env.backup_schedule ?? "",
-    ...Object.fromEntries(RETENTION.map(([k, , d]) => [k, String(env.settings?.[k] ?? d)])),
-  }) as Record<string, string>;
-  const [f, setF] = useState<Record<string, string> | null>(null);
-  const [err, setErr] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const vals = f || initial();
-  const local = (k: string): string | null => {
-    if (k === "schedule") return scheduleError(vals.schedule);
-    const v = Number(vals[k]);
-    if (vals[k] === "" || !Number.isInteger(v) || v < 0 || v > 3650) return "A whole number, 0 to 3650.";
-    return null;
-  };
-  const show = (k: string) => local(k) || (err?.field === k || (k === "schedule" && err?.field === "backup_schedule") ? err!.message : null);
-  async function save(e: Event) {
-    e.preventDefault();
-    if (["schedule", ...RETENTION.map(([k]) => k)].some((k) => local(k))) return;
-    setBusy(true);
-    setErr(null);
-    try {
-      const schedule = vals.schedule.trim().split(/\s+/).filter(Boolean).join(" ");
-      // the retention numbers only when changed: defaults stay defaults
-      const init = initial();
-      const changed = RETENTION.filter(([k]) => vals[k] !== init[k]).map(([k]) => [k, Number(vals[k])]);
-      await patch(`/environments/${env.id}`, {
-        backup_schedule: schedule,
-        ...(changed.length ? { settings: Object.fromEntries(changed) } : {}),
-      });
-      toast("Backup schedule saved");
-      setF(null);
-      onSaved();
-    } catch (x) {
-      setErr(x as ApiError);
-    }
-    setBusy(false);
-  }
-  const set = (k: string) => (e: Event) => setF({ ...vals, [k]: (e.target as HTMLInputElement).value });
+/** The schedule and the retention numbers, read-only: Settings → Odoo sets them. */
+function Schedule({ env, status, onOpenSettings }: { env: any; status: any; onOpenSettings?: () => void }) {
+  const schedule: string = status?.schedule ?? env.settings?.backup_schedule ?? "";
   return (
-    <form class="schedule-form" aria-label="Backup schedule" onSubmit={save} noValidate>
+    <section class="schedule-form" aria-label="Backup schedule" data-testid="backup-schedule">
       <h3>Backup schedule</h3>
-      {err && !err.field && <div class="banner error" role="alert">{err.message}</div>}
-      <Field id="backup-schedule" label="Backup Schedule" error={show("schedule")}
-        hint={<>Space-separated times in HH:MM format for automated backups (e.g., 02:00 14:00). Leave empty to disable automatic backups. Times are in the organization's time zone ({status?.timezone || "UTC"}).</>}>
-        <input id="backup-schedule" value={vals.schedule} placeholder="02:00 14:00" disabled={!canEdit} autocomplete="off"
-          aria-describedby="backup-schedule-hint" onInput={set("schedule")} />
-      </Field>
-      <div class="cols">
-        {RETENTION.map(([k, label, d, hint]) => (
-          <Field key={k} id={"ret-" + k} label={label} error={show(k)} hint={`${hint}; default ${d}`}>
-            <input id={"ret-" + k} type="number" min={0} value={vals[k]} disabled={!canEdit} onInput={set(k)} />
-          </Field>
+      <dl class="kv small">
+        <dt>Backup Schedule</dt>
+        <dd>{schedule ? <code>{schedule}</code> : <span class="muted">none: no automatic backups</span>} <span class="muted">({status?.timezone || "UTC"})</span></dd>
+        {RETENTION.map(([k, label, d]) => (
+          <Fragment key={k}><dt>{label}</dt><dd>{k === "backup_manual_keep_days" && !(env.settings?.[k] ?? d) ? "until deleted" : String(env.settings?.[k] ?? d)}</dd></Fragment>
         ))}
-      </div>
-      {canEdit && (
-        <div class="actions">
-          <button type="submit" class="btn primary" disabled={busy}>{busy ? "Saving…" : "Save schedule"}</button>
-        </div>
-      )}
-    </form>
+      </dl>
+      <p class="small">
+        Set in{" "}
+        <a href={`/environments/${env.id}`} onClick={(e) => { if (onOpenSettings) { e.preventDefault(); onOpenSettings(); } }}>Settings → Odoo</a>
+        {" "}(the Backup Schedule field, with the retention numbers).
+      </p>
+    </section>
   );
 }

@@ -1,17 +1,20 @@
-// The instance console of one environment (instance-console.txt): header, quick actions,
-// tabs Commits and Queue (with the streaming job log), and the frames later issues fill.
+// The instance console of one environment (instance-console.txt): header (with the HTTPS
+// state), quick actions, tabs Commits and Queue (with the streaming job log), Logs,
+// Monitoring, Backups and Settings, and the frames later issues fill.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, del, get, post, streamEvents } from "../api";
 import { navigate } from "../router";
 import { useSession } from "../session";
 import { useOrgEvents, usePollWithoutStream } from "../events";
-import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, fmtCPU, fmtDate, fmtMB, lazy, timeAgo, toast, useAsync } from "../ui";
+import { Async, Empty, ErrorBox, Link, Loading, Modal, StageBadge, StatusDot, TlsState, fmtCPU, fmtDate, fmtMB, lazy, timeAgo, toast, useAsync } from "../ui";
 import { LogsTab } from "./logs";
 import { MonitoringTab } from "./monitoring";
 
 const POLL_MS = 3000;
 // the Backups tab is its own chunk, fetched when the tab is first opened
 const BackupsTab = lazy(() => import("./backups").then((m) => m.BackupsTab));
+// the Settings tab likewise
+const SettingsTab = lazy(() => import("./settings-env").then((m) => m.SettingsTab));
 
 export function EnvironmentPage({ id }: { id: string }) {
   const env = useAsync(() => get<any>(`/environments/${id}`), [id]);
@@ -41,6 +44,8 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
   // a point clicked on a monitoring chart opens the Logs tab on the 10 minutes around it
   const [logWindow, setLogWindow] = useState<{ since: string; until: string } | null>(null);
   const [queueGen, setQueueGen] = useState(0);
+  const [settingsSub, setSettingsSub] = useState("odoo");
+  const [jobLog, setJobLog] = useState<any>(null); // a job the Settings tab queued, its log shown here
   const can = (p: string) => !!perms && perms.has(p); // none shown until the permissions are known
   const host = env.url ? env.url.replace(/^https?:\/\//, "") : env.subdomain;
   const removable = env.environment_type !== "production";
@@ -79,7 +84,7 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
             <span class="branch" title="Git branch">{env.git_branch}</span> <StageBadge type={env.environment_type} />{" "}
             <span data-testid="env-status"><StatusDot status={env.status} /></span>
           </h1>
-          <div class="domain">{host}</div>
+          <div class="domain">{host} <TlsState status={env.tls_status} error={env.tls_error} /></div>
           <div class="muted small">
             {env.name} · Odoo {env.odoo_version} · {fmtCPU(env.cpu_cores)} CPU, {fmtMB(env.ram_mb)}, {env.disk_gb} GB · on {env.server_name}
             {env.status_reason ? ` · ${env.status_reason}` : ""}
@@ -130,14 +135,18 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
             setTab("logs");
           } : undefined} />
         )}
-        {tab === "backups" && <BackupsTab env={env} perms={perms!} />}
-        {tab === "settings" && <Coming what="Settings: the Odoo, PostgreSQL, Security, Domain, Nginx and Packages sub-tabs come with the settings issue." />}
+        {tab === "backups" && <BackupsTab env={env} perms={perms!} onOpenSettings={() => { setSettingsSub("odoo"); setTab("settings"); }} />}
+        {tab === "settings" && (
+          <SettingsTab env={env} perms={perms} sub={settingsSub} onSub={setSettingsSub}
+            onQueue={() => { setQueueGen((g) => g + 1); setTab("queue"); }} onShowJob={(j) => { setQueueGen((g) => g + 1); setJobLog(j); }} onSaved={reload} />
+        )}
       </div>
 
       {modal === "restart" && (
         <RestartModal onClose={() => setModal(null)} onRestart={(mode) => { setModal(null); act(mode === "soft" ? "Soft restart" : "Hard restart", `/environments/${env.id}/restart`, { mode }); }} />
       )}
       {modal === "remove" && <RemoveModal env={env} onClose={() => setModal(null)} />}
+      {jobLog && <JobLog job={jobLog} onClose={() => setJobLog(null)} />}
       {modal === "merge" && (
         <MergeModal env={env} onClose={() => setModal(null)} onMerged={() => { setModal(null); setQueueGen((g) => g + 1); setTab("queue"); }} />
       )}
