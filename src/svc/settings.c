@@ -394,6 +394,14 @@ json_t *svc_settings_put(const struct actor *a, const char *ip, const struct acc
 			json_object_set(after, k, v);
 	}
 	enum setting_apply need = settings_apply_needed(cur.settings, after);
+	/* ?apply=now applies the keys sent even when this save changed none of them (they were
+	 * saved before without applying) */
+	if (apply_now)
+		json_object_foreach(body, k, v) {
+			const struct setting *s = setting_find(k);
+			if (s->apply > need)
+				need = s->apply;
+		}
 	const char *perm = NULL;
 	const char *type = apply_job(need, &job_params, &perm);
 	bool edge = need == APPLY_EDGE_RELOAD;

@@ -337,6 +337,13 @@ def test_apply_jobs(admin):
     ap = r.json_body["apply"]
     assert ap["needed"] == "rebuild" and ap["action"] == "deploy", r.text
     assert ap["job"]["type"] == "deploy"
+    # apply=now with the values saved before: applied all the same
+    r = a.put(path(e["id"], "odoo"), {"odoo_config": "limit_time_cpu = 80\n"})
+    assert r.json_body["apply"]["job"] is None, r.text
+    r = a.put(path(e["id"], "odoo") + "?apply=now", {"odoo_config": "limit_time_cpu = 80\n"})
+    ap = r.json_body["apply"]
+    assert r.json_body["changed"] == [] and ap["needed"] == "soft restart", r.text
+    assert ap["action"] == "restart" and ap["job"]["params"] == {"mode": "soft"}
     # nothing to apply: no job, even with apply=now
     r = a.put(path(e["id"], "odoo") + "?apply=now", {"backup_keep_daily": 9})
     assert r.json_body["apply"]["needed"] == "nothing" and r.json_body["apply"]["job"] is None
