@@ -576,3 +576,29 @@ bool valid_ssh_fingerprint(const char *s)
 		return false;
 	return chars_in(s + 7, "+/", true);
 }
+
+bool valid_cidr(const char *s)
+{
+	char buf[64];
+	if (!s || strlen(s) >= sizeof buf)
+		return false;
+	snprintf(buf, sizeof buf, "%s", s);
+	char *slash = strchr(buf, '/');
+	int max = strchr(buf, ':') ? 128 : 32;
+	if (slash) {
+		*slash = '\0';
+		const char *q = slash + 1;
+		if (!*q || strlen(q) > 3)
+			return false;
+		int bits = 0;
+		for (; *q; q++) {
+			if (*q < '0' || *q > '9')
+				return false;
+			bits = bits * 10 + (*q - '0');
+		}
+		if (bits > max)
+			return false;
+	}
+	unsigned char addr[16];
+	return inet_pton(max == 128 ? AF_INET6 : AF_INET, buf, addr) == 1;
+}

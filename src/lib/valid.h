@@ -12,6 +12,8 @@ bool valid_dns_label(const char *s);
 bool valid_domain(const char *s);
 /* A host to connect to: domain-like name (any case), IPv4 or IPv6 literal. */
 bool valid_host(const char *s);
+/* An IPv4 or IPv6 address, optionally with a /prefix (192.0.2.0/24, 2001:db8::/32). */
+bool valid_cidr(const char *s);
 bool valid_email(const char *s);
 /* Git branch name: git check-ref-format rules, plus no leading '-'. */
 bool valid_git_ref(const char *s);
