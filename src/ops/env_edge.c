@@ -135,6 +135,14 @@ int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct b
 		free(main);
 		return -1;
 	}
+	char certs_vol[48]; /* the sites' certificates (tls.c), kept when the edge is recreated */
+	tls_edge_certs_volume(server_id, certs_vol);
+	if (engine_volume_ensure(e, certs_vol, json_pack("{s:s,s:s,s:s}", "berth.managed", "1",
+							  "berth.role", "edge", "berth.server",
+							  server_id), err) < 0) {
+		free(main);
+		return -1;
+	}
 	json_t *ports = json_object();
 	json_object_set_new(ports, "80/tcp", json_pack("[{s:s}]", "HostPort", ""));
 	json_object_set_new(ports, "443/tcp", json_pack("[{s:s}]", "HostPort", ""));
@@ -148,6 +156,9 @@ int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct b
 		"ExposedPorts", "80/tcp", "443/tcp", "HostConfig", "PortBindings", ports,
 		"RestartPolicy", "Name", "unless-stopped", "Mounts", "Type", "volume", "Source",
 		sites_vol, "Target", "/etc/nginx/sites.d");
+	json_array_append_new(json_object_get(json_object_get(spec, "HostConfig"), "Mounts"),
+			      json_pack("{s:s,s:s,s:s}", "Type", "volume", "Source", certs_vol,
+					"Target", "/etc/nginx/certs"));
 	struct efile files[] = {{"nginx.conf", main, strlen(main), 0644}};
 	bool changed = false;
 	int rc = converge_container(e, j, edge_name, spec, "/etc/nginx", files, 1, false, &changed, err);
@@ -159,6 +170,8 @@ int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct b
 	return rc;
 }
 
+#define ENV_DOMAINS_MAX 64  /* primary, custom and up to 50 extra domains */
+
 /* Writes the environment's site, checks the whole configuration with nginx -t, reloads; a
  * failing check restores the previous site and fails. */
 int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
@@ -167,13 +180,14 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 	ops_edge_names(rt->server_id, edge_name, sites_vol);
 	if (engine_network_connect(e, rt->net, edge_name, err) < 0)
 		return -1;
-	const char *names[2] = {rt->fqdn, rt->env.custom_domain};
+	const char *names[ENV_DOMAINS_MAX];
+	size_t n_names = env_domain_list(rt, names, ARRAY_SIZE(names));
 	json_t *eff = rt->effective;
 	json_t *st = rt->settings;
 	struct render_site s = {
 		.env_id = rt->id,
 		.server_names = names,
-		.n_server_names = names[1] ? 2 : 1,
+		.n_server_names = n_names,
 		.odoo_host = rt->odoo,
 		.http_port = 8069,
 		.gevent_port = 8072,
@@ -186,7 +200,10 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 		.send_timeout_s = (int)setting_int(rt, "nginx_send_timeout_s"),
 		.x_frame_options = setting_str(rt, "nginx_x_frame_options"),
 	};
+	struct tls_site tls_keep; /* tls.c: the domains' certificates, HSTS, Cloudflare */
+	tls_site_fill(rt, &s, &tls_keep);
 	char *site = render_nginx_site(&s, err);
+	tls_site_release(&tls_keep);
 	if (!site)
 		return -1;
 	char path[128], bak[140];
@@ -226,8 +243,8 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 	if (edge_reload(e, edge_name, &out, err) != 0)
 		rc = berr_set(err, BE_INTERNAL_ERROR, NULL, "nginx reload failed: %.200s", sbuf_str(&out));
 	else
-		job_log(j, "edge proxy routes %s%s%s", rt->fqdn, names[1] ? " and " : "",
-			names[1] ? names[1] : "");
+		job_log(j, "edge proxy routes %s%s", rt->fqdn,
+			n_names > 1 ? " and the environment's other domains" : "");
 out:
 	sbuf_release(&out);
 	return rc < 0 ? -1 : rc;

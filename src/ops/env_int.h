@@ -125,6 +125,13 @@ struct tls_site {
 void tls_site_fill(struct envrt *rt, struct render_site *s, struct tls_site *keep);
 void tls_site_release(struct tls_site *keep);
 int tls_converge(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+/* The edge's certificates volume of a server (mounted at /etc/nginx/certs). */
+void tls_edge_certs_volume(const char *server_id, char out[48]);
+/* Installs the certificates the store has for the environment's domains on the edge, before
+ * edge_site renders them (a certificate stored while the edge was away). Never fails. */
+int tls_install(struct engine *e, struct job *j, struct envrt *rt);
+/* Removes the environment's certificate files from the edge (its removal). */
+int tls_remove(struct engine *e, struct job *j, struct envrt *rt);
 
 /* env_health.c */
 int wait_healthy(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);

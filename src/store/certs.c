@@ -144,3 +144,9 @@ int env_tls_set(const char *env_id, const char *status, const char *error)
 	return db_exec("UPDATE environments SET tls_status=?, tls_error=? WHERE id=?", "sss", status,
 		       error, env_id);
 }
+
+int env_force_ssl_reset(const char *env_id)
+{
+	return db_exec("UPDATE environments SET settings=json_remove(settings, '$.force_ssl')"
+		       " WHERE id=? AND json_valid(settings)", "s", env_id);
+}

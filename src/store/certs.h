@@ -43,4 +43,6 @@ json_t *certs_due_envs(const char *before, const char *now);
 
 /* The environment's TLS summary columns. */
 int env_tls_set(const char *env_id, const char *status, const char *error);
+/* settings.force_ssl back to its default (off) once the reissue it asked for ran. */
+int env_force_ssl_reset(const char *env_id);
 #endif

@@ -179,3 +179,8 @@ char *servers_pending_job(const char *id, const char *type)
 	return db_str("SELECT id FROM jobs WHERE server_id=? AND environment_id IS NULL AND type=?"
 		      " AND status IN ('queued','running')", "ss", id, type);
 }
+
+bool servers_cloudflare_proxy(const char *id)
+{
+	return db_int(0, "SELECT cloudflare_proxy FROM servers WHERE id=?", "s", id) != 0;
+}

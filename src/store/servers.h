@@ -29,6 +29,8 @@ int servers_get(const char *id, struct server_row *r);
 void server_row_free(struct server_row *r);
 /* The ports the server's edge proxy publishes: 0 and both set, or -1 (both 0) when there is
  * no such server. */
+/* Whether the server is behind Cloudflare's proxy (servers.cloudflare_proxy). */
+bool servers_cloudflare_proxy(const char *id);
 int servers_edge_ports(const char *id, int *http_port, int *https_port);
 /* The sealed credential ({"private_key"|"password": ...} once opened), or NULL. Caller frees. */
 char *servers_credential_sealed(const char *id);
