@@ -52,6 +52,8 @@ static int parse_server(struct req *r, struct server_in *in, bool create)
 		{.name = "https_port", .type = J_INT, .dest = &in->https_port, .present = &in->has_https,
 		 .imin = 1, .imax = 65535},
 		{.name = "reset_host_key", .type = J_BOOL, .dest = &in->reset_host_key},
+		{.name = "cloudflare_proxy", .type = J_BOOL, .dest = &in->cloudflare_proxy,
+		 .present = &in->has_cloudflare},
 		JF_END,
 	};
 	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)

@@ -263,6 +263,8 @@ static const struct opt UPDATE_OPTS[] = {
 	CONN_OPTS,
 	{"reset-host-key", OPT_FLAG, "reset_host_key", NULL,
 	 "forget the pinned SSH host key (after a reinstall)", 0},
+	{"cloudflare-proxy", OPT_BOOL, "cloudflare_proxy", NULL,
+	 "the server is behind Cloudflare's proxy (--no-cloudflare-proxy: not)", 0},
 	OPT_END,
 };
 static const struct opt PREPARE_OPTS[] = {

@@ -126,6 +126,9 @@ int servers_update(const char *id, const struct server_patch *p)
 	if (p->has_https && db_exec("UPDATE servers SET https_port=? WHERE id=?", "is",
 				    (int64_t)p->https_port, id) < 0)
 		return -1;
+	if (p->has_cloudflare && db_exec("UPDATE servers SET cloudflare_proxy=? WHERE id=?", "bs",
+					 (int)p->cloudflare_proxy, id) < 0)
+		return -1;
 	if (p->reset_host_key && db_exec("UPDATE servers SET host_key=NULL WHERE id=?", "s", id) < 0)
 		return -1;
 	char *now = iso8601_now();

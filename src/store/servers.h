@@ -50,6 +50,7 @@ struct server_patch {
 	const char *credential_sealed, *auth_method; /* together */
 	int port, max_projects, http_port, https_port;
 	bool has_port, has_max, has_http, has_https, reset_host_key;
+	bool has_cloudflare, cloudflare_proxy;
 };
 /* 0, -2 the name is taken, -1 store error. A changed host forgets the pinned host key. */
 int servers_update(const char *id, const struct server_patch *p);

@@ -17,6 +17,7 @@ struct server_in {
 	const char *name, *transport, *host, *user, *private_key, *password, *docker_socket;
 	long long port, max_projects, http_port, https_port;
 	bool has_port, has_max, has_http, has_https, has_key, has_pw, reset_host_key;
+	bool has_cloudflare, cloudflare_proxy; /* behind Cloudflare's proxy (docs/tls.md) */
 };
 
 /* The created server (model_server_get), or NULL with err set. */
