@@ -136,6 +136,16 @@ char *render_nginx_site(const struct render_site *s, struct berr *err)
 		sbuf_adds(&sb, sbuf_str(&names));
 		real_ip(&sb, s);
 		sbuf_adds(&sb, RENDER_SITE_ACME);
+		/* berth's health check speaks plain HTTP to the edge: Odoo's /web/health (which
+		 * says only that it is up) stays answered here */
+		sbuf_addf(&sb, "\t# berth's health check (Odoo's /web/health: up or not)\n"
+			       "\tlocation = /web/health {\n"
+			       "\t\tresolver 127.0.0.11 valid=10s ipv6=off;\n"
+			       "\t\tset $odoo_health http://%s:%d;\n"
+			       "\t\tproxy_pass $odoo_health;\n"
+			       "\t\tproxy_set_header Host $host;\n"
+			       "\t}\n",
+			  s->odoo_host, s->http_port);
 		sbuf_adds(&sb, "\tlocation / {\n"
 			       "\t\treturn 301 https://$host$request_uri;\n"
 			       "\t}\n"
