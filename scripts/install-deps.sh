@@ -9,7 +9,7 @@ build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlit
   libsodium-dev libcurl4-openssl-dev libssh-dev libgit2-dev libarchive-dev libzstd-dev
   libssl-dev curl python3 git openssh-client)
 test_pkgs=(libcmocka-dev python3-pytest python3-pytest-xdist python3-requests openssh-server
-  docker.io debootstrap nginx-light curl ca-certificates chromium prometheus)
+  docker.io debootstrap nginx-light curl ca-certificates chromium prometheus pebble openssl)
 # the web console's build (web/): Debian's Node.js and npm, unless a node and an npm are
 # already installed (another Node.js package brings its own npm, which Debian's would conflict with)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
