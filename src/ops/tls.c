@@ -277,28 +277,36 @@ static int trust_ca(struct engine *e, struct job *j, const char *edge)
 	return rc;
 }
 
-/* The reason of a failed uacme run: its last lines that say what failed, one line, printable
- * ASCII, at most 400 characters. */
+/* The reason of a failed uacme run, one line of printable ASCII, at most 400 characters: the
+ * CA's problem detail when there is one, else uacme's last line saying what failed (never the
+ * hook's lines, which carry the key authorization). */
 static char *reason_of(const char *out)
 {
-	struct sbuf r = SBUF_INIT;
 	char *copy = xstrdup(out ? out : "");
 	char *save = NULL;
-	const char *last[3] = {0};
+	const char *detail = NULL, *last = NULL;
 	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (!strstr(l, "fail") && !strstr(l, "error") && !strstr(l, "invalid") &&
-		    !strstr(l, "refused") && !strstr(l, "problem") && !strstr(l, "detail"))
+		if (strstr(l, "berth-acme-hook"))
 			continue;
-		last[0] = last[1];
-		last[1] = last[2];
-		last[2] = l;
-	}
-	for (int i = 0; i < 3; i++)
-		if (last[i]) {
-			if (r.len)
-				sbuf_adds(&r, " | ");
-			sbuf_adds(&r, last[i]);
+		const char *d = strstr(l, "\"detail\":");
+		if (d) {
+			detail = d + 9;
+			continue;
 		}
+		if (strstr(l, "fail") || strstr(l, "error") || strstr(l, "invalid") ||
+		    strstr(l, "refused"))
+			last = l;
+	}
+	const char *pick = detail ? detail : last;
+	struct sbuf r = SBUF_INIT;
+	if (pick) {
+		while (*pick == ' ' || *pick == '"')
+			pick++;
+		sbuf_adds(&r, pick);
+		while (r.len && (r.buf[r.len - 1] == '"' || r.buf[r.len - 1] == ',' ||
+				 r.buf[r.len - 1] == ' '))
+			r.buf[--r.len] = '\0';
+	}
 	if (!r.len)
 		sbuf_adds(&r, "the ACME client failed (see the job's log)");
 	free(copy);
@@ -472,6 +480,11 @@ int tls_converge(struct engine *e, struct job *j, struct envrt *rt, struct berr 
 	}
 	bool changed = false;
 	install(e, j, rt, edge, domains, n, &changed);
+	/* the site serves every domain (over HTTP at least) before a challenge is asked for:
+	 * a domain added since the site was written answers its challenge */
+	struct berr e0 = {0};
+	if (edge_site(e, j, rt, &e0) != 0)
+		job_log(j, "the site could not be rewritten: %s", e0.message);
 	/* issue what is missing, due or forced */
 	char horizon[32], now[32];
 	iso8601(now_s() + renew_before_s, horizon);
