@@ -319,6 +319,20 @@ static char *reason_of(const char *out)
 	return s;
 }
 
+/* A special-use name (RFC 6761 and the like) no public CA issues a certificate for: with no
+ * private ACME CA configured (acme_ca_pem), berth does not ask. */
+static bool special_use(const char *domain)
+{
+	static const char *const TLDS[] = {"localhost", "test", "example", "invalid", "local",
+					   "internal", "arpa", "lan", "home", "corp", "onion"};
+	const char *dot = strrchr(domain, '.');
+	const char *tld = dot ? dot + 1 : domain;
+	for (size_t i = 0; i < ARRAY_SIZE(TLDS); i++)
+		if (str_eq(tld, TLDS[i]))
+			return true;
+	return false;
+}
+
 /* Issues a certificate for domain with uacme in the edge; 0 with the chain and key, or -1
  * with *why. */
 static int issue(struct engine *e, struct job *j, struct envrt *rt, const char *edge,
@@ -358,14 +372,15 @@ static int issue(struct engine *e, struct job *j, struct envrt *rt, const char *
 		goto cleanup;
 	}
 	/* the account: created once per directory (an existing one is found again) */
-	const char *newacct[] = {"uacme", "-n", "-y", "-a", dir_url, "-c", work, "new", email,
-				 NULL};
+	/* uacme has no timeout of its own: an unreachable CA must not hold the edge's lock */
+	const char *newacct[] = {"timeout", "60", "uacme", "-n", "-y", "-a", dir_url, "-c", work,
+				 "new", email, NULL};
 	sbuf_reset(&out);
 	int code = edge_run(e, edge, newacct, &out);
 	if (code != 0)
 		job_log(j, "uacme new: %.600s", sbuf_str(&out));
-	const char *argv[] = {"uacme", "-v", "-n", "-f", "-o", "-a", dir_url, "-c", work, "-h", HOOK,
-			      "issue", csr_path, NULL};
+	const char *argv[] = {"timeout", "300", "uacme", "-v", "-n", "-f", "-o", "-a", dir_url,
+			      "-c", work, "-h", HOOK, "issue", csr_path, NULL};
 	sbuf_reset(&out);
 	job_log(j, "requesting a certificate for %s from %s", domain, dir_url);
 	code = edge_run(e, edge, argv, &out);
@@ -507,6 +522,19 @@ int tls_converge(struct engine *e, struct job *j, struct envrt *rt, struct berr 
 			continue;
 		if (waiting) {
 			job_log(j, "certificate of %s: next attempt at %s", domains[i], next);
+			continue;
+		}
+		char *ca = tlsconf_ca_pem();
+		bool private_ca = ca != NULL;
+		free(ca);
+		if (!private_ca && special_use(domains[i])) {
+			char later[32];
+			iso8601(now_s() + 86400, later);
+			cert_set_failed(rt->id, domains[i],
+					"a special-use domain name: no public CA issues a certificate for it",
+					later);
+			job_log(j, "certificate of %s not requested: a special-use name (HTTP only)",
+				domains[i]);
 			continue;
 		}
 		if (!trusted) {
