@@ -10,7 +10,8 @@
 
 static const char *const SHOW_KEYS[] = {"id", "name", "transport", "host", "port", "user",
 					"status", "status_reason", "docker_version", "capacity",
-					"allocated", "remaining", "environment_count", NULL};
+					"allocated", "remaining", "environment_count",
+					"cloudflare_proxy", NULL};
 
 static int cmd_list(struct cli *c, struct args *a)
 {
