@@ -517,13 +517,11 @@ int tls_converge(struct engine *e, struct job *j, struct envrt *rt, struct berr 
 		bool due = forced || !cert_serves(row, now_s()) || !na || strcmp(na, horizon) < 0;
 		bool waiting = !forced && next && strcmp(next, now) > 0;
 		bool acme = str_eq(src, "acme");
-		json_decref(row);
-		if (!acme || !due)
-			continue;
-		if (waiting) {
+		if (acme && due && waiting)
 			job_log(j, "certificate of %s: next attempt at %s", domains[i], next);
+		json_decref(row);
+		if (!acme || !due || waiting)
 			continue;
-		}
 		char *ca = tlsconf_ca_pem();
 		bool private_ca = ca != NULL;
 		free(ca);

@@ -179,13 +179,23 @@ def platform(pebble):
     a.berthd = d
     a.envs = {}
     yield a
-    for e in a.get("/api/v1/orgs/%s/environments" % a.org_id).json_body or []:
-        r = a.delete("/api/v1/environments/%s" % e["id"], {"confirm": "DELETE"})
-        if r.status_code == 202:
-            rt.wait_job(a, r.json_body["id"])
     try:
+        for e in a.get("/api/v1/orgs/%s/environments" % a.org_id).json_body or []:
+            r = a.delete("/api/v1/environments/%s" % e["id"], {"confirm": "DELETE"})
+            if r.status_code == 202:
+                rt.wait_job(a, r.json_body["id"])
         d.cleanup()
     finally:
+        # whatever berthd left (it may have died): this test's objects only, by their labels
+        for e in a.envs.values():
+            flt = "label=berth.env=%s" % e["id"]
+            ids = rt.docker("ps", "-aq", "--filter", flt, check=False).stdout.split()
+            if ids:
+                rt.docker("rm", "-f", "-v", *ids, check=False)
+            for kind in ("volume", "network"):
+                names = rt.docker(kind, "ls", "-q", "--filter", flt, check=False).stdout.split()
+                if names:
+                    rt.docker(kind, "rm", *names, check=False)
         rt.remove_edges(a.server_id)
 
 
@@ -208,9 +218,15 @@ def certs(a, env):
     return {c["domain"]: c for c in r.json_body}
 
 
-def https_get(host, cafile, path="/web/login"):
+def env_jobs(a, env):
+    jobs = a.get("/api/v1/environments/%s/jobs?limit=100" % env["id"]).json_body
+    return jobs.get("jobs", jobs) if isinstance(jobs, dict) else jobs
+
+
+def https_get(host, cafile, path="/web/login", head_out=None):
     """GET over TLS to the edge's HTTPS port with SNI host, verified against cafile; returns
-    (status, body, the peer certificate's serial)."""
+    (status, body, the peer certificate's serial); the response's head into head_out (a list)
+    when given."""
     ctx = ssl.create_default_context(cafile=cafile)
     raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
     s = ctx.wrap_socket(raw, server_hostname=host)
@@ -224,6 +240,8 @@ def https_get(host, cafile, path="/web/login"):
         data += chunk
     s.close()
     head, _, body = data.partition(b"\r\n\r\n")
+    if head_out is not None:
+        head_out.append(head.decode(errors="replace"))
     return int(head.split(b" ")[1]), body.decode(errors="replace"), serial
 
 
@@ -318,8 +336,7 @@ def test_renewal_of_a_short_lived_certificate(platform, pebble):
              timeout=VALIDITY + 120)
     wait_for(lambda: https_get(fqdn(env), roots)[2] != serial, "the renewed certificate served",
              timeout=60)
-    jobs = a.get("/api/v1/environments/%s/jobs?limit=100" % env["id"]).json_body
-    jobs = jobs.get("jobs", jobs) if isinstance(jobs, dict) else jobs
+    jobs = env_jobs(a, env)
     assert any(j["type"] == "tls_renew" and j["status"] == "done" for j in jobs)
     assert a.get("/api/v1/environments/%s" % env["id"]).json_body["tls_status"] == "active"
 
@@ -449,3 +466,28 @@ def test_cloudflare_proxy_setting(platform):
         wait_for(site_has_real_ip, "the sites with Cloudflare's real IP", timeout=120)
     r = a.patch("/api/v1/servers/%s" % a.server_id, {"cloudflare_proxy": False})
     assert r.status_code == 200 and r.json_body["cloudflare_proxy"] is False
+
+
+def test_force_ssl_and_hsts(platform, pebble):
+    """Force Generate SSL reissues on the next restart and is reset; hsts adds the header."""
+    a = platform
+    env = a.envs.get("main")
+    if not env:
+        pytest.skip("needs the issuance test's environment")
+    roots = pebble.roots()
+    _, _, serial = https_get(fqdn(env), roots)
+    r = a.patch("/api/v1/environments/%s" % env["id"],
+                {"settings": {"force_ssl": True, "hsts": True}})
+    assert r.status_code == 200, r.text
+    before = {j["id"] for j in env_jobs(a, env)}
+    rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % env["id"], {"mode": "soft"})
+    # the restart, or a renewal that started first, reissued the certificates
+    logs = "".join(rt.job_log(a, j["id"]) for j in env_jobs(a, env)
+                   if j["id"] not in before and j["status"] == "done")
+    assert "Force Generate SSL" in logs, logs
+    head = []
+    status, _, serial2 = https_get(fqdn(env), roots, head_out=head)
+    assert status == 200 and serial2 != serial
+    assert "strict-transport-security: max-age=31536000" in head[0].lower(), head
+    got = a.get("/api/v1/environments/%s" % env["id"]).json_body
+    assert not got["settings"].get("force_ssl"), got["settings"]
