@@ -187,16 +187,17 @@ def platform(pebble):
         d.cleanup()
     finally:
         # whatever berthd left (it may have died): this test's objects only, by their labels
-        for e in a.envs.values():
-            flt = "label=berth.env=%s" % e["id"]
+        flts = ["label=berth.env=%s" % e["id"] for e in a.envs.values()]
+        for flt in flts:
             ids = rt.docker("ps", "-aq", "--filter", flt, check=False).stdout.split()
             if ids:
                 rt.docker("rm", "-f", "-v", *ids, check=False)
+        rt.remove_edges(a.server_id)  # before the networks it is connected to
+        for flt in flts:
             for kind in ("volume", "network"):
                 names = rt.docker(kind, "ls", "-q", "--filter", flt, check=False).stdout.split()
                 if names:
                     rt.docker(kind, "rm", *names, check=False)
-        rt.remove_edges(a.server_id)
 
 
 def create_env(a, **kw):
@@ -479,7 +480,8 @@ def test_force_ssl_and_hsts(platform, pebble):
     r = a.patch("/api/v1/environments/%s" % env["id"],
                 {"settings": {"force_ssl": True, "hsts": True}})
     assert r.status_code == 200, r.text
-    before = {j["id"] for j in env_jobs(a, env)}
+    assert r.json_body["settings"].get("force_ssl") is True, r.json_body["settings"]
+    before = {j["id"] for j in env_jobs(a, env) if j["status"] not in ("queued", "running")}
     rt.run_job(a, "POST", "/api/v1/environments/%s/restart" % env["id"], {"mode": "soft"})
     # the restart, or a renewal that started first, reissued the certificates
     logs = "".join(rt.job_log(a, j["id"]) for j in env_jobs(a, env)
