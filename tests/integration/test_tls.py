@@ -447,7 +447,13 @@ def test_extra_domain_gets_its_own_certificate(platform, pebble):
 
 
 def test_cloudflare_proxy_setting(platform):
+    """The edge takes the client address from CF-Connecting-IP for the ranges only. The test's
+    requests reach the edge from loopback or a Docker network's gateway: the private ranges
+    stand in for Cloudflare's here."""
     a = platform
+    r = a.put("/api/v1/admin/tls", {"cloudflare_ranges": ["127.0.0.0/8", "10.0.0.0/8",
+                                                          "172.16.0.0/12", "192.168.0.0/16"]})
+    assert r.status_code == 200, r.text
     r = a.patch("/api/v1/servers/%s" % a.server_id, {"cloudflare_proxy": True})
     assert r.status_code == 200, r.text
     assert r.json_body["cloudflare_proxy"] is True
@@ -455,7 +461,6 @@ def test_cloudflare_proxy_setting(platform):
     assert r.status_code == 400 and r.json_body["error"]["field"] == "cloudflare_proxy"
     env = a.envs.get("main")
     if env:
-        # the server's sites follow: real_ip from Cloudflare's ranges only
         edge = rt.docker("ps", "-q", "--filter", "label=berth.role=edge", "--filter",
                          "label=berth.server=%s" % a.server_id).stdout.split()[0]
 
@@ -463,10 +468,27 @@ def test_cloudflare_proxy_setting(platform):
             out = rt.docker("exec", edge, "sh", "-c", "cat /etc/nginx/sites.d/*.conf",
                             check=False).stdout
             return "real_ip_header CF-Connecting-IP;" in out and \
-                "set_real_ip_from 173.245.48.0/20;" in out
-        wait_for(site_has_real_ip, "the sites with Cloudflare's real IP", timeout=120)
+                "set_real_ip_from 172.16.0.0/12;" in out and "173.245.48.0/20" not in out
+        wait_for(site_has_real_ip, "the sites with the real IP ranges", timeout=120)
+        # the edge's access log starts with the client address it settled on
+        s = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=10)
+        s.sendall(("GET /web/health HTTP/1.1\r\nHost: %s\r\nCF-Connecting-IP: 203.0.113.77\r\n"
+                   "Connection: close\r\n\r\n" % fqdn(env)).encode())
+        while s.recv(65536):
+            pass
+        s.close()
+        def logged():
+            r = rt.docker("logs", "--tail", "50", edge, check=False)
+            return "203.0.113.77 %s" % fqdn(env) in r.stdout + r.stderr
+        try:
+            wait_for(logged, "the restored client address in the edge's log", timeout=30)
+        except AssertionError:
+            r = rt.docker("logs", "--tail", "8", edge, check=False)
+            raise AssertionError("not in the edge's log:\n" + r.stdout + r.stderr)
     r = a.patch("/api/v1/servers/%s" % a.server_id, {"cloudflare_proxy": False})
     assert r.status_code == 200 and r.json_body["cloudflare_proxy"] is False
+    r = a.put("/api/v1/admin/tls", {"cloudflare_ranges": None})
+    assert r.status_code == 200 and "173.245.48.0/20" in r.json_body["cloudflare_ranges"]
 
 
 def test_force_ssl_and_hsts(platform, pebble):
