@@ -30,8 +30,9 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps run test unit integration asan clean check-deps check-layers console
-all: check-deps $(BUILD)/berthd $(BUILD)/berth $(BUILD)/tests/engine_stream_probe console
+.PHONY: all deps test-deps run test unit integration asan clean check-deps check-layers console fuzz
+all: check-deps $(BUILD)/berthd $(BUILD)/berth $(BUILD)/tests/engine_stream_probe \
+	$(BUILD)/tests/fuzz_nginx_sample console
 
 # The web console (web/, docs/console.md): built into web/dist by npm when its sources or its
 # lock changed; without node and npm, `make` builds berthd anyway and says how to get them.
@@ -76,6 +77,33 @@ $(BUILD)/tests/engine_stream_probe: tests/tools/engine_stream_probe.c $(BUILD)/l
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# renders the nginx fuzz target's inputs into a configuration tree for `nginx -t`
+# (tests/integration/test_fuzz_nginx.py)
+$(BUILD)/tests/fuzz_nginx_sample: tests/fuzz/nginx_sample.c tests/fuzz/common.c $(BUILD)/libberthd.a $(BUILD)/libberth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# ---- fuzzing (tests/fuzz, docs/fuzzing.md) ----
+# libFuzzer targets, built by clang with AddressSanitizer and UBSan in build/fuzz from the same
+# sources as the daemon (the ones the validators and renderers need). scripts/fuzz.sh runs them.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/fuzz
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -DBERTH_VERSION=\"$(VERSION)\" -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined $(WARN) -Isrc -Itests/fuzz \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB_SRC := $(LIB_SRC) $(wildcard src/render/*.c) src/core/settings.c src/core/backup_rules.c
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+fuzz: $(FUZZ_BIN)
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP $(BANNED) -c $< -o $@
+$(FUZZ_BUILD)/libberth-fuzz.a: $(FUZZ_LIB_OBJ) $(FUZZ_BUILD)/obj/tests/fuzz/common.o
+	rm -f $@ && ar rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libberth-fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
 deps:
 	scripts/install-deps.sh build
 test-deps:
@@ -104,3 +132,4 @@ clean:
 	rm -rf $(BUILD) web/dist
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

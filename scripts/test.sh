@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make test: builds, runs the layering check (scripts/check-layers.sh), the cmocka unit tests (plain, then under ASan+UBSan), the pytest
+# make test: builds, runs the layering check (scripts/check-layers.sh), the cmocka unit tests (plain, then under ASan+UBSan), the
+# fuzz targets briefly (scripts/fuzz.sh, each target one test), the pytest
 # integration suite against the real berthd (with Docker Engine, sshd and nginx where the
 # tests need them), and the control-plane integration tests again against the ASan build.
 # The last line is "N passed, N failed" (", N skipped" when some were); the exit status is
@@ -13,6 +14,7 @@
 #   PYTEST_ARGS              extra arguments for every pytest run (e.g. "-x" or "-k auth")
 #   BERTH_TEST_WORKERS       pytest-xdist workers per pytest run (default 2: the test files
 #                            are shared out, each file's tests stay in one worker); 1: none
+#   BERTH_FUZZ_SECONDS       seconds each fuzz target runs (default 6; 0 skips the fuzz targets)
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0; total_fail=0; total_skip=0
@@ -129,6 +131,37 @@ UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS UBSAN_OPTIONS
 echo "ASAN_OPTIONS=$ASAN_OPTIONS"
 unit_run build/asan 1
+
+# Each libFuzzer target (tests/fuzz, built by clang in build/fuzz) counts as one test; without
+# clang they are skipped.
+fuzz_run() {
+  local n line p f secs=${BERTH_FUZZ_SECONDS:-6}
+  n=$(ls tests/fuzz/fuzz_*.c 2>/dev/null | wc -l)
+  [ "$n" -eq 0 ] && return
+  if [ "$secs" = 0 ] || ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
+    echo "fuzz: skipped (BERTH_FUZZ_SECONDS=0 or no clang)"
+    add 0 0 "$n"
+    return
+  fi
+  if ! make -s -j"$jobs" fuzz; then
+    echo "fuzz: the targets do not build"
+    add 0 "$n"
+    return
+  fi
+  scripts/fuzz.sh "$secs" | tee "$tmp/fuzz.log"
+  line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' "$tmp/fuzz.log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "fuzz: scripts/fuzz.sh did not report"
+    add 0 1
+    return
+  fi
+  p=$(echo "$line" | sed -E 's/^fuzz: ([0-9]+) passed.*/\1/')
+  f=$(echo "$line" | sed -E 's/^fuzz: [0-9]+ passed, ([0-9]+) failed.*/\1/')
+  add "$p" "$f"
+}
+
+echo "== fuzz targets ($(elapsed))"
+fuzz_run
 
 echo "== integration tests ($(elapsed))"
 scripts/start-dockerd.sh || echo "no Docker Engine: the tests that need one are skipped"

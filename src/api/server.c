@@ -44,7 +44,7 @@ static struct MHD_Daemon *daemon_;
 static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
 	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
-	metrics_routes, backup_routes, backup_target_routes, cert_routes,
+	metrics_routes, backup_routes, backup_target_routes, settings_routes, cert_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -177,6 +177,8 @@ static const struct {
 	{"GET", "/api/v1/environments/{}/logs/download"},
 	{"GET", "/api/v1/backups/{}/download"},
 	{"POST", "/api/v1/orgs/{}/backup-targets/{}/test"},
+	{"GET", "/api/v1/environments/{}/settings/{}"}, /* the Domain tab looks DNS up */
+	{"PUT", "/api/v1/environments/{}/settings/{}"},
 };
 
 static bool route_is_slow(const struct route *rt)
@@ -757,13 +759,13 @@ int api_start(struct berr *err)
 	events_open();
 	daemon_ = MHD_start_daemon(
 		flags, (uint16_t)api_cfg.listen_port, NULL, NULL, on_request, NULL,
-		MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		/* first, so that MHD logs the other options' problems through it */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)api_cfg.threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)api_cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)api_cfg.per_ip_connections,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!daemon_)
 		return berr_set(err, BE_INTERNAL_ERROR, "listen", "cannot listen on %s:%d",
 				api_cfg.listen_host, api_cfg.listen_port);

@@ -7,6 +7,7 @@
 #include "cli/client.h"
 #include "cli/cmd_backup.h"
 #include "cli/cmd_env_logs.h"
+#include "cli/cmd_env_settings.h"
 #include "cli/out.h"
 #include "cli/resolve.h"
 #include "lib/util.h"
@@ -669,6 +670,7 @@ const struct verb env_verbs[] = {
 	 "Merge the environment's branch into BRANCH and push it (a job).", MERGE_OPTS, 1, 1,
 	 cmd_merge},
 	ENV_LOGS_VERB,
+	ENV_SETTINGS_VERB,
 	ENV_BACKUP_VERBS,
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -12,27 +12,6 @@
 
 /* ---- validators for one-line values ---- */
 
-/* nginx size: 1 to 6 digits, optionally k, m or g ("100M") */
-static bool v_size(const char *s)
-{
-	size_t n = strlen(s), d = 0;
-	while (d < n && s[d] >= '0' && s[d] <= '9')
-		d++;
-	if (d < 1 || d > 6)
-		return false;
-	return d == n || (d + 1 == n && strchr("kKmMgG", s[d]));
-}
-
-/* nginx rate: 1 to 6 digits then r/s or r/m ("5r/m") */
-static bool v_rate(const char *s)
-{
-	size_t d = 0;
-	while (s[d] >= '0' && s[d] <= '9')
-		d++;
-	return d >= 1 && d <= 6 && (strcmp(s + d, "r/s") == 0 || strcmp(s + d, "r/m") == 0) &&
-	       s[0] != '0';
-}
-
 /* space-separated HH:MM times ("02:00 14:00"): their form here, the rest (range, a time given
  * twice, at most 24) in core/backup_rules.c, which says what is wrong */
 static bool v_times(const char *s)
@@ -47,56 +26,6 @@ static int c_times(const char *s, char *msg, size_t msg_n)
 {
 	struct backup_schedule b;
 	return backup_schedule_parse(s, &b, msg, msg_n);
-}
-
-/* an IPv4 or IPv6 address, optionally with a /prefix */
-static bool v_cidr(const char *s)
-{
-	char buf[64];
-	if (strlen(s) >= sizeof buf)
-		return false;
-	snprintf(buf, sizeof buf, "%s", s);
-	char *slash = strchr(buf, '/');
-	int max = strchr(buf, ':') ? 128 : 32;
-	if (slash) {
-		*slash = '\0';
-		const char *q = slash + 1;
-		if (!*q || strlen(q) > 3)
-			return false;
-		int bits = 0;
-		for (; *q; q++) {
-			if (*q < '0' || *q > '9')
-				return false;
-			bits = bits * 10 + (*q - '0');
-		}
-		if (bits > max)
-			return false;
-	}
-	unsigned char addr[16];
-	return inet_pton(max == 128 ? AF_INET6 : AF_INET, buf, addr) == 1;
-}
-
-/* a CORS origin: http(s)://domain[:port], or "*" */
-static bool v_origin(const char *s)
-{
-	if (strcmp(s, "*") == 0)
-		return true;
-	const char *h = str_starts(s, "https://") ? s + 8 : str_starts(s, "http://") ? s + 7 : NULL;
-	if (!h)
-		return false;
-	char host[254];
-	size_t n = strcspn(h, ":");
-	if (n == 0 || n >= sizeof host)
-		return false;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (!valid_domain(host) && strcmp(host, "localhost") != 0)
-		return false;
-	if (!h[n])
-		return true;
-	const char *port = h + n + 1;
-	size_t d = strspn(port, "0123456789");
-	return d >= 1 && d <= 5 && !port[d] && atoi(port) >= 1 && atoi(port) <= 65535;
 }
 
 /* a Debian package name */
@@ -133,171 +62,243 @@ static const char *const X_FRAME[] = {"SAMEORIGIN", "DENY", NULL};
 
 #define MB_MAX (1024LL * 1024) /* 1 TB in MB */
 #define TEXT_MAX 65536
+#define CSP_DEFAULT                                                                          \
+	"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:;"         \
+	" style-src 'self' 'unsafe-inline' https:; img-src 'self' data: blob: https:;"       \
+	" font-src 'self' data: https:; connect-src 'self' ws: wss: https:;"                 \
+	" frame-src 'self' https:; media-src 'self' data: blob: https:;"                     \
+	" worker-src 'self' blob:; object-src 'none'; base-uri 'self'"
 
 /* clang-format off */
 static const struct setting TABLE[] = {
 	/* Odoo sub-tab (plan: allow_instance_tuning) */
 	{.key = "odoo_shm_mb", .tab = "odoo", .type = SETTING_INT, .min = 16, .max = 65536,
 	 .def_int = 64, .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .label = "Shared memory of the Odoo container (MB)"},
+	 .apply = APPLY_HARD_RESTART, .label = "Shared Memory (MB)",
+	 .description = "Shared memory of the Odoo container (MB)"},
 	{.key = "odoo_memory_limit_mb", .tab = "odoo", .type = SETTING_INT, .min = 0, .max = MB_MAX,
 	 .def_int = 0, .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .label = "Memory limit of the Odoo container (MB, 0: the plan's share)"},
+	 .apply = APPLY_HARD_RESTART, .label = "Memory Limit (MB)",
+	 .description = "Memory limit of the Odoo container (MB, 0: the plan's share)"},
 	{.key = "odoo_memory_reservation_mb", .tab = "odoo", .type = SETTING_INT, .min = 0,
 	 .max = MB_MAX, .def_int = 0, .plan_flag = "allow_instance_tuning",
 	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_HARD_RESTART,
-	 .label = "Memory reservation of the Odoo container (MB)"},
+	 .label = "Reserved Memory (MB)",
+	 .description = "Memory reservation of the Odoo container (MB)"},
 	{.key = "odoo_config", .tab = "odoo", .type = SETTING_TEXT, .max = TEXT_MAX,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONF,
 	 .apply = APPLY_SOFT_RESTART,
-	 .label = "odoo.conf lines added to the generated file (reserved keys are ignored)"},
+	 .label = "Odoo Configuration",
+	 .description = "odoo.conf lines added to the generated file (reserved keys are ignored)"},
 	{.key = "server_shared_addons", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
 	 .apply = APPLY_HARD_RESTART, .pending = true,
-	 .label = "Mount the server's shared addons directory"},
+	 .label = "Server Shared Addons",
+	 .description = "Mount the server's shared addons directory"},
 	{.key = "server_shared_addons_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
 	 .valid = v_path, .valid_what = "an absolute path on the server",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
 	 .apply = APPLY_HARD_RESTART, .pending = true,
-	 .label = "The server's shared addons directory"},
+	 .label = "Server Shared Addons Path",
+	 .description = "The server's shared addons directory"},
 	{.key = "external_filestore", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
 	 .apply = APPLY_HARD_RESTART, .pending = true,
-	 .label = "Keep the filestore in a directory of the server"},
+	 .label = "External Filestore",
+	 .description = "Keep the filestore in a directory of the server"},
 	{.key = "external_filestore_path", .tab = "odoo", .type = SETTING_STRING, .max = 4096,
 	 .valid = v_path, .valid_what = "an absolute path on the server",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_ODOO_CONTAINER,
 	 .apply = APPLY_HARD_RESTART, .pending = true,
-	 .label = "The server directory of the filestore"},
+	 .label = "External Filestore Path",
+	 .description = "The server directory of the filestore"},
 	{.key = "backup_schedule", .tab = "odoo", .type = SETTING_STRING, .max = 256,
 	 .valid = v_times, .valid_what = "times of day as HH:MM, separated by spaces (e.g. 02:00 14:00)",
 	 .check = c_times, .plan_flag = "allow_backup", .target = TARGET_BERTH,
 	 .apply = APPLY_NOTHING,
-	 .label = "Automatic backups at these times of day, in the organization's time zone"
+	 .label = "Backup Schedule",
+	 .description = "Automatic backups at these times of day, in the organization's time zone"
 		  " (production and staging); empty: none"},
 	{.key = "backup_keep_daily", .tab = "odoo", .type = SETTING_INT, .min = 0, .max = 366,
 	 .def_int = 7, .plan_flag = "allow_backup", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .label = "Scheduled backups kept: the newest of each of this many latest days"},
+	 .label = "Daily Backups Kept",
+	 .description = "Scheduled backups kept: the newest of each of this many latest days"},
 	{.key = "backup_keep_weekly", .tab = "odoo", .type = SETTING_INT, .min = 0, .max = 520,
 	 .def_int = 4, .plan_flag = "allow_backup", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .label = "Scheduled backups kept: the newest of each of this many latest weeks"},
+	 .label = "Weekly Backups Kept",
+	 .description = "Scheduled backups kept: the newest of each of this many latest weeks"},
 	{.key = "backup_keep_monthly", .tab = "odoo", .type = SETTING_INT, .min = 0, .max = 1200,
 	 .def_int = 12, .plan_flag = "allow_backup", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .label = "Scheduled backups kept: the newest of each of this many latest months"},
+	 .label = "Monthly Backups Kept",
+	 .description = "Scheduled backups kept: the newest of each of this many latest months"},
 	{.key = "backup_manual_keep_days", .tab = "odoo", .type = SETTING_INT, .min = 0,
 	 .max = 3650, .def_int = 0, .plan_flag = "allow_backup", .target = TARGET_BERTH,
 	 .apply = APPLY_NOTHING,
-	 .label = "Days manual and imported backups are kept (0: until deleted)"},
+	 .label = "Manual Backups Kept (days)",
+	 .description = "Days manual and imported backups are kept (0: until deleted)"},
 	{.key = "auto_restart", .tab = "odoo", .type = SETTING_BOOL, .def_int = 0,
 	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_HARD_RESTART,
-	 .label = "Restart the containers when they stop unexpectedly"},
+	 .label = "Auto Restart",
+	 .description = "Restart the containers when they stop unexpectedly"},
 	{.key = "logs_max_mb", .tab = "odoo", .type = SETTING_INT, .min = 10, .max = 10240,
 	 .def_int = 200, .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .label = "Logs kept of replaced containers, all kinds together (MB; the oldest go first)"},
+	 .label = "Logs Kept (MB)",
+	 .description = "Logs kept of replaced containers, all kinds together (MB; the oldest go first)"},
 
 	/* PostgreSQL sub-tab (plan: allow_instance_tuning) */
 	{.key = "postgres_shm_mb", .tab = "postgresql", .type = SETTING_INT, .min = 16,
 	 .max = 65536, .def_int = 64, .plan_flag = "allow_instance_tuning",
 	 .target = TARGET_PG_CONTAINER, .apply = APPLY_HARD_RESTART,
-	 .label = "Shared memory of the PostgreSQL container (MB)"},
+	 .label = "Shared Memory (MB)",
+	 .description = "Shared memory of the PostgreSQL container (MB)"},
 	{.key = "postgres_memory_limit_mb", .tab = "postgresql", .type = SETTING_INT, .min = 0,
 	 .max = MB_MAX, .def_int = 0, .plan_flag = "allow_instance_tuning",
 	 .target = TARGET_PG_CONTAINER, .apply = APPLY_HARD_RESTART,
-	 .label = "Memory limit of the PostgreSQL container (MB, 0: the plan's share)"},
+	 .label = "Memory Limit (MB)",
+	 .description = "Memory limit of the PostgreSQL container (MB, 0: the plan's share)"},
 	{.key = "postgres_memory_reservation_mb", .tab = "postgresql", .type = SETTING_INT,
 	 .min = 0, .max = MB_MAX, .def_int = 0, .plan_flag = "allow_instance_tuning",
 	 .target = TARGET_PG_CONTAINER, .apply = APPLY_HARD_RESTART,
-	 .label = "Memory reservation of the PostgreSQL container (MB)"},
+	 .label = "Reserved Memory (MB)",
+	 .description = "Memory reservation of the PostgreSQL container (MB)"},
 	{.key = "postgres_config", .tab = "postgresql", .type = SETTING_TEXT, .max = TEXT_MAX,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_PG_CONF,
 	 .apply = APPLY_HARD_RESTART,
-	 .label = "postgresql.conf lines added to the generated file"},
+	 .label = "PostgreSQL Configuration",
+	 .description = "postgresql.conf lines added to the generated file"},
 	{.key = "postgres_extensions", .tab = "postgresql", .type = SETTING_LIST, .max = 50,
 	 .valid = v_extension, .valid_what = "PostgreSQL extension names (e.g. pg_trgm)",
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_PG_CONTAINER,
-	 .apply = APPLY_HARD_RESTART, .pending = true, .label = "Extensions to create"},
+	 .apply = APPLY_HARD_RESTART, .pending = true, .label = "PostgreSQL Extensions",
+	 .description = "Extensions to create"},
 	{.key = "anonymize_database", .tab = "postgresql", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .pending = true, .label = "Anonymize personal data when this database is cloned"},
+	 .pending = true, .label = "Anonymize Database",
+	 .description = "Anonymize personal data when this database is cloned"},
 
 	/* Security sub-tab */
 	{.key = "cors_origins", .tab = "security", .type = SETTING_LIST, .max = 100,
-	 .valid = v_origin, .valid_what = "origins such as https://shop.example.com[:port], or *",
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "Origins allowed by Access-Control-Allow-Origin"},
+	 .valid = valid_cors_origin,
+	 .valid_what = "origins such as https://shop.example.com[:port], or *",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "CORS Origins",
+	 .description = "Origins allowed by Access-Control-Allow-Origin"},
 	{.key = "ip_whitelist", .tab = "security", .type = SETTING_LIST, .max = 500,
-	 .valid = v_cidr, .valid_what = "IP addresses or CIDR ranges (e.g. 192.168.1.0/24)",
+	 .valid = valid_cidr, .valid_what = "IP addresses or CIDR ranges (e.g. 192.168.1.0/24)",
 	 .plan_flag = "allow_ip_whitelist", .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
-	 .pending = true, .label = "Only these addresses may connect (empty: everyone)"},
+	 .label = "IP Whitelist",
+	 .description = "Only these addresses may connect (empty: everyone)"},
 	{.key = "ip_blacklist", .tab = "security", .type = SETTING_LIST, .max = 500,
-	 .valid = v_cidr, .valid_what = "IP addresses or CIDR ranges (e.g. 203.0.113.7)",
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "These addresses are refused"},
+	 .valid = valid_cidr, .valid_what = "IP addresses or CIDR ranges (e.g. 203.0.113.7)",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "IP Blacklist",
+	 .description = "These addresses are refused"},
 	{.key = "rate_limit", .tab = "security", .type = SETTING_BOOL, .def_int = 0,
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "Rate limiting at the edge proxy"},
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "Enable Rate Limiting",
+	 .description = "Rate limiting at the edge proxy"},
 	{.key = "rate_limit_login", .tab = "security", .type = SETTING_STRING, .max = 16,
-	 .def_str = "5r/m", .valid = v_rate, .valid_what = "a rate such as 5r/m or 60r/s",
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "Rate limit of the login page"},
+	 .def_str = "5r/m", .valid = valid_nginx_rate, .valid_what = "a rate such as 5r/m or 60r/s",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "Login Rate Limit",
+	 .description = "Rate limit of the login page"},
 	{.key = "rate_limit_general", .tab = "security", .type = SETTING_STRING, .max = 16,
-	 .def_str = "60r/s", .valid = v_rate, .valid_what = "a rate such as 5r/m or 60r/s",
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "Rate limit of every other request"},
+	 .def_str = "60r/s", .valid = valid_nginx_rate,
+	 .valid_what = "a rate such as 5r/m or 60r/s",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "General Rate Limit",
+	 .description = "Rate limit of every other request"},
 	{.key = "csp", .tab = "security", .type = SETTING_BOOL, .def_int = 0,
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "Send a Content-Security-Policy header"},
-	/* issue 13 (settings helper): the validator and the default policy, one that works with
-	 * Odoo's backend and website */
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "Enable CSP",
+	 .description = "Send a Content-Security-Policy header"},
+	/* Odoo 16-19's backend and website: inline and eval'd scripts (the asset bundles, QWeb),
+	 * data: and blob: images and workers, the bus over websockets, embedded https frames
+	 * (maps, videos), fonts and styles from https CDNs (Google Fonts); no plugins */
 	{.key = "csp_policy", .tab = "security", .type = SETTING_STRING, .max = 2048,
-	 .def_str = "default-src 'self'", .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
-	 .pending = true, .label = "The Content-Security-Policy sent when CSP is on"},
+	 .def_str = CSP_DEFAULT, .valid = valid_csp_policy,
+	 .valid_what = "a Content-Security-Policy value: printable ASCII without \", \\, $, { or }",
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "CSP Policy",
+	 .description = "The Content-Security-Policy sent when CSP is on"},
 
 	/* Domain sub-tab */
 	{.key = "extra_domains", .tab = "domain", .type = SETTING_LIST, .max = 50,
 	 .valid = valid_domain, .valid_what = "lowercase domain names (e.g. shop.example.com)",
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "More domains served by this environment"},
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
+	 .label = "Extra Domains",
+	 .description = "More domains served by this environment"},
 	{.key = "force_ssl", .tab = "domain", .type = SETTING_BOOL, .def_int = 0,
 	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "Issue the certificates again"},
+	 .label = "Force Generate SSL",
+	 .description = "Issue the certificates again"},
 	{.key = "hsts", .tab = "domain", .type = SETTING_BOOL, .def_int = 0,
 	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
-	 .label = "Send Strict-Transport-Security once a domain has a certificate"},
+	 .label = "Strict Transport Security (HSTS)",
+	 .description = "Send Strict-Transport-Security once a domain has a certificate"},
 
 	/* Nginx sub-tab (plan: allow_nginx_tuning) */
 	{.key = "nginx_max_upload", .tab = "nginx", .type = SETTING_STRING, .max = 7,
-	 .def_str = "100M", .valid = v_size, .valid_what = "a size such as 100M (up to 6 digits and k, m or g)",
+	 .def_str = "100M", .valid = valid_nginx_size,
+	 .valid_what = "a size such as 100M (up to 6 digits and k, m or g)",
 	 .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
-	 .label = "client_max_body_size: the largest upload"},
+	 .label = "Max Upload Size",
+	 .description = "client_max_body_size: the largest upload"},
 	{.key = "nginx_proxy_read_timeout_s", .tab = "nginx", .type = SETTING_INT, .min = 1,
 	 .max = 3600, .def_int = 300, .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE,
-	 .apply = APPLY_EDGE_RELOAD, .label = "How long the edge waits for Odoo's answer (s)"},
+	 .apply = APPLY_EDGE_RELOAD, .label = "Proxy Read Timeout (s)",
+	 .description = "How long the edge waits for Odoo's answer (s)"},
 	{.key = "nginx_proxy_connect_timeout_s", .tab = "nginx", .type = SETTING_INT, .min = 1,
 	 .max = 3600, .def_int = 30, .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE,
-	 .apply = APPLY_EDGE_RELOAD, .label = "How long the edge waits to connect to Odoo (s)"},
+	 .apply = APPLY_EDGE_RELOAD, .label = "Proxy Connect Timeout (s)",
+	 .description = "How long the edge waits to connect to Odoo (s)"},
 	{.key = "nginx_keepalive_timeout_s", .tab = "nginx", .type = SETTING_INT, .min = 1,
 	 .max = 3600, .def_int = 65, .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE,
-	 .apply = APPLY_EDGE_RELOAD, .label = "How long idle client connections stay open (s)"},
+	 .apply = APPLY_EDGE_RELOAD, .label = "Keepalive Timeout (s)",
+	 .description = "How long idle client connections stay open (s)"},
 	{.key = "nginx_send_timeout_s", .tab = "nginx", .type = SETTING_INT, .min = 1,
 	 .max = 3600, .def_int = 60, .plan_flag = "allow_nginx_tuning", .target = TARGET_EDGE,
-	 .apply = APPLY_EDGE_RELOAD, .label = "The longest pause between two writes to a client (s)"},
+	 .apply = APPLY_EDGE_RELOAD, .label = "Send Timeout (s)",
+	 .description = "The longest pause between two writes to a client (s)"},
 	{.key = "nginx_x_frame_options", .tab = "nginx", .type = SETTING_ENUM,
 	 .def_str = "SAMEORIGIN", .choices = X_FRAME, .plan_flag = "allow_nginx_tuning",
 	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
-	 .label = "X-Frame-Options: who may show the site in a frame"},
+	 .label = "X-Frame-Options",
+	 .description = "X-Frame-Options: who may show the site in a frame"},
 
 	/* Packages sub-tab */
 	{.key = "odoo_packages", .tab = "packages", .type = SETTING_LIST, .max = 100,
 	 .valid = v_package, .valid_what = "Debian package names (e.g. libcups2-dev)",
 	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_REBUILD, .pending = true,
-	 .label = "Debian packages added to the Odoo image"},
+	 .label = "Odoo Debian Packages",
+	 .description = "Debian packages added to the Odoo image"},
 	{.key = "postgres_packages", .tab = "packages", .type = SETTING_LIST, .max = 100,
 	 .valid = v_package, .valid_what = "Debian package names (e.g. postgresql-contrib)",
 	 .target = TARGET_PG_CONTAINER, .apply = APPLY_REBUILD, .pending = true,
-	 .label = "Debian packages added to the PostgreSQL image"},
+	 .label = "PostgreSQL Debian Packages",
+	 .description = "Debian packages added to the PostgreSQL image"},
 };
 /* clang-format on */
+
+const char *const SETTINGS_TABS[] = {"odoo", "postgresql", "security", "domain", "nginx",
+				      "packages", NULL};
+
+bool settings_tab_valid(const char *tab)
+{
+	for (const char *const *t = SETTINGS_TABS; *t; t++)
+		if (str_eq(*t, tab))
+			return true;
+	return false;
+}
+
+const char *settings_tab_plan_flag(const char *tab)
+{
+	if (str_eq(tab, "odoo") || str_eq(tab, "postgresql"))
+		return "allow_instance_tuning";
+	if (str_eq(tab, "nginx"))
+		return "allow_nginx_tuning";
+	return NULL;
+}
 
 const struct setting *setting_find(const char *key)
 {
@@ -367,7 +368,7 @@ const char *settings_get_str(json_t *settings, const char *key)
 {
 	const struct setting *s = must(key, true);
 	const char *v = json_string_value(json_object_get(settings, key));
-	return v ? v : s->def_str;
+	return v && *v ? v : s->def_str; /* "" is "not set" (setting_check accepts it as such) */
 }
 
 static int bad(struct berr *err, const struct setting *s, const char *fmt, const char *what)
@@ -470,8 +471,7 @@ int settings_check(json_t *patch, struct berr *err)
 	return 0;
 }
 
-/* The value a setting has in an object, its default standing in for absent or null. */
-static json_t *effective(const struct setting *s, json_t *settings)
+json_t *settings_value(const struct setting *s, json_t *settings)
 {
 	json_t *v = json_object_get(settings, s->key);
 	if (v && !json_is_null(v))
@@ -493,7 +493,7 @@ enum setting_apply settings_apply_needed(json_t *before, json_t *after)
 	enum setting_apply need = APPLY_NOTHING;
 	for (size_t i = 0; i < ARRAY_SIZE(TABLE); i++) {
 		const struct setting *s = &TABLE[i];
-		json_t *a = effective(s, before), *b = effective(s, after);
+		json_t *a = settings_value(s, before), *b = settings_value(s, after);
 		if (!json_equal(a, b) && s->apply > need)
 			need = s->apply;
 		json_decref(a);

@@ -59,7 +59,8 @@ struct setting {
 	enum setting_target target;
 	enum setting_apply apply;
 	bool pending; /* stored and validated, not applied by the operations yet */
-	const char *label;
+	const char *label;       /* the console's label (instance-console.txt) */
+	const char *description; /* what it does, in a sentence */
 };
 
 /* The setting named key, NULL when there is none. */
@@ -68,16 +69,30 @@ const struct setting *setting_find(const char *key);
 size_t settings_count(void);
 const struct setting *setting_at(size_t i);
 
+/* The console's sub-tabs, in its order, NULL-terminated: odoo, postgresql, security, domain,
+ * nginx, packages. */
+extern const char *const SETTINGS_TABS[];
+bool settings_tab_valid(const char *tab);
+/* The plan flag without which the whole tab is locked (odoo, postgresql:
+ * allow_instance_tuning; nginx: allow_nginx_tuning), NULL: none. Each setting's own
+ * plan_flag still decides whether it may be set. */
+const char *settings_tab_plan_flag(const char *tab);
+
 /* Defaults (abort on an unknown key or a wrong type: a programming error). */
 long long setting_default_int(const char *key);
 bool setting_default_bool(const char *key);
 const char *setting_default_str(const char *key);
 
 /* A value from an environment's settings object, the default when absent or ill-typed.
- * settings_get_str returns NULL for a STRING/TEXT without default that is not set. */
+ * settings_get_str: an empty string is not set either (the default); NULL for a STRING/TEXT
+ * without default that is not set. */
 long long settings_get_int(json_t *settings, const char *key);
 bool settings_get_bool(json_t *settings, const char *key);
 const char *settings_get_str(json_t *settings, const char *key);
+
+/* The value s has in a settings object, its default standing in for absent or null (a new
+ * reference; "" for a STRING or TEXT without default). */
+json_t *settings_value(const struct setting *s, json_t *settings);
 
 /* 0 when v is a valid value for s, or -1 with VALIDATION_ERROR naming the key (json null
  * is valid: it resets the setting to its default). */

@@ -11,6 +11,15 @@ static bool is_lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+/* p starts a C1 control (U+0080-U+009F) or U+2028/U+2029 in UTF-8: control characters and
+ * line breaks too, for the validators that let other non-ASCII bytes through */
+static bool unicode_ctl(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	return (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) ||
+	       (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9));
+}
+
 bool valid_dns_label(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -91,7 +100,7 @@ bool valid_git_ref(const char *s)
 		return false;
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c <= ' ' || c == 127 || strchr("~^:?*[\\", c))
+		if (c <= ' ' || c == 127 || strchr("~^:?*[\\", c) || unicode_ctl(p))
 			return false;
 	}
 	return true;
@@ -144,7 +153,8 @@ bool valid_git_url(const char *s)
 		return false;
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c <= ' ' || c == 127 || c == '\\' || c == '\'' || c == '"' || c == '`')
+		if (c <= ' ' || c == 127 || c == '\\' || c == '\'' || c == '"' || c == '`' ||
+		    unicode_ctl(p))
 			return false;
 	}
 	if (strstr(s, "://-") || strstr(s, "@-")) /* a host ssh would take for an option */
@@ -207,7 +217,7 @@ bool valid_abs_path(const char *s)
 		return false;
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c <= ' ' || c == 127 || strchr("\\'\"`$;&|<>*?", c))
+		if (c <= ' ' || c == 127 || strchr("\\'\"`$;&|<>*?", c) || unicode_ctl(p))
 			return false;
 	}
 	return !strstr(s, "/../") && !(n >= 3 && strcmp(s + n - 3, "/..") == 0);
@@ -577,10 +587,33 @@ bool valid_ssh_fingerprint(const char *s)
 	return chars_in(s + 7, "+/", true);
 }
 
+/* ---- values of an environment's site ---- */
+
+bool valid_nginx_size(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, d = 0;
+	while (d < n && s[d] >= '0' && s[d] <= '9')
+		d++;
+	if (d < 1 || d > 6)
+		return false;
+	return d == n || (d + 1 == n && strchr("kKmMgG", s[d]));
+}
+
+bool valid_nginx_rate(const char *s)
+{
+	if (!s)
+		return false;
+	size_t d = 0;
+	while (s[d] >= '0' && s[d] <= '9')
+		d++;
+	return d >= 1 && d <= 6 && s[0] != '0' &&
+	       (strcmp(s + d, "r/s") == 0 || strcmp(s + d, "r/m") == 0);
+}
+
 bool valid_cidr(const char *s)
 {
 	char buf[64];
-	if (!s || strlen(s) >= sizeof buf)
+	if (!s || !*s || strlen(s) >= sizeof buf)
 		return false;
 	snprintf(buf, sizeof buf, "%s", s);
 	char *slash = strchr(buf, '/');
@@ -601,4 +634,39 @@ bool valid_cidr(const char *s)
 	}
 	unsigned char addr[16];
 	return inet_pton(max == 128 ? AF_INET6 : AF_INET, buf, addr) == 1;
+}
+
+bool valid_cors_origin(const char *s)
+{
+	if (!s)
+		return false;
+	if (strcmp(s, "*") == 0)
+		return true;
+	const char *h = str_starts(s, "https://") ? s + 8 : str_starts(s, "http://") ? s + 7 : NULL;
+	if (!h)
+		return false;
+	char host[254];
+	size_t n = strcspn(h, ":");
+	if (n == 0 || n >= sizeof host)
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (!valid_domain(host) && strcmp(host, "localhost") != 0)
+		return false;
+	if (!h[n])
+		return true;
+	const char *port = h + n + 1;
+	size_t d = strspn(port, "0123456789");
+	return d >= 1 && d <= 5 && !port[d] && atoi(port) >= 1 && atoi(port) <= 65535;
+}
+
+bool valid_csp_policy(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 2048)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || strchr("\"\\$}{", *p))
+			return false;
+	return true;
 }

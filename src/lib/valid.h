@@ -12,10 +12,9 @@ bool valid_dns_label(const char *s);
 bool valid_domain(const char *s);
 /* A host to connect to: domain-like name (any case), IPv4 or IPv6 literal. */
 bool valid_host(const char *s);
-/* An IPv4 or IPv6 address, optionally with a /prefix (192.0.2.0/24, 2001:db8::/32). */
-bool valid_cidr(const char *s);
 bool valid_email(const char *s);
-/* Git branch name: git check-ref-format rules, plus no leading '-'. */
+/* Git branch name: git check-ref-format rules, plus no leading '-' and no C1 control or
+ * U+2028/U+2029. */
 bool valid_git_ref(const char *s);
 /* Hex commit id, 7 to 40 digits. */
 bool valid_commit(const char *s);
@@ -34,7 +33,8 @@ bool valid_env_name(const char *s);
 /* Printable UTF-8 text with no control characters (C0, DEL, C1 U+0080-U+009F) and no
  * U+2028/U+2029, except, when multiline, \n and \t. */
 bool valid_text(const char *s, bool multiline);
-/* Absolute POSIX path without "..", control characters or whitespace. */
+/* Absolute POSIX path without "..", control characters (C1 and U+2028/U+2029 included) or
+ * whitespace. */
 bool valid_abs_path(const char *s);
 /* UUID as produced by uuid4(). */
 bool valid_uuid(const char *s);
@@ -97,4 +97,19 @@ bool valid_sftp_path(const char *s);
 bool valid_ssh_user(const char *s);
 /* An SSH host key fingerprint as OpenSSH prints it: "SHA256:" and 43 base64 characters. */
 bool valid_ssh_fingerprint(const char *s);
+
+/* ---- values of an environment's site (edge nginx): one validator per field, called by the
+ * settings registry (core/settings.c) when a value is set and by the site renderer
+ * (render/nginx_site.c) when it is written ---- */
+/* nginx size: 1 to 6 digits, optionally k, m or g ("100M"). */
+bool valid_nginx_size(const char *s);
+/* nginx rate: 1 to 6 digits not starting with 0, then r/s or r/m ("5r/m"). */
+bool valid_nginx_rate(const char *s);
+/* An IPv4 or IPv6 address, optionally with a /prefix (at most 32 or 128). */
+bool valid_cidr(const char *s);
+/* A CORS origin: http(s)://host[:port] (host a lowercase domain or localhost), or "*". */
+bool valid_cors_origin(const char *s);
+/* A Content-Security-Policy value nginx writes between double quotes: 1 to 2048 printable
+ * ASCII characters without '"', '\\', '$', '{', '}' (no control characters, no newline). */
+bool valid_csp_policy(const char *s);
 #endif

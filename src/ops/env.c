@@ -338,5 +338,6 @@ void ops_register(void)
 	queue_register("stop", job_stop);
 	queue_register("start", job_start);
 	queue_register("remove", job_remove);
+	queue_register("edge_reload", job_edge_reload);
 	ops_register_server();
 }

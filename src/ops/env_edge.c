@@ -8,6 +8,7 @@
 #include "ops/images.h"
 #include "render/render.h"
 #include "store/servers.h"
+#include "core/settings.h"
 
 /* One lock per server for its edge proxy, held by whoever creates, changes or removes it
  * (deploys, removals, server removal), so that two first deploys on one server create it
@@ -171,6 +172,18 @@ int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct b
 }
 
 #define ENV_DOMAINS_MAX 64  /* primary, custom and up to 50 extra domains */
+#define SETTING_LIST_MAX 500 /* the registry's longest list (ip_whitelist, ip_blacklist) */
+
+/* The strings of a list setting, at most max (pointers into settings). */
+static size_t setting_list(json_t *settings, const char *key, const char **out, size_t max)
+{
+	size_t n = 0, i;
+	json_t *v;
+	json_array_foreach(json_object_get(settings, key), i, v)
+		if (json_is_string(v) && n < max)
+			out[n++] = json_string_value(v);
+	return n;
+}
 
 /* Writes the environment's site, checks the whole configuration with nginx -t, reloads; a
  * failing check restores the previous site and fails. */
@@ -184,6 +197,8 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 	size_t n_names = env_domain_list(rt, names, ARRAY_SIZE(names));
 	json_t *eff = rt->effective;
 	json_t *st = rt->settings;
+	const char *cors[SETTING_LIST_MAX], *allow[SETTING_LIST_MAX], *deny[SETTING_LIST_MAX];
+	const char *csp = settings_get_str(st, "csp_policy");
 	struct render_site s = {
 		.env_id = rt->id,
 		.server_names = names,
@@ -199,7 +214,23 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 		.keepalive_timeout_s = (int)setting_int(rt, "nginx_keepalive_timeout_s"),
 		.send_timeout_s = (int)setting_int(rt, "nginx_send_timeout_s"),
 		.x_frame_options = setting_str(rt, "nginx_x_frame_options"),
+		.cors_origins = cors,
+		.n_cors_origins = setting_list(st, "cors_origins", cors, SETTING_LIST_MAX),
+		.ip_allow = allow,
+		.n_ip_allow = setting_list(st, "ip_whitelist", allow, SETTING_LIST_MAX),
+		.ip_deny = deny,
+		.n_ip_deny = setting_list(st, "ip_blacklist", deny, SETTING_LIST_MAX),
+		.rate_limit = settings_get_bool(st, "rate_limit"),
+		.rate_login = settings_get_str(st, "rate_limit_login"),
+		.rate_general = settings_get_str(st, "rate_limit_general"),
+		.csp = settings_get_bool(st, "csp")
+			       ? (csp && *csp ? csp : setting_default_str("csp_policy"))
+			       : NULL,
 	};
+	if (!s.rate_login || !*s.rate_login)
+		s.rate_login = setting_default_str("rate_limit_login");
+	if (!s.rate_general || !*s.rate_general)
+		s.rate_general = setting_default_str("rate_limit_general");
 	struct tls_site tls_keep; /* tls.c: the domains' certificates, HSTS, Cloudflare */
 	tls_site_fill(rt, &s, &tls_keep);
 	char *site = render_nginx_site(&s, err);
@@ -284,4 +315,37 @@ int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct b
 	sbuf_release(&out);
 	job_log(j, "edge proxy site %s removed", rt->site);
 	return 0;
+}
+
+/* Job edge_reload: the deploy's edge stage alone, for settings of the edge (Security,
+ * Domain, Nginx): the edge proxy ensured, the site rewritten (checked with nginx -t, the
+ * previous one kept on failure) and reloaded, the certificates converged. An environment
+ * never deployed has no site yet: its first deploy writes it. */
+int job_edge_reload(struct job *j, struct berr *err)
+{
+	struct envrt rt;
+	if (envrt_load(&rt, j->env_id, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!rt.deployed_before) {
+		job_log(j, "%s was never deployed: its first deploy writes its site", rt.name);
+		goto out;
+	}
+	job_stage(j, "Connect to server");
+	struct engine *e = engine_open_server(rt.server_id, err);
+	if (!e) {
+		rc = -1;
+		goto out;
+	}
+	job_stage(j, "Edge proxy");
+	ops_edge_lock(rt.server_id);
+	rc = edge_ensure(e, j, rt.server_id, err) == 0 && tls_install(e, j, &rt) == 0 &&
+			     edge_site(e, j, &rt, err) == 0 && tls_converge(e, j, &rt, err) == 0
+		     ? 0
+		     : -1;
+	ops_edge_unlock(rt.server_id);
+	engine_close(e);
+out:
+	envrt_free(&rt);
+	return rc;
 }

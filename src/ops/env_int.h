@@ -108,6 +108,9 @@ int code_stage(struct engine *e, struct job *j, struct envrt *rt, struct berr *e
 int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err);
 int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
 int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+/* Job edge_reload (settings of the edge): edge_ensure, edge_site and tls_converge under the
+ * server's edge lock. */
+int job_edge_reload(struct job *j, struct berr *err);
 
 /* tls.c (HTTPS, issue 13): what the site needs of the environment's certificates, and
  * their issuance. tls_site_fill sets s->cert_paths, s->key_paths, s->hsts, s->cloudflare and

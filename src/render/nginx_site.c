@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "lib/valid.h"
 #include "render/nginx_int.h"
 
 int render_site_bad(struct berr *err, const char *field, const char *what)
@@ -31,15 +32,41 @@ static bool container_ok(const char *s)
 	return true;
 }
 
-/* ^[0-9]{1,6}[kKmMgG]?$ */
-static bool size_ok(const char *s)
+/* A list of n values, each accepted by ok; the field named "name[i]" when one is not. */
+static int check_list(const char *name, const char *const *v, size_t n, size_t max,
+		      bool (*ok)(const char *), const char *what, struct berr *err)
 {
-	size_t n = s ? strlen(s) : 0, d = 0;
-	while (d < n && s[d] >= '0' && s[d] <= '9')
-		d++;
-	if (d < 1 || d > 6)
-		return false;
-	return d == n || (d + 1 == n && strchr("kKmMgG", s[d]));
+	char field[48];
+	if (n > max || (n && !v)) {
+		snprintf(field, sizeof field, "at most %zu entries", max);
+		return bad(err, name, field);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!ok(v[i])) {
+			snprintf(field, sizeof field, "%s[%zu]", name, i);
+			return bad(err, field, what);
+		}
+	return 0;
+}
+
+/* The Security sub-tab's fields: each with the validator the settings API uses (lib/valid.h
+ * through core/settings.c). */
+static int check_security(const struct render_site *s, struct berr *err)
+{
+	if (check_list("cors_origins", s->cors_origins, s->n_cors_origins, 100, valid_cors_origin,
+		       "an origin such as https://shop.example.com[:port], or *", err) < 0 ||
+	    check_list("ip_allow", s->ip_allow, s->n_ip_allow, 500, valid_cidr,
+		       "an IP address or CIDR range", err) < 0 ||
+	    check_list("ip_deny", s->ip_deny, s->n_ip_deny, 500, valid_cidr,
+		       "an IP address or CIDR range", err) < 0)
+		return -1;
+	if (s->rate_limit && !valid_nginx_rate(s->rate_login))
+		return bad(err, "rate_login", "a rate such as 5r/m or 60r/s");
+	if (s->rate_limit && !valid_nginx_rate(s->rate_general))
+		return bad(err, "rate_general", "a rate such as 5r/m or 60r/s");
+	if (s->csp && !valid_csp_policy(s->csp))
+		return bad(err, "csp", "printable ASCII without \", \\, $, { or } (at most 2048)");
+	return 0;
 }
 
 int render_site_check_proxy(const struct render_site *s, struct berr *err)
@@ -50,7 +77,7 @@ int render_site_check_proxy(const struct render_site *s, struct berr *err)
 		return bad(err, "http_port", "must be between 1 and 65535");
 	if (s->gevent_port < 1 || s->gevent_port > 65535)
 		return bad(err, "gevent_port", "must be between 1 and 65535");
-	if (!size_ok(s->max_upload))
+	if (!valid_nginx_size(s->max_upload))
 		return bad(err, "max_upload", "a size such as 100M (up to 6 digits and k, m or g)");
 	const struct {
 		const char *name;
@@ -66,7 +93,7 @@ int render_site_check_proxy(const struct render_site *s, struct berr *err)
 			return bad(err, t[i].name, "must be between 1 and 3600 seconds");
 	if (!str_eq(s->x_frame_options, "SAMEORIGIN") && !str_eq(s->x_frame_options, "DENY"))
 		return bad(err, "x_frame_options", "must be SAMEORIGIN or DENY");
-	return 0;
+	return check_security(s, err);
 }
 
 const char RENDER_SITE_ACME[] =
@@ -93,10 +120,143 @@ static void proxy_headers(struct sbuf *sb, const char *indent)
 	}
 }
 
+/* The site's key in zone and variable names: the first 12 letters and digits of its id (as
+ * in its containers' names; "site" without one), so that the longest variable name stays
+ * within nginx's default variables_hash_bucket_size; render_nginx_site checked the id's
+ * characters. */
+static void site_key(const struct render_site *s, char out[72])
+{
+	size_t k = 0;
+	for (const char *p = s->env_id ? s->env_id : "site"; *p && k < 12; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+			out[k++] = *p;
+	out[k] = '\0';
+}
+
+/* The burst a rate allows at once: its number of requests (at least 5), so that a page's
+ * assets or a login form's GET and POST are not refused. */
+static int rate_burst(const char *rate)
+{
+	int n = 0;
+	for (const char *p = rate; *p >= '0' && *p <= '9' && n < 100000; p++)
+		n = n * 10 + (*p - '0');
+	return n < 5 ? 5 : n;
+}
+
+static bool cors_any(const struct render_site *s)
+{
+	for (size_t i = 0; i < s->n_cors_origins; i++)
+		if (str_eq(s->cors_origins[i], "*"))
+			return true;
+	return false;
+}
+
+/* The preflight's own headers: sent only on a preflight (the maps give "" otherwise). */
+static void cors_preflight_maps(struct sbuf *sb, const struct render_site *s)
+{
+	char key[72];
+	site_key(s, key);
+	sbuf_addf(sb,
+		  "map $berth_preflight_%s $berth_cors_methods_%s {\n"
+		  "\tdefault \"\";\n"
+		  "\t1 \"GET, POST, PUT, PATCH, DELETE, OPTIONS\";\n"
+		  "}\n"
+		  "map $berth_preflight_%s $berth_cors_headers_%s {\n"
+		  "\tdefault \"\";\n"
+		  "\t1 \"Authorization, Content-Type, Accept, X-Requested-With\";\n"
+		  "}\n"
+		  "map $berth_preflight_%s $berth_cors_max_age_%s {\n"
+		  "\tdefault \"\";\n"
+		  "\t1 86400;\n"
+		  "}\n",
+		  key, key, key, key, key, key);
+}
+
 void render_site_http_level(struct sbuf *sb, const struct render_site *s)
 {
-	(void)sb;
-	(void)s;
+	char key[72];
+	site_key(s, key);
+	if (s->n_cors_origins) {
+		/* the origin echoed when it is listed, empty otherwise (nginx then sends no header) */
+		sbuf_addf(sb,
+			  "\n# CORS: the listed origins\n"
+			  "map $http_origin $berth_cors_%s {\n"
+			  "\tdefault %s;\n",
+			  key, cors_any(s) ? "$http_origin" : "\"\"");
+		for (size_t i = 0; i < s->n_cors_origins; i++) {
+			bool dup = str_eq(s->cors_origins[i], "*"); /* nginx refuses a key twice */
+			for (size_t j = 0; j < i && !dup; j++)
+				dup = str_eq(s->cors_origins[i], s->cors_origins[j]);
+			if (!dup)
+				sbuf_addf(sb, "\t\"%s\" $http_origin;\n", s->cors_origins[i]);
+		}
+		sbuf_addf(sb,
+			  "}\n"
+			  "# a preflight: OPTIONS from a listed origin\n"
+			  "map \"$request_method:$berth_cors_%s\" $berth_preflight_%s {\n"
+			  "\tdefault 0;\n"
+			  "\t\"~^OPTIONS:.\" 1;\n"
+			  "}\n",
+			  key, key);
+		cors_preflight_maps(sb, s);
+	}
+	if (s->rate_limit)
+		sbuf_addf(sb,
+			  "\n# rate limiting per client address: the login page, everything else but\n"
+			  "# berth's health check and the ACME challenge (an empty key is not counted)\n"
+			  "map $uri $berth_limit_%s {\n"
+			  "\tdefault $binary_remote_addr;\n"
+			  "\t/web/health \"\";\n"
+			  "\t\"~^/\\.well-known/acme-challenge/\" \"\";\n"
+			  "}\n"
+			  "limit_req_zone $binary_remote_addr zone=berth_login_%s:10m rate=%s;\n"
+			  "limit_req_zone $berth_limit_%s zone=berth_general_%s:10m rate=%s;\n",
+			  key, key, s->rate_login, key, key, s->rate_general);
+	if (s->n_cors_origins || s->rate_limit)
+		sbuf_addc(sb, '\n');
+}
+
+/* The Security sub-tab inside a proxying server block: address rules, rate limits, CORS and
+ * CSP headers. Every add_header is at the server level: a location with an add_header of its
+ * own would drop them all, so no location has one. */
+static void security(struct sbuf *sb, const struct render_site *s)
+{
+	char key[72];
+	site_key(s, key);
+	if (s->n_ip_deny || s->n_ip_allow) {
+		sbuf_adds(sb, "\n\t# IP rules: the blacklist, then the whitelist (then nobody else)\n");
+		for (size_t i = 0; i < s->n_ip_deny; i++)
+			sbuf_addf(sb, "\tdeny %s;\n", s->ip_deny[i]);
+		for (size_t i = 0; i < s->n_ip_allow; i++)
+			sbuf_addf(sb, "\tallow %s;\n", s->ip_allow[i]);
+		if (s->n_ip_allow)
+			sbuf_adds(sb, "\tdeny all;\n");
+	}
+	if (s->rate_limit)
+		sbuf_addf(sb,
+			  "\n\t# rate limiting (429 past it); /web/login has its own\n"
+			  "\tlimit_req_status 429;\n"
+			  "\tlimit_req zone=berth_general_%s burst=%d nodelay;\n",
+			  key, rate_burst(s->rate_general));
+	if (s->n_cors_origins)
+		sbuf_addf(sb,
+			  "\n\t# CORS: Access-Control-Allow-Origin for a listed origin only\n"
+			  "\tproxy_hide_header Access-Control-Allow-Origin;\n"
+			  "\tadd_header Access-Control-Allow-Origin $berth_cors_%s always;\n"
+			  "\tadd_header Vary Origin always;\n"
+			  "\tadd_header Access-Control-Allow-Methods $berth_cors_methods_%s always;\n"
+			  "\tadd_header Access-Control-Allow-Headers $berth_cors_headers_%s always;\n"
+			  "\tadd_header Access-Control-Max-Age $berth_cors_max_age_%s always;\n"
+			  "\t# a preflight is answered here (before the address rules and limits)\n"
+			  "\tif ($berth_preflight_%s) {\n"
+			  "\t\treturn 204;\n"
+			  "\t}\n",
+			  key, key, key, key, key);
+	if (s->csp)
+		sbuf_addf(sb,
+			  "\n\t# Content-Security-Policy\n"
+			  "\tadd_header Content-Security-Policy \"%s\" always;\n",
+			  s->csp);
 }
 
 void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, bool tls)
@@ -128,6 +288,7 @@ void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, 
 		  s->x_frame_options);
 	if (tls)
 		sbuf_adds(sb, "\tproxy_cookie_flags session_id samesite=lax secure;\n");
+	security(sb, s);
 	sbuf_adds(sb,
 		  "\n"
 		  "\tgzip on;\n"
@@ -149,9 +310,34 @@ void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, 
 		  "\t\treturn 403;\n"
 		  "\t}\n"
 		  "\n");
-	if (acme) {
+	if (acme && (s->n_ip_allow || s->n_ip_deny)) {
+		/* the challenge stays reachable for the CA whatever the address rules say */
+		const char *brace = strrchr(RENDER_SITE_ACME, '}');
+		sbuf_add(sb, RENDER_SITE_ACME, (size_t)(brace - RENDER_SITE_ACME - 1));
+		sbuf_adds(sb, "\t\tallow all;\n\t}\n\n");
+	} else if (acme) {
 		sbuf_adds(sb, RENDER_SITE_ACME);
 		sbuf_addc(sb, '\n');
+	}
+	if (s->n_ip_allow || s->n_ip_deny)
+		/* berth's health check reaches the site through the edge from the server itself */
+		sbuf_adds(sb, "\t# berth's health check, whatever the address rules say\n"
+			      "\tlocation = /web/health {\n"
+			      "\t\tallow all;\n"
+			      "\t\tproxy_pass $odoo;\n"
+			      "\t}\n"
+			      "\n");
+	if (s->rate_limit) {
+		char key[72];
+		site_key(s, key);
+		sbuf_addf(sb,
+			  "\t# the login page: its own rate (limit_req here replaces the general one)\n"
+			  "\tlocation = /web/login {\n"
+			  "\t\tlimit_req zone=berth_login_%s burst=%d nodelay;\n"
+			  "\t\tproxy_pass $odoo;\n"
+			  "\t}\n"
+			  "\n",
+			  key, rate_burst(s->rate_login));
 	}
 	sbuf_addf(sb,
 		  "\tlocation /websocket {\n"

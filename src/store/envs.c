@@ -271,7 +271,9 @@ bool env_subdomain_taken(const char *sub, const char *exclude_env_id)
 
 bool env_domain_taken(const char *d, const char *exclude_env_id)
 {
-	return db_int(0, "SELECT count(*) FROM environments WHERE custom_domain=? AND id IS NOT ?",
+	return db_int(0, "SELECT (SELECT count(*) FROM environments WHERE custom_domain=?1 AND"
+		      " id IS NOT ?2) + (SELECT count(*) FROM env_domains WHERE domain=?1 AND"
+		      " env_id IS NOT ?2)",
 		      "ss", d, exclude_env_id) > 0;
 }
 

@@ -19,6 +19,7 @@
 #include "store/model.h"
 #include "store/projects.h"
 #include "svc/actions.h"
+#include "svc/settings.h"
 
 /* git_branch must exist in the project's repository, when the project has one. The mirror is
  * read when it is fresh and knows the branch; otherwise fetched, within a bounded time. */
@@ -437,13 +438,15 @@ static int update_tx(void *ctx, struct berr *err)
 	if (rc < 0)
 		return berr_set(err, rc == -2 ? BE_CONFLICT : BE_INTERNAL_ERROR, NULL,
 				rc == -2 ? "The name or subdomain was taken meanwhile: try again" : NULL);
+	if (in->settings && svc_settings_domains_store(id, in->settings, err) < 0)
+		return -1;
 	model_audit(t->acc->org_id, t->a->user_id, t->a->email, "environment.update", "environment",
 		    id, json_pack("{s:O}", "fields", t->fields), t->ip);
 	return 0;
 }
 
 /* A change of the settings object (see envs.h). */
-static int check_settings(const struct env_row *cur, json_t *patch, struct berr *err)
+int svc_env_settings_check(const struct env_row *cur, json_t *patch, struct berr *err)
 {
 	if (settings_check(patch, err) < 0)
 		return -1;
@@ -475,7 +478,7 @@ static int check_settings(const struct env_row *cur, json_t *patch, struct berr 
 		return berr_set(err, BE_CONFLICT, "backup_schedule",
 				"Backups are for production and staging environments: a %s environment"
 				" has no backup schedule", cur->environment_type);
-	return 0;
+	return svc_settings_domains_check(cur, patch, err);
 }
 
 int svc_env_update(const struct actor *a, const char *ip, const struct access *acc,
@@ -491,7 +494,7 @@ int svc_env_update(const struct actor *a, const char *ip, const struct access *a
 	int rc = -1;
 	if (in->git_branch && check_branch(cur.project_id, in->git_branch, err) < 0)
 		goto out;
-	if (in->settings && check_settings(&cur, in->settings, err) < 0)
+	if (in->settings && svc_env_settings_check(&cur, in->settings, err) < 0)
 		goto out;
 	struct env_resources res = {
 		.cpu_cores = in->has_cpu ? in->cpu : cur.cpu_cores,

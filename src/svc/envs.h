@@ -21,12 +21,17 @@ struct env_in {
 		has_replica, has_custom_domain, has_subdomain, has_auto_restart;
 	bool pg_cpu_null, pg_ram_null; /* postgres_* given as null */
 	/* update: a change of the settings object (core/settings.h; a key set to null returns to
-	 * its default), NULL: none. Only settings that need nothing to apply are taken here yet
-	 * (backup_schedule and the backup retention, logs_max_mb); each is checked against the
-	 * registry and its plan flag (PLAN_FEATURE_UNAVAILABLE), and a non-empty backup_schedule
-	 * on a development environment is CONFLICT. */
+	 * its default), NULL: none; checked by svc_env_settings_check. It is applied by the next
+	 * deploy or restart (the settings API, svc/settings.h, answers what that needs). */
 	json_t *settings;
 };
+
+/* A change of the settings object (keys set to null return to their default): every key
+ * checked against the registry (VALIDATION_ERROR naming it) and its plan flag
+ * (PLAN_FEATURE_UNAVAILABLE naming it and the flag), a backup schedule only for production
+ * and staging (CONFLICT), extra domains unique (svc/settings.h). 0 or -1 with err. */
+struct env_row;
+int svc_env_settings_check(const struct env_row *cur, json_t *patch, struct berr *err);
 
 /* How long a project's mirror counts as fresh for checking a branch, and how long a fetch
  * made for it may take. */

@@ -823,6 +823,123 @@ static struct render_site base_site(const char *const *names, size_t n)
 	return s;
 }
 
+/* A site with every Security sub-tab setting (issue 13). */
+static const char *const SEC_NAMES[] = {"erp.acme-corp.com", "shop.acme-corp.com"};
+static const char *const SEC_CORS[] = {"https://shop.example.com", "http://localhost:3000",
+				       "https://shop.example.com"};
+static const char *const SEC_ALLOW[] = {"127.0.0.0/8", "192.168.1.0/24", "2001:db8::/32"};
+static const char *const SEC_DENY[] = {"127.0.0.3", "203.0.113.7"};
+#define SEC_CSP                                                                          \
+	"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; img-src 'self' " \
+	"data: blob:; connect-src 'self' wss:"
+
+static struct render_site security_site(const char *env_id)
+{
+	struct render_site s = base_site(SEC_NAMES, 2);
+	s.env_id = env_id;
+	s.cors_origins = SEC_CORS;
+	s.n_cors_origins = 3; /* one twice: written once (nginx refuses a map key twice) */
+	s.ip_allow = SEC_ALLOW;
+	s.n_ip_allow = 3;
+	s.ip_deny = SEC_DENY;
+	s.n_ip_deny = 2;
+	s.rate_limit = true;
+	s.rate_login = "5r/m";
+	s.rate_general = "60r/s";
+	s.csp = SEC_CSP;
+	s.max_upload = "1M";
+	s.x_frame_options = "DENY";
+	return s;
+}
+
+static void test_nginx_security(void **state)
+{
+	(void)state;
+	struct berr err = {0};
+	struct render_site s = security_site("da63639c-1afe-4c2b-9d7e-3f1a2b3c4d5e");
+	char *r = render_nginx_site(&s, &err);
+	golden("security/site.conf", r);
+	/* the headers are all at the server level: no location has an add_header of its own */
+	const char *loc = strstr(r, "location");
+	assert_non_null(loc);
+	assert_null(strstr(loc, "add_header"));
+	assert_true(has_line(r, "\tdeny 127.0.0.3;"));
+	assert_true(has_line(r, "\t\tallow all;")); /* the ACME challenge */
+	assert_true(has_line(r, "\tlimit_req_status 429;"));
+	free(r);
+
+	/* nothing of the Security sub-tab when it is off: the output is as before */
+	const char *names[] = {"ok.example.com"};
+	s = base_site(names, 1);
+	r = render_nginx_site(&s, &err);
+	assert_null(strstr(r, "limit_req"));
+	assert_null(strstr(r, "Access-Control"));
+	assert_null(strstr(r, "Content-Security-Policy"));
+	assert_null(strstr(r, "allow all"));
+	free(r);
+
+	/* "*" lets every origin through */
+	static const char *const ANY[] = {"*"};
+	s = base_site(names, 1);
+	s.cors_origins = ANY;
+	s.n_cors_origins = 1;
+	r = render_nginx_site(&s, &err);
+	assert_true(has_line(r, "\tdefault $http_origin;"));
+	free(r);
+
+	/* every value checked again, naming the field */
+	static const char *const BAD_ORIGINS[] = {"shop.example.com", "https://a.com/x",
+						  "https://a.com\"", "ftp://a.com", "https://a.com:0",
+						  "https://a.com;", "https://$host", ""};
+	for (size_t i = 0; i < ARRAY_SIZE(BAD_ORIGINS); i++) {
+		const char *o[] = {"https://ok.com", BAD_ORIGINS[i]};
+		s = base_site(names, 1);
+		s.cors_origins = o;
+		s.n_cors_origins = 2;
+		if ((r = render_nginx_site(&s, &err)))
+			fail_msg("origin accepted: %s", BAD_ORIGINS[i]);
+		assert_string_equal(err.field, "cors_origins[1]");
+	}
+	static const char *const BAD_IPS[] = {"1.2.3", "1.2.3.4/33", "::1/129", "all", "1.2.3.4;",
+					      "1.2.3.4 5.6.7.8", "", "1.2.3.4/"};
+	for (size_t i = 0; i < ARRAY_SIZE(BAD_IPS); i++) {
+		const char *o[] = {BAD_IPS[i]};
+		s = base_site(names, 1);
+		s.ip_allow = o;
+		s.n_ip_allow = 1;
+		assert_null(render_nginx_site(&s, &err));
+		assert_string_equal(err.field, "ip_allow[0]");
+		s = base_site(names, 1);
+		s.ip_deny = o;
+		s.n_ip_deny = 1;
+		assert_null(render_nginx_site(&s, &err));
+		assert_string_equal(err.field, "ip_deny[0]");
+	}
+	static const char *const BAD_RATES[] = {"", "0r/s", "5r/h", "5 r/s", "5r/s;", "1234567r/s"};
+	for (size_t i = 0; i < ARRAY_SIZE(BAD_RATES); i++) {
+		s = base_site(names, 1);
+		s.rate_limit = true;
+		s.rate_login = BAD_RATES[i];
+		s.rate_general = "60r/s";
+		assert_null(render_nginx_site(&s, &err));
+		assert_string_equal(err.field, "rate_login");
+		s.rate_login = "5r/m";
+		s.rate_general = BAD_RATES[i];
+		assert_null(render_nginx_site(&s, &err));
+		assert_string_equal(err.field, "rate_general");
+	}
+	static const char *const BAD_CSP[] = {"", "default-src 'self'\"; add_header X y",
+					      "a\nb", "a\\b", "a $host", "a { b", "a } b", "caf\xc3\xa9",
+					      "a\tb"};
+	for (size_t i = 0; i < ARRAY_SIZE(BAD_CSP); i++) {
+		s = base_site(names, 1);
+		s.csp = BAD_CSP[i];
+		if ((r = render_nginx_site(&s, &err)))
+			fail_msg("csp accepted: %s", BAD_CSP[i]);
+		assert_string_equal(err.field, "csp");
+	}
+}
+
 static void test_nginx_site_validation(void **state)
 {
 	(void)state;
@@ -1204,6 +1321,22 @@ static void test_nginx_t(void **state)
 		write_text(sites, name, r.site);
 		rendered_free(&r);
 	}
+	/* the Security sub-tab's directives, twice (zones and maps are named per site) */
+	/* full-length ids: the variable names must fit nginx's default hash buckets */
+	const char *sec_ids[] = {"0d6f3c1e-5b2a-4c8e-9f10-aa11bb22cc33",
+				 "7e8f9a0b-1c2d-4e3f-8a9b-0c1d2e3f4a5b"};
+	for (size_t i = 0; i < 2; i++) {
+		struct render_site s = security_site(sec_ids[i]);
+		const char *n1[] = {i ? "b.security.test" : "a.security.test"};
+		s.server_names = n1;
+		s.n_server_names = 1;
+		char *site = render_nginx_site(&s, &err);
+		assert_non_null(site);
+		char name[64];
+		snprintf(name, sizeof name, "sec%zu.conf", i);
+		write_text(sites, name, site);
+		free(site);
+	}
 	/* a 253-character name fits server_names_hash_bucket_size */
 	char longname[254];
 	memset(longname, 'a', 253);
@@ -1264,6 +1397,7 @@ int main(void)
 		cmocka_unit_test(test_pgbouncer),
 		cmocka_unit_test(test_nginx_site_validation),
 		cmocka_unit_test(test_nginx_site_tls),
+		cmocka_unit_test(test_nginx_security),
 		cmocka_unit_test(test_render_line_ok),
 		cmocka_unit_test(test_extra_random),
 		cmocka_unit_test(test_nginx_t),

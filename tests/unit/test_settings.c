@@ -22,6 +22,7 @@ static void test_table_is_sound(void **state)
 		const struct setting *s = setting_at(i);
 		assert_non_null(s->key);
 		assert_non_null(s->label);
+		assert_non_null(s->description);
 		assert_ptr_equal(setting_find(s->key), s); /* keys are unique */
 		for (const char *p = s->key; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
@@ -120,6 +121,11 @@ static void test_values_from_an_environment(void **state)
 	assert_false(settings_get_bool(NULL, "auto_restart"));
 	assert_int_equal(settings_get_int(NULL, "postgres_shm_mb"), 64);
 	json_decref(st);
+	/* "" is accepted as "not set": it reads as the default (found by fuzz_settings) */
+	st = json_pack("{s:s,s:s}", "nginx_max_upload", "", "postgres_config", "");
+	assert_string_equal(settings_get_str(st, "nginx_max_upload"), "100M");
+	assert_null(settings_get_str(st, "postgres_config"));
+	json_decref(st);
 }
 
 static void refused(const char *json, const char *field, const char *words)
@@ -187,6 +193,42 @@ static void test_validation(void **state)
 	refused("{\"server_shared_addons_path\": \"relative/path\"}", "server_shared_addons_path",
 		"absolute path");
 	refused("{\"rate_limit_login\": \"5r/m\\n\"}", "rate_limit_login", "one line");
+	/* csp_policy: nginx writes it between double quotes */
+	accepted("{\"csp_policy\": \"default-src 'self'; img-src 'self' data: blob:\"}");
+	refused("{\"csp_policy\": \"default-src 'self'\\\"; add_header X y\"}", "csp_policy",
+		"Content-Security-Policy");
+	refused("{\"csp_policy\": \"default-src $host\"}", "csp_policy", "Content-Security-Policy");
+	refused("{\"csp_policy\": \"a { b }\"}", "csp_policy", "Content-Security-Policy");
+	refused("{\"csp_policy\": \"a \\\\ b\"}", "csp_policy", "Content-Security-Policy");
+	refused("{\"csp_policy\": \"caf\\u00e9\"}", "csp_policy", "Content-Security-Policy");
+	refused("{\"csp_policy\": \"a\\nb\"}", "csp_policy", "one line");
+}
+
+static void test_tabs(void **state)
+{
+	(void)state;
+	for (const char *const *t = SETTINGS_TABS; *t; t++)
+		assert_true(settings_tab_valid(*t));
+	assert_false(settings_tab_valid("nope"));
+	assert_false(settings_tab_valid(NULL));
+	assert_string_equal(settings_tab_plan_flag("odoo"), "allow_instance_tuning");
+	assert_string_equal(settings_tab_plan_flag("postgresql"), "allow_instance_tuning");
+	assert_string_equal(settings_tab_plan_flag("nginx"), "allow_nginx_tuning");
+	assert_null(settings_tab_plan_flag("security"));
+	/* the default policy lets Odoo's backend run: inline and eval'd scripts, data: images,
+	 * the bus over a websocket */
+	const char *csp = setting_default_str("csp_policy");
+	assert_non_null(strstr(csp, "'unsafe-inline'"));
+	assert_non_null(strstr(csp, "'unsafe-eval'"));
+	assert_non_null(strstr(csp, "data:"));
+	assert_non_null(strstr(csp, "wss:"));
+	/* the settings the edge applies are no longer pending */
+	static const char *const applied[] = {"cors_origins", "ip_whitelist", "ip_blacklist",
+					      "rate_limit", "rate_limit_login",
+					      "rate_limit_general", "csp", "csp_policy",
+					      "extra_domains"};
+	for (size_t i = 0; i < sizeof applied / sizeof *applied; i++)
+		assert_false(setting_find(applied[i])->pending);
 }
 
 static void test_what_a_change_needs(void **state)
@@ -225,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_values_from_an_environment),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_what_a_change_needs),
+		cmocka_unit_test(test_tabs),
 	};
 	return cmocka_run_group_tests_name("settings", tests, NULL, NULL);
 }

@@ -205,6 +205,10 @@ static void test_git_ref(void **state)
 	NO(valid_git_ref, "a b");
 	NO(valid_git_ref, "a\tb");
 	NO(valid_git_ref, "a\nb");
+	/* C1 controls and line separators as UTF-8 (found by fuzz_valid); other UTF-8 passes */
+	NO(valid_git_ref, "a\xc2\x85" "b");
+	NO(valid_git_ref, "a\xe2\x80\xa8" "b");
+	YES(valid_git_ref, "caf\xc3\xa9");
 	NO(valid_git_ref, "a~1");
 	NO(valid_git_ref, "a^");
 	NO(valid_git_ref, "a:b");
@@ -241,6 +245,7 @@ static void test_git_url(void **state)
 	YES(valid_git_url, "file:///srv/git/shop.git");
 	NO(valid_git_url, NULL);
 	NO(valid_git_url, "");
+	NO(valid_git_url, "https://example.com/a\xc2\x9b" "b");
 	NO(valid_git_url, "x");
 	/* git reads these as local paths (a '/' before the first ':'), not as scp-like URLs */
 	NO(valid_git_url, "../../../../usr/share/locale/en@quot/../../../../tmp/data/git/p/project.git");
@@ -338,6 +343,8 @@ static void test_abs_path(void **state)
 	(void)state;
 	YES(valid_abs_path, "/");
 	YES(valid_abs_path, "/srv/berth/data");
+	NO(valid_abs_path, "/srv/a\xe2\x80\xa9" "b");
+	NO(valid_abs_path, "/srv/a\xc2\x80");
 	YES(valid_abs_path, "/var/run/docker.sock");
 	YES(valid_abs_path, "/a/..b/c..");
 	YES(valid_abs_path, "/a/.hidden");
