@@ -90,7 +90,7 @@ static const char EDGE_RELOAD_SH[] =
 	" for p in $old; do case \" $(echo $now) \" in *\" $p \"*) left=1;; esac; done;"
 	" [ -z \"$left\" ] && exit 0; sleep 0.05; i=$((i+1)); done; exit 0";
 
-static int edge_reload(struct engine *e, const char *edge, struct sbuf *out, struct berr *err)
+int edge_reload(struct engine *e, const char *edge, struct sbuf *out, struct berr *err)
 {
 	const char *argv[] = {"sh", "-c", EDGE_RELOAD_SH, NULL};
 	return edge_exec(e, edge, argv, out, err);

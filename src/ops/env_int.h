@@ -108,6 +108,9 @@ int code_stage(struct engine *e, struct job *j, struct envrt *rt, struct berr *e
 int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err);
 int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
 int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+/* `nginx -s reload` in the edge, waiting until the old workers stop accepting: 0, 1 when the
+ * reload failed (out says why), -1 on an Engine error. */
+int edge_reload(struct engine *e, const char *edge, struct sbuf *out, struct berr *err);
 /* Job edge_reload (settings of the edge): edge_ensure, edge_site and tls_converge under the
  * server's edge lock. */
 int job_edge_reload(struct job *j, struct berr *err);

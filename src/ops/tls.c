@@ -422,12 +422,12 @@ static void reload(struct engine *e, struct job *j, const char *edge)
 {
 	struct sbuf out = SBUF_INIT;
 	const char *test[] = {"nginx", "-t", NULL};
-	const char *rl[] = {"nginx", "-s", "reload", NULL};
+	struct berr e2 = {0};
 	if (edge_run(e, edge, test, &out) != 0)
 		job_log(j, "nginx -t failed, the edge proxy keeps its configuration: %.400s",
 			sbuf_str(&out));
-	else if (edge_run(e, edge, rl, &out) != 0)
-		job_log(j, "nginx reload failed: %.300s", sbuf_str(&out));
+	else if (edge_reload(e, edge, &out, &e2) != 0) /* waits for the old workers */
+		job_log(j, "nginx reload failed: %.300s %s", sbuf_str(&out), e2.message);
 	else
 		job_log(j, "edge proxy reloaded with the new certificates");
 	sbuf_release(&out);

@@ -224,11 +224,12 @@ def env_jobs(a, env):
     return jobs.get("jobs", jobs) if isinstance(jobs, dict) else jobs
 
 
-def settle(a, env):
-    """Waits until none of the environment's jobs is queued or running (a server change queued
-    tls_renew, which rewrites and reloads the site)."""
-    wait_for(lambda: all(j["status"] not in ("queued", "running") for j in env_jobs(a, env)),
-             "the environment's jobs", timeout=120)
+def settle(a):
+    """Waits until none of the test's environments has a job queued or running (a server
+    change queues tls_renew for each, which rewrites and reloads its site)."""
+    wait_for(lambda: all(j["status"] not in ("queued", "running")
+                         for env in a.envs.values() for j in env_jobs(a, env)),
+             "the environments' jobs", timeout=120)
 
 
 def https_get(host, cafile, path="/web/login", head_out=None):
@@ -476,7 +477,7 @@ def test_cloudflare_proxy_setting(platform):
                             check=False).stdout
             return "real_ip_header CF-Connecting-IP;" in out and \
                 "set_real_ip_from 172.16.0.0/12;" in out and "173.245.48.0/20" not in out
-        settle(a, env)
+        settle(a)
         assert site_has_real_ip()
 
         def send(ip):
@@ -510,7 +511,7 @@ def test_cloudflare_proxy_setting(platform):
             out = rt.docker("exec", edge, "sh", "-c", "cat /etc/nginx/sites.d/*.conf",
                             check=False).stdout
             return "set_real_ip_from 173.245.48.0/20;" in out and "192.168.0.0/16" not in out
-        settle(a, env)
+        settle(a)
         assert default_ranges()
         send("203.0.113.78")
         got = wait_for(lambda: logged("203.0.113.78"), "the request in the edge's log",
@@ -542,7 +543,7 @@ def test_force_ssl_and_hsts(platform, pebble):
     assert "Force Generate SSL" in logs, logs
     head = []
     status, _, serial2 = https_get(fqdn(env), roots, head_out=head)
-    assert status == 200 and serial2 != serial
+    assert status == 200 and serial2 != serial, logs
     assert "strict-transport-security: max-age=31536000" in head[0].lower(), head
     got = a.get("/api/v1/environments/%s" % env["id"]).json_body
     assert not got["settings"].get("force_ssl"), got["settings"]
