@@ -11,7 +11,7 @@ build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlit
 # clang and libclang-rt-14-dev (libFuzzer, the sanitizers' runtimes): the fuzz targets (make fuzz)
 test_pkgs=(libcmocka-dev python3-pytest python3-pytest-xdist python3-requests openssh-server
   docker.io debootstrap nginx-light curl ca-certificates chromium prometheus clang
-  libclang-rt-14-dev openssl)
+  libclang-rt-14-dev openssl pebble)
 # the web console's build (web/): Debian's Node.js and npm, unless a node and an npm are
 # already installed (another Node.js package brings its own npm, which Debian's would conflict with)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -29,6 +29,7 @@
 #include "ops/webhooks.h"
 #include "ops/sampler.h"
 #include "ops/backup_sched.h"
+#include "ops/tls.h"
 
 static void usage(FILE *f)
 {
@@ -165,6 +166,11 @@ int main(int argc, char **argv)
 		/* hidden, for tests: the backup tasks' intervals in ms */
 		{"backup-schedule-interval", required_argument, NULL, 1001},
 		{"backup-prune-interval", required_argument, NULL, 1002},
+		/* hidden, for tests: certificate renewal (docs/tls.md): the task's interval in ms,
+		 * the window before expiry and the first retry's delay in seconds */
+		{"tls-renew-interval", required_argument, NULL, 1003},
+		{"tls-renew-before", required_argument, NULL, 1004},
+		{"tls-retry-base", required_argument, NULL, 1005},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -250,6 +256,19 @@ int main(int argc, char **argv)
 			backup_sched_set_interval_ms(c == 1001 ? (int)v : 0, c == 1002 ? (int)v : 0);
 			break;
 		}
+		case 1003:
+		case 1004:
+		case 1005: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 86400000) {
+				fprintf(stderr, "berthd: --tls-* options want a number from 1 to 86400000\n");
+				return 2;
+			}
+			tls_set_options(c == 1003 ? (int)v : 0, c == 1004 ? (int)v : 0,
+					c == 1005 ? (int)v : 0);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -302,6 +321,7 @@ int main(int argc, char **argv)
 	git_init(data, roots);
 	ops_register(); /* the job types, before the workers and the local server's registration */
 	ops_register_backup();
+	ops_register_tls(); /* job tls_renew */
 	/* every thread started from here on inherits the mask: SIGINT and SIGTERM reach the
 	 * sigwait below, never a worker (whose default action would end berthd unclean) */
 	sigset_t set;
@@ -319,6 +339,10 @@ int main(int argc, char **argv)
 	sampler_start(); /* monitoring: a task of the scheduler, which daemon_start starts */
 	if (backup_sched_start() < 0) { /* scheduled backups, retention (and its job type) */
 		fprintf(stderr, "berthd: cannot register the backup tasks\n");
+		return 1;
+	}
+	if (tls_sched_start() < 0) { /* certificate renewal */
+		fprintf(stderr, "berthd: cannot register the certificate renewal task\n");
 		return 1;
 	}
 	if (daemon_start(data, register_local, &err) < 0) {

@@ -53,6 +53,8 @@ static int parse_server(struct req *r, struct server_in *in, bool create)
 		 .imin = 1, .imax = 65535},
 		{.name = "reset_host_key", .type = J_BOOL, .dest = &in->reset_host_key},
 		{.name = "mounts_root", .type = J_STRING, .dest = &in->mounts_root, .maxlen = 1024},
+		{.name = "cloudflare_proxy", .type = J_BOOL, .dest = &in->cloudflare_proxy,
+		 .present = &in->has_cloudflare},
 		JF_END,
 	};
 	if (jspec_parse(req_body(r), spec, NULL, &r->err) < 0)

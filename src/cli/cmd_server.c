@@ -10,7 +10,8 @@
 
 static const char *const SHOW_KEYS[] = {"id", "name", "transport", "host", "port", "user",
 					"status", "status_reason", "docker_version", "capacity",
-					"allocated", "remaining", "environment_count", "mounts_root", NULL};
+					"allocated", "remaining", "environment_count", "mounts_root",
+					"cloudflare_proxy", NULL};
 
 static int cmd_list(struct cli *c, struct args *a)
 {
@@ -265,6 +266,8 @@ static const struct opt UPDATE_OPTS[] = {
 	CONN_OPTS,
 	{"reset-host-key", OPT_FLAG, "reset_host_key", NULL,
 	 "forget the pinned SSH host key (after a reinstall)", 0},
+	{"cloudflare-proxy", OPT_BOOL, "cloudflare_proxy", NULL,
+	 "the server is behind Cloudflare's proxy (--no-cloudflare-proxy: not)", 0},
 	OPT_END,
 };
 static const struct opt PREPARE_OPTS[] = {

@@ -68,7 +68,10 @@ static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 		goto out;
 	job_stage(j, "Edge proxy");
 	ops_edge_lock(rt->server_id);
-	bool edge_ok = edge_ensure(e, j, rt->server_id, err) == 0 && edge_site(e, j, rt, err) == 0;
+	bool edge_ok = edge_ensure(e, j, rt->server_id, err) == 0 &&
+		       tls_install(e, j, rt) == 0 && edge_site(e, j, rt, err) == 0;
+	if (edge_ok) /* HTTPS (tls.c): never fails the deploy */
+		tls_converge(e, j, rt, err);
 	ops_edge_unlock(rt->server_id);
 	if (!edge_ok)
 		goto out;
@@ -189,6 +192,11 @@ static int job_restart(struct job *j, struct berr *err)
 			} else {
 				rc = soft_restart(e, j, &rt, err);
 			}
+			if (rc == 0) { /* HTTPS (tls.c): Force Generate SSL, renewals */
+				ops_edge_lock(rt.server_id);
+				tls_converge(e, j, &rt, err);
+				ops_edge_unlock(rt.server_id);
+			}
 			engine_close(e);
 		}
 	}
@@ -282,6 +290,7 @@ static int job_remove(struct job *j, struct berr *err)
 		job_stage(j, "Proxy site");
 		ops_edge_lock(rt.server_id);
 		edge_site_remove(e, j, &rt, err);
+		tls_remove(e, j, &rt);
 		ops_edge_unlock(rt.server_id);
 		job_stage(j, "Containers, volumes, network");
 		json_t *cs = engine_list_labeled(e, "containers", "berth.env", rt.id);

@@ -90,7 +90,7 @@ static const char EDGE_RELOAD_SH[] =
 	" for p in $old; do case \" $(echo $now) \" in *\" $p \"*) left=1;; esac; done;"
 	" [ -z \"$left\" ] && exit 0; sleep 0.05; i=$((i+1)); done; exit 0";
 
-static int edge_reload(struct engine *e, const char *edge, struct sbuf *out, struct berr *err)
+int edge_reload(struct engine *e, const char *edge, struct sbuf *out, struct berr *err)
 {
 	const char *argv[] = {"sh", "-c", EDGE_RELOAD_SH, NULL};
 	return edge_exec(e, edge, argv, out, err);
@@ -136,6 +136,14 @@ int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct b
 		free(main);
 		return -1;
 	}
+	char certs_vol[48]; /* the sites' certificates (tls.c), kept when the edge is recreated */
+	tls_edge_certs_volume(server_id, certs_vol);
+	if (engine_volume_ensure(e, certs_vol, json_pack("{s:s,s:s,s:s}", "berth.managed", "1",
+							  "berth.role", "edge", "berth.server",
+							  server_id), err) < 0) {
+		free(main);
+		return -1;
+	}
 	json_t *ports = json_object();
 	json_object_set_new(ports, "80/tcp", json_pack("[{s:s}]", "HostPort", ""));
 	json_object_set_new(ports, "443/tcp", json_pack("[{s:s}]", "HostPort", ""));
@@ -149,6 +157,9 @@ int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct b
 		"ExposedPorts", "80/tcp", "443/tcp", "HostConfig", "PortBindings", ports,
 		"RestartPolicy", "Name", "unless-stopped", "Mounts", "Type", "volume", "Source",
 		sites_vol, "Target", "/etc/nginx/sites.d");
+	json_array_append_new(json_object_get(json_object_get(spec, "HostConfig"), "Mounts"),
+			      json_pack("{s:s,s:s,s:s}", "Type", "volume", "Source", certs_vol,
+					"Target", "/etc/nginx/certs"));
 	struct efile files[] = {{"nginx.conf", main, strlen(main), 0644}};
 	bool changed = false;
 	int rc = converge_container(e, j, edge_name, spec, "/etc/nginx", files, 1, false, &changed, err);
@@ -220,7 +231,10 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 		s.rate_login = setting_default_str("rate_limit_login");
 	if (!s.rate_general || !*s.rate_general)
 		s.rate_general = setting_default_str("rate_limit_general");
+	struct tls_site tls_keep; /* tls.c: the domains' certificates, HSTS, Cloudflare */
+	tls_site_fill(rt, &s, &tls_keep);
 	char *site = render_nginx_site(&s, err);
+	tls_site_release(&tls_keep);
 	if (!site)
 		return -1;
 	char path[128], bak[140];
@@ -325,8 +339,8 @@ int job_edge_reload(struct job *j, struct berr *err)
 	}
 	job_stage(j, "Edge proxy");
 	ops_edge_lock(rt.server_id);
-	rc = edge_ensure(e, j, rt.server_id, err) == 0 && edge_site(e, j, &rt, err) == 0 &&
-			     tls_converge(e, j, &rt, err) == 0
+	rc = edge_ensure(e, j, rt.server_id, err) == 0 && tls_install(e, j, &rt) == 0 &&
+			     edge_site(e, j, &rt, err) == 0 && tls_converge(e, j, &rt, err) == 0
 		     ? 0
 		     : -1;
 	ops_edge_unlock(rt.server_id);

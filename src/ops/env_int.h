@@ -151,6 +151,9 @@ int code_stage(struct engine *e, struct job *j, struct envrt *rt, struct berr *e
 int edge_ensure(struct engine *e, struct job *j, const char *server_id, struct berr *err);
 int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
 int edge_site_remove(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+/* `nginx -s reload` in the edge, waiting until the old workers stop accepting: 0, 1 when the
+ * reload failed (out says why), -1 on an Engine error. */
+int edge_reload(struct engine *e, const char *edge, struct sbuf *out, struct berr *err);
 /* Job edge_reload (settings of the edge): edge_ensure, edge_site and tls_converge under the
  * server's edge lock. */
 int job_edge_reload(struct job *j, struct berr *err);
@@ -171,6 +174,13 @@ struct tls_site {
 void tls_site_fill(struct envrt *rt, struct render_site *s, struct tls_site *keep);
 void tls_site_release(struct tls_site *keep);
 int tls_converge(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+/* The edge's certificates volume of a server (mounted at /etc/nginx/certs). */
+void tls_edge_certs_volume(const char *server_id, char out[48]);
+/* Installs the certificates the store has for the environment's domains on the edge, before
+ * edge_site renders them (a certificate stored while the edge was away). Never fails. */
+int tls_install(struct engine *e, struct job *j, struct envrt *rt);
+/* Removes the environment's certificate files from the edge (its removal). */
+int tls_remove(struct engine *e, struct job *j, struct envrt *rt);
 
 /* env_health.c */
 int wait_healthy(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);

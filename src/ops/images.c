@@ -87,11 +87,26 @@ static const struct recipe recipes[] = {
 	[IMG_POSTGRES] = {"postgres", "postgresql-15 postgresql-client-15 util-linux", PG_ENTRY,
 			  "STOPSIGNAL SIGINT\nEXPOSE 5432\n"},
 	[IMG_PGBOUNCER] = {"pgbouncer", "pgbouncer util-linux", PGB_ENTRY, "EXPOSE 6432\n"},
-	[IMG_NGINX] = {"nginx", "nginx-light",
+	/* the edge: nginx, and uacme (ACME client, HTTP-01 through berth's hook; docs/tls.md) */
+	[IMG_NGINX] = {"nginx", "nginx-light uacme ca-certificates",
 		       NULL,
 		       "RUN rm -f /etc/nginx/sites-enabled/default && mkdir -p /etc/nginx/sites.d "
-		       "/var/www/berth && ln -sf /dev/stdout /var/log/nginx/access.log && "
+		       "/etc/nginx/certs /var/www/berth/.well-known/acme-challenge && "
+		       "chmod 700 /etc/nginx/certs && ln -sf /dev/stdout /var/log/nginx/access.log && "
 		       "ln -sf /dev/stderr /var/log/nginx/error.log\n"
+		       "RUN printf '%s\\n' "
+		       "'#!/bin/sh' "
+		       "'# berth-acme-hook METHOD TYPE IDENT TOKEN AUTH: the uacme challenge hook of berth' "
+		       "'# (HTTP-01 only): the key authorization goes where the edge serves the challenge.' "
+		       "'D=/var/www/berth/.well-known/acme-challenge' "
+		       "'[ \"$#\" -eq 5 ] && [ \"$2\" = http-01 ] || exit 1' "
+		       "'case \"$4\" in \"\"|*[!A-Za-z0-9_-]*) exit 1;; esac' "
+		       "'case \"$1\" in' "
+		       "'begin) mkdir -p \"$D\" && printf \"%s\" \"$5\" > \"$D/$4\" && chmod 644 \"$D/$4\";;' "
+		       "'done|failed) rm -f \"$D/$4\";;' "
+		       "'*) exit 1;;' "
+		       "'esac' "
+		       "> /usr/local/bin/berth-acme-hook && chmod 755 /usr/local/bin/berth-acme-hook\n"
 		       "STOPSIGNAL SIGQUIT\nEXPOSE 80 443\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n"},
 };
 

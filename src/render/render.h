@@ -139,11 +139,11 @@ struct render_site {
 	int keepalive_timeout_s;    /* 65 */
 	int send_timeout_s;         /* 60 */
 	const char *x_frame_options;/* "SAMEORIGIN" or "DENY" */
-	/* TLS: both NULL for plain HTTP. Issue 13 (tls helper) replaces these two with the
-	 * per-domain arrays below: cert_paths[i], key_paths[i] for server_names[i], NULL array or
-	 * NULL entry: that domain is served over plain HTTP only. */
-	const char *cert_path, *key_path;
+	/* TLS per domain: cert_paths[i], key_paths[i] for server_names[i] (absolute paths on the
+	 * edge); a NULL array or NULL entry: that domain is served over plain HTTP only.
+	 * stapling[i] (may be NULL): the certificate names an OCSP responder, staple it. */
 	const char *const *cert_paths, *const *key_paths;
+	const bool *stapling;
 	bool hsts;                  /* Strict-Transport-Security on the HTTPS servers */
 	/* Cloudflare proxy (server setting): the client address from CF-Connecting-IP, trusted
 	 * only from these ranges (validated CIDRs) */

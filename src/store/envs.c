@@ -334,6 +334,7 @@ long long env_count_of_project(const char *project_id)
 #define ENV_SELECT \
 	"SELECT e.id, e.name, e.project_id, e.org_id, e.vm_id, s.name AS server_name," \
 	" e.environment_type, e.subdomain, e.custom_domain, e.status, e.status_reason," \
+	" e.tls_status, e.tls_error," \
 	" e.cpu_cores, e.ram_mb, e.disk_gb, e.postgres_cpu_cores, e.postgres_ram_mb," \
 	" e.postgres_custom, round(e.cpu_cores - e.postgres_cpu_cores, 2) AS odoo_cpu_cores," \
 	" e.ram_mb - e.postgres_ram_mb AS odoo_ram_mb, e.git_branch, e.auto_deploy," \

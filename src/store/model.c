@@ -241,8 +241,9 @@ static void decorate_server(json_t *s)
 
 static const char *SERVER_COLS =
 	"SELECT id, org_id, name, transport, host, port, user, auth_method, host_key, docker_socket,"
-	" max_projects, http_port, https_port, status, status_reason, docker_version, cpu_cores,"
-	" ram_mb, disk_gb, last_checked_at, created_at, updated_at, mounts_root FROM servers";
+	" max_projects, http_port, https_port, cloudflare_proxy, status, status_reason,"
+	" docker_version, cpu_cores, ram_mb, disk_gb, last_checked_at, created_at, updated_at,"
+	" mounts_root FROM servers";
 
 json_t *model_server_get(const char *server_id)
 {

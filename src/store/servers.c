@@ -134,6 +134,9 @@ int servers_update(const char *id, const struct server_patch *p)
 	if (p->has_https && db_exec("UPDATE servers SET https_port=? WHERE id=?", "is",
 				    (int64_t)p->https_port, id) < 0)
 		return -1;
+	if (p->has_cloudflare && db_exec("UPDATE servers SET cloudflare_proxy=? WHERE id=?", "bs",
+					 (int)p->cloudflare_proxy, id) < 0)
+		return -1;
 	if (p->reset_host_key && db_exec("UPDATE servers SET host_key=NULL WHERE id=?", "s", id) < 0)
 		return -1;
 	char *now = iso8601_now();
@@ -186,4 +189,9 @@ char *servers_pending_job(const char *id, const char *type)
 {
 	return db_str("SELECT id FROM jobs WHERE server_id=? AND environment_id IS NULL AND type=?"
 		      " AND status IN ('queued','running')", "ss", id, type);
+}
+
+bool servers_cloudflare_proxy(const char *id)
+{
+	return db_int(0, "SELECT cloudflare_proxy FROM servers WHERE id=?", "s", id) != 0;
 }

@@ -32,6 +32,8 @@ int servers_get(const char *id, struct server_row *r);
 void server_row_free(struct server_row *r);
 /* The ports the server's edge proxy publishes: 0 and both set, or -1 (both 0) when there is
  * no such server. */
+/* Whether the server is behind Cloudflare's proxy (servers.cloudflare_proxy). */
+bool servers_cloudflare_proxy(const char *id);
 int servers_edge_ports(const char *id, int *http_port, int *https_port);
 /* The server's mounts_root, NULL when there is no such server. Caller frees. */
 char *servers_mounts_root(const char *id);
@@ -54,6 +56,7 @@ struct server_patch {
 	const char *mounts_root;
 	int port, max_projects, http_port, https_port;
 	bool has_port, has_max, has_http, has_https, reset_host_key;
+	bool has_cloudflare, cloudflare_proxy;
 };
 /* 0, -2 the name is taken, -1 store error. A changed host forgets the pinned host key. */
 int servers_update(const char *id, const struct server_patch *p);

@@ -10,6 +10,7 @@
 #include "lib/util.h"
 #include "ops/conn.h"
 #include "ops/server.h"
+#include "ops/tls.h"
 #include "store/db.h"
 #include "store/model.h"
 #include "store/servers.h"
@@ -100,6 +101,12 @@ static int create_tx(void *p, struct berr *err)
 		rc = -1;
 	if (rc < 0)
 		return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+	if (in->has_cloudflare) {
+		struct server_patch cf = {.has_cloudflare = true,
+					  .cloudflare_proxy = in->cloudflare_proxy};
+		if (servers_update(c->id, &cf) < 0)
+			return berr_set(err, BE_INTERNAL_ERROR, NULL, NULL);
+	}
 	audit(c->a, c->ip, c->org_id, "server.create", c->id,
 	      json_pack("{s:s,s:s,s:s?}", "name", in->name, "transport", in->transport, "host",
 			in->host));
@@ -197,6 +204,8 @@ json_t *svc_server_update(const struct actor *a, const char *ip, const char *org
 		.has_http = in->has_http,
 		.has_https = in->has_https,
 		.reset_host_key = in->reset_host_key,
+		.has_cloudflare = in->has_cloudflare,
+		.cloudflare_proxy = in->cloudflare_proxy,
 	};
 	char *cred = NULL;
 	if ((in->has_key && in->private_key) || (in->has_pw && in->password)) {
@@ -209,6 +218,18 @@ json_t *svc_server_update(const struct actor *a, const char *ip, const char *org
 			       .patch = &p};
 	int rc = db_tx(update_tx, &c, err);
 	free(cred);
+	if (rc == 0 && in->has_cloudflare) {
+		/* the sites of the server's environments follow (tls_renew rewrites each site) */
+		json_t *envs = servers_environments(server_id);
+		size_t i;
+		json_t *e;
+		json_array_foreach(envs, i, e) {
+			struct berr e2 = {0};
+			tls_enqueue(json_string_value(json_object_get(e, "id")), a->email, a->user_id, ip,
+				    NULL, &e2);
+		}
+		json_decref(envs);
+	}
 	return rc < 0 ? NULL : model_server_get(server_id);
 }
 

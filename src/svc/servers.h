@@ -18,6 +18,7 @@ struct server_in {
 	const char *mounts_root; /* checked by the caller: valid_server_dir(), not "/" */
 	long long port, max_projects, http_port, https_port;
 	bool has_port, has_max, has_http, has_https, has_key, has_pw, reset_host_key;
+	bool has_cloudflare, cloudflare_proxy; /* behind Cloudflare's proxy (docs/tls.md) */
 };
 
 /* The created server (model_server_get), or NULL with err set. */

@@ -292,9 +292,27 @@ static void render_case(const struct envcase *c, struct rendered *out, const cha
 		.keepalive_timeout_s = c->keepalive_to,
 		.send_timeout_s = c->send_to,
 		.x_frame_options = c->xfo,
-		.cert_path = cert,
-		.key_path = key,
 	};
+	/* the certificate covers the first name (given twice); the others stay on plain HTTP.
+	 * With it: OCSP stapling, HSTS and Cloudflare's real IP (two of its ranges). */
+	const char *certs[3] = {0}, *keys[3] = {0};
+	bool staple[3] = {0};
+	static const char *const CF[] = {"173.245.48.0/20", "2400:cb00::/32"};
+	for (size_t i = 0; cert && i < c->n_names; i++)
+		if (strcmp(c->names[i], c->names[0]) == 0) {
+			certs[i] = cert;
+			keys[i] = key;
+			staple[i] = true;
+		}
+	if (cert) {
+		s.cert_paths = certs;
+		s.key_paths = keys;
+		s.stapling = staple;
+		s.hsts = true;
+		s.cloudflare = true;
+		s.real_ip_from = CF;
+		s.n_real_ip_from = ARRAY_SIZE(CF);
+	}
 	out->site = render_nginx_site(&s, &err);
 	if (!out->site)
 		fail_msg("render_nginx_site: %s", err.message);
@@ -996,19 +1014,41 @@ static void test_nginx_site_validation(void **state)
 	static const char *const PATHS[] = {"relative.pem", "/a b.pem", "/a;.pem", "/a/../b",
 					    "/a{b}", "/a#b", "/a$b", "/a\n"};
 	for (size_t i = 0; i < ARRAY_SIZE(PATHS); i++) {
+		const char *c1[] = {PATHS[i]}, *k1[] = {"/k.pem"};
 		s = base_site(names, 1);
-		s.cert_path = PATHS[i];
-		s.key_path = "/k.pem";
+		s.cert_paths = c1;
+		s.key_paths = k1;
 		assert_null(render_nginx_site(&s, &err));
-		assert_string_equal(err.field, "cert_path");
-		s.cert_path = "/c.pem";
-		s.key_path = PATHS[i];
+		assert_string_equal(err.field, "cert_paths[0]");
+		const char *c2[] = {"/c.pem"}, *k2[] = {PATHS[i]};
+		s.cert_paths = c2;
+		s.key_paths = k2;
 		assert_null(render_nginx_site(&s, &err));
-		assert_string_equal(err.field, "key_path");
+		assert_string_equal(err.field, "key_paths[0]");
+	}
+	{
+		const char *c1[] = {"/c.pem"}, *k1[] = {NULL};
+		s = base_site(names, 1);
+		s.cert_paths = c1;
+		s.key_paths = k1;
+		assert_null(render_nginx_site(&s, &err));
+		assert_string_equal(err.field, "key_paths[0]");
+	}
+	static const char *const RANGES[] = {"1.2.3.4/33", "1.2.3.4; x", "x", "", "::/129",
+					     "1.2.3.4/24\n"};
+	for (size_t i = 0; i < ARRAY_SIZE(RANGES); i++) {
+		const char *r1[] = {"103.21.244.0/22", RANGES[i]};
+		s = base_site(names, 1);
+		s.cloudflare = true;
+		s.real_ip_from = r1;
+		s.n_real_ip_from = 2;
+		assert_null(render_nginx_site(&s, &err));
+		assert_string_equal(err.field, "real_ip_from[1]");
 	}
 	s = base_site(names, 1);
-	s.cert_path = "/c.pem";
+	s.cloudflare = true;
 	assert_null(render_nginx_site(&s, &err));
+	assert_string_equal(err.field, "real_ip_from");
 	s = base_site(names, 1);
 	s.env_id = "x\ny";
 	assert_null(render_nginx_site(&s, &err));
@@ -1030,6 +1070,72 @@ static void test_nginx_site_validation(void **state)
 	assert_non_null(r);
 	assert_true(has_line(r, "\t\tlisten 8080 default_server;"));
 	assert_null(strstr(r, "ssl_reject_handshake"));
+	free(r);
+}
+
+/* TLS per domain: a domain with a certificate gets its own 443 server, its port 80 answers
+ * the ACME challenge and redirects; one without stays on plain HTTP with the challenge. */
+static void test_nginx_site_tls(void **state)
+{
+	(void)state;
+	struct berr err = {0};
+	const char *names[] = {"a.example.com", "b.example.com", "c.example.com"};
+	const char *certs[] = {"/etc/nginx/certs/x/a.crt", NULL, "/etc/nginx/certs/x/c.crt"};
+	const char *keys[] = {"/etc/nginx/certs/x/a.key", NULL, "/etc/nginx/certs/x/c.key"};
+	bool staple[] = {false, false, true};
+	struct render_site s = base_site(names, 3);
+	s.cert_paths = certs;
+	s.key_paths = keys;
+	s.stapling = staple;
+	char *r = render_nginx_site(&s, &err);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "server {\n\tlisten 80;\n\tserver_name a.example.com c.example.com;\n"));
+	assert_non_null(strstr(r, "\tlisten 443 ssl http2;\n\tserver_name a.example.com;\n"
+				  "\tssl_certificate /etc/nginx/certs/x/a.crt;\n"
+				  "\tssl_certificate_key /etc/nginx/certs/x/a.key;\n\n"));
+	assert_non_null(strstr(r, "\tserver_name c.example.com;\n\tssl_certificate /etc/nginx/certs/x/c.crt;\n"
+				  "\tssl_certificate_key /etc/nginx/certs/x/c.key;\n"
+				  "\tssl_stapling on;\n\tssl_stapling_verify on;\n"));
+	assert_non_null(strstr(r, "server {\n\tlisten 80;\n\tserver_name b.example.com;\n"));
+	assert_null(strstr(r, "Strict-Transport-Security"));
+	assert_null(strstr(r, "real_ip_header"));
+	/* the redirect block keeps the challenge path */
+	const char *redirect = strstr(r, "return 301 https://$host$request_uri;");
+	const char *acme = strstr(r, "location ^~ /.well-known/acme-challenge/");
+	assert_true(acme && redirect && acme < redirect);
+	free(r);
+	s.hsts = true;
+	static const char *const CF[] = {"103.21.244.0/22"};
+	s.cloudflare = true;
+	s.real_ip_from = CF;
+	s.n_real_ip_from = 1;
+	r = render_nginx_site(&s, &err);
+	assert_non_null(r);
+	const char *p = r;
+	int n = 0;
+	while ((p = strstr(p, "add_header Strict-Transport-Security \"max-age=31536000\" always;")))
+		n++, p++;
+	assert_int_equal(n, 2);
+	p = r;
+	n = 0;
+	while ((p = strstr(p, "\tset_real_ip_from 103.21.244.0/22;\n\treal_ip_header CF-Connecting-IP;\n")))
+		n++, p++;
+	assert_int_equal(n, 4); /* the redirect, two TLS servers, the plain one */
+	free(r);
+	/* every domain over TLS: no plain server left */
+	const char *all_c[] = {"/c/a.crt", "/c/b.crt", "/c/c.crt"}, *all_k[] = {"/c/a.key", "/c/b.key", "/c/c.key"};
+	s = base_site(names, 3);
+	s.cert_paths = all_c;
+	s.key_paths = all_k;
+	r = render_nginx_site(&s, &err);
+	assert_non_null(r);
+	p = r;
+	n = 0;
+	while ((p = strstr(p, "listen 80;")))
+		n++, p++;
+	assert_int_equal(n, 1);
+	assert_int_equal(r[strlen(r) - 1], '\n');
+	assert_int_not_equal(r[strlen(r) - 2], '\n');
 	free(r);
 }
 
@@ -1410,6 +1516,7 @@ int main(void)
 		cmocka_unit_test(test_pg_hba),
 		cmocka_unit_test(test_pgbouncer),
 		cmocka_unit_test(test_nginx_site_validation),
+		cmocka_unit_test(test_nginx_site_tls),
 		cmocka_unit_test(test_nginx_security),
 		cmocka_unit_test(test_render_line_ok),
 		cmocka_unit_test(test_extra_random),

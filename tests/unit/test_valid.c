@@ -109,6 +109,23 @@ static void test_domain(void **state)
 	sbuf_release(&sb);
 }
 
+static void test_cidr(void **state)
+{
+	(void)state;
+	static const char *const OK[] = {"173.245.48.0/20", "10.0.0.1", "0.0.0.0/0",
+					 "2400:cb00::/32", "::1", "::/0", "2a06:98c0::/29",
+					 "1.2.3.4/32", "::/128"};
+	static const char *const BAD[] = {"", "1.2.3.4/33", "::/129", "1.2.3.4/", "/24", "1.2.3",
+					  "1.2.3.4/24;", "1.2.3.4 /24", "1.2.3.4/2a", "1.2.3.4/0024",
+					  "x", "1.2.3.4\n", "fe80::1%eth0", "1.2.3.4/24/1"};
+	for (size_t i = 0; i < ARRAY_SIZE(OK); i++)
+		assert_true(valid_cidr(OK[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(BAD); i++)
+		if (valid_cidr(BAD[i]))
+			fail_msg("valid_cidr accepted '%s'", BAD[i]);
+	assert_false(valid_cidr(NULL));
+}
+
 static void test_host(void **state)
 {
 	(void)state;
@@ -726,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_dns_label),
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_host),
+		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_email),
 		cmocka_unit_test(test_git_ref),
 		cmocka_unit_test(test_commit),
