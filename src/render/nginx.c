@@ -218,6 +218,8 @@ char *render_nginx_main(int http_port, int https_port, struct berr *err)
 		  "\ttypes_hash_max_size 2048;\n"
 		  "\t# domain names up to 253 characters\n"
 		  "\tserver_names_hash_bucket_size 512;\n"
+		  "\t# CORS origins (map keys) up to https://, 253 characters and a port\n"
+		  "\tmap_hash_bucket_size 512;\n"
 		  "\n"
 		  "\tlog_format berth '$remote_addr $host [$time_local] \"$request\" $status '\n"
 		  "\t\t'$body_bytes_sent \"$http_referer\" \"$http_user_agent\" '\n"
