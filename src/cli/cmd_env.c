@@ -671,6 +671,7 @@ const struct verb env_verbs[] = {
 	 cmd_merge},
 	ENV_LOGS_VERB,
 	ENV_SETTINGS_VERB,
+	ENV_CERT_VERBS,
 	ENV_BACKUP_VERBS,
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };

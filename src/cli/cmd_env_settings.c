@@ -247,3 +247,95 @@ int cmd_env_settings(struct cli *c, struct args *a)
 	free(p);
 	return ex;
 }
+
+/* ---- certificates: berth env certificates ENV, berth env certificate ENV DOMAIN ---- */
+
+const struct opt ENV_CERT_OPTS[] = {
+	{"org", OPT_STR, NULL, "ORG", "the organization (id, slug or name)", 0},
+	{"project", OPT_STR, NULL, "PROJECT",
+	 "the project (slug, name or id); default: search the organization", 0},
+	{"cert-file", OPT_STR, NULL, "PATH", "the certificate chain (PEM, leaf first)", 0},
+	{"key-file", OPT_STR, NULL, "PATH", "the certificate's private key (PEM, unencrypted)", 0},
+	{"delete", OPT_FLAG, NULL, NULL, "remove the custom certificate: the domain goes back to ACME",
+	 0},
+	OPT_END,
+};
+
+static void print_certs(json_t *list)
+{
+	struct table *t = table_new("DOMAIN SOURCE STATUS NOT_AFTER ISSUER ERROR");
+	size_t i;
+	json_t *c;
+	json_array_foreach(list, i, c) {
+		table_cell(t, jstr(c, "domain"));
+		table_cellj(t, c, "source");
+		table_cellj(t, c, "status");
+		table_cellj(t, c, "not_after");
+		table_cellj(t, c, "issuer");
+		table_cellj(t, c, "error");
+	}
+	table_print(t);
+}
+
+int cmd_env_certificates(struct cli *c, struct args *a)
+{
+	json_t *e;
+	int ex = resolve_env(c, arg_get(a, "org"), arg_get(a, "project"), a->pos[0], &e);
+	if (ex)
+		return ex;
+	char *p = xasprintf("/api/v1/environments/%s/certificates", jstr(e, "id"));
+	json_decref(e);
+	json_t *out = NULL;
+	ex = api_get(c, p, &out);
+	free(p);
+	if (ex == EX_OK && !emit_json(c, out)) {
+		print_certs(out);
+		json_decref(out);
+	}
+	return ex;
+}
+
+int cmd_env_certificate(struct cli *c, struct args *a)
+{
+	const char *cert_file = arg_get(a, "cert-file"), *key_file = arg_get(a, "key-file");
+	bool del = arg_has(a, "delete");
+	if (del == (cert_file || key_file) || (!del && (!cert_file || !key_file)))
+		return usage_error(c, "give --cert-file and --key-file, or --delete");
+	json_t *e;
+	int ex = resolve_env(c, arg_get(a, "org"), arg_get(a, "project"), a->pos[0], &e);
+	if (ex)
+		return ex;
+	char *dom = url_escape(a->pos[1]);
+	char *p = xasprintf("/api/v1/environments/%s/domains/%s/certificate", jstr(e, "id"), dom);
+	free(dom);
+	json_decref(e);
+	json_t *body = NULL, *out = NULL;
+	if (!del) {
+		size_t cl = 0, kl = 0;
+		char *cert = read_file(cert_file, &cl), *key = read_file(key_file, &kl);
+		if (!cert || !key) {
+			ex = usage_error(c, "cannot read %s", !cert ? cert_file : key_file);
+		} else {
+			body = json_pack("{s:s,s:s}", "certificate_pem", cert, "private_key_pem", key);
+		}
+		free(cert);
+		if (key) {
+			explicit_bzero(key, kl);
+			free(key);
+		}
+	}
+	if (ex == EX_OK)
+		ex = api_call(c, del ? "DELETE" : "PUT", p, body, &out, 0);
+	free(p);
+	json_decref(body); /* jansson keeps its own copy of the key: freed here */
+	if (ex == EX_OK && !emit_json(c, out)) {
+		json_t *one = json_pack("[O]", out);
+		print_certs(one);
+		json_decref(one);
+		json_t *job = json_object_get(out, "job");
+		if (json_is_object(job))
+			printf("Job: %s (%s) installs it on the edge\n", jstr(job, "id"), jstr(job, "type"));
+		json_decref(out);
+	}
+	return ex;
+}

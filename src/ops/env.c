@@ -131,8 +131,10 @@ static int soft_restart(struct engine *e, struct job *j, struct envrt *rt, struc
 	env_mounts_from_container(e, rt);
 	json_t *c = engine_container_inspect(e, rt->odoo);
 	const char *running_image = S(json_object_get(c, "Config"), "Image");
-	if (running_image) /* the running container's image, not a new build */
+	if (running_image) { /* the running container's image, not a new build */
+		free(rt->odoo_img); /* code_stage may have set it */
 		rt->odoo_img = xstrdup(running_image);
+	}
 	json_decref(c);
 	char *image = rt->has_code ? odoo_image(e, j, rt, err) : NULL;
 	char *conf = !rt->has_code || image ? odoo_conf(rt, err) : NULL;

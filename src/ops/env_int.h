@@ -164,7 +164,8 @@ int job_edge_reload(struct job *j, struct berr *err);
  * tls_site_release. tls_converge runs after the site serves HTTP (the ACME challenge needs
  * it): it installs the certificates the store has, issues or renews those that are due,
  * rewrites the site when that changed anything, and records tls_status / tls_error; an
- * issuance that fails never fails the job (the site keeps answering over HTTP). */
+ * issuance that fails never fails the job (the site keeps answering over HTTP). The caller
+ * holds the server's edge lock; tls_converge lets go of it while it waits for the CA. */
 struct render_site;
 struct tls_site {
 	const char **cert_paths, **key_paths;

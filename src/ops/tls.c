@@ -540,7 +540,12 @@ int tls_converge(struct engine *e, struct job *j, struct envrt *rt, struct berr 
 			trusted = true;
 		}
 		char *chain = NULL, *key = NULL, *why = NULL;
-		if (issue(e, j, rt, edge, domains[i], &chain, &key, &why) == 0) {
+		/* the exchange with the CA can take minutes: the server's other jobs may change the
+		 * edge meanwhile (it touches only its own work directory and challenge files) */
+		ops_edge_unlock(rt->server_id);
+		int issued_rc = issue(e, j, rt, edge, domains[i], &chain, &key, &why);
+		ops_edge_lock(rt->server_id);
+		if (issued_rc == 0) {
 			struct pki_info info;
 			struct berr e2 = {0};
 			pki_cert_info(chain, &info, "certificate", &e2);

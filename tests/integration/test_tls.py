@@ -24,7 +24,7 @@ import time
 import pytest
 import requests
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Berthd, free_port, unique
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, BUILD, Berthd, free_port, unique
 import runtime as rt
 
 pytestmark = pytest.mark.skipif(
@@ -370,6 +370,12 @@ def test_failing_challenge_keeps_http(platform, pebble):
     assert status == 200 and "Odoo" in body
 
 
+def cli(a, *args):
+    env = dict(os.environ, BERTH_URL=a.berthd.url, BERTH_TOKEN=a.token, HOME="/nonexistent")
+    return subprocess.run([os.path.join(BUILD, "berth"), *args], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
 def test_custom_certificate(platform, pebble):
     a = platform
     env = a.envs.get("bad")
@@ -401,11 +407,16 @@ def test_custom_certificate(platform, pebble):
                   {"certificate_pem": chain, "private_key_pem": read("leaf.key")})
         assert r.status_code == 404 and r.json_body["error"]["code"] == "NOT_FOUND"
         assert "unknown.example.test" in r.json_body["error"]["message"]
-        r = a.put(path, {"certificate_pem": chain, "private_key_pem": read("leaf.key")})
-        assert r.status_code == 200, r.text
-        s = r.json_body
+        # with the CLI: berth env certificate ENV DOMAIN --cert-file --key-file
+        with open(os.path.join(d, "chain.pem"), "w") as f:
+            f.write(chain)
+        r = cli(a, "--json", "env", "certificate", env["name"], dom, "--project", a.project_id,
+                "--cert-file", os.path.join(d, "chain.pem"), "--key-file",
+                os.path.join(d, "leaf.key"))
+        assert r.returncode == 0, r.stderr
+        s = json.loads(r.stdout)
         assert s["source"] == "custom" and s["status"] == "active" and s["domain"] == dom
-        assert "private_key_pem" not in s and "PRIVATE" not in r.text
+        assert "private_key_pem" not in s and "PRIVATE" not in r.stdout
         job = rt.wait_job(a, s["job"]["id"])
         assert job["status"] == "done", rt.job_log(a, job["id"])
         status, body, _ = https_get(dom, os.path.join(d, "own.pem"))
@@ -415,10 +426,14 @@ def test_custom_certificate(platform, pebble):
         audit = a.get("/api/v1/orgs/%s/audit?limit=50" % a.org_id)
         if audit.status_code == 200:
             assert "certificate.put" in audit.text
+        r = cli(a, "env", "certificates", env["name"], "--project", a.project_id)
+        assert r.returncode == 0, r.stderr
+        assert dom in r.stdout and "custom" in r.stdout and "active" in r.stdout, r.stdout
         # back to ACME (the domain still fails there: plain HTTP again)
-        r = a.delete(path)
-        assert r.status_code == 200, r.text
-        rt.wait_job(a, r.json_body["job"]["id"])
+        r = cli(a, "--json", "env", "certificate", env["name"], dom, "--project", a.project_id,
+                "--delete")
+        assert r.returncode == 0, r.stderr
+        rt.wait_job(a, json.loads(r.stdout)["job"]["id"])
         c = certs(a, env)[dom]
         assert c["source"] == "acme" and c["status"] == "failed"
         assert rt.http_get(HTTP_PORT, dom, "/web/login")[0] == 200
