@@ -86,7 +86,7 @@ pytest_run() {
   fi
   timeout -s INT -k 60 "$limit" \
     $PY -m pytest -q -p no:cacheprovider -o junit_family=xunit2 --junitxml="$xml" \
-    "${par[@]}" ${PYTEST_ARGS:-} "$@"
+    --durations=10 "${par[@]}" ${PYTEST_ARGS:-} "$@"
   local rc=$?
   [ $rc -eq 124 ] && echo "pytest ($label) ran out of time"
   counts=$($PY - "$xml" <<'PY' 2>/dev/null
