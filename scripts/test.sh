@@ -12,8 +12,9 @@
 #   BERTH_TEST_TIMEOUT       seconds allowed for the plain pytest run (default 1500; the
 #                            ASan pass gets BERTH_ASAN_TIMEOUT, default 1200)
 #   PYTEST_ARGS              extra arguments for every pytest run (e.g. "-x" or "-k auth")
-#   BERTH_TEST_WORKERS       pytest-xdist workers per pytest run (default 2: the test files
-#                            are shared out, each file's tests stay in one worker); 1: none
+#   BERTH_TEST_WORKERS       pytest-xdist workers per pytest run (default 3: the test files
+#                            are shared out, each file's tests stay in one worker; the tests
+#                            mostly wait on Docker, so 3 beat 2 on 2 cores); 1: none
 #   BERTH_FUZZ_SECONDS       seconds each fuzz target runs (default 6; 0 skips the fuzz targets)
 set -u
 cd "$(dirname "$0")/.."
@@ -81,8 +82,8 @@ pytest_run() {
   shift
   # shellcheck disable=SC2086
   local par=()
-  if [ "${BERTH_TEST_WORKERS:-2}" -gt 1 ] && $PY -c "import xdist" 2>/dev/null; then
-    par=(-n "${BERTH_TEST_WORKERS:-2}" --dist loadfile)
+  if [ "${BERTH_TEST_WORKERS:-3}" -gt 1 ] && $PY -c "import xdist" 2>/dev/null; then
+    par=(-n "${BERTH_TEST_WORKERS:-3}" --dist loadfile)
   fi
   timeout -s INT -k 60 "$limit" \
     $PY -m pytest -q -p no:cacheprovider -o junit_family=xunit2 --junitxml="$xml" \

@@ -218,11 +218,11 @@ static const struct setting TABLE[] = {
 	 .label = "Extra Domains",
 	 .description = "More domains served by this environment"},
 	{.key = "force_ssl", .tab = "domain", .type = SETTING_BOOL, .def_int = 0,
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
 	 .label = "Force Generate SSL",
 	 .description = "Issue the certificates again"},
 	{.key = "hsts", .tab = "domain", .type = SETTING_BOOL, .def_int = 0,
-	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD, .pending = true,
+	 .target = TARGET_EDGE, .apply = APPLY_EDGE_RELOAD,
 	 .label = "Strict Transport Security (HSTS)",
 	 .description = "Send Strict-Transport-Security once a domain has a certificate"},
 

@@ -325,11 +325,19 @@ static bool special_use(const char *domain)
 {
 	static const char *const TLDS[] = {"localhost", "test", "example", "invalid", "local",
 					   "internal", "arpa", "lan", "home", "corp", "onion"};
+	/* RFC 2606's second-level names too */
+	static const char *const SLDS[] = {"example.com", "example.net", "example.org"};
 	const char *dot = strrchr(domain, '.');
 	const char *tld = dot ? dot + 1 : domain;
 	for (size_t i = 0; i < ARRAY_SIZE(TLDS); i++)
 		if (str_eq(tld, TLDS[i]))
 			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(SLDS); i++) {
+		size_t n = strlen(domain), m = strlen(SLDS[i]);
+		if (str_eq(domain, SLDS[i]) ||
+		    (n > m && domain[n - m - 1] == '.' && str_eq(domain + n - m, SLDS[i])))
+			return true;
+	}
 	return false;
 }
 

@@ -34,7 +34,7 @@ def free_port():
     hands out itself (port 0) can be taken again by any outgoing connection before the test
     binds it (an edge proxy's docker-proxy then fails with "address already in use")."""
     lo, hi = 20000, min(_ephemeral_low() - 1, 32767)
-    # pytest-xdist workers (make test runs two) take disjoint slices of the range: two
+    # pytest-xdist workers (make test runs three) take disjoint slices of the range: two
     # workers' test modules never pick the same port
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
