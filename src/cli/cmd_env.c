@@ -14,8 +14,8 @@
 
 static const char *const SHOW_KEYS[] = {
 	"id", "name", "project_id", "environment_type", "status", "status_reason", "server_name",
-	"vm_id", "url", "system_url", "subdomain", "custom_domain", "odoo_version", "git_branch",
-	"cpu_cores", "ram_mb", "disk_gb", "postgres_cpu_cores", "postgres_ram_mb", "odoo_cpu_cores",
+	"vm_id", "url", "system_url", "tls_status", "tls_error", "subdomain", "custom_domain",
+	"odoo_version", "git_branch", "cpu_cores", "ram_mb", "disk_gb", "postgres_cpu_cores", "postgres_ram_mb", "odoo_cpu_cores",
 	"odoo_ram_mb", "auto_deploy", "auto_restart", "enable_pgtune", "enable_pgbouncer",
 	"enable_read_replica", "odoo_config", "odoo_config_effective", "environment_vars",
 	"addon_repositories", "deployed_at", "deployed_commit", "branch_commit", "commits_ahead",
