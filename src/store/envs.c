@@ -277,6 +277,14 @@ bool env_domain_taken(const char *d, const char *exclude_env_id)
 		      "ss", d, exclude_env_id) > 0;
 }
 
+json_t *env_external_filestores(const char *vm_id, const char *exclude_env_id)
+{
+	return db_rows("SELECT name, json_extract(settings, '$.external_filestore_path') AS path"
+		       " FROM environments WHERE vm_id=? AND id IS NOT ?"
+		       " AND json_extract(settings, '$.external_filestore') = 1",
+		       "ss", vm_id, exclude_env_id);
+}
+
 char *env_server_of(const char *env_id)
 {
 	return db_str("SELECT vm_id FROM environments WHERE id=?", "s", env_id);

@@ -96,6 +96,9 @@ int env_update(const char *env_id, const struct env_change *c);
 bool env_name_taken(const char *project_id, const char *name);
 bool env_subdomain_taken(const char *subdomain, const char *exclude_env_id);
 bool env_domain_taken(const char *domain, const char *exclude_env_id);
+/* The other environments of server vm_id whose external filestore is on:
+ * [{"name", "path"}] (path as stored, may be null). */
+json_t *env_external_filestores(const char *vm_id, const char *exclude_env_id);
 char *env_server_of(const char *env_id);       /* vm_id; caller frees */
 char *env_project_of(const char *env_id);      /* project_id; caller frees */
 bool env_exists(const char *env_id);

@@ -446,6 +446,55 @@ static int update_tx(void *ctx, struct berr *err)
 }
 
 /* A change of the settings object (see envs.h). */
+/* a is b, or one holds the other */
+static bool paths_overlap(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+	if (strncmp(a, b, n) != 0)
+		return false;
+	return na == nb || (na > nb ? a[nb] == '/' : b[na] == '/');
+}
+
+/* The external filestore of an environment is its own: two environments of one server never
+ * share a filestore directory, or one inside the other (each would delete the other's files
+ * as its own garbage). */
+static int check_filestore(const struct env_row *cur, json_t *patch, struct berr *err)
+{
+	if (!json_object_get(patch, "external_filestore") &&
+	    !json_object_get(patch, "external_filestore_path"))
+		return 0;
+	json_t *after = json_deep_copy(cur->settings);
+	const char *k;
+	json_t *v;
+	json_object_foreach(patch, k, v) {
+		if (json_is_null(v))
+			json_object_del(after, k);
+		else
+			json_object_set(after, k, v);
+	}
+	const char *path = settings_get_str(after, "external_filestore_path");
+	int rc = 0;
+	if (settings_get_bool(after, "external_filestore") && path && *path) {
+		json_t *others = env_external_filestores(cur->vm_id, cur->id);
+		size_t i;
+		json_t *o;
+		json_array_foreach(others, i, o) {
+			const char *p = json_string_value(json_object_get(o, "path"));
+			if (p && paths_overlap(p, path)) {
+				rc = berr_set(err, BE_CONFLICT, "external_filestore_path",
+					      "external_filestore_path: %s is %s the filestore of environment"
+					      " '%s' (%s) on this server: each environment needs its own"
+					      " directory", path, str_eq(p, path) ? "already" : "inside or around",
+					      json_string_value(json_object_get(o, "name")), p);
+				break;
+			}
+		}
+		json_decref(others);
+	}
+	json_decref(after);
+	return rc;
+}
+
 int svc_env_settings_check(const struct env_row *cur, json_t *patch, struct berr *err)
 {
 	if (settings_check(patch, err) < 0)
@@ -478,6 +527,8 @@ int svc_env_settings_check(const struct env_row *cur, json_t *patch, struct berr
 		return berr_set(err, BE_CONFLICT, "backup_schedule",
 				"Backups are for production and staging environments: a %s environment"
 				" has no backup schedule", cur->environment_type);
+	if (check_filestore(cur, patch, err) < 0)
+		return -1;
 	return svc_settings_domains_check(cur, patch, err);
 }
 

@@ -311,6 +311,31 @@ def move_to_unreachable(a, eid):
     c.close()
 
 
+def test_external_filestores_not_shared(admin):
+    """Two environments of one server never share a filestore directory (or nest them)."""
+    a = admin
+    e1, e2 = new_env(a), new_env(a)
+    base = "/srv/berth/acme"
+    r = a.put(path(e1["id"], "odoo"), {"external_filestore": True,
+                                      "external_filestore_path": base + "/fs1"})
+    assert r.status_code == 200, r.text
+    for p in (base + "/fs1", base + "/fs1/sub", base):
+        expect_error(a.put(path(e2["id"], "odoo"), {"external_filestore": True,
+                                                   "external_filestore_path": p}),
+                     409, "CONFLICT", "external_filestore_path")
+        assert stored_settings(a, e2["id"]).get("external_filestore") is None
+    # off, the same path is only a stored value; a sibling directory is fine
+    r = a.put(path(e2["id"], "odoo"), {"external_filestore_path": base + "/fs1"})
+    assert r.status_code == 200, r.text
+    r = a.put(path(e2["id"], "odoo"), {"external_filestore": True,
+                                      "external_filestore_path": base + "/fs10"})
+    assert r.status_code == 200, r.text
+    # once the first one turns its external filestore off, the path is free again
+    assert a.put(path(e1["id"], "odoo"), {"external_filestore": False}).status_code == 200
+    r = a.put(path(e2["id"], "odoo"), {"external_filestore_path": base + "/fs1"})
+    assert r.status_code == 200, r.text
+
+
 def test_apply_jobs(admin):
     a = admin
     e = new_env(a)
