@@ -21,7 +21,7 @@ import time
 import pytest
 
 from conftest import ROOT, Berthd, socket_allow_args, unique, new_user
-from test_environments import (add_server, add_ssh_server, expect_error, new_project,
+from test_environments import (add_server, add_ssh_server, expect_error, new_project, wait_job,
                                set_plan)
 
 SMALL = {"cpu_cores": 0.25, "ram_mb": 256, "disk_gb": 1}
@@ -334,6 +334,11 @@ def test_external_filestores_not_shared(admin):
     assert a.put(path(e1["id"], "odoo"), {"external_filestore": False}).status_code == 200
     r = a.put(path(e2["id"], "odoo"), {"external_filestore_path": base + "/fs1"})
     assert r.status_code == 200, r.text
+    # the server's room goes back to the module's other tests
+    for e in (e1, e2):
+        r = a.delete("/api/v1/environments/%s" % e["id"], {"confirm": "DELETE"})
+        assert r.status_code == 202, r.text
+        wait_job(a, r.json_body["id"])
 
 
 def test_apply_jobs(admin):
