@@ -93,9 +93,8 @@ def psql(env_id, db, sql):
     return r.stdout.strip()
 
 
-def http_get(port, host, path="/", timeout=10):
-    """GET through the edge proxy with a Host header; returns (status, body)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def raw_get(s, host, path):
+    """One GET with a Host header on a connected socket s (closed after): (head, body) bytes."""
     s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
     data = b""
     while True:
@@ -105,6 +104,12 @@ def http_get(port, host, path="/", timeout=10):
         data += chunk
     s.close()
     head, _, body = data.partition(b"\r\n\r\n")
+    return head, body
+
+
+def http_get(port, host, path="/", timeout=10):
+    """GET through the edge proxy with a Host header; returns (status, body)."""
+    head, body = raw_get(socket.create_connection(("127.0.0.1", port), timeout=timeout), host, path)
     status = int(head.split(b" ")[1]) if head else 0
     return status, body.decode(errors="replace")
 

@@ -240,31 +240,15 @@ def https_get(host, cafile, path="/web/login", head_out=None):
     raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
     s = ctx.wrap_socket(raw, server_hostname=host)
     serial = s.getpeercert()["serialNumber"]
-    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, body = rt.raw_get(s, host, path)
     if head_out is not None:
         head_out.append(head.decode(errors="replace"))
     return int(head.split(b" ")[1]), body.decode(errors="replace"), serial
 
 
 def http_head(host, path):
-    s = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=10)
-    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    head = data.partition(b"\r\n\r\n")[0].decode()
+    head = rt.raw_get(socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=10), host,
+                      path)[0].decode()
     status = int(head.split(" ")[1])
     loc = [line.split(":", 1)[1].strip() for line in head.split("\r\n")
            if line.lower().startswith("location:")]
