@@ -21,8 +21,8 @@
 #include "store/model.h"
 #include "drivers/git.h"
 #include "ops/backup.h"
+#include "ops/clone.h"
 #include "ops/conn.h"
-#include "ops/backup.h"
 #include "ops/ops.h"
 #include "jobs/events.h"
 #include "ops/alerts.h"
@@ -321,6 +321,7 @@ int main(int argc, char **argv)
 	git_init(data, roots);
 	ops_register(); /* the job types, before the workers and the local server's registration */
 	ops_register_backup();
+	ops_register_clone(); /* jobs clone, refresh */
 	ops_register_tls(); /* job tls_renew */
 	/* every thread started from here on inherits the mask: SIGINT and SIGTERM reach the
 	 * sigwait below, never a worker (whose default action would end berthd unclean) */

@@ -23,8 +23,7 @@ static int ensure_network_volumes(struct engine *e, struct envrt *rt, struct ber
 	return 0;
 }
 
-/* The whole deploy; force recreates every container (hard restart). */
-static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
+int env_deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 {
 	job_stage(j, "Connect to server");
 	struct engine *e = engine_open_server(rt->server_id, err);
@@ -63,8 +62,14 @@ static int deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 		goto out;
 	if (job_cancelled(j))
 		goto cancelled;
+	job_stage(j, "Mail catcher");
+	if (env_mailcatcher(e, j, rt, err) < 0)
+		goto out;
 	job_stage(j, "Database");
 	if (deploy_odoo(e, j, rt, force, err) < 0)
+		goto out;
+	job_stage(j, "IDE");
+	if (env_ide(e, j, rt, err) < 0)
 		goto out;
 	job_stage(j, "Edge proxy");
 	ops_edge_lock(rt->server_id);
@@ -98,7 +103,7 @@ static int job_deploy(struct job *j, struct berr *err)
 	char *before = xstrdup(rt.env.status);
 	env_status(rt.id, "deploying", NULL);
 	job_log(j, "deploying %s (%s, Odoo %s) to %s", rt.name, rt.type, rt.version, rt.fqdn);
-	int rc = deploy(j, &rt, false, err);
+	int rc = env_deploy(j, &rt, false, err);
 	if (rc == 0) {
 		env_set_deployed(rt.id);
 		code_record(j, &rt);
@@ -178,7 +183,7 @@ static int job_restart(struct job *j, struct berr *err)
 	if (str_eq(mode, "hard")) {
 		job_log(j, "hard restart: recreating the containers of %s (data volumes stay)", rt.name);
 		env_status(rt.id, "deploying", NULL);
-		rc = deploy(j, &rt, true, err);
+		rc = env_deploy(j, &rt, true, err);
 		if (rc == 0)
 			code_record(j, &rt);
 	} else {
@@ -220,7 +225,7 @@ static int job_stop(struct job *j, struct berr *err)
 	int rc = e ? 0 : -1;
 	if (e) {
 		job_stage(j, "Stop containers");
-		const char *order[] = {rt.odoo, rt.pgb, rt.replica, rt.db};
+		const char *order[] = {rt.ide, rt.odoo, rt.mail, rt.pgb, rt.replica, rt.db};
 		for (size_t i = 0; i < ARRAY_SIZE(order) && rc == 0; i++) {
 			json_t *c = engine_container_inspect(e, order[i]);
 			if (c && json_is_true(json_object_get(json_object_get(c, "State"), "Running"))) {
@@ -247,7 +252,7 @@ static int job_start(struct job *j, struct berr *err)
 	int rc = e ? 0 : -1;
 	if (e) {
 		job_stage(j, "Start containers");
-		const char *order[] = {rt.db, rt.replica, rt.pgb, rt.odoo};
+		const char *order[] = {rt.db, rt.replica, rt.pgb, rt.mail, rt.odoo, rt.ide};
 		bool any = false;
 		for (size_t i = 0; i < ARRAY_SIZE(order) && rc == 0; i++) {
 			json_t *c = engine_container_inspect(e, order[i]);

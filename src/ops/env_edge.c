@@ -233,6 +233,8 @@ int edge_site(struct engine *e, struct job *j, struct envrt *rt, struct berr *er
 		s.rate_general = setting_default_str("rate_limit_general");
 	struct tls_site tls_keep; /* tls.c: the domains' certificates, HSTS, Cloudflare */
 	tls_site_fill(rt, &s, &tls_keep);
+	s.connect = true;     /* Connect As User's one-time URLs (ops/connect.c) */
+	env_ide_site(rt, &s); /* the IDE at /ide when it runs (env_ide.c) */
 	char *site = render_nginx_site(&s, err);
 	tls_site_release(&tls_keep);
 	if (!site)

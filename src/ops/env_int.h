@@ -24,6 +24,8 @@ struct envrt {
 	char key[13];
 	char net[40], db[48], pgb[48], odoo[48], replica[56], vol_pg[48], vol_rep[56],
 		vol_data[48], vol_code[48], code_helper[48], site[64];
+	char mail[48], vol_mail[48]; /* the mail catcher (non-production only, env_mail.c) */
+	char ide[48];                /* the IDE (code-server, env_ide.c) */
 	char *db_name, *db_password, *admin_passwd, *repl_password, *smtp_password;
 	char fqdn[300];
 	json_t *settings;
@@ -185,6 +187,32 @@ int tls_remove(struct engine *e, struct job *j, struct envrt *rt);
 
 /* env_health.c */
 int wait_healthy(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
+/* env.c: the whole deploy (network, volumes, PostgreSQL, PgBouncer, code, Odoo, mail catcher,
+ * IDE, edge, health); force recreates every container (hard restart). The caller sets the
+ * environment's status. */
+int env_deploy(struct job *j, struct envrt *rt, bool force, struct berr *err);
+
+/* env_mail.c (issue 14): the mail catcher of a non-production environment: converges its
+ * container rt->mail (volume rt->vol_mail) on the environment's network; on production it
+ * removes one left from an earlier type. Called by the deploy before Odoo starts. */
+int env_mailcatcher(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+
+/* env_ide.c (issue 14): the IDE container rt->ide when the plan has allow_ide (removed
+ * otherwise), converged by the deploy before the edge site is written; fills the site's IDE
+ * upstream (render_site.ide_host/ide_port) when it runs. */
+int env_ide(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+struct render_site;
+void env_ide_site(const struct envrt *rt, struct render_site *s);
+
+/* neutralize.c (issue 14): odoo neutralize, then berth's own checks (mail servers off and
+ * the catcher the only outgoing one, crons off but autovacuum and the kept ones, payment and
+ * delivery providers in test mode, database.is_neutralized, the ribbon), each logged; and the
+ * irreversible anonymization (docs/clones.md), keeping the users whose login or email is
+ * keep_login (the cloning user; may be NULL) and the administrator. */
+int env_neutralize(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+int env_anonymize(struct engine *e, struct job *j, struct envrt *rt, const char *keep_login,
+		  struct berr *err);
 
 /* env_merge.c */
 int job_merge(struct job *j, struct berr *err);

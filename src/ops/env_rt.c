@@ -98,6 +98,9 @@ int envrt_load(struct envrt *rt, const char *env_id, struct berr *err)
 	snprintf(rt->vol_code, sizeof rt->vol_code, "berth-%s-code", rt->key);
 	snprintf(rt->code_helper, sizeof rt->code_helper, "berth-%s-code-sync", rt->key);
 	snprintf(rt->site, sizeof rt->site, "%s.conf", rt->key);
+	snprintf(rt->mail, sizeof rt->mail, "berth-%s-mail", rt->key);
+	snprintf(rt->vol_mail, sizeof rt->vol_mail, "berth-%s-mail", rt->key);
+	snprintf(rt->ide, sizeof rt->ide, "berth-%s-ide", rt->key);
 	if (!row->db_name) /* fixed at first deploy: renaming the environment keeps its database */
 		rt->db_name = env_fix_db_name(env_id);
 	else

@@ -157,6 +157,10 @@ struct render_site {
 	bool rate_limit;
 	const char *rate_login, *rate_general;             /* "5r/m", "60r/s" */
 	const char *csp;            /* Content-Security-Policy value; NULL: no header */
+	/* Access (issue 14) */
+	bool connect;               /* /berth/connect/<token>: Connect As User's one-time URLs */
+	const char *ide_host;       /* the IDE container at /ide (NULL: none) */
+	int ide_port;
 };
 /* Sites listen on 80 (and 443) inside the edge container. */
 char *render_nginx_site(const struct render_site *s, struct berr *err);

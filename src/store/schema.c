@@ -229,6 +229,16 @@ const char *const schema_migrations[] = {
 	"CREATE TABLE env_domains("
 	"  domain TEXT PRIMARY KEY,"
 	"  env_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE);",
+	/* 9: clones and access (issue 14). An environment remembers the one it was cloned or last
+	 * refreshed from (cloned_from, cloned_at); PostgreSQL is published on its server's loopback
+	 * at pg_port (unique per server, allocated at the first deploy); the IDE's password is
+	 * sealed. */
+	"ALTER TABLE environments ADD COLUMN cloned_from TEXT;"
+	"ALTER TABLE environments ADD COLUMN cloned_at TEXT;"
+	"ALTER TABLE environments ADD COLUMN pg_port INTEGER;"
+	"ALTER TABLE environments ADD COLUMN ide_password SECRET;"
+	"CREATE UNIQUE INDEX environments_pg_port ON environments(vm_id, pg_port)"
+	"  WHERE pg_port IS NOT NULL;",
 };
 
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];
