@@ -65,6 +65,8 @@ int env_deploy(struct job *j, struct envrt *rt, bool force, struct berr *err)
 	job_stage(j, "Mail catcher");
 	if (env_mailcatcher(e, j, rt, err) < 0)
 		goto out;
+	if (rt->before_odoo && rt->before_odoo(e, j, rt, err) < 0)
+		goto out;
 	job_stage(j, "Database");
 	if (deploy_odoo(e, j, rt, force, err) < 0)
 		goto out;

@@ -52,6 +52,11 @@ struct envrt {
 	bool mounts_checked;
 	char *shared_addons_src; /* the server directory mounted at SHARED_ADDONS_DIR */
 	char *filestore_src;     /* the server directory mounted at FILESTORE_DIR */
+	/* clone/refresh (clone.c): called by env_deploy after PostgreSQL, PgBouncer, the code and
+	 * the mail catcher are in place and before Odoo's database stage (the copied database's
+	 * fixes, neutralize, anonymize); NULL for a plain deploy */
+	int (*before_odoo)(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+	void *hook_cls;
 };
 
 #define SHARED_ADDONS_DIR "/mnt/berth-shared-addons"
