@@ -208,3 +208,29 @@ def test_refusals_change_nothing(platform, prod):
     r = outsider.post("/api/v1/environments/%s/refresh" % prod["id"], {"from": prod["id"]})
     assert r.status_code == 404, r.text
     assert counts() == before
+
+
+def test_cli_clone_and_refresh(platform, prod):
+    from test_cli import Cli
+    a = platform
+    cli = Cli(a.berthd.url)
+    cli.login()
+    name = unique("cli")
+    p = cli.run("env", "clone", prod["name"], "--type", "development", "--name", name,
+                "--no-anonymize", "--follow")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Cloning %s into %s" % (prod["name"], name) in p.stdout
+    env = [e for e in a.get("/api/v1/orgs/%s/environments" % a.org_id).json_body
+           if e["name"] == name][0]
+    assert env["status"] == "running" and env["cloned_from"] == prod["id"]
+    add_partner(env, "Cli Only")
+    p = cli.run("env", "refresh", name, "--from", prod["name"], "--follow")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Refreshing %s from %s" % (name, prod["name"]) in p.stdout
+    assert "Cli Only" not in rt.psql(env["id"], name, "SELECT name FROM res_partner")
+    # usage errors: no --type, no --from
+    assert cli.run("env", "clone", prod["name"]).returncode != 0
+    assert cli.run("env", "refresh", name).returncode != 0
+    r = a.delete("/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+    assert r.status_code == 202
+    rt.wait_job(a, r.json_body["id"])
