@@ -207,6 +207,21 @@ def test_refusals_change_nothing(platform, prod):
     viewer = new_user(a.berthd, a, role="viewer")
     r = viewer.post("/api/v1/environments/%s/clone" % prod["id"], {"env_type": "staging"})
     assert r.status_code == 403 and r.json_body["error"]["code"] == "PERMISSION_DENIED", r.text
+    r = viewer.post("/api/v1/environments/%s/refresh" % prod["id"], {"from": prod["id"]})
+    assert r.status_code == 403 and r.json_body["error"]["code"] == "PERMISSION_DENIED", r.text
+    # a source that is neither running nor stopped (never deployed): 409, nothing made
+    r = a.post("/api/v1/projects/%s/environments" % a.project_id,
+               {"env_type": "development", "vm_id": a.server_id, "cpu_cores": 0.5,
+                "ram_mb": 1024, "disk_gb": 2, "name": unique("pending")})
+    assert r.status_code == 201, r.text
+    pending = r.json_body
+    r = a.post("/api/v1/environments/%s/clone" % pending["id"], {"env_type": "staging"})
+    assert r.status_code == 409 and r.json_body["error"]["code"] == "CONFLICT", r.text
+    r = a.post("/api/v1/environments/%s/refresh" % pending["id"], {"from": prod["id"]})
+    assert r.status_code == 409, r.text  # not deployed: nothing to refresh
+    r = a.delete("/api/v1/environments/%s" % pending["id"], {"confirm": "DELETE"})
+    assert r.status_code == 202, r.text
+    rt.wait_job(a, r.json_body["id"])
     # another organization's ids answer 404
     r = a.post("/api/v1/orgs", {"name": unique("Other")})
     assert r.status_code == 201, r.text
