@@ -286,3 +286,20 @@ def test_interrupted_clone_converges_with_a_refresh(platform, prod):
     wait_done(a, r.json_body["job"]["id"])
     assert_copy(a, env["id"], prod, env["name"])
     remove_env(a, env)
+
+
+def test_clone_of_a_stopped_source(platform, prod):
+    """A stopped source is copied too: its database is started for the base backup and
+    stopped again after."""
+    a = platform
+    rt.run_job(a, "POST", "/api/v1/environments/%s/stop" % prod["id"])
+    try:
+        out = clone(a, prod, env_type="development", name=unique("cold"))
+        env = out["environment"]
+        job = wait_done(a, out["job"]["id"])
+        assert "the source is stopped" in rt.job_log(a, job["id"])
+        assert rt.env_containers(prod["id"], "db", all_=False) == []  # stopped again
+        assert "Before Clone" in rt.psql(env["id"], env["name"], "SELECT name FROM res_partner")
+        remove_env(a, env)
+    finally:
+        rt.run_job(a, "POST", "/api/v1/environments/%s/start" % prod["id"])
