@@ -227,9 +227,10 @@ int ops_connect_grant(const char *env_id, const struct connect_req *rq, struct c
 	struct efile f = {g->token, file, strlen(file), 0644};
 	if (engine_put_files(e, edge, TOKEN_DIR, &f, 1, err) < 0)
 		goto out;
-	/* stale tokens (expired, never used) and claimed files left by a crash go */
+	/* stale tokens (expired, never used) and claimed files left by a crash go: by their
+	 * change time (the archive API sets their mtime to the tar's, 0) */
 	const char *sweep[] = {"find", TOKEN_DIR, "-mindepth", "1", "-maxdepth", "1", "-type", "f",
-			       "-mmin", "+2", "-delete", NULL};
+			       "-cmin", "+2", "-delete", NULL};
 	struct sbuf so = SBUF_INIT;
 	struct berr e2 = {0};
 	int code;
