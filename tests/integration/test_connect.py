@@ -9,11 +9,12 @@ session minted by berth is accepted only when its token is Odoo's. STANDIN_IMAGE
 build.sh takes it) runs the module on a stand-in of another name."""
 import os
 import re
+import subprocess
 
 import pytest
 import requests
 
-from conftest import Berthd, ADMIN_EMAIL, ADMIN_PASSWORD, free_port, new_user, unique
+from conftest import BERTH, Berthd, ADMIN_EMAIL, ADMIN_PASSWORD, free_port, new_user, unique
 from test_environments import set_plan
 import runtime as rt
 
@@ -35,7 +36,7 @@ def platform():
     a = api.with_token(r.json_body["access_token"])
     a.org_id = r.json_body["organization"]["id"]
     a.berthd = d
-    set_plan(a, a.org_id, allow_connect=True)
+    set_plan(a, a.org_id, allow_connect=True, allow_ip_whitelist=True)
     r = a.put("/api/v1/admin/odoo-versions",
               [{"version": v, "image": "%s:%s" % (IMAGE, v)} for v in ("16.0", "18.0")])
     assert r.status_code == 200, r.text
@@ -279,7 +280,7 @@ def test_errors(platform, env18):
             assert r.status_code == 403 and r.json_body["error"]["code"] == "PLAN_FEATURE_UNAVAILABLE", r.text
             assert "allow_connect" in r.json_body["error"]["message"]
     finally:
-        set_plan(a, a.org_id, allow_connect=True)
+        set_plan(a, a.org_id, allow_connect=True, allow_ip_whitelist=True)
 
 
 def test_audit(platform, env18):
@@ -295,6 +296,38 @@ def test_audit(platform, env18):
     assert e["actor"] == ADMIN_EMAIL and e["source_ip"] == "127.0.0.1"
     assert e["details"]["as_user"] == {"id": g["user"]["id"], "login": "demo"}
     assert token not in r.text
+
+
+def test_security_rules_keep_connect(platform, env18):
+    """The site's rate limits and address rules apply to the URL as to any path and do not
+    break it."""
+    a = platform
+    r = a.put("/api/v1/environments/%s/settings/security" % env18["id"],
+              {"rate_limit": True, "ip_blacklist": ["192.0.2.1"]})
+    assert r.status_code == 200, r.text
+    job = r.json_body["apply"]["job"]
+    assert rt.wait_job(a, job["id"])["status"] == "done", rt.job_log(a, job["id"])
+    r = use(env18, connect(a, env18, {"login": "demo"})["url"])
+    assert r.status_code == 302 and who(env18, r.cookies["session_id"])["login"] == "demo"
+
+
+def test_cli(platform, env18):
+    a = platform
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_")}
+    env.update(BERTH_URL=a.berthd.url, BERTH_TOKEN=a.token, HOME=a.berthd.dir)
+    run = lambda *args: subprocess.run([BERTH, *args], capture_output=True, text=True, env=env,
+                                       timeout=120)
+    p = run("env", "sessions", env18["name"], "--q", "marc", "--org", a.org_id)
+    assert p.returncode == 0, p.stderr
+    assert "demo" in p.stdout and "Marc Demo" in p.stdout and "Administrator" not in p.stdout
+    p = run("env", "connect", env18["name"], "--login", "demo", "--org", a.org_id)
+    assert p.returncode == 0, p.stderr
+    url = p.stdout.strip()
+    assert "/berth/connect/" in url and "demo" in p.stderr
+    r = use(env18, url)
+    assert r.status_code == 302 and who(env18, r.cookies["session_id"])["login"] == "demo"
+    p = run("env", "connect", env18["name"], "--org", a.org_id)
+    assert p.returncode == 2 and "--login" in p.stderr
 
 
 def test_not_running_conflict(platform, env16):
