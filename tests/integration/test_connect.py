@@ -7,6 +7,7 @@ The stand-in's own `odoo` package (tests/odoo-standin/pkg) gives the container O
 interface, and its server checks every session cookie as Odoo's check_session does, so a
 session minted by berth is accepted only when its token is Odoo's. STANDIN_IMAGE (as
 build.sh takes it) runs the module on a stand-in of another name."""
+import json
 import os
 import re
 import subprocess
@@ -35,6 +36,7 @@ def platform():
     assert r.status_code == 201, r.text
     a = api.with_token(r.json_body["access_token"])
     a.org_id = r.json_body["organization"]["id"]
+    a.user_id = r.json_body["user"]["id"]
     a.berthd = d
     set_plan(a, a.org_id, allow_connect=True, allow_ip_whitelist=True)
     r = a.put("/api/v1/admin/odoo-versions",
@@ -283,9 +285,21 @@ def test_errors(platform, env18):
         set_plan(a, a.org_id, allow_connect=True, allow_ip_whitelist=True)
 
 
-def test_audit(platform, env18):
+def test_audit_and_event(platform, env18):
     a = platform
+    stream = requests.get(a.berthd.url + "/api/v1/orgs/%s/events" % a.org_id, stream=True,
+                          headers={"Authorization": "Bearer " + a.token}, timeout=60)
+    assert stream.status_code == 200
+    lines = stream.iter_lines(decode_unicode=True)
+    next(lines)   # the stream has started (retry: 2000)
     g = connect(a, env18, {"login": "demo"})
+    for line in lines:
+        if line == "event: environment.connect":
+            data = json.loads(next(lines)[len("data: "):])
+            break
+    stream.close()
+    assert data["id"] == env18["id"] and data["as_user"]["login"] == "demo", data
+    assert data["user_id"] == a.user_id and data["source_ip"] == "127.0.0.1"
     token = g["url"].rsplit("/", 1)[1]
     r = a.get("/api/v1/orgs/%s/audit" % a.org_id)
     assert r.status_code == 200, r.text
