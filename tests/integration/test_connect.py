@@ -40,7 +40,7 @@ def platform():
     a.berthd = d
     set_plan(a, a.org_id, allow_connect=True, allow_ip_whitelist=True)
     r = a.put("/api/v1/admin/odoo-versions",
-              [{"version": v, "image": "%s:%s" % (IMAGE, v)} for v in ("16.0", "18.0")])
+              [{"version": v, "image": "%s:%s" % (IMAGE, v)} for v in ("16.0", "17.0", "18.0")])
     assert r.status_code == 200, r.text
     r = a.post("/api/v1/orgs/%s/servers" % a.org_id, {"name": "local", "transport": "local",
                                                         "http_port": EDGE_PORT,
@@ -64,7 +64,7 @@ def deploy(a, version):
     r = a.post("/api/v1/orgs/%s/projects" % a.org_id, {"name": unique("p"), "odoo_version": version})
     assert r.status_code == 201, r.text
     r = a.post("/api/v1/projects/%s/environments" % r.json_body["id"],
-               {"env_type": "staging", "vm_id": a.server_id, "cpu_cores": 1.0, "ram_mb": 1024,
+               {"env_type": "staging", "vm_id": a.server_id, "cpu_cores": 0.5, "ram_mb": 1024,
                 "disk_gb": 2})
     assert r.status_code == 201, r.text
     e = r.json_body
@@ -91,9 +91,10 @@ def env18(platform):
     return deploy(platform, "18.0")
 
 
-@pytest.fixture(scope="module")
-def env16(platform):
-    return deploy(platform, "16.0")
+@pytest.fixture(scope="module", params=["16.0", "17.0"])
+def env16(platform, request):
+    """Odoo 16 and 17: the session store's files (pickled, 40 hexadecimal digits)."""
+    return deploy(platform, request.param)
 
 
 def edge(env, path, cookie=None, method="GET", data=None, ua=FIREFOX):
@@ -229,7 +230,7 @@ def test_stale_token_logs_out(platform, env18):
     assert edge(env18, "/odoo", cookie=sid).status_code == 303
 
 
-def test_sessions_and_connect_16_session_files(platform, env16):
+def test_sessions_and_connect_16_17_session_files(platform, env16):
     a = platform
     users = by_login(sessions(a, env16))
     admin = admin_login(users)
@@ -242,7 +243,7 @@ def test_sessions_and_connect_16_session_files(platform, env16):
     r = use(env16, g["url"])
     assert r.status_code == 302 and r.headers["Location"] == "/web"
     sid = r.cookies["session_id"]
-    assert re.match(r"^[0-9a-f]{40}$", sid), sid     # Odoo 16's sids
+    assert re.match(r"^[0-9a-f]{40}$", sid), sid     # Odoo 16's and 17's sids
     assert who(env16, sid)["login"] == admin
     assert use(env16, g["url"]).status_code == 410
     assert by_login(sessions(a, env16))[admin]["logged_in"]
