@@ -311,6 +311,11 @@ def test_audit_and_event(platform, env18):
     assert e["actor"] == ADMIN_EMAIL and e["source_ip"] == "127.0.0.1"
     assert e["details"]["as_user"] == {"id": g["user"]["id"], "login": "demo"}
     assert token not in r.text
+    # the environment's event list: its audit entries
+    r = a.get("/api/v1/orgs/%s/audit?target_id=%s" % (a.org_id, env18["id"]))
+    assert r.status_code == 200, r.text
+    assert {e["target_id"] for e in r.json_body} == {env18["id"]}
+    assert "environment.connect" in [e["action"] for e in r.json_body]
 
 
 def test_security_rules_keep_connect(platform, env18):
