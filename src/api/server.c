@@ -45,6 +45,7 @@ static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
 	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
 	metrics_routes, backup_routes, backup_target_routes, settings_routes, cert_routes,
+	access_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
