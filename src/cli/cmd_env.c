@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/cmd_backup.h"
+#include "cli/cmd_env_access.h"
 #include "cli/cmd_env_logs.h"
 #include "cli/cmd_env_settings.h"
 #include "cli/out.h"
@@ -670,6 +671,7 @@ const struct verb env_verbs[] = {
 	 "Merge the environment's branch into BRANCH and push it (a job).", MERGE_OPTS, 1, 1,
 	 cmd_merge},
 	ENV_LOGS_VERB,
+	ENV_ACCESS_VERBS,
 	ENV_SETTINGS_VERB,
 	ENV_CERT_VERBS,
 	ENV_BACKUP_VERBS,
