@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import free_port, new_user, unique
+from conftest import BERTH, free_port, new_user, unique
 import runtime as rt
 from test_runtime import make_platform
 
@@ -368,6 +368,40 @@ def test_ide_image_setting(world):
     for u in (a.developer, a.viewer):
         assert u.get("/api/v1/admin/ide").status_code == 403
         assert u.put("/api/v1/admin/ide", {"image": "x/y:1"}).status_code == 403
+
+
+def berth(a, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_")}
+    env.update({"BERTH_URL": a.berthd.url, "BERTH_TOKEN": a.token, "HOME": a.berthd.dir,
+                "XDG_CONFIG_HOME": os.path.join(a.berthd.dir, "cfg")})
+    p = subprocess.run([BERTH] + list(args), capture_output=True, text=True, env=env,
+                       stdin=subprocess.DEVNULL, timeout=600)
+    for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+        assert marker not in p.stderr, p.stderr
+    return p
+
+
+def test_cli(world):
+    a = world
+    name = a.env["name"]
+    p = berth(a, "env", "access", name, "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == access(a, a.eid)
+    p = berth(a, "env", "access", name)
+    assert p.returncode == 0, p.stderr
+    got = access(a, a.eid)
+    assert got["ssh_tunnel"]["command"] in p.stdout and got["instance_url"] in p.stdout
+    assert "********" in p.stdout
+    p = berth(a, "env", "access", name, "--reveal", "db_password")
+    assert p.returncode == 0 and access(a, a.eid, "db_password")["database"]["password"] in p.stdout
+    assert berth(a, "env", "access", name, "--reveal", "x").returncode == 2
+    assert berth(a, "env", "ide-password", name).returncode == 2
+    old = access(a, a.eid, "ide_password")["ide"]["password"]
+    p = berth(a, "env", "ide-password", name, "--rotate", "--follow")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert access(a, a.eid, "ide_password")["ide"]["password"] != old
+    p = berth(a, "admin", "ide")
+    assert p.returncode == 0 and IDE_IMAGE in p.stdout, p.stderr
 
 
 def test_plan_without_ide(world):
