@@ -404,6 +404,37 @@ def test_cli(world):
     assert p.returncode == 0 and IDE_IMAGE in p.stdout, p.stderr
 
 
+def test_an_ide_that_cannot_start_does_not_fail_the_deploy(world):
+    """An IDE image that cannot be pulled: the rotation's job fails (its whole point is the
+    IDE), a deploy completes with a warning and Odoo serves; the image set back, the IDE
+    returns."""
+    a = world
+    r = a.put("/api/v1/admin/ide", {"image": "berth-test/no-such-ide:%s" % unique("v")})
+    assert r.status_code == 200, r.text
+    try:
+        # the container of the image before is kept while the new one cannot be had
+        r = a.post("/api/v1/environments/%s/ide/password" % a.eid)
+        assert r.status_code == 202, r.text
+        job = rt.wait_job(a, r.json_body["job"]["id"])
+        assert job["status"] == "failed" and "cannot be pulled" in str(job), job
+        job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % a.eid)
+        assert "warning: the IDE was not started" in rt.job_log(a, job["id"])
+        st, _, _ = request(a.http_port, a.host, "GET", "/web/login")
+        assert st == 200
+    finally:
+        assert a.put("/api/v1/admin/ide", {"image": IDE_IMAGE}).status_code == 200
+    r = a.post("/api/v1/environments/%s/ide/password" % a.eid)
+    assert rt.wait_job(a, r.json_body["job"]["id"])["status"] == "done"
+    pw = access(a, a.eid, "ide_password")["ide"]["password"]
+    deadline = time.time() + 60
+    while True:
+        st, cookie = login(a, pw)
+        if st == 302 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert st == 302 and cookie
+
+
 def test_plan_without_ide(world):
     """Last: the plan loses allow_ide (and allow_connect): the IDE part goes, the notice says
     to upgrade, reveal and rotation are refused, and a deploy removes the IDE container and
