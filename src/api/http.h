@@ -112,6 +112,7 @@ extern const struct route backup_target_routes[]; /* api/backup_targets.c */
 extern const struct route settings_routes[]; /* api/settings.c */
 extern const struct route cert_routes[];          /* api/certs.c */
 extern const struct route connect_routes[];       /* api/connect.c */
+extern const struct route access_routes[];        /* api/access_info.c */
 int api_metrics_serve(struct req *r);      /* GET /metrics (Prometheus) */
 int api_metrics_token_file(const char *path, struct berr *err);
 #endif

@@ -46,6 +46,7 @@ static const struct route *const tables[] = {
 	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
 	metrics_routes, backup_routes, backup_target_routes, settings_routes, cert_routes,
 	connect_routes,
+	access_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)

@@ -7,6 +7,7 @@
 #include "cli/client.h"
 #include "cli/cmd_backup.h"
 #include "cli/cmd_env_connect.h"
+#include "cli/cmd_env_access.h"
 #include "cli/cmd_env_logs.h"
 #include "cli/cmd_env_settings.h"
 #include "cli/out.h"
@@ -672,6 +673,7 @@ const struct verb env_verbs[] = {
 	 cmd_merge},
 	ENV_LOGS_VERB,
 	ENV_CONNECT_VERBS,
+	ENV_ACCESS_VERBS,
 	ENV_SETTINGS_VERB,
 	ENV_CERT_VERBS,
 	ENV_BACKUP_VERBS,
