@@ -7,6 +7,8 @@
 #include "cli/client.h"
 #include "cli/cmd_backup.h"
 #include "cli/cmd_env_clone.h"
+#include "cli/cmd_env_connect.h"
+#include "cli/cmd_env_access.h"
 #include "cli/cmd_env_logs.h"
 #include "cli/cmd_env_settings.h"
 #include "cli/out.h"
@@ -671,6 +673,8 @@ const struct verb env_verbs[] = {
 	 "Merge the environment's branch into BRANCH and push it (a job).", MERGE_OPTS, 1, 1,
 	 cmd_merge},
 	ENV_LOGS_VERB,
+	ENV_CONNECT_VERBS,
+	ENV_ACCESS_VERBS,
 	ENV_SETTINGS_VERB,
 	ENV_CERT_VERBS,
 	ENV_BACKUP_VERBS,
