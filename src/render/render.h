@@ -231,4 +231,9 @@ extern const char RENDER_BACKUP_TABLES_SQL[];
 extern const char RENDER_BACKUP_INSTALLED_SQL[];
 extern const char RENDER_BACKUP_PG_VERSION_SQL[];
 extern const char RENDER_VERIFY_CREATE_SQL[];
+/* neutralize_sql.c (issue 14): berth's neutralization (psql variables mail_host, keep: the
+ * kept crons' xml ids separated by commas) and anonymization (psql variable keep: the login
+ * or email of the user kept), each step printing one line of what it changed. */
+extern const char RENDER_NEUTRALIZE_SQL[];
+extern const char RENDER_ANONYMIZE_SQL[];
 #endif
