@@ -22,7 +22,7 @@ def make_platform():
     a.org_id = r.json_body["organization"]["id"]
     a.berthd = d
     r = a.put("/api/v1/admin/odoo-versions",
-              [{"version": v, "image": "%s:%s" % (STANDIN, v)} for v in ("17.0", "18.0")])
+              [{"version": v, "image": "%s:%s" % (STANDIN, v)} for v in ("16.0", "17.0", "18.0", "19.0")])
     assert r.status_code == 200, r.text
     plans = {p["name"]: p for p in a.get("/api/v1/plans").json_body}
     r = a.put("/api/v1/orgs/%s/plan" % a.org_id, {"plan_id": plans["Pro"]["id"]})
@@ -67,11 +67,17 @@ def teardown_platform(a):
             rt.docker("network", "rm", n, check=False)
 
 
-def create_env(a, env_type="staging", prefix="nt", deploy=True, **kw):
+def create_project(a, version):
+    r = a.post("/api/v1/orgs/%s/projects" % a.org_id, {"name": unique("Shop"), "odoo_version": version})
+    assert r.status_code == 201, r.text
+    return r.json_body["id"]
+
+
+def create_env(a, env_type="staging", prefix="nt", deploy=True, project_id=None, **kw):
     body = {"env_type": env_type, "vm_id": a.server_id, "cpu_cores": 0.5, "ram_mb": 1024,
             "disk_gb": 2, "name": unique(prefix)}
     body.update(kw)
-    r = a.post("/api/v1/projects/%s/environments" % a.project_id, body)
+    r = a.post("/api/v1/projects/%s/environments" % (project_id or a.project_id), body)
     assert r.status_code == 201, r.text
     env = r.json_body
     if deploy:
