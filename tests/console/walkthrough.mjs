@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { settingsSteps } from "./settings.mjs";
+import { issue14Steps } from "./access.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, "..", "..", "web", "package.json"));
@@ -355,14 +356,14 @@ try {
     for (const b of ["Restart", "Stop", "Deploy", "Remove"])
       check(await page.getByRole("button", { name: b, exact: true }).isVisible(), "quick action " + b);
     const tabs = await page.getByRole("tab").allTextContents();
-    check(tabs.join(",") === "Commits,Queue,Access,Logs,Monitoring,Settings", "tabs of a dev instance: " + tabs);
+    check(tabs.join(",") === "Commits,Queue,Access,Logs,Mails,Monitoring,Settings", "tabs of a dev instance: " + tabs);
     await a11y("instance console");
     if (REPO) {
       const row = page.getByRole("row", { name: /Fix invoice totals/ });
       await row.waitFor();
       check((await row.textContent()).includes("Ann Dev"), "the author");
       check(await page.getByRole("row", { name: /Add the shop_custom module/ }).isVisible(), "the older commit");
-      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.getByRole("tabpanel").getByRole("button", { name: "Refresh" }).click();
       await row.waitFor();
       log("commits listed");
     }
@@ -458,6 +459,11 @@ try {
       check(await page.evaluate(() => window.__sameDocument === true), "the Settings tab: no reload");
       await page.getByRole("tab", { name: "Queue" }).click();
     }
+
+    // issue 14: the Access and Mails tabs, Connect As User, Clone and Refresh (each with its routes)
+    await issue14Steps({ page, ctx, api, token, plan, orgId, base: BASE, envId: new URL(page.url()).pathname.split("/").pop(), check, a11y, shot, log,
+      setStep: (s) => { step = s; }, noSidewaysScroll });
+    check(await page.evaluate(() => window.__sameDocument === true), "issue 14's steps: back on the environment's page, the same document");
 
     step = "stop: the dot turns stopped and Start appears, live";
     await page.getByRole("button", { name: "Stop", exact: true }).click();
