@@ -73,6 +73,11 @@ static json_t *env_get(const char *id)
 	return e;
 }
 
+json_t *api_env_json(const char *id)
+{
+	return env_get(id);
+}
+
 /* Odoo's administrator login: 1 to 100 characters (UTF-8), no surrounding space (jspec has
  * refused control characters already). */
 static bool admin_login_valid(const char *s)

@@ -111,6 +111,9 @@ extern const struct route metrics_routes[]; /* api/metrics.c */
 extern const struct route backup_target_routes[]; /* api/backup_targets.c */
 extern const struct route settings_routes[]; /* api/settings.c */
 extern const struct route cert_routes[];          /* api/certs.c */
+extern const struct route clone_routes[];         /* api/clones.c */
+/* An environment as the API shows it (api/environments.c), NULL when it is gone. */
+json_t *api_env_json(const char *id);
 int api_metrics_serve(struct req *r);      /* GET /metrics (Prometheus) */
 int api_metrics_token_file(const char *path, struct berr *err);
 #endif

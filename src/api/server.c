@@ -45,6 +45,7 @@ static const struct route *const tables[] = {
 	auth_routes, org_routes, plan_routes, server_routes, project_routes, env_routes, job_routes,
 	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
 	metrics_routes, backup_routes, backup_target_routes, settings_routes, cert_routes,
+	clone_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -179,6 +180,7 @@ static const struct {
 	{"POST", "/api/v1/orgs/{}/backup-targets/{}/test"},
 	{"GET", "/api/v1/environments/{}/settings/{}"}, /* the Domain tab looks DNS up */
 	{"PUT", "/api/v1/environments/{}/settings/{}"},
+	{"POST", "/api/v1/environments/{}/clone"}, /* create's branch check may fetch */
 };
 
 static bool route_is_slow(const struct route *rt)

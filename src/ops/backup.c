@@ -1356,6 +1356,17 @@ int backup_before_update(struct engine *e, struct job *j, struct envrt *rt, stru
 	return 0;
 }
 
+int backup_safety(struct engine *e, struct job *j, struct envrt *rt, char id_out[37],
+		  struct berr *err)
+{
+	struct made m;
+	if (make_backup(e, j, rt, "full", "pre_restore", NULL, NULL, 0, NULL,
+			(int64_t)time(NULL) + 30 * 86400, &m, err) < 0)
+		return -1;
+	snprintf(id_out, 37, "%s", m.id);
+	return 0;
+}
+
 int backup_enqueue_scheduled(const char *env_id, int64_t slot, struct berr *err)
 {
 	json_t *params = json_pack("{s:s,s:s,s:I}", "scope", "full", "kind", "scheduled", "slot",

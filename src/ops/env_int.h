@@ -148,6 +148,10 @@ int odoo_neutralize(struct engine *e, struct job *j, struct envrt *rt, struct be
 /* backup.c: a full pre_update backup of a production database before its modules are
  * updated (when the plan has backups); -1 stops the update. */
 int backup_before_update(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
+/* backup.c: a full pre_restore backup of the environment (kept 30 days), e.g. before a
+ * refresh replaces its data (ops/clone.c); its id into id_out. 0 or -1. */
+int backup_safety(struct engine *e, struct job *j, struct envrt *rt, char id_out[37],
+		  struct berr *err);
 
 /* env_code.c */
 void code_prune(struct engine *e, struct job *j, struct envrt *rt, const char *image);

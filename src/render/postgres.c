@@ -277,6 +277,11 @@ char *render_pg_hba(const char *db_user, bool replication, const char *replica_u
 		  "# The superuser, only over the container's own Unix socket (berth runs psql and\n"
 		  "# pg_isready with docker exec); the socket is not reachable from outside.\n"
 		  "local   all          postgres              trust\n"
+		  "# The superuser's base backups for clones (ops/clone.c, docs/clones.md): over the\n"
+		  "# same socket, or from the container's own loopback (a helper container joined to\n"
+		  "# its network namespace by berth); neither is reachable from another container.\n"
+		  "local   replication  postgres              trust\n"
+		  "host    replication  postgres  127.0.0.1/32 trust\n"
 		  "# The environment's role (Odoo, PgBouncer), from the environment's private network\n"
 		  "# (samenet: the subnets the container is attached to), with a password.\n");
 	sbuf_addf(&sb, "host    all          %-11s samenet   scram-sha-256\n", sbuf_str(&u));

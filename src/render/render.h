@@ -83,7 +83,8 @@ char *render_derived_dockerfile(const char *base, const char *user, const char *
 				size_t n, const char *env_id, const char *role, struct berr *err);
 /* pg_hba.conf: the superuser over the container's Unix socket (trust), scram-sha-256 for the
  * environment's user from the environment's network (samenet), a replication entry for the
- * replica user when replication is on; nothing else. */
+ * replica user when replication is on, and the superuser's replication connections over the
+ * socket and the container's own loopback (base backups for clones); nothing else. */
 char *render_pg_hba(const char *db_user, bool replication, const char *replica_user,
 		    struct berr *err);
 

@@ -350,7 +350,7 @@ long long env_count_of_project(const char *project_id)
 	" e.environment_vars, e.addon_repositories, e.settings, p.odoo_version," \
 	" coalesce(json_extract(e.settings, '$.auto_restart'), 0) AS auto_restart," \
 	" e.deployed_at, e.deployed_commit, e.branch_commit, e.commits_ahead, e.admin_login," \
-	" e.created_by," \
+	" e.created_by, e.cloned_from, e.cloned_at," \
 	" e.created_at," \
 	" e.updated_at FROM environments e JOIN projects p ON p.id=e.project_id" \
 	" JOIN servers s ON s.id=e.vm_id"

@@ -332,7 +332,7 @@ static int create_tx(void *ctx, struct berr *err)
 			      t->server_id, "cpu_cores", t->res.cpu_c / 100.0, "ram_mb",
 			      (json_int_t)t->res.ram_mb, "disk_gb", (json_int_t)t->res.disk_gb),
 		    t->ip);
-	return 0;
+	return in->in_tx ? in->in_tx(in->in_tx_cls, t->id, err) : 0;
 }
 
 int svc_env_create(const struct actor *a, const char *ip, const struct access *acc,

@@ -24,6 +24,10 @@ struct env_in {
 	 * its default), NULL: none; checked by svc_env_settings_check. It is applied by the next
 	 * deploy or restart (the settings API, svc/settings.h, answers what that needs). */
 	json_t *settings;
+	/* create: called in create's transaction once the row is written (a clone's own records
+	 * and its job, svc/clones.c); NULL for a plain create */
+	int (*in_tx)(void *cls, const char *env_id, struct berr *err);
+	void *in_tx_cls;
 };
 
 /* A change of the settings object (keys set to null return to their default): every key

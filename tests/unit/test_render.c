@@ -746,10 +746,16 @@ static void test_pg_hba(void **state)
 	assert_non_null(strstr(s, "host    all          \"od\"\"oo\"    samenet   scram-sha-256\n"));
 	assert_non_null(strstr(s, "host    replication  \"rep user\"  samenet   scram-sha-256\n"));
 	assert_true(has_line(s, "local   all          postgres              trust"));
-	assert_int_equal(count_lines_starting(s, "host"), 2);
+	assert_int_equal(count_lines_starting(s, "host"), 3);
+	/* clones' base backups: the superuser, socket and the container's own loopback only */
+	assert_true(has_line(s, "local   replication  postgres              trust"));
+	assert_true(has_line(s, "host    replication  postgres  127.0.0.1/32 trust"));
+	assert_int_equal(count_lines_starting(s, "host    all"), 1);
 	free(s);
 	s = render_pg_hba("odoo", false, NULL, &err);
-	assert_null(strstr(s, "replication  "));
+	assert_null(strstr(s, "replication  \"rep"));
+	assert_int_equal(count_lines_starting(s, "host"), 2);
+	assert_int_equal(count_lines_starting(s, "host    replication  postgres "), 1);
 	free(s);
 	assert_null(render_pg_hba("odoo\nhost all all 0.0.0.0/0 trust", false, NULL, &err));
 	assert_string_equal(err.field, "db_user");
