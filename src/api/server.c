@@ -46,6 +46,7 @@ static const struct route *const tables[] = {
 	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
 	metrics_routes, backup_routes, backup_target_routes, settings_routes, cert_routes,
 	clone_routes,
+	mail_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -181,6 +182,8 @@ static const struct {
 	{"GET", "/api/v1/environments/{}/settings/{}"}, /* the Domain tab looks DNS up */
 	{"PUT", "/api/v1/environments/{}/settings/{}"},
 	{"POST", "/api/v1/environments/{}/clone"}, /* create's branch check may fetch */
+	{"GET", "/api/v1/environments/{}/mails"}, /* exec in the mail catcher */
+	{"GET", "/api/v1/environments/{}/mails/{}"},
 };
 
 static bool route_is_slow(const struct route *rt)

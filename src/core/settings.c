@@ -129,6 +129,12 @@ static const struct setting TABLE[] = {
 	 .target = TARGET_ODOO_CONTAINER, .apply = APPLY_HARD_RESTART,
 	 .label = "Auto Restart",
 	 .description = "Restart the containers when they stop unexpectedly"},
+	{.key = "neutralize_keep_crons", .tab = "odoo", .type = SETTING_LIST, .max = 100,
+	 .valid = valid_odoo_xmlid, .valid_what = "Odoo xml ids as module.name (e.g. mail.ir_cron_mail_scheduler_action)",
+	 .target = TARGET_BERTH, .apply = APPLY_NOTHING,
+	 .label = "Scheduled Actions Kept Active",
+	 .description = "Scheduled actions (xml ids, one a line) left active when a copy of this "
+			"environment's database is neutralized (base's autovacuum always is)"},
 	{.key = "logs_max_mb", .tab = "odoo", .type = SETTING_INT, .min = 10, .max = 10240,
 	 .def_int = 200, .target = TARGET_BERTH, .apply = APPLY_NOTHING,
 	 .label = "Logs Kept (MB)",

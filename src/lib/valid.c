@@ -613,6 +613,22 @@ bool valid_pg_extension(const char *s)
 	return true;
 }
 
+bool valid_odoo_xmlid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	const char *dot = n ? strchr(s, '.') : NULL;
+	if (n < 3 || n > 128 || !dot || dot == s || !dot[1] || !(s[0] >= 'a' && s[0] <= 'z'))
+		return false;
+	for (const char *p = s; *p; p++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+			  (p > dot && c >= 'A' && c <= 'Z');
+		if (!ok && p != dot)
+			return false;
+	}
+	return true;
+}
+
 bool valid_server_dir(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;

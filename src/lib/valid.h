@@ -103,6 +103,9 @@ bool valid_ssh_fingerprint(const char *s);
 bool valid_debian_package(const char *s);
 /* A PostgreSQL extension name: 1-63 of lowercase letters, digits and '_', not starting with
  * a digit (an unquoted SQL identifier; berth quotes it anyway). */
+/* An Odoo xml id "module.name": module of a-z, 0-9, _ (starting with a letter), name of
+ * letters, digits and _, at most 128 characters (the neutralize_keep_crons setting). */
+bool valid_odoo_xmlid(const char *s);
 bool valid_pg_extension(const char *s);
 /* A directory on a server: "/" or an absolute path of segments of letters, digits and
  * "._+@=,~-", no empty, "." or ".." segment, no trailing '/', at most 1024 bytes. */

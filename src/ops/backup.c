@@ -1031,7 +1031,7 @@ static int restore_into(struct engine *e, struct job *j, struct envrt *rt, json_
 	}
 	if (!str_eq(rt->type, "production")) {
 		job_stage(j, "Neutralize");
-		if (odoo_neutralize(e, j, rt, err) < 0)
+		if (env_neutralize(e, j, rt, err) < 0)
 			goto restart;
 	}
 	rc = 0;

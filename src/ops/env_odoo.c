@@ -31,6 +31,7 @@ char *odoo_conf(struct envrt *rt, struct berr *err)
 		.smtp_password = rt->smtp_password,
 		.extra = S(rt->settings, "odoo_config"),
 		.addons_path = path ? path : rt->addons_path,
+		.mail_catcher = str_eq(rt->type, "production") ? NULL : rt->mail,
 	};
 	char *conf = render_odoo_conf(&o, err);
 	free(path);

@@ -1,11 +1,11 @@
-/* images.h: the images berth builds from Debian packages (PostgreSQL, PgBouncer, nginx) on a
+/* images.h: the images berth builds from Debian packages (PostgreSQL, PgBouncer, nginx, the mail catcher) on a
  * Debian base, and the base itself (pulled, or bootstrapped from a Debian mirror). */
 #ifndef BERTH_IMAGES_H
 #define BERTH_IMAGES_H
 #include "drivers/engine.h"
 #include "jobs/queue.h"
 
-enum berth_image { IMG_POSTGRES, IMG_PGBOUNCER, IMG_NGINX };
+enum berth_image { IMG_POSTGRES, IMG_PGBOUNCER, IMG_NGINX, IMG_MAILCATCHER };
 /* Ensures the image exists on the engine, building it (and the base) when missing; writes
  * its tag (e.g. "berth/postgres:15-1a2b3c4d") into tag. */
 int images_ensure(struct engine *e, struct job *j, enum berth_image which, char *tag, size_t len,

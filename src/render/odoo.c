@@ -30,6 +30,16 @@ static const char *const RESERVED[] = {
 	NULL,
 };
 
+/* With a mail catcher (non-production), the outgoing server is berth's too. */
+static const char *const RESERVED_CATCHER[] = {
+	"admin_passwd", "data_dir", "*_port", "db_host", "db_port", "db_user", "db_password",
+	"addons_path", "proxy_mode", "list_db", "db_name", "dbfilter", "http_interface",
+	"db_replica_host", "logfile", "syslog",
+	"smtp_server", "smtp_ssl", "smtp_user", "smtp_password", "smtp_ssl_certificate_filename",
+	"smtp_ssl_private_key_filename",
+	NULL,
+};
+
 static bool name_ok(const char *s, size_t max, const char *extra_chars)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -195,8 +205,12 @@ char *render_odoo_conf(const struct render_odoo *o, struct berr *err)
 {
 	if (check(o, err) < 0)
 		return NULL;
+	if (o->mail_catcher && !name_ok(o->mail_catcher, 63, "-")) {
+		bad(err, "mail_catcher", "not a container name");
+		return NULL;
+	}
 	struct render_extra x;
-	render_extra_parse(&x, RENDER_ODOO_CONF, o->extra, RESERVED);
+	render_extra_parse(&x, RENDER_ODOO_CONF, o->extra, o->mail_catcher ? RESERVED_CATCHER : RESERVED);
 	struct out w = {SBUF_INIT, &x};
 	/* room for everything up front: no realloc leaves a copy of a password behind */
 	sbuf_grow(&w.sb, 16384 + (o->extra ? 2 * strlen(o->extra) : 0) +
@@ -259,7 +273,17 @@ char *render_odoo_conf(const struct render_odoo *o, struct berr *err)
 	kv(&w, "limit_time_real", "120");
 
 	json_t *smtp = json_object_get(o->config, "smtp");
-	if (json_is_object(smtp)) {
+	if (o->mail_catcher) {
+		/* non-production: every mail goes to berth's mail catcher, never out */
+		const char *from = json_string_value(json_object_get(smtp, "from"));
+		sbuf_adds(sb, "; outgoing mail: berth's mail catcher (not production: nothing is "
+			      "delivered)\n");
+		sbuf_addf(sb, "smtp_server = %s\n", o->mail_catcher);
+		sbuf_adds(sb, "smtp_port = 1025\n"
+			      "smtp_ssl = False\n");
+		if (from)
+			kv(&w, "email_from", "%s", from);
+	} else if (json_is_object(smtp)) {
 		const char *enc = json_string_value(json_object_get(smtp, "encryption"));
 		const char *user = json_string_value(json_object_get(smtp, "user"));
 		const char *from = json_string_value(json_object_get(smtp, "from"));

@@ -34,6 +34,9 @@ struct render_odoo {
 	const char *smtp_password;  /* NULL when none */
 	const char *addons_path;    /* comma-separated container paths, NULL for the image default */
 	const char *extra;          /* user's free-text odoo.conf lines, NULL when none */
+	const char *mail_catcher;   /* non-production: the mail catcher's container name, which
+				     * replaces the smtp settings (port 1025, no TLS, no login);
+				     * NULL on production */
 };
 char *render_odoo_conf(const struct render_odoo *o, struct berr *err);
 /* What of the user's odoo.conf text (the odoo_config setting) berth ignores, for the settings
@@ -232,4 +235,9 @@ extern const char RENDER_BACKUP_TABLES_SQL[];
 extern const char RENDER_BACKUP_INSTALLED_SQL[];
 extern const char RENDER_BACKUP_PG_VERSION_SQL[];
 extern const char RENDER_VERIFY_CREATE_SQL[];
+/* neutralize_sql.c (issue 14): berth's neutralization (psql variables mail_host, keep: the
+ * kept crons' xml ids separated by commas) and anonymization (psql variable keep: the login
+ * or email of the user kept), each step printing one line of what it changed. */
+extern const char RENDER_NEUTRALIZE_SQL[];
+extern const char RENDER_ANONYMIZE_SQL[];
 #endif
