@@ -47,6 +47,7 @@ static const struct route *const tables[] = {
 	metrics_routes, backup_routes, backup_target_routes, settings_routes, cert_routes,
 	clone_routes,
 	mail_routes,
+	access_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)

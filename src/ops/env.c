@@ -366,5 +366,6 @@ void ops_register(void)
 	queue_register("start", job_start);
 	queue_register("remove", job_remove);
 	queue_register("edge_reload", job_edge_reload);
+	queue_register("ide_password", job_ide_password);
 	ops_register_server();
 }

@@ -213,6 +213,8 @@ int env_mailcatcher(struct engine *e, struct job *j, struct envrt *rt, struct be
 int env_ide(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
 struct render_site;
 void env_ide_site(const struct envrt *rt, struct render_site *s);
+/* Job ide_password: the IDE recreated with its new password (svc/access_info.c stored it). */
+int job_ide_password(struct job *j, struct berr *err);
 
 /* neutralize.c (issue 14): odoo neutralize, then berth's own checks (mail servers off and
  * the catcher the only outgoing one, crons off but autovacuum and the kept ones, payment and

@@ -1,4 +1,6 @@
 /* env_postgres.c: the PostgreSQL stage: the database container and its read replica. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,6 +48,70 @@ static char *preload_libraries(struct envrt *rt)
 	return sb.len ? sbuf_detach(&sb) : (sbuf_release(&sb), NULL);
 }
 
+/* The host ports berth's other database containers on the server publish (another
+ * environment, or another berth installation using the same server). */
+static size_t ports_taken(struct engine *e, const struct envrt *rt, int *out, size_t max)
+{
+	json_t *names = engine_list_labeled(e, "containers", "berth.role", "db");
+	size_t n = 0, i;
+	json_t *v;
+	json_array_foreach(names, i, v) {
+		const char *name = json_string_value(v);
+		if (!name || str_eq(name, rt->db) || n >= max)
+			continue;
+		json_t *c = engine_container_inspect(e, name);
+		json_t *b = json_object_get(json_object_get(json_object_get(c, "HostConfig"),
+							    "PortBindings"), "5432/tcp");
+		size_t k;
+		json_t *pb;
+		json_array_foreach(b, k, pb) {
+			const char *hp = S(pb, "HostPort");
+			int port = hp ? atoi(hp) : 0;
+			if (port > 0 && n < max)
+				out[n++] = port;
+		}
+		json_decref(c);
+	}
+	json_decref(names);
+	return n;
+}
+
+/* The environment's PostgreSQL port on the server's loopback (store/envs.h), another one when
+ * a container of the server already publishes it. 0 or -1 with err. */
+static int pg_host_port(struct engine *e, struct envrt *rt, int *avoid, size_t *n_avoid,
+			size_t max, struct berr *err)
+{
+	*n_avoid += ports_taken(e, rt, avoid + *n_avoid, max - *n_avoid);
+	int port = env_pg_port(rt->id);
+	for (size_t k = 0; port > 0 && k < *n_avoid; k++)
+		if (avoid[k] == port) {
+			env_pg_port_clear(rt->id);
+			break;
+		}
+	port = env_pg_port_ensure(rt->id, avoid, *n_avoid);
+	if (port <= 0)
+		return berr_set(err, BE_CONFLICT, NULL,
+				"no free PostgreSQL port left on the server (%d-%d)", ENV_PG_PORT_MIN,
+				ENV_PG_PORT_MAX);
+	return port;
+}
+
+/* PostgreSQL published on the server's loopback only, at the environment's port. */
+static void publish_pg(json_t *spec, int port)
+{
+	char p[16];
+	snprintf(p, sizeof p, "%d", port);
+	json_object_set_new(spec, "ExposedPorts", json_pack("{s:{}}", "5432/tcp"));
+	json_object_set_new(json_object_get(spec, "HostConfig"), "PortBindings",
+			    json_pack("{s:[{s:s,s:s}]}", "5432/tcp", "HostIp", "127.0.0.1", "HostPort",
+				      p));
+}
+
+static bool port_in_use(const struct berr *err)
+{
+	return strstr(err->message, "already allocated") || strstr(err->message, "address already in use");
+}
+
 int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool force,
 		    struct berr *err)
 {
@@ -91,8 +157,27 @@ int deploy_postgres(struct engine *e, struct job *j, struct envrt *rt, bool forc
 			    json_pack("[{s:s,s:s,s:s}]", "Type", "volume", "Source", rt->vol_pg,
 				      "Target", "/var/lib/postgresql/data"));
 	bool changed = true;
-	int rc = converge_container(e, j, rt->db, spec, "/etc/berth", files, ARRAY_SIZE(files), force,
-				    &changed, err);
+	int avoid[256];
+	size_t n_avoid = 0;
+	int rc = -1;
+	for (int attempt = 0; attempt < 4; attempt++) {
+		int port = pg_host_port(e, rt, avoid, &n_avoid, ARRAY_SIZE(avoid), err);
+		if (port < 0)
+			break;
+		job_log(j, "PostgreSQL published on the server's loopback at 127.0.0.1:%d", port);
+		json_t *s = json_deep_copy(spec);
+		publish_pg(s, port);
+		rc = converge_container(e, j, rt->db, s, "/etc/berth", files, ARRAY_SIZE(files),
+					force, &changed, err);
+		json_decref(s);
+		if (rc == 0 || !port_in_use(err) || n_avoid >= ARRAY_SIZE(avoid))
+			break;
+		/* something else on the server holds the port: another one */
+		job_log(j, "port %d is taken on the server (%s): trying another", port, err->message);
+		avoid[n_avoid++] = port;
+		env_pg_port_clear(rt->id);
+		memset(err, 0, sizeof *err);
+	}
 	json_decref(spec);
 	free(conf);
 	free(hba);

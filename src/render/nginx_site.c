@@ -73,6 +73,10 @@ int render_site_check_proxy(const struct render_site *s, struct berr *err)
 {
 	if (!container_ok(s->odoo_host))
 		return bad(err, "odoo_host", "not a container name");
+	if (s->ide_host && !container_ok(s->ide_host))
+		return bad(err, "ide_host", "not a container name");
+	if (s->ide_host && (s->ide_port < 1 || s->ide_port > 65535))
+		return bad(err, "ide_port", "must be between 1 and 65535");
 	if (s->http_port < 1 || s->http_port > 65535)
 		return bad(err, "http_port", "must be between 1 and 65535");
 	if (s->gevent_port < 1 || s->gevent_port > 65535)
@@ -259,6 +263,33 @@ static void security(struct sbuf *sb, const struct render_site *s)
 			  s->csp);
 }
 
+/* The IDE (issue 14): /ide answers 301 /ide/, and /ide/ goes to the IDE container with the
+ * prefix stripped (code-server's pages use relative URLs), websockets included. */
+static void ide_locations(struct sbuf *sb, const struct render_site *s)
+{
+	if (!s->ide_host)
+		return;
+	sbuf_addf(sb,
+		  "\t# the IDE (code-server) of the environment, behind its own password\n"
+		  "\tlocation = /ide {\n"
+		  "\t\treturn 301 /ide/$is_args$args;\n"
+		  "\t}\n"
+		  "\tlocation ^~ /ide/ {\n"
+		  "\t\tset $berth_ide http://%s:%d;\n"
+		  "\t\trewrite ^/ide/(.*)$ /$1 break;\n"
+		  "\t\tproxy_pass $berth_ide;\n",
+		  s->ide_host, s->ide_port);
+	proxy_headers(sb, "\t");
+	sbuf_adds(sb,
+		  "\t\tproxy_set_header Upgrade $http_upgrade;\n"
+		  "\t\tproxy_set_header Connection $connection_upgrade;\n"
+		  "\t\tproxy_read_timeout 86400s;\n"
+		  "\t\tproxy_send_timeout 86400s;\n"
+		  "\t\tclient_max_body_size 0;\n"
+		  "\t}\n"
+		  "\n");
+}
+
 void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, bool tls)
 {
 	sbuf_addf(sb,
@@ -339,6 +370,7 @@ void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, 
 			  "\n",
 			  key, rate_burst(s->rate_login));
 	}
+	ide_locations(sb, s);
 	sbuf_addf(sb,
 		  "\tlocation /websocket {\n"
 		  "\t\tproxy_pass $odoo_websocket;\n");

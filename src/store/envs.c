@@ -172,6 +172,10 @@ static const struct {
 		"SELECT smtp_password FROM environments WHERE id=?",
 		"UPDATE environments SET smtp_password=? WHERE id=?",
 		"UPDATE environments SET smtp_password=? WHERE id=? AND smtp_password IS NULL"},
+	[ENV_SECRET_IDE_PASSWORD] = {
+		"SELECT ide_password FROM environments WHERE id=?",
+		"UPDATE environments SET ide_password=? WHERE id=?",
+		"UPDATE environments SET ide_password=? WHERE id=? AND ide_password IS NULL"},
 };
 
 static bool secret_known(enum env_secret which)
@@ -193,6 +197,57 @@ int env_secret_set_if_null(const char *env_id, enum env_secret which, const char
 {
 	return secret_known(which) ? db_exec(SECRET_SQL[which].set_if_null, "ss", sealed, env_id)
 				   : -1;
+}
+
+int env_pg_port(const char *env_id)
+{
+	return (int)db_int(0, "SELECT coalesce(pg_port, 0) FROM environments WHERE id=?", "s", env_id);
+}
+
+int env_pg_port_ensure(const char *env_id, const int *avoid, size_t n_avoid)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		int cur = env_pg_port(env_id);
+		if (cur > 0)
+			return cur;
+		/* the ports taken on the server by berth's other environments, and its edge's */
+		json_t *used = db_rows(
+			"SELECT e.pg_port AS p FROM environments e WHERE e.vm_id=(SELECT vm_id FROM"
+			" environments WHERE id=?) AND e.pg_port IS NOT NULL AND e.id<>?"
+			" UNION SELECT s.http_port FROM servers s JOIN environments e ON e.vm_id=s.id"
+			" WHERE e.id=? UNION SELECT s.https_port FROM servers s JOIN environments e"
+			" ON e.vm_id=s.id WHERE e.id=?",
+			"ssss", env_id, env_id, env_id, env_id);
+		int port = 0;
+		for (int p = ENV_PG_PORT_MIN; p <= ENV_PG_PORT_MAX && !port; p++) {
+			bool taken = false;
+			size_t i;
+			json_t *u;
+			json_array_foreach(used, i, u)
+				if (json_integer_value(json_object_get(u, "p")) == p)
+					taken = true;
+			for (size_t k = 0; k < n_avoid && !taken; k++)
+				if (avoid[k] == p)
+					taken = true;
+			if (!taken)
+				port = p;
+		}
+		json_decref(used);
+		if (!port)
+			return -1;
+		/* the unique index (vm_id, pg_port) refuses a port another writer took meanwhile */
+		int rc = db_exec("UPDATE environments SET pg_port=? WHERE id=? AND pg_port IS NULL", "is",
+				 (int64_t)port, env_id);
+		if (rc == -1)
+			return -1;
+	}
+	int cur = env_pg_port(env_id);
+	return cur > 0 ? cur : -1;
+}
+
+int env_pg_port_clear(const char *env_id)
+{
+	return db_exec("UPDATE environments SET pg_port=NULL WHERE id=?", "s", env_id);
 }
 
 int env_insert(const struct env_new *n)

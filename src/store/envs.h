@@ -50,6 +50,7 @@ enum env_secret {
 	ENV_SECRET_ADMIN_PASSWD,   /* admin_passwd: Odoo's master password (odoo.conf) */
 	ENV_SECRET_ADMIN_PASSWORD, /* admin_password: the Odoo administrator's login password */
 	ENV_SECRET_SMTP_PASSWORD,  /* smtp_password */
+	ENV_SECRET_IDE_PASSWORD,   /* ide_password: the IDE's (code-server) login password */
 };
 /* The sealed value (caller frees), or NULL when unset. */
 char *env_secret_get(const char *env_id, enum env_secret which);
@@ -57,6 +58,19 @@ char *env_secret_get(const char *env_id, enum env_secret which);
 int env_secret_set(const char *env_id, enum env_secret which, const char *sealed);
 /* Stores a sealed value only when none is stored yet (whoever came first wins). */
 int env_secret_set_if_null(const char *env_id, enum env_secret which, const char *sealed);
+
+/* PostgreSQL published on the server's loopback (issue 14): each environment of a server has
+ * its own port in [ENV_PG_PORT_MIN, ENV_PG_PORT_MAX], unique per server (migration 9). */
+#define ENV_PG_PORT_MIN 15432
+#define ENV_PG_PORT_MAX 16431
+/* The environment's port, 0 when none is allocated yet. */
+int env_pg_port(const char *env_id);
+/* The environment's port, allocated when it has none: the lowest of the range that no other
+ * environment of its server holds, that is not the server's edge port (http_port, https_port)
+ * and not in avoid[] (ports found taken on the server). -1 when the range is full. */
+int env_pg_port_ensure(const char *env_id, const int *avoid, size_t n_avoid);
+/* Forgets the port (the deploy found it taken on the server: the next ensure picks another). */
+int env_pg_port_clear(const char *env_id);
 
 /* A new environment (status pending). JSON values are stored as given (NULL: {} or []);
  * sealed values are secret_seal()ed already. */

@@ -143,7 +143,7 @@ json_t *svc_odoo_images(void)
 
 /* An image reference as Docker takes it: [registry[:port]/]name[:tag][@digest]. It only ever
  * travels as a JSON value to the Engine API, never through a shell. */
-static bool valid_image_ref(const char *s)
+bool svc_image_ref_valid(const char *s)
 {
 	size_t n = strlen(s);
 	if (n < 1 || n > 255 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
@@ -177,7 +177,7 @@ json_t *svc_odoo_images_set(json_t *body, struct berr *err)
 			json_decref(cur);
 			return NULL;
 		}
-		if (!odoo_version_valid(version) || !valid_image_ref(image)) {
+		if (!odoo_version_valid(version) || !svc_image_ref_valid(image)) {
 			json_decref(cur);
 			berr_set(err, BE_VALIDATION_ERROR, odoo_version_valid(version) ? "image" : "version",
 				 "[%zu]: %s", i, odoo_version_valid(version)

@@ -6,6 +6,7 @@
 #ifndef BERTH_SVC_ACTIONS_H
 #define BERTH_SVC_ACTIONS_H
 #include <jansson.h>
+#include <stdbool.h>
 #include "lib/errors.h"
 #include "store/access.h"
 
@@ -34,4 +35,7 @@ json_t *svc_odoo_images(void);
 /* body: [{"version", "image"}, ...] replaces those versions' images; the whole list after, or
  * NULL with VALIDATION_ERROR. */
 json_t *svc_odoo_images_set(json_t *body, struct berr *err);
+/* An image reference as Docker takes it ([registry[:port]/]name[:tag][@digest]): the one
+ * validator of the platform's image settings (Odoo images, the IDE image). */
+bool svc_image_ref_valid(const char *s);
 #endif
