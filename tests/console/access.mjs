@@ -22,6 +22,9 @@ export async function routeMissing(base, token, path, method = "GET") {
 
 export async function issue14Steps(t) {
   const { page, ctx, api, token, plan, envId, orgId, base, check, a11y, shot, log, setStep, noSidewaysScroll } = t;
+  // the IDE's image (the stand-in, built locally): without it the steps never run a job that
+  // starts the IDE (it would pull the upstream image)
+  const ideImage = t.ideImage || "";
   // probed on an unknown environment: a route berthd has answers another 404 (and changes nothing)
   const Z = "/environments/00000000-0000-4000-8000-000000000000";
   const has = {
@@ -64,12 +67,13 @@ export async function issue14Steps(t) {
     await page.getByTestId("acc-db-name").getByText(acc.database.name, { exact: true }).waitFor();
     await page.getByTestId("acc-db-user").getByText(acc.database.user, { exact: true }).waitFor();
     if (acc.database.postgres_port != null) await page.getByTestId("acc-db-pgport").getByText(String(acc.database.postgres_port), { exact: true }).waitFor();
-    if (acc.ssh_tunnel) check((await page.getByTestId("ssh-tunnel").textContent()) === acc.ssh_tunnel.command, "the tunnel command as the API answers it");
+    if (acc.ssh_tunnel?.command) check((await page.getByTestId("ssh-tunnel").textContent()) === acc.ssh_tunnel.command, "the tunnel command as the API answers it");
     check((await page.getByTestId("acc-ide-url").count()) === 0, "no IDE URL without allow_ide");
     await shot("13a-access-plan");
     await a11y("access tab, plan notice");
 
     setStep("access: with allow_ide, the IDE URL and the passwords revealed by the eye");
+    if (ideImage) await api("PUT", "/admin/ide", { image: ideImage }, token);
     await api("PATCH", `/plans/${plan.id}`, { allow_ide: true, allow_connect: true }, token);
     await reload();
     await toTab("Access");
@@ -89,7 +93,11 @@ export async function issue14Steps(t) {
       await page.getByRole("button", { name: "Hide the IDE password" }).click();
       await page.locator('#ide-password[data-revealed="false"]').waitFor();
 
+      if (!ideImage) log("access: no IDE image here (BERTH_IDE_IMAGE): the password rotation is not run");
+    }
+    if (acc2.ide.available && acc2.ide.url && ideImage) {
       setStep("access: the IDE password rotated, its job's progress");
+      const revealed = (await api("GET", `/environments/${envId}/access?reveal=ide_password`, undefined, token)).ide.password;
       await page.getByRole("button", { name: "Rotate password" }).click();
       const rd = page.getByRole("dialog", { name: "Rotate the IDE password" });
       await a11y("rotate IDE password modal");
@@ -99,7 +107,11 @@ export async function issue14Steps(t) {
       check(await jp.getAttribute("data-status") === "done", "the rotation is done: " + (await jp.textContent()));
       const after = (await api("GET", `/environments/${envId}/access?reveal=ide_password`, undefined, token)).ide.password;
       check(after && after !== revealed, "a new IDE password");
-    } else {
+      await jp.getByRole("button", { name: "Show the log" }).click();
+      const lg = page.getByRole("dialog", { name: /Job log: ide_password/ });
+      await lg.getByText("Finished:").waitFor();
+      await lg.getByRole("button", { name: "Close", exact: true }).click();
+    } else if (!acc2.ide.available) {
       log("access: the IDE is not available on this environment: " + JSON.stringify(acc2.ide));
     }
     if (acc2.database.password !== null && acc2.database.password !== undefined) {
@@ -111,7 +123,9 @@ export async function issue14Steps(t) {
     await page.setViewportSize({ width: 390, height: 844 });
     await noSidewaysScroll("the Access tab");
     await page.setViewportSize({ width: 1280, height: 900 });
-    log("access: plan notice, URL, database, tunnel, IDE password revealed and rotated");
+    // the plan without the IDE again for the steps after these (a deploy would start one)
+    await api("PATCH", `/plans/${plan.id}`, { allow_ide: false }, token);
+    log("access: plan notice, URL, database, tunnel, IDE password revealed" + (ideImage ? " and rotated" : ""));
   } else if (has.sessions) {
     // Connect needs the plan's allow_connect all the same
     await api("PATCH", `/plans/${plan.id}`, { allow_ide: true, allow_connect: true }, token);

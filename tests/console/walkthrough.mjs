@@ -4,7 +4,8 @@
 // Environment: BERTH_URL (berthd with --web web/dist, not set up yet), SHOTS (screenshot
 // directory), BERTH_DOCKER=1 when a local Docker Engine answers (server, create, remove),
 // CHROMIUM (default /usr/bin/chromium), BERTH_ODOO_IMAGE (the Odoo stand-in's repository: the
-// deploy runs it), BERTH_EDGE_PORTS ("http,https": free ports for the local server's edge proxy).
+// deploy runs it), BERTH_EDGE_PORTS ("http,https": free ports for the local server's edge proxy),
+// BERTH_IDE_IMAGE (the IDE stand-in's image, tests/ide-standin: the IDE password's rotation).
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +27,7 @@ const PASSWORD = "correct horse battery";
 const NEW_PASSWORD = "a new horse battery"; // after the password change step
 const ODOO_IMAGE = process.env.BERTH_ODOO_IMAGE || "";
 const EDGE_PORTS = (process.env.BERTH_EDGE_PORTS || "").split(",").filter(Boolean).map(Number);
+const IDE_IMAGE = process.env.BERTH_IDE_IMAGE || ""; // the IDE stand-in, when built
 mkdirSync(SHOTS, { recursive: true });
 
 let step = "start";
@@ -462,7 +464,7 @@ try {
 
     // issue 14: the Access and Mails tabs, Connect As User, Clone and Refresh (each with its routes)
     await issue14Steps({ page, ctx, api, token, plan, orgId, base: BASE, envId: new URL(page.url()).pathname.split("/").pop(), check, a11y, shot, log,
-      setStep: (s) => { step = s; }, noSidewaysScroll });
+      setStep: (s) => { step = s; }, noSidewaysScroll, ideImage: IDE_IMAGE });
     check(await page.evaluate(() => window.__sameDocument === true), "issue 14's steps: back on the environment's page, the same document");
 
     step = "stop: the dot turns stopped and Start appears, live";

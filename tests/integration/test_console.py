@@ -127,6 +127,10 @@ def test_console_walkthrough(console_berthd):
         rt.ensure_standin()  # the Odoo stand-in the deploy runs (built once, then kept)
         env["BERTH_ODOO_IMAGE"] = rt.STANDIN_TAG
         env["BERTH_EDGE_PORTS"] = "%d,%d" % (free_port(), free_port())
+        # the IDE stand-in (tests/ide-standin, built locally) for the Access tab's rotation step
+        ide_build = os.path.join(ROOT, "tests", "ide-standin", "build.sh")
+        if os.path.exists(ide_build) and subprocess.run([ide_build], capture_output=True).returncode == 0:
+            env["BERTH_IDE_IMAGE"] = "berth-test/ide:1"
     r = subprocess.run([node, SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     print(r.stdout)
     print(r.stderr)

@@ -18,7 +18,7 @@ interface Access {
   instance_url: string;
   ide: { available: boolean; url: string | null; password: string | null; revealed: boolean };
   database: { name: string; user: string; odoo_port: number | null; postgres_port: number | null; password: string | null; revealed: boolean };
-  ssh_tunnel: { command: string; host: string; user: string; port: number } | null;
+  ssh_tunnel: { command: string | null; host: string | null; user: string | null; port: number | null } | null;
   plan: { allow_ide: boolean; allow_connect: boolean; notice: string | null };
 }
 
@@ -126,7 +126,7 @@ export function AccessTab({ env, perms }: { env: any; perms: Set<string> | null 
       <Async s={a} what="Loading the access details">
         {(x) => (
           <>
-            {!x.plan.allow_ide && (
+            {(!x.plan.allow_ide || x.plan.notice) && (
               <div class="banner warn" data-testid="plan-notice">
                 <span>
                   {x.plan.notice || "IDE and remote session access require a Pro or Enterprise plan."}{" "}
@@ -185,12 +185,12 @@ export function AccessTab({ env, perms }: { env: any; perms: Set<string> | null 
             </section>
             <section aria-labelledby="acc-ssh">
               <h3 id="acc-ssh">SSH Tunnel</h3>
-              {x.ssh_tunnel ? (
+              {x.ssh_tunnel?.command ? (
                 <>
                   <p class="small muted">Run it in a local terminal, then point a database client (DBeaver, pgAdmin, psql) at <code>localhost:{x.database.postgres_port}</code>.</p>
                   <div class="tunnel">
                     <pre class="cmd" tabIndex={0} aria-label="SSH tunnel command" data-testid="ssh-tunnel">{x.ssh_tunnel.command}</pre>
-                    <CopyBtn text={x.ssh_tunnel.command} what="SSH tunnel command" />
+                    <CopyBtn text={x.ssh_tunnel.command!} what="SSH tunnel command" />
                   </div>
                 </>
               ) : (
