@@ -637,6 +637,8 @@ static const struct opt JOBS_OPTS[] = {
 
 extern const struct opt ENV_METRICS_OPTS[]; /* cli/cmd_env_metrics.c */
 int cmd_env_metrics(struct cli *c, struct args *a);
+extern const struct opt ENV_MAILS_OPTS[]; /* cli/cmd_env_mails.c */
+int cmd_env_mails(struct cli *c, struct args *a);
 const struct verb env_verbs[] = {
 	{"list", "[--project PROJECT] [--type TYPE]",
 	 "List environments: of a project, or of every project of the organization.", LIST_OPTS, 0,
@@ -669,6 +671,9 @@ const struct verb env_verbs[] = {
 	{"merge", "ENV --into BRANCH [--follow]",
 	 "Merge the environment's branch into BRANCH and push it (a job).", MERGE_OPTS, 1, 1,
 	 cmd_merge},
+	{"mails", "ENV [ID] [--grep S] [--limit N]",
+	 "Mails caught by a non-production environment's mail catcher, or one with its body.",
+	 ENV_MAILS_OPTS, 1, 2, cmd_env_mails},
 	ENV_LOGS_VERB,
 	ENV_SETTINGS_VERB,
 	ENV_CERT_VERBS,

@@ -168,7 +168,7 @@ static const struct setting TABLE[] = {
 	 .description = "Extensions to create"},
 	{.key = "anonymize_database", .tab = "postgresql", .type = SETTING_BOOL, .def_int = 0,
 	 .plan_flag = "allow_instance_tuning", .target = TARGET_BERTH, .apply = APPLY_NOTHING,
-	 .pending = true, .label = "Anonymize Database",
+	 .label = "Anonymize Database",
 	 .description = "Anonymize personal data when this database is cloned"},
 
 	/* Security sub-tab */

@@ -1033,6 +1033,11 @@ static int restore_into(struct engine *e, struct job *j, struct envrt *rt, json_
 		job_stage(j, "Neutralize");
 		if (env_neutralize(e, j, rt, err) < 0)
 			goto restart;
+		/* another environment's data, anonymized when that one asks for it (docs/clones.md) */
+		const char *src = json_string_value(json_object_get(b, "environment_id"));
+		if (src && !str_eq(src, rt->id) && env_anonymize_wanted(src) &&
+		    env_anonymize(e, j, rt, NULL, err) < 0)
+			goto restart;
 	}
 	rc = 0;
 restart:

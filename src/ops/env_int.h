@@ -224,6 +224,9 @@ int job_ide_password(struct job *j, struct berr *err);
 int env_neutralize(struct engine *e, struct job *j, struct envrt *rt, struct berr *err);
 int env_anonymize(struct engine *e, struct job *j, struct envrt *rt, const char *keep_login,
 		  struct berr *err);
+/* Whether the environment source_env_id (where a copy comes from) asks for its copies to be
+ * anonymized: its setting anonymize_database. */
+bool env_anonymize_wanted(const char *source_env_id);
 
 /* env_merge.c */
 int job_merge(struct job *j, struct berr *err);

@@ -5,6 +5,7 @@
  * job's log. */
 #include <string.h>
 
+#include "core/settings.h"
 #include "drivers/engine_stream.h"
 #include "lib/valid.h"
 #include "ops/env_int.h"
@@ -113,4 +114,14 @@ int env_anonymize(struct engine *e, struct job *j, struct envrt *rt, const char 
 	int rc = run_sql(e, j, rt, "the anonymization", RENDER_ANONYMIZE_SQL, vars, err);
 	free(v_keep);
 	return rc;
+}
+
+bool env_anonymize_wanted(const char *source_env_id)
+{
+	struct env_row row;
+	if (!source_env_id || env_load(source_env_id, &row) < 0)
+		return false;
+	bool on = settings_get_bool(row.settings, "anonymize_database");
+	env_row_free(&row);
+	return on;
 }

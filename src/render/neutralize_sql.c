@@ -19,7 +19,9 @@ const char RENDER_NEUTRALIZE_SQL[] =
 	"               AND table_name = 'payment_provider' AND column_name = 'state') AS has_payment,\n"
 	"       EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'\n"
 	"               AND table_name = 'delivery_carrier' AND column_name = 'prod_environment')\n"
-	"         AS has_delivery \\gset\n"
+	"         AS has_delivery,\n"
+	"       EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'\n"
+	"               AND table_name = 'website' AND column_name = 'domain') AS has_website \\gset\n"
 	/* outgoing mail: every server off, berth's catcher the only one on */
 	"\\if :has_mail_server\n"
 	"WITH u AS (UPDATE ir_mail_server SET active = false\n"
@@ -35,7 +37,9 @@ const char RENDER_NEUTRALIZE_SQL[] =
 	"            WHERE NOT EXISTS (SELECT 1 FROM u) RETURNING 1)\n"
 	"SELECT 'outgoing mail server: berth mail catcher ' || :'mail_host' || ':1025 ('\n"
 	"       || CASE WHEN EXISTS (SELECT 1 FROM i) THEN 'added' ELSE 'updated' END\n"
-	"       || '), the only active one';\n"
+	"       || ')';\n"
+	"SELECT 'outgoing mail servers: ' || count(*) FILTER (WHERE active) || ' active (the catcher), '\n"
+	"       || count(*) FILTER (WHERE NOT active) || ' inactive' FROM ir_mail_server;\n"
 	"\\else\n"
 	"SELECT 'outgoing mail servers: no ir_mail_server table';\n"
 	"\\endif\n"
@@ -62,7 +66,8 @@ const char RENDER_NEUTRALIZE_SQL[] =
 	"            WHERE NOT active AND id IN (SELECT id FROM berth_keep_cron) RETURNING 1)\n"
 	"SELECT 'scheduled actions kept active: ' || (SELECT count(*) FROM berth_keep_cron)\n"
 	"       || ' (autovacuum and neutralize_keep_crons; ' || count(*) || ' switched back on)'\n"
-	"  FROM u;\n"
+	"  FROM u;\n"	"SELECT 'scheduled actions: ' || count(*) FILTER (WHERE active) || ' active, '\n"
+	"       || count(*) FILTER (WHERE NOT active) || ' inactive' FROM ir_cron;\n"
 	"\\endif\n"
 	/* payment providers: none live (Odoo's own rule: a live one is disabled, test ones kept) */
 	"\\if :has_payment\n"
@@ -76,6 +81,11 @@ const char RENDER_NEUTRALIZE_SQL[] =
 	"WITH u AS (UPDATE delivery_carrier SET prod_environment = false\n"
 	"            WHERE prod_environment RETURNING 1)\n"
 	"SELECT 'delivery carriers switched to their test environment: ' || count(*) FROM u;\n"
+	"\\endif\n"
+	/* websites: no production domain (Odoo's website neutralization does the same) */
+	"\\if :has_website\n"
+	"WITH u AS (UPDATE website SET domain = NULL WHERE domain IS NOT NULL RETURNING 1)\n"
+	"SELECT 'websites detached from their production domain: ' || count(*) FROM u;\n"
 	"\\endif\n"
 	/* the flag Odoo reads (web client's ribbon, the database manager) */
 	"INSERT INTO ir_config_parameter (key, value) VALUES ('database.is_neutralized', 'true')\n"

@@ -539,6 +539,48 @@ static void test_odoo_extra_filter(void **state)
 	json_decref(eff);
 }
 
+/* A non-production environment's odoo.conf sends through its mail catcher, whatever the SMTP
+ * settings and the user's own lines say (issue 14). */
+static void test_odoo_mail_catcher(void **state)
+{
+	(void)state;
+	json_t *eff = standard_effective();
+	json_t *cfg = json_pack("{s:{s:s,s:i,s:s,s:s,s:s}}", "smtp", "host", "mail.example.com",
+				"port", 587, "encryption", "starttls", "user", "u", "from",
+				"shop@example.com");
+	struct render_odoo o = base_odoo(cfg, eff);
+	o.smtp_password = "secret-pw";
+	o.mail_catcher = "berth-0123456789ab-mail";
+	o.extra = "smtp_server = evil.example.com\nsmtp_user = x\nsmtp_ssl = True\n"
+		  "smtp_password = y\nworkers = 2\n";
+	struct berr err = {0};
+	char *s = render_odoo_conf(&o, &err);
+	assert_non_null(s);
+	assert_true(has_line(s, "smtp_server = berth-0123456789ab-mail"));
+	assert_true(has_line(s, "smtp_port = 1025"));
+	assert_true(has_line(s, "smtp_ssl = False"));
+	assert_true(has_line(s, "email_from = shop@example.com"));
+	assert_null(strstr(s, "mail.example.com"));
+	assert_null(strstr(s, "evil.example.com"));
+	assert_null(strstr(s, "secret-pw"));
+	assert_null(strstr(s, "\nsmtp_user ="));
+	assert_null(strstr(s, "\nsmtp_password ="));
+	assert_true(has_line(s, "workers = 2"));
+	free(s);
+	/* production (no catcher): the SMTP settings as they are */
+	o.mail_catcher = NULL;
+	o.extra = NULL;
+	s = render_odoo_conf(&o, &err);
+	assert_true(has_line(s, "smtp_server = mail.example.com"));
+	assert_true(has_line(s, "smtp_password = secret-pw"));
+	free(s);
+	o.mail_catcher = "bad name\nsmtp_server = x";
+	assert_null(render_odoo_conf(&o, &err));
+	assert_int_equal(err.code, BE_VALIDATION_ERROR);
+	json_decref(cfg);
+	json_decref(eff);
+}
+
 static void test_odoo_values(void **state)
 {
 	(void)state;
@@ -1517,6 +1559,7 @@ int main(void)
 		cmocka_unit_test(test_odoo_injection),
 		cmocka_unit_test(test_odoo_extra_filter),
 		cmocka_unit_test(test_odoo_values),
+		cmocka_unit_test(test_odoo_mail_catcher),
 		cmocka_unit_test(test_pgtune_numbers),
 		cmocka_unit_test(test_pg_conf),
 		cmocka_unit_test(test_pg_hba),

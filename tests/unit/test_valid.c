@@ -733,6 +733,13 @@ static void test_container_settings_fields(void **state)
 	const char *bad_ext[] = {"", "1x", "Pg", "a-b", "a\"b", "a b", "a;", NULL};
 	for (const char *const *p = bad_ext; *p; p++)
 		assert_false(valid_pg_extension(*p));
+	assert_true(valid_odoo_xmlid("base.autovacuum_job"));
+	assert_true(valid_odoo_xmlid("mail.ir_cron_mail_scheduler_action"));
+	assert_true(valid_odoo_xmlid("l10n_be.Cron_X1"));
+	const char *bad_xid[] = {"", "base", "base.", ".x", "Base.x", "1a.x", "a.b.c", "a-b.c",
+				 "a.b c", "a.b;DROP", "a.b'", "a.b\n", NULL};
+	for (const char *const *p = bad_xid; *p; p++)
+		assert_false(valid_odoo_xmlid(*p));
 }
 
 int main(void)
