@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/cmd_backup.h"
+#include "cli/cmd_env_clone.h"
 #include "cli/cmd_env_logs.h"
 #include "cli/cmd_env_settings.h"
 #include "cli/out.h"
@@ -678,5 +679,6 @@ const struct verb env_verbs[] = {
 	ENV_SETTINGS_VERB,
 	ENV_CERT_VERBS,
 	ENV_BACKUP_VERBS,
+	ENV_CLONE_VERBS,
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };

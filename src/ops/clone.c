@@ -31,6 +31,7 @@
 #include "ops/env_int.h"
 #include "ops/images.h"
 #include "ops/ops.h"
+#include "render/clone_sql.h"
 #include "render/render.h"
 #include "store/clones.h"
 #include "store/envs.h"
@@ -309,23 +310,6 @@ static const char FS_SWAP_SH[] =
 	"fi\n"
 	"rm -rf \"$DB.part\"\n";
 
-/* The copied database, before Odoo starts: renamed to the target's name (unless done), its
- * role given the target's password (read from the file the entrypoint reads). Names come as
- * psql variables. */
-static const char FIX_SQL[] =
-	"\\set pw `cat /etc/berth/db_password`\n"
-	"SELECT format('ALTER DATABASE %I RENAME TO %I', :'src', :'dst')\n"
-	"  WHERE :'src' <> :'dst'\n"
-	"    AND EXISTS (SELECT 1 FROM pg_database WHERE datname = :'src')\n"
-	"    AND NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'dst') \\gexec\n"
-	"ALTER ROLE :\"user\" PASSWORD :'pw';\n"
-	"SELECT count(*) FROM pg_database WHERE datname = :'dst' \\gset\n"
-	"\\if :count\n"
-	"\\else\n"
-	"  \\echo 'the copied cluster has no database' :'src'\n"
-	"  SELECT 1/0;\n"
-	"\\endif\n";
-
 /* ---- mounts ---- */
 
 static json_t *vol_mount(const char *vol, const char *target, bool ro)
@@ -385,7 +369,7 @@ static int source_pg_ready(struct clone *c, struct berr *err)
 			rc = engine_put_files(c->es, s->db, "/etc/berth", f, 1, err);
 			free(hba);
 			const char *rl[] = {"psql", "-X", "-q", "-h", "/run/postgresql", "-U", "postgres",
-					    "-d", "postgres", "-c", "SELECT pg_reload_conf()", NULL};
+					    "-d", "postgres", "-c", RENDER_CLONE_RELOAD_SQL, NULL};
 			if (rc == 0)
 				rc = engine_exec(c->es, s->db, rl, "postgres", &code, &out, err);
 			if (rc == 0 && code != 0)
@@ -773,7 +757,7 @@ static int before_odoo(struct engine *e, struct job *j, struct envrt *rt, struct
 			      "-v", v_dst, "-v", v_user, "-f", "-", NULL};
 	int rc = -1;
 	struct estream *s = engine_exec_open(e, rt->db, argv, NULL, "postgres", true, err);
-	if (s && estream_write(s, FIX_SQL, strlen(FIX_SQL), err) == 0 &&
+	if (s && estream_write(s, RENDER_CLONE_FIX_SQL, strlen(RENDER_CLONE_FIX_SQL), err) == 0 &&
 	    estream_close_write(s, err) == 0) {
 		struct sbuf out = SBUF_INIT;
 		char buf[4096];
