@@ -1,4 +1,6 @@
-/* cmd_admin.c: berth admin odoo-versions [set VERSION IMAGE] (platform administrator). */
+/* cmd_admin.c: berth admin odoo-versions [set VERSION IMAGE], berth admin ide [--image REF]
+ * (platform administrator). */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -44,9 +46,41 @@ static int cmd_odoo_versions(struct cli *c, struct args *a)
 
 static const struct opt NONE[] = {OPT_END};
 
+/* berth admin ide [--image REF]: the image of environments' IDEs (issue 14). */
+static const struct opt IDE_OPTS[] = {
+	{"image", OPT_STR, NULL, "REF", "set the IDE image (a Docker image reference)", 0},
+	OPT_END,
+};
+
+static int cmd_ide(struct cli *c, struct args *a)
+{
+	json_t *out;
+	const char *image = arg_get(a, "image");
+	int ex;
+	if (image) {
+		json_t *body = json_pack("{s:s}", "image", image);
+		ex = api_call(c, "PUT", "/api/v1/admin/ide", body, &out, 0);
+		json_decref(body);
+		if (ex)
+			return ex;
+		emit_msg(c, out, "Environments' IDEs now run from the image %s (at their next deploy).",
+			 image);
+		return EX_OK;
+	}
+	if ((ex = api_get(c, "/api/v1/admin/ide", &out)))
+		return ex;
+	if (!emit_json(c, out)) {
+		printf("image    %s\ndefault  %s\n", jstr(out, "image"), jstr(out, "default"));
+		json_decref(out);
+	}
+	return EX_OK;
+}
+
 const struct verb admin_verbs[] = {
 	{"odoo-versions", "[set VERSION IMAGE]",
 	 "List the Odoo image used per version, or set one (administrator).", NONE, 0, 3,
 	 cmd_odoo_versions},
+	{"ide", "[--image REF]", "Show or set the image of environments' IDEs (administrator).",
+	 IDE_OPTS, 0, 0, cmd_ide},
 	{NULL, NULL, NULL, NULL, 0, 0, NULL},
 };

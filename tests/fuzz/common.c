@@ -788,6 +788,10 @@ void site_build(const struct site_rep *r, struct render_site *s, struct site_sto
 	s->ip_deny = r->items[SF_DENY];
 	s->n_ip_deny = r->nitems[SF_DENY];
 	s->rate_limit = r->flags & SITE_RATE_LIMIT;
+	if (r->flags & SITE_IDE) {
+		s->ide_host = r->str[SF_ODOO_HOST];
+		s->ide_port = 8080;
+	}
 	s->rate_login = r->str[SF_RATE_LOGIN];
 	s->rate_general = r->str[SF_RATE_GENERAL];
 	s->csp = r->str[SF_CSP];

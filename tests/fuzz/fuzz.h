@@ -115,7 +115,8 @@ enum site_field {
 #define SITE_CLOUDFLARE 4
 #define SITE_RATE_LIMIT 8
 #define SITE_TLS 16 /* cert_paths/key_paths given (one per name, NULL items: plain HTTP) */
-#define SITE_FLAGS_ALL 31
+#define SITE_IDE 32 /* ide_host (the Odoo host field's value) at ide_port 8080 */
+#define SITE_FLAGS_ALL 63
 #define SITE_MAX_ITEMS 600
 struct site_rep {
 	long long flags;

@@ -51,7 +51,9 @@ def site_seeds():
                   items("10.0.0.0/8", "2001:db8::1"), items("203.0.113.7"), "10r/m", "100r/s",
                   "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'")
     return [
-        b"", b"0", b"1", b"16", b"31",
+        b"", b"0", b"1", b"16", b"31", b"32", b"63",
+        fields(32, "ide", items("shop.apps.example.com"), "berth-e1-ide", 8069, 8072, "100M",
+               300, 30, 65, 60, "SAMEORIGIN"),
         fields(0, "standard", items("shop.apps.example.com"), "berth-e1-odoo", 8069, 8072, "100M",
                300, 30, 65, 60, "SAMEORIGIN"),
         fields(1, "tiny", items("dev-1.apps.example.com"), "berth-e2-odoo", 8069, 8072, "20m", 300,

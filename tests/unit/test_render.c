@@ -1058,6 +1058,18 @@ static void test_nginx_site_validation(void **state)
 		s.odoo_host = HOSTS[i];
 		assert_null(render_nginx_site(&s, &err));
 		assert_string_equal(err.field, "odoo_host");
+		s = base_site(names, 1);
+		s.ide_host = HOSTS[i]; /* the IDE's host: the same validation */
+		s.ide_port = 8080;
+		assert_null(render_nginx_site(&s, &err));
+		assert_string_equal(err.field, "ide_host");
+	}
+	{
+		s = base_site(names, 1);
+		s.ide_host = "berth-e1-ide";
+		s.ide_port = 0;
+		assert_null(render_nginx_site(&s, &err));
+		assert_string_equal(err.field, "ide_port");
 	}
 	static const char *const PATHS[] = {"relative.pem", "/a b.pem", "/a;.pem", "/a/../b",
 					    "/a{b}", "/a#b", "/a$b", "/a\n"};
@@ -1332,6 +1344,42 @@ static void write_text(const char *dir, const char *name, const char *text)
 	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
 }
 
+/* The IDE (issue 14): /ide redirects to /ide/, which goes to the IDE container with the
+ * prefix stripped and websockets upgraded; no IDE host, no IDE location. */
+static void test_nginx_ide(void **state)
+{
+	(void)state;
+	const char *names[] = {"shop.example.com"};
+	struct render_site s = base_site(names, 1);
+	struct berr err = {0};
+	char *plain = render_nginx_site(&s, &err);
+	assert_non_null(plain);
+	assert_null(strstr(plain, "/ide"));
+	s.ide_host = "berth-e1-ide";
+	s.ide_port = 8080;
+	char *out = render_nginx_site(&s, &err);
+	assert_non_null(out);
+	const char *want =
+		"\t# the IDE (code-server) of the environment, behind its own password\n"
+		"\tlocation = /ide {\n"
+		"\t\treturn 301 /ide/$is_args$args;\n"
+		"\t}\n"
+		"\tlocation ^~ /ide/ {\n"
+		"\t\tset $berth_ide http://berth-e1-ide:8080;\n"
+		"\t\trewrite ^/ide/(.*)$ /$1 break;\n"
+		"\t\tproxy_pass $berth_ide;\n"
+		"\t\tproxy_set_header Host $host;\n";
+	assert_non_null(strstr(out, want));
+	const char *ws = strstr(out, "location ^~ /ide/");
+	assert_non_null(strstr(ws, "\t\tproxy_set_header Upgrade $http_upgrade;\n"
+				   "\t\tproxy_set_header Connection $connection_upgrade;\n"
+				   "\t\tproxy_read_timeout 86400s;\n"));
+	/* before Odoo's catch-all location */
+	assert_true(ws < strstr(out, "\tlocation / {"));
+	free(plain);
+	free(out);
+}
+
 static void test_nginx_t(void **state)
 {
 	(void)state;
@@ -1570,6 +1618,7 @@ int main(void)
 		cmocka_unit_test(test_render_line_ok),
 		cmocka_unit_test(test_extra_random),
 		cmocka_unit_test(test_nginx_t),
+		cmocka_unit_test(test_nginx_ide),
 		cmocka_unit_test(test_odoo_password),
 		cmocka_unit_test(test_conf_ignored),
 		cmocka_unit_test(test_pg_extension_sql),
