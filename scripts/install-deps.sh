@@ -10,7 +10,7 @@ build_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlit
   libssl-dev curl python3 git openssh-client)
 # clang and libclang-rt-14-dev (libFuzzer, the sanitizers' runtimes): the fuzz targets (make fuzz)
 test_pkgs=(libcmocka-dev python3-pytest python3-pytest-xdist python3-requests openssh-server
-  docker.io debootstrap nginx-light curl ca-certificates chromium prometheus clang
+  docker.io debootstrap nginx-light libnginx-mod-http-lua curl ca-certificates chromium prometheus clang
   libclang-rt-14-dev openssl pebble)
 # the web console's build (web/): Debian's Node.js and npm, unless a node and an npm are
 # already installed (another Node.js package brings its own npm, which Debian's would conflict with)

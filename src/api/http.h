@@ -116,6 +116,7 @@ extern const struct route clone_routes[];         /* api/clones.c */
 json_t *api_env_json(const char *id);
 extern const struct route mail_routes[];          /* api/mails.c */
 extern const struct route access_routes[];        /* api/access_info.c */
+extern const struct route connect_routes[];       /* api/connect.c */
 int api_metrics_serve(struct req *r);      /* GET /metrics (Prometheus) */
 int api_metrics_token_file(const char *path, struct berr *err);
 #endif

@@ -48,6 +48,7 @@ static const struct route *const tables[] = {
 	clone_routes,
 	mail_routes,
 	access_routes,
+	connect_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -185,6 +186,8 @@ static const struct {
 	{"POST", "/api/v1/environments/{}/clone"}, /* create's branch check may fetch */
 	{"GET", "/api/v1/environments/{}/mails"}, /* exec in the mail catcher */
 	{"GET", "/api/v1/environments/{}/mails/{}"},
+	{"GET", "/api/v1/environments/{}/sessions"}, /* Connect As User: exec in Odoo */
+	{"POST", "/api/v1/environments/{}/connect"},
 };
 
 static bool route_is_slow(const struct route *rt)

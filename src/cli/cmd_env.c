@@ -8,6 +8,7 @@
 #include "cli/cmd_backup.h"
 #include "cli/cmd_env_clone.h"
 #include "cli/cmd_env_access.h"
+#include "cli/cmd_env_connect.h"
 #include "cli/cmd_env_logs.h"
 #include "cli/cmd_env_settings.h"
 #include "cli/out.h"
@@ -678,6 +679,7 @@ const struct verb env_verbs[] = {
 	 ENV_MAILS_OPTS, 1, 2, cmd_env_mails},
 	ENV_LOGS_VERB,
 	ENV_ACCESS_VERBS,
+	ENV_CONNECT_VERBS,
 	ENV_SETTINGS_VERB,
 	ENV_CERT_VERBS,
 	ENV_BACKUP_VERBS,

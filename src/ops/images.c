@@ -337,11 +337,14 @@ static const struct recipe recipes[] = {
 	[IMG_POSTGRES] = {"postgres", "postgresql-15 postgresql-client-15 util-linux", PG_ENTRY,
 			  "STOPSIGNAL SIGINT\nEXPOSE 5432\n"},
 	[IMG_PGBOUNCER] = {"pgbouncer", "pgbouncer util-linux", PGB_ENTRY, "EXPOSE 6432\n"},
-	/* the edge: nginx, and uacme (ACME client, HTTP-01 through berth's hook; docs/tls.md) */
-	[IMG_NGINX] = {"nginx", "nginx-light uacme ca-certificates",
+	/* the edge: nginx, and uacme (ACME client, HTTP-01 through berth's hook; docs/tls.md);
+	 * nginx's Lua module and /var/lib/berth-connect (the nginx workers' own) for Connect As
+	 * User's one-time URLs (docs/connect.md) */
+	[IMG_NGINX] = {"nginx", "nginx-light libnginx-mod-http-lua uacme ca-certificates",
 		       NULL,
 		       "RUN rm -f /etc/nginx/sites-enabled/default && mkdir -p /etc/nginx/sites.d "
 		       "/etc/nginx/certs /var/www/berth/.well-known/acme-challenge && "
+		       "install -d -o www-data -g www-data -m 700 /var/lib/berth-connect && "
 		       "chmod 700 /etc/nginx/certs && ln -sf /dev/stdout /var/log/nginx/access.log && "
 		       "ln -sf /dev/stderr /var/log/nginx/error.log\n"
 		       "RUN printf '%s\\n' "

@@ -289,6 +289,50 @@ static void ide_locations(struct sbuf *sb, const struct render_site *s)
 		  "\t}\n"
 		  "\n");
 }
+/* Connect As User (docs/connect.md): /berth/connect/<token>, a one-time sign-in URL served
+ * by the edge itself (it cannot reach berthd). berthd writes the token's file into
+ * /var/lib/berth-connect (the nginx workers' own directory, 0700): four lines, the expiry
+ * (seconds since the epoch), the host name, "s" for a Secure cookie (an https URL) or "-",
+ * the Odoo session id, and the path of Odoo's web client. The token (64 lowercase hex
+ * digits) is checked before it names a file; renaming the file claims it (one use: a second
+ * rename fails); the claimed file is removed whatever follows. Expired, unknown, used, or
+ * for another host: 410. A constant block: nothing of a user's reaches it. */
+static const char CONNECT_LOCATION[] =
+	"\t# Connect As User: one-time sign-in URLs (berth writes the tokens; docs/connect.md)\n"
+	"\tlocation ^~ /berth/connect/ {\n"
+	"\t\tdefault_type text/plain;\n"
+	"\t\tabsolute_redirect off;\n"
+	"\t\tcontent_by_lua_block {\n"
+	"\t\t\tlocal t = ngx.var.uri:match(\"^/berth/connect/(%x+)$\")\n"
+	"\t\t\tif not t or #t ~= 64 or t:find(\"%u\") then\n"
+	"\t\t\t\treturn ngx.exit(404)\n"
+	"\t\t\tend\n"
+	"\t\t\tlocal dir = \"/var/lib/berth-connect/\"\n"
+	"\t\t\tlocal claimed = dir .. \"claimed-\" .. t\n"
+	"\t\t\tlocal gone = \"This sign-in link was already used or has expired.\\n\"\n"
+	"\t\t\tngx.header[\"Cache-Control\"] = \"no-store\"\n"
+	"\t\t\tif not os.rename(dir .. t, claimed) then\n"
+	"\t\t\t\tngx.status = 410\n"
+	"\t\t\t\tngx.print(gone)\n"
+	"\t\t\t\treturn ngx.exit(ngx.HTTP_OK)\n"
+	"\t\t\tend\n"
+	"\t\t\tlocal f = io.open(claimed, \"r\")\n"
+	"\t\t\tlocal data = f and f:read(\"*a\") or \"\"\n"
+	"\t\t\tif f then f:close() end\n"
+	"\t\t\tos.remove(claimed)\n"
+	"\t\t\tlocal exp, host, sec, sid, path = data:match(\n"
+	"\t\t\t\t\"^(%d+)\\n([%w%.%-]+)\\n([s%-])\\n([%w_%-]+)\\n(/[%w/]*)\\n$\")\n"
+	"\t\t\tif not exp or tonumber(exp) < ngx.time() or host ~= ngx.var.host then\n"
+	"\t\t\t\tngx.status = 410\n"
+	"\t\t\t\tngx.print(gone)\n"
+	"\t\t\t\treturn ngx.exit(ngx.HTTP_OK)\n"
+	"\t\t\tend\n"
+	"\t\t\tngx.header[\"Set-Cookie\"] = \"session_id=\" .. sid ..\n"
+	"\t\t\t\t\"; Path=/; HttpOnly\" .. (sec == \"s\" and \"; Secure\" or \"\") .. \"; SameSite=Lax\"\n"
+	"\t\t\treturn ngx.redirect(path, 302)\n"
+	"\t\t}\n"
+	"\t}\n"
+	"\n";
 
 void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, bool tls)
 {
@@ -371,6 +415,8 @@ void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, 
 			  key, rate_burst(s->rate_login));
 	}
 	ide_locations(sb, s);
+	if (s->connect)
+		sbuf_adds(sb, CONNECT_LOCATION);
 	sbuf_addf(sb,
 		  "\tlocation /websocket {\n"
 		  "\t\tproxy_pass $odoo_websocket;\n");

@@ -292,6 +292,7 @@ static void render_case(const struct envcase *c, struct rendered *out, const cha
 		.keepalive_timeout_s = c->keepalive_to,
 		.send_timeout_s = c->send_to,
 		.x_frame_options = c->xfo,
+		.connect = true, /* as edge_site renders every site */
 	};
 	/* the certificate covers the first name (given twice); the others stay on plain HTTP.
 	 * With it: OCSP stapling, HSTS and Cloudflare's real IP (two of its ranges). */
