@@ -463,7 +463,7 @@ try {
     }
 
     // issue 14: the Access and Mails tabs, Connect As User, Clone and Refresh (each with its routes)
-    await issue14Steps({ page, ctx, api, token, plan, orgId, base: BASE, envId: new URL(page.url()).pathname.split("/").pop(), check, a11y, shot, log,
+    const has14 = await issue14Steps({ page, ctx, api, token, plan, orgId, base: BASE, envId: new URL(page.url()).pathname.split("/").pop(), check, a11y, shot, log,
       setStep: (s) => { step = s; }, noSidewaysScroll, ideImage: IDE_IMAGE });
     check(await page.evaluate(() => window.__sameDocument === true), "issue 14's steps: back on the environment's page, the same document");
 
@@ -475,6 +475,13 @@ try {
     await page.locator("tr[data-job]", { hasText: "stop" }).locator('[data-status="done"]').waitFor();
     check(await page.evaluate(() => window.__sameDocument === true), "no reload");
     log("stopped, shown live");
+    if (has14.sessions) {
+      step = "connect on a stopped environment: berthd's 409 shown in the modal";
+      await page.getByRole("group", { name: "Quick actions" }).getByRole("button", { name: "Connect", exact: true }).click();
+      const cdlg = page.getByRole("dialog", { name: "Connect As User" });
+      await cdlg.locator(".banner.error", { hasText: "The users cannot be listed" }).waitFor();
+      await cdlg.getByRole("button", { name: "Close", exact: true }).click();
+    }
 
     step = "a viewer sees no action buttons";
     const inv = await api("POST", `/orgs/${orgId}/invitations`, { email: "viewer@example.com", role: "viewer" }, token);
@@ -513,6 +520,12 @@ try {
       await vpage.getByText("Read only: changing settings needs the environment.settings permission.").waitFor();
       check((await vodoo.getByRole("button", { name: "Save Odoo Configuration" }).count()) === 0, "no Save for a viewer");
       check(await vodoo.getByLabel("Shared Memory (MB)").isDisabled(), "the viewer's fields are disabled");
+    }
+    if (has14.access) {
+      // the Access tab without environment.ide: the database password is not offered
+      await vpage.getByRole("tab", { name: "Access" }).click();
+      await vpage.getByTestId("acc-db-name").waitFor();
+      check((await vpage.getByRole("button", { name: /Show the (database|IDE) password/ }).count()) === 0, "no password for a viewer");
     }
     await vpage.getByRole("link", { name: "Shop" }).click();
     await vpage.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
