@@ -526,6 +526,7 @@ try {
       await vpage.getByRole("tab", { name: "Access" }).click();
       await vpage.getByTestId("acc-db-name").waitFor();
       check((await vpage.getByRole("button", { name: /Show the (database|IDE) password/ }).count()) === 0, "no password for a viewer");
+      await vpage.getByRole("tab", { name: "Queue" }).click(); // the instance URL's link would match "Shop" below
     }
     await vpage.getByRole("link", { name: "Shop" }).click();
     await vpage.getByRole("heading", { name: "Shop", level: 1 }).waitFor();
