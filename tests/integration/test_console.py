@@ -125,7 +125,9 @@ def test_console_walkthrough(console_berthd):
     env["BERTH_REPO"] = console_berthd.repo or ""
     if env["BERTH_DOCKER"] == "1":
         rt.ensure_standin()  # the Odoo stand-in the deploy runs (built once, then kept)
-        env["BERTH_ODOO_IMAGE"] = rt.STANDIN_TAG
+        # STANDIN_IMAGE (as build.sh and test_standin.py take it): another repository for the
+        # stand-in, so that a rebuild from another worktree does not change it under this run
+        env["BERTH_ODOO_IMAGE"] = os.environ.get("STANDIN_IMAGE", rt.STANDIN_TAG)
         env["BERTH_EDGE_PORTS"] = "%d,%d" % (free_port(), free_port())
         # the IDE stand-in (tests/ide-standin, built locally) for the Access tab's rotation step
         ide_build = os.path.join(ROOT, "tests", "ide-standin", "build.sh")
