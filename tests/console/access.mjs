@@ -199,8 +199,8 @@ export async function issue14Steps(t) {
   if (has.mails) {
     setStep("mails: the tab on a non-production environment, the list or its empty state, a mail shown");
     // a mail sent by Odoo, caught (the stand-in's way of sending as ir.mail_server does)
-    const sent0 = sendMail(envId, "customer@example.com", "Invoice INV/2026/0001", "Dear customer,\nyour invoice is attached.");
-    if (!sent0 || sent0.error) log("mails: no mail could be sent from Odoo here: " + JSON.stringify(sent0));
+    const sent0 = t.docker ? sendMail(envId, "customer@example.com", "Invoice INV/2026/0001", "Dear customer,\nyour invoice is attached.") : null;
+    if (t.docker && (!sent0 || sent0.error)) log("mails: no mail could be sent from Odoo here: " + JSON.stringify(sent0));
     let m = await api("GET", `/environments/${envId}/mails`, undefined, token);
     // the catcher has it once its SMTP exchange is over
     for (let i = 0; sent0 && !sent0.error && !m.mails.length && i < 60; i++) {

@@ -464,7 +464,7 @@ try {
 
     // issue 14: the Access and Mails tabs, Connect As User, Clone and Refresh (each with its routes)
     const has14 = await issue14Steps({ page, ctx, api, token, plan, orgId, base: BASE, envId: new URL(page.url()).pathname.split("/").pop(), check, a11y, shot, log,
-      setStep: (s) => { step = s; }, noSidewaysScroll, ideImage: IDE_IMAGE });
+      setStep: (s) => { step = s; }, noSidewaysScroll, ideImage: IDE_IMAGE, docker: DOCKER });
     check(await page.evaluate(() => window.__sameDocument === true), "issue 14's steps: back on the environment's page, the same document");
 
     step = "stop: the dot turns stopped and Start appears, live";

@@ -140,6 +140,20 @@ def test_console_walkthrough(console_berthd):
         r.stdout[-4000:], r.stderr[-4000:], console_berthd.read_log()[-3000:])
 
 
+def test_console_issue14_stand_in_api():
+    """Issue 14's console steps (tests/console/access.mjs) against a stand-in of the API's
+    contract, without Docker; and what the real walk-through cannot reach: Connect on
+    production (the confirmation first), a new tab the browser refuses (the link instead)."""
+    node = need_tools()
+    env = dict(os.environ, SHOTS=os.path.join(ROOT, "build", "screenshots"), CHROMIUM=CHROMIUM)
+    r = subprocess.run([node, os.path.join(ROOT, "tests", "console", "mock14.mjs")], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    print(r.stdout)
+    print(r.stderr)
+    assert r.returncode == 0, "the issue 14 steps against the stand-in API failed:\n%s\n%s" % (
+        r.stdout[-4000:], r.stderr[-2000:])
+
+
 def test_console_history_routing(console_berthd):
     """Any non-API path without a file extension answers index.html (the page loads at its own URL)."""
     need_tools()
