@@ -16,7 +16,13 @@ SHA-1 as Odoo names them). Then, alternating --rounds times:
             PgBouncer, Odoo, neutralize, edge, health check). The clone is removed after.
 Ratios: time berth/by hand, for the copy and for the whole job. Medians over the rounds.
 
-Measured on this 2-core machine: see the figures printed (and the report of issue 14).
+Measured 2026-12-06 on this 2-core machine (shared with other work), defaults (1 GB + 1 GB):
+  data: database 1057 MB on disk + filestore 1024 MB (1024 random 1 MiB files)
+  by hand: 407.9 s (createdb + pg_dump -Fc | pg_restore 400.1 s, cp -a 7.9 s)
+  berth  : copy 22.8 s = 0.056x (Copy database 17.0 s: 1095 MB base backup; Copy filestore
+           4.5 s: hard links; Swap 0.8 s; Prepare the copy 0.5 s); the whole clone job, with
+           its deploy (PostgreSQL, PgBouncer, neutralize, Odoo, edge, health check): 43.5 s =
+           0.107x. Target: <= 0.2x.
 
 Usage: bench/clone.py [--db-mb 1024] [--fs-mb 1024] [--rounds 1]
        (the issue's case is the default; --db-mb 100 --fs-mb 100 for a quick look).

@@ -16,3 +16,9 @@ int clones_copy_admin_password(const char *to_env_id, const char *from_env_id)
 		       " environments WHERE id=?) WHERE id=?",
 		       "ss", from_env_id, to_env_id);
 }
+
+bool clones_has_source(const char *env_id)
+{
+	return db_int(0, "SELECT count(*) FROM environments WHERE id=? AND cloned_from IS NOT NULL",
+		      "s", env_id) > 0;
+}

@@ -30,7 +30,7 @@ int jobs_env_cancel_queued(const char *env_id, const char *type, const char *rea
 bool jobs_env_touched(const char *env_id, const char *job_id)
 {
 	return db_int(0, "SELECT count(*) FROM jobs WHERE environment_id=? AND id<>? AND"
-			 " type IN ('deploy','restart','start') AND started_at IS NOT NULL",
+			 " type IN ('deploy','restart','start','clone','refresh') AND started_at IS NOT NULL",
 		      "ss", env_id, job_id) > 0;
 }
 

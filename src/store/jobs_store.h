@@ -14,8 +14,8 @@ char *jobs_env_queued_same(const char *env_id, const char *type, json_t *params)
 /* Cancels the environment's queued jobs of this type, with `reason` as their error. */
 int jobs_env_cancel_queued(const char *env_id, const char *type, const char *reason);
 
-/* A deploy, restart or start other than job_id has started on the environment (something of
- * it may exist on its server). */
+/* A deploy, restart, start, clone or refresh other than job_id has started on the environment
+ * (something of it may exist on its server). */
 bool jobs_env_touched(const char *env_id, const char *job_id);
 
 /* What the merge job reads: the environment's project and branch, and who asked. */

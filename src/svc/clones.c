@@ -199,7 +199,10 @@ json_t *svc_env_refresh(const struct actor *a, const char *ip, const char *targe
 			 " refreshed", tg.name, tg.environment_type);
 		goto out;
 	}
-	if (!str_eq(tg.status, "running") && !str_eq(tg.status, "stopped")) {
+	/* error: a clone or refresh that was interrupted is run again this way (it converges) */
+	bool copied = tg.deployed || clones_has_source(tg.id);
+	if (!(str_eq(tg.status, "running") || str_eq(tg.status, "stopped") ||
+	      (str_eq(tg.status, "error") && copied))) {
 		berr_set(err, BE_CONFLICT, NULL,
 			 "Environment '%s' is %s: deploy it first (a refresh replaces the data of a"
 			 " deployed environment)", tg.name, tg.status);

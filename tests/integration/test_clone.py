@@ -60,6 +60,16 @@ def prod(platform):
     return env
 
 
+def remove_env(a, env):
+    """Removes a clone through the API: its containers and volumes go with it (a clone is
+    something on the server even though it was never deployed by a deploy job)."""
+    r = a.delete("/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+    assert r.status_code == 202, r.text
+    assert rt.wait_job(a, r.json_body["id"])["status"] == "done"
+    assert rt.env_containers(env["id"]) == []
+    assert rt.docker("volume", "ls", "-q", "--filter", "label=berth.env=%s" % env["id"]).stdout.split() == []
+
+
 def clone(a, src, expect_status=202, **body):
     r = a.post("/api/v1/environments/%s/clone" % src["id"], body)
     assert r.status_code == expect_status, r.text
@@ -135,6 +145,7 @@ def test_clone_same_server_and_refresh(platform, prod):
     assert r.status_code == 400 and r.json_body["error"]["field"] == "from", r.text
     r = a.post("/api/v1/environments/%s/refresh" % prod["id"], {"from": env["id"]})
     assert r.status_code == 409, r.text
+    remove_env(a, env)
 
 
 def test_clone_across_servers(platform, prod):
@@ -157,9 +168,7 @@ def test_clone_across_servers(platform, prod):
         assert res["database_bytes"] > 1000000
         assert "streamed" in rt.job_log(a, job["id"])
         assert_copy(a, env["id"], prod, env["name"])
-        r = a.delete("/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
-        assert r.status_code == 202
-        rt.wait_job(a, r.json_body["id"])
+        remove_env(a, env)
         rt.remove_edges(sid)
     finally:
         sshd.stop()
@@ -198,6 +207,21 @@ def test_refusals_change_nothing(platform, prod):
     viewer = new_user(a.berthd, a, role="viewer")
     r = viewer.post("/api/v1/environments/%s/clone" % prod["id"], {"env_type": "staging"})
     assert r.status_code == 403 and r.json_body["error"]["code"] == "PERMISSION_DENIED", r.text
+    r = viewer.post("/api/v1/environments/%s/refresh" % prod["id"], {"from": prod["id"]})
+    assert r.status_code == 403 and r.json_body["error"]["code"] == "PERMISSION_DENIED", r.text
+    # a source that is neither running nor stopped (never deployed): 409, nothing made
+    r = a.post("/api/v1/projects/%s/environments" % a.project_id,
+               {"env_type": "development", "vm_id": a.server_id, "cpu_cores": 0.5,
+                "ram_mb": 1024, "disk_gb": 2, "name": unique("pending")})
+    assert r.status_code == 201, r.text
+    pending = r.json_body
+    r = a.post("/api/v1/environments/%s/clone" % pending["id"], {"env_type": "staging"})
+    assert r.status_code == 409 and r.json_body["error"]["code"] == "CONFLICT", r.text
+    r = a.post("/api/v1/environments/%s/refresh" % pending["id"], {"from": prod["id"]})
+    assert r.status_code == 409, r.text  # not deployed: nothing to refresh
+    r = a.delete("/api/v1/environments/%s" % pending["id"], {"confirm": "DELETE"})
+    assert r.status_code == 202, r.text
+    rt.wait_job(a, r.json_body["id"])
     # another organization's ids answer 404
     r = a.post("/api/v1/orgs", {"name": unique("Other")})
     assert r.status_code == 201, r.text
@@ -216,21 +240,20 @@ def test_cli_clone_and_refresh(platform, prod):
     cli = Cli(a.berthd.url)
     cli.login()
     name = unique("cli")
+    org = ["--org", a.org_id]  # (another test made the administrator a member of two)
     p = cli.run("env", "clone", prod["name"], "--type", "development", "--name", name,
-                "--no-anonymize", "--follow")
+                "--no-anonymize", "--follow", *org)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "Cloning %s into %s" % (prod["name"], name) in p.stdout
     env = [e for e in a.get("/api/v1/orgs/%s/environments" % a.org_id).json_body
            if e["name"] == name][0]
     assert env["status"] == "running" and env["cloned_from"] == prod["id"]
     add_partner(env, "Cli Only")
-    p = cli.run("env", "refresh", name, "--from", prod["name"], "--follow")
+    p = cli.run("env", "refresh", name, "--from", prod["name"], "--follow", *org)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "Refreshing %s from %s" % (name, prod["name"]) in p.stdout
     assert "Cli Only" not in rt.psql(env["id"], name, "SELECT name FROM res_partner")
     # usage errors: no --type, no --from
-    assert cli.run("env", "clone", prod["name"]).returncode != 0
-    assert cli.run("env", "refresh", name).returncode != 0
-    r = a.delete("/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
-    assert r.status_code == 202
-    rt.wait_job(a, r.json_body["id"])
+    assert cli.run("env", "clone", prod["name"], *org).returncode != 0
+    assert cli.run("env", "refresh", name, *org).returncode != 0
+    remove_env(a, env)
