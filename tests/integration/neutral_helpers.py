@@ -74,7 +74,7 @@ def create_project(a, version):
 
 
 def create_env(a, env_type="staging", prefix="nt", deploy=True, project_id=None, **kw):
-    body = {"env_type": env_type, "vm_id": a.server_id, "cpu_cores": 0.5, "ram_mb": 1024,
+    body = {"env_type": env_type, "vm_id": a.server_id, "cpu_cores": 0.25, "ram_mb": 512,
             "disk_gb": 2, "name": unique(prefix)}
     body.update(kw)
     r = a.post("/api/v1/projects/%s/environments" % (project_id or a.project_id), body)
@@ -135,3 +135,10 @@ def send_mail(env, to, subject, body):
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
+
+
+def remove_env(a, env):
+    """Gives a staging or development environment back (the server's room)."""
+    r = a.delete("/api/v1/environments/%s" % env["id"], {"confirm": "DELETE"})
+    assert r.status_code == 202, r.text
+    assert rt.wait_job(a, r.json_body["id"])["status"] == "done"

@@ -6,8 +6,9 @@ database; the production keeps its data."""
 import pytest
 
 import runtime as rt
-from neutral_helpers import (create_env, create_project, key, make_platform, put_settings, send_mail, sink_total,
-                             sql, start_sink, teardown_platform)
+from neutral_helpers import (create_env, create_project, key, make_platform, put_settings,
+                             remove_env, send_mail, sink_total, sql, start_sink,
+                             teardown_platform)
 
 pytestmark = pytest.mark.skipif(not rt.docker_available(), reason="no Docker Engine")
 
@@ -136,6 +137,8 @@ def test_restore_into_staging_neutralizes_and_anonymizes(platform):
                      {"target_environment_id": staging["id"], "safety_backup": False})
     assert sql(staging, "SELECT count(*) FROM ir_mail_server WHERE active") == "1"
     assert sql(staging, "SELECT count(*) FROM ir_mail_server WHERE name = 'berth mail catcher'") == "1"
+    rt.docker("network", "disconnect", "berth-%s" % key(staging), sink)
+    remove_env(a, staging)
 
 
 def test_restore_without_anonymization_keeps_personal_data(platform):
@@ -155,6 +158,7 @@ def test_restore_without_anonymization_keeps_personal_data(platform):
         "kept@example.com"
     assert sql(staging, "SELECT smtp_host FROM ir_mail_server WHERE active") == \
         "berth-%s-mail" % key(staging)
+    remove_env(a, staging)
 
 
 @pytest.mark.parametrize("version", ["16.0", "17.0", "19.0"])
@@ -181,3 +185,4 @@ def test_other_versions(platform, version):
     assert sql(dev, "SELECT active FROM ir_ui_view WHERE key = 'web.neutralize_banner'") == "t"
     assert sql(dev, "SELECT value FROM ir_config_parameter WHERE key = 'database.is_neutralized'") \
         == "true"
+    remove_env(a, dev)
