@@ -235,7 +235,10 @@ static int h_audit(struct req *r)
 	long long limit = ls ? atoll(ls) : 100, before = bs ? atoll(bs) : 0;
 	if (limit < 1 || limit > 1000)
 		limit = 100;
-	json_t *a = audit_list(acc.org_id, (int64_t)before, (int64_t)limit);
+	const char *target = req_query(r, "target_id"); /* one object's entries (an environment's) */
+	json_t *a = target && *target ? audit_list_target(acc.org_id, target, (int64_t)before,
+							  (int64_t)limit)
+				      : audit_list(acc.org_id, (int64_t)before, (int64_t)limit);
 	access_release(&acc);
 	return reply_json(r, 200, a);
 }

@@ -25,6 +25,8 @@ const char RENDER_CONNECT_SCRIPT[] =
 	"    return datetime.datetime.fromtimestamp(float(ts), datetime.timezone.utc).strftime(\"%Y-%m-%dT%H:%M:%SZ\")\n"
 	"\n"
 	"\n"
+	"SID = [None]  # a session id never leaves in an error message\n"
+	"\n"
 	"try:\n"
 	"    import odoo\n"
 	"    from odoo.tools import config\n"
@@ -48,7 +50,7 @@ const char RENDER_CONNECT_SCRIPT[] =
 	"            if len(user) != 1:\n"
 	"                out({\"error\": \"not_found\"}, 3)\n"
 	"            store = odoo.http.root.session_store\n"
-	"            s = store.new()\n"
+	"            s = store.new()\n"	"            SID[0] = s.sid\n"
 	"            for k, v in odoo.http.get_default_session().items():\n"
 	"                s[k] = v\n"
 	"            s[\"db\"] = db\n"
@@ -131,4 +133,5 @@ const char RENDER_CONNECT_SCRIPT[] =
 	"except SystemExit:\n"
 	"    raise\n"
 	"except Exception as e:\n"
-	"    out({\"error\": \"%s: %s\" % (type(e).__name__, str(e)[:300])}, 1)\n";
+	"    msg = str(e).replace(SID[0], \"<session id>\") if SID[0] else str(e)\n"
+	"    out({\"error\": \"%s: %s\" % (type(e).__name__, msg[:300])}, 1)\n";

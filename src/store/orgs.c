@@ -168,6 +168,15 @@ json_t *audit_list(const char *org_id, int64_t before, int64_t limit)
 		       " ORDER BY id DESC LIMIT ?", "siii", org_id, before, before, limit);
 }
 
+json_t *audit_list_target(const char *org_id, const char *target_id, int64_t before,
+			  int64_t limit)
+{
+	return db_rows("SELECT id, user_id, actor, action, target_type, target_id, details,"
+		       " source_ip, created_at FROM audit WHERE org_id=? AND target_id=?"
+		       " AND (?=0 OR id<?) ORDER BY id DESC LIMIT ?", "ssiii", org_id, target_id,
+		       before, before, limit);
+}
+
 char *orgs_slug(const char *org_id)
 {
 	return db_str("SELECT slug FROM orgs WHERE id=?", "s", org_id);

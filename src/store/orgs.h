@@ -56,4 +56,7 @@ int invitations_mark_accepted(const char *id);
 
 /* Audit entries of an organization, newest first: before (0: from the newest) and limit. */
 json_t *audit_list(const char *org_id, int64_t before, int64_t limit);
+/* The same, only the entries whose target is target_id (an environment's, for example). */
+json_t *audit_list_target(const char *org_id, const char *target_id, int64_t before,
+			  int64_t limit);
 #endif

@@ -30,6 +30,10 @@ static int connect_check(const struct actor *a, const char *env_id, struct env_r
 	json_decref(env);
 	int rc = perm_require(&acc, "environment.connect", err);
 	access_release(&acc);
+	/* a read-only API key reads; it never signs in to Odoo nor lists who did */
+	if (rc == 0 && a->read_only)
+		rc = berr_set(err, BE_PERMISSION_DENIED, NULL,
+			      "environment.connect: a read-only API key cannot use Connect As User");
 	if (rc < 0)
 		return -1;
 	if (env_load(env_id, e) < 0)

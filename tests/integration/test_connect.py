@@ -7,13 +7,15 @@ The stand-in's own `odoo` package (tests/odoo-standin/pkg) gives the container O
 interface, and its server checks every session cookie as Odoo's check_session does, so a
 session minted by berth is accepted only when its token is Odoo's. STANDIN_IMAGE (as
 build.sh takes it) runs the module on a stand-in of another name."""
+import json
 import os
 import re
+import subprocess
 
 import pytest
 import requests
 
-from conftest import Berthd, ADMIN_EMAIL, ADMIN_PASSWORD, free_port, new_user, unique
+from conftest import BERTH, Berthd, ADMIN_EMAIL, ADMIN_PASSWORD, free_port, new_user, unique
 from test_environments import set_plan
 import runtime as rt
 
@@ -34,10 +36,11 @@ def platform():
     assert r.status_code == 201, r.text
     a = api.with_token(r.json_body["access_token"])
     a.org_id = r.json_body["organization"]["id"]
+    a.user_id = r.json_body["user"]["id"]
     a.berthd = d
-    set_plan(a, a.org_id, allow_connect=True)
+    set_plan(a, a.org_id, allow_connect=True, allow_ip_whitelist=True)
     r = a.put("/api/v1/admin/odoo-versions",
-              [{"version": v, "image": "%s:%s" % (IMAGE, v)} for v in ("16.0", "18.0")])
+              [{"version": v, "image": "%s:%s" % (IMAGE, v)} for v in ("16.0", "17.0", "18.0")])
     assert r.status_code == 200, r.text
     r = a.post("/api/v1/orgs/%s/servers" % a.org_id, {"name": "local", "transport": "local",
                                                         "http_port": EDGE_PORT,
@@ -61,7 +64,7 @@ def deploy(a, version):
     r = a.post("/api/v1/orgs/%s/projects" % a.org_id, {"name": unique("p"), "odoo_version": version})
     assert r.status_code == 201, r.text
     r = a.post("/api/v1/projects/%s/environments" % r.json_body["id"],
-               {"env_type": "staging", "vm_id": a.server_id, "cpu_cores": 1.0, "ram_mb": 1024,
+               {"env_type": "staging", "vm_id": a.server_id, "cpu_cores": 0.5, "ram_mb": 1024,
                 "disk_gb": 2})
     assert r.status_code == 201, r.text
     e = r.json_body
@@ -88,9 +91,10 @@ def env18(platform):
     return deploy(platform, "18.0")
 
 
-@pytest.fixture(scope="module")
-def env16(platform):
-    return deploy(platform, "16.0")
+@pytest.fixture(scope="module", params=["16.0", "17.0"])
+def env16(platform, request):
+    """Odoo 16 and 17: the session store's files (pickled, 40 hexadecimal digits)."""
+    return deploy(platform, request.param)
 
 
 def edge(env, path, cookie=None, method="GET", data=None, ua=FIREFOX):
@@ -226,7 +230,7 @@ def test_stale_token_logs_out(platform, env18):
     assert edge(env18, "/odoo", cookie=sid).status_code == 303
 
 
-def test_sessions_and_connect_16_session_files(platform, env16):
+def test_sessions_and_connect_16_17_session_files(platform, env16):
     a = platform
     users = by_login(sessions(a, env16))
     admin = admin_login(users)
@@ -239,7 +243,7 @@ def test_sessions_and_connect_16_session_files(platform, env16):
     r = use(env16, g["url"])
     assert r.status_code == 302 and r.headers["Location"] == "/web"
     sid = r.cookies["session_id"]
-    assert re.match(r"^[0-9a-f]{40}$", sid), sid     # Odoo 16's sids
+    assert re.match(r"^[0-9a-f]{40}$", sid), sid     # Odoo 16's and 17's sids
     assert who(env16, sid)["login"] == admin
     assert use(env16, g["url"]).status_code == 410
     assert by_login(sessions(a, env16))[admin]["logged_in"]
@@ -279,12 +283,24 @@ def test_errors(platform, env18):
             assert r.status_code == 403 and r.json_body["error"]["code"] == "PLAN_FEATURE_UNAVAILABLE", r.text
             assert "allow_connect" in r.json_body["error"]["message"]
     finally:
-        set_plan(a, a.org_id, allow_connect=True)
+        set_plan(a, a.org_id, allow_connect=True, allow_ip_whitelist=True)
 
 
-def test_audit(platform, env18):
+def test_audit_and_event(platform, env18):
     a = platform
+    stream = requests.get(a.berthd.url + "/api/v1/orgs/%s/events" % a.org_id, stream=True,
+                          headers={"Authorization": "Bearer " + a.token}, timeout=60)
+    assert stream.status_code == 200
+    lines = stream.iter_lines(decode_unicode=True)
+    next(lines)   # the stream has started (retry: 2000)
     g = connect(a, env18, {"login": "demo"})
+    for line in lines:
+        if line == "event: environment.connect":
+            data = json.loads(next(lines)[len("data: "):])
+            break
+    stream.close()
+    assert data["id"] == env18["id"] and data["as_user"]["login"] == "demo", data
+    assert data["user_id"] == a.user_id and data["source_ip"] == "127.0.0.1"
     token = g["url"].rsplit("/", 1)[1]
     r = a.get("/api/v1/orgs/%s/audit" % a.org_id)
     assert r.status_code == 200, r.text
@@ -295,6 +311,43 @@ def test_audit(platform, env18):
     assert e["actor"] == ADMIN_EMAIL and e["source_ip"] == "127.0.0.1"
     assert e["details"]["as_user"] == {"id": g["user"]["id"], "login": "demo"}
     assert token not in r.text
+    # the environment's event list: its audit entries
+    r = a.get("/api/v1/orgs/%s/audit?target_id=%s" % (a.org_id, env18["id"]))
+    assert r.status_code == 200, r.text
+    assert {e["target_id"] for e in r.json_body} == {env18["id"]}
+    assert "environment.connect" in [e["action"] for e in r.json_body]
+
+
+def test_security_rules_keep_connect(platform, env18):
+    """The site's rate limits and address rules apply to the URL as to any path and do not
+    break it."""
+    a = platform
+    r = a.put("/api/v1/environments/%s/settings/security" % env18["id"],
+              {"rate_limit": True, "ip_blacklist": ["192.0.2.1"]})
+    assert r.status_code == 200, r.text
+    job = r.json_body["apply"]["job"]
+    assert rt.wait_job(a, job["id"])["status"] == "done", rt.job_log(a, job["id"])
+    r = use(env18, connect(a, env18, {"login": "demo"})["url"])
+    assert r.status_code == 302 and who(env18, r.cookies["session_id"])["login"] == "demo"
+
+
+def test_cli(platform, env18):
+    a = platform
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_")}
+    env.update(BERTH_URL=a.berthd.url, BERTH_TOKEN=a.token, HOME=a.berthd.dir)
+    run = lambda *args: subprocess.run([BERTH, *args], capture_output=True, text=True, env=env,
+                                       timeout=120)
+    p = run("env", "sessions", env18["name"], "--q", "marc", "--org", a.org_id)
+    assert p.returncode == 0, p.stderr
+    assert "demo" in p.stdout and "Marc Demo" in p.stdout and "Administrator" not in p.stdout
+    p = run("env", "connect", env18["name"], "--login", "demo", "--org", a.org_id)
+    assert p.returncode == 0, p.stderr
+    url = p.stdout.strip()
+    assert "/berth/connect/" in url and "demo" in p.stderr
+    r = use(env18, url)
+    assert r.status_code == 302 and who(env18, r.cookies["session_id"])["login"] == "demo"
+    p = run("env", "connect", env18["name"], "--org", a.org_id)
+    assert p.returncode == 2 and "--login" in p.stderr
 
 
 def test_not_running_conflict(platform, env16):

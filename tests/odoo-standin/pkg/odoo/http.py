@@ -1,7 +1,8 @@
 """odoo.http as far as sessions go: get_default_session(), Session, FilesystemSessionStore and
 root.session_store, with Odoo's file layout <session_dir>/<sid[:2]>/<sid>. Odoo 16: a 40
-hexadecimal sid and a pickled dict; 17+: an 84-character base64url sid and JSON (Odoo 18's
-odoo/http.py and odoo/tools/_vendor/sessions.py)."""
+hexadecimal sid and a pickled dict, as 17 (its odoo/http.py keeps the vendored store's sha1 key
+and pickles every value); 18+: an 84-character base64url sid and JSON (Odoo 18's odoo/http.py
+and odoo/tools/_vendor/sessions.py)."""
 import base64
 import collections.abc
 import contextlib
@@ -22,7 +23,7 @@ STORED_SESSION_BYTES = 42
 _sha1_re = re.compile(r"^[a-f0-9]{40}$")
 _base64_urlsafe_re = re.compile(r"^[A-Za-z0-9_-]{84}$")
 _fs_transaction_suffix = ".__wz_sess"
-JSON_SESSIONS = MAJOR >= 17
+JSON_SESSIONS = MAJOR >= 18
 
 
 def get_default_session():
@@ -49,8 +50,10 @@ class Session(collections.abc.MutableMapping):
         return self.__data[item]
 
     def __setitem__(self, item, value):
-        if JSON_SESSIONS:  # as 17+: every value round-trips through JSON
+        if JSON_SESSIONS:  # as 18+: every value round-trips through JSON (16-17: pickle)
             value = json.loads(json.dumps(value))
+        else:
+            value = pickle.loads(pickle.dumps(value))
         if item not in self.__data or self.__data[item] != value:
             self.is_dirty = True
         self.__data[item] = value
