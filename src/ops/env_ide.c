@@ -119,7 +119,8 @@ static int ide_remove(struct engine *e, struct job *j, struct envrt *rt, struct 
 	return rc;
 }
 
-int env_ide(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+/* The IDE container converged (or removed without allow_ide). */
+static int ide_converge(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
 {
 	if (!ops_ide_allowed(rt->env.org_id))
 		return ide_remove(e, j, rt, err);
@@ -172,6 +173,18 @@ out:
 	return rc;
 }
 
+/* The deploy's stage: an IDE that cannot start (its image cannot be pulled, say) does not fail
+ * the deploy of Odoo; the job's log says why, and /ide answers 503 until a deploy or a
+ * rotation starts it. */
+int env_ide(struct engine *e, struct job *j, struct envrt *rt, struct berr *err)
+{
+	struct berr ie = {0};
+	(void)err;
+	if (ide_converge(e, j, rt, &ie) < 0)
+		job_log(j, "warning: the IDE was not started: %s", ie.message);
+	return 0;
+}
+
 void env_ide_site(const struct envrt *rt, struct render_site *s)
 {
 	bool on = ops_ide_allowed(rt->env.org_id);
@@ -199,7 +212,7 @@ int job_ide_password(struct job *j, struct berr *err)
 		goto out;
 	}
 	job_stage(j, "IDE");
-	rc = env_ide(e, j, &rt, err);
+	rc = ide_converge(e, j, &rt, err);
 	if (rc == 0 && str_eq(rt.env.status, "stopped")) {
 		job_log(j, "the environment is stopped: the IDE stays stopped");
 		rc = engine_container_stop(e, rt.ide, 30, err);

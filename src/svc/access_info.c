@@ -86,11 +86,6 @@ static json_t *ssh_tunnel(const struct env_row *e, const char *fqdn, int pg_port
 json_t *svc_access_info(const struct actor *a, const char *ip, const char *env_id,
 			const char *reveal, struct berr *err)
 {
-	if (reveal && !str_eq(reveal, "ide_password") && !str_eq(reveal, "db_password")) {
-		berr_set(err, BE_VALIDATION_ERROR, "reveal",
-			 "reveal: must be ide_password or db_password");
-		return NULL;
-	}
 	struct access acc;
 	json_t *env = access_env(a, env_id, &acc, err);
 	if (!env)
@@ -104,6 +99,11 @@ json_t *svc_access_info(const struct actor *a, const char *ip, const char *env_i
 	access_release(&acc);
 	if (!can_view)
 		return NULL;
+	if (reveal && !str_eq(reveal, "ide_password") && !str_eq(reveal, "db_password")) {
+		berr_set(err, BE_VALIDATION_ERROR, "reveal",
+			 "reveal: must be ide_password or db_password");
+		return NULL;
+	}
 	if (reveal && !can_ide) {
 		berr_set(err, BE_PERMISSION_DENIED, "reveal",
 			 "Revealing a password needs the permission environment.ide");

@@ -41,11 +41,11 @@ def world():
     try:
         r = a.put("/api/v1/admin/ide", {"image": IDE_IMAGE})
         assert r.status_code == 200, r.text
-        a.http_port = free_port()
+        a.http_port, a.https_port = free_port(), free_port()
         r = a.post("/api/v1/orgs/%s/servers" % a.org_id,
                    {"name": "ssh", "host": "127.0.0.1", "port": sshd.port, "user": "root",
                     "private_key": sshd.private_key, "http_port": a.http_port,
-                    "https_port": free_port()})
+                    "https_port": a.https_port})
         assert r.status_code == 201, r.text
         a.ssh_server = r.json_body["id"]
         a.extra_servers = [a.ssh_server]
@@ -404,6 +404,37 @@ def test_cli(world):
     assert p.returncode == 0 and IDE_IMAGE in p.stdout, p.stderr
 
 
+def test_an_ide_that_cannot_start_does_not_fail_the_deploy(world):
+    """An IDE image that cannot be pulled: the rotation's job fails (its whole point is the
+    IDE), a deploy completes with a warning and Odoo serves; the image set back, the IDE
+    returns."""
+    a = world
+    r = a.put("/api/v1/admin/ide", {"image": "berth-test/no-such-ide:%s" % unique("v")})
+    assert r.status_code == 200, r.text
+    try:
+        # the container of the image before is kept while the new one cannot be had
+        r = a.post("/api/v1/environments/%s/ide/password" % a.eid)
+        assert r.status_code == 202, r.text
+        job = rt.wait_job(a, r.json_body["job"]["id"])
+        assert job["status"] == "failed" and "cannot be pulled" in str(job), job
+        job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % a.eid)
+        assert "warning: the IDE was not started" in rt.job_log(a, job["id"])
+        st, _, _ = request(a.http_port, a.host, "GET", "/web/login")
+        assert st == 200
+    finally:
+        assert a.put("/api/v1/admin/ide", {"image": IDE_IMAGE}).status_code == 200
+    r = a.post("/api/v1/environments/%s/ide/password" % a.eid)
+    assert rt.wait_job(a, r.json_body["job"]["id"])["status"] == "done"
+    pw = access(a, a.eid, "ide_password")["ide"]["password"]
+    deadline = time.time() + 60
+    while True:
+        st, cookie = login(a, pw)
+        if st == 302 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert st == 302 and cookie
+
+
 def test_plan_without_ide(world):
     """Last: the plan loses allow_ide (and allow_connect): the IDE part goes, the notice says
     to upgrade, reveal and rotation are refused, and a deploy removes the IDE container and
@@ -432,3 +463,55 @@ def test_plan_without_ide(world):
         assert access(a, a.eid)["plan"]["notice"].startswith("The IDE is not included")
     finally:
         a.patch("/api/v1/plans/%s" % plan, {"allow_ide": True, "allow_connect": True})
+
+
+def test_https_when_the_certificate_is_active(world):
+    """Last (the site then redirects HTTP to HTTPS): a custom certificate for the primary
+    domain makes the instance and IDE URLs https (with the server's HTTPS port), and the IDE
+    answers there."""
+    import ssl
+    import tempfile
+    from test_tls import make_ca, make_leaf
+    a = world
+    # the plan has allow_ide again (the test before): a rotation brings the IDE back
+    r = a.post("/api/v1/environments/%s/ide/password" % a.eid)
+    assert r.status_code == 202, r.text
+    assert rt.wait_job(a, r.json_body["job"]["id"])["status"] == "done"
+    d = tempfile.mkdtemp(prefix="berth-access-tls-")
+    make_ca(d, "own")
+    make_leaf(d, "leaf", "own", ["DNS:" + a.host])
+    read = lambda n: open(os.path.join(d, n)).read()
+    r = a.put("/api/v1/environments/%s/domains/%s/certificate" % (a.eid, a.host),
+              {"certificate_pem": read("leaf.pem") + read("own.pem"),
+               "private_key_pem": read("leaf.key")})
+    assert r.status_code == 200, r.text
+    assert rt.wait_job(a, r.json_body["job"]["id"])["status"] == "done"
+    got = access(a, a.eid)
+    assert got["instance_url"] == "https://%s:%d" % (a.host, a.https_port)
+    assert got["ide"]["url"] == got["instance_url"] + "/ide"
+    ctx = ssl.create_default_context(cafile=os.path.join(d, "own.pem"))
+
+    def ide_login_page():
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", a.https_port), timeout=30),
+                            server_hostname=a.host)
+        try:
+            s.sendall(("GET /ide/login HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                       % a.host).encode())
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data
+                data += chunk
+        finally:
+            s.close()
+
+    deadline = time.time() + 60
+    while True:  # the recreated IDE container takes a moment to listen
+        data = ide_login_page()
+        if data.startswith(b"HTTP/1.1 200") or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert data.startswith(b"HTTP/1.1 200") and b"code-server" in data, data[:300]
+    import shutil
+    shutil.rmtree(d, ignore_errors=True)

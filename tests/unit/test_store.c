@@ -501,6 +501,73 @@ static void test_env_store_for_jobs(void **state)
 	json_decref(o);
 }
 
+/* PostgreSQL's loopback ports (issue 14): per server, the lowest free one of the range, not
+ * the server's edge ports nor the ports found taken; kept once allocated. And the IDE's
+ * sealed password column. */
+static void test_env_pg_port(void **state)
+{
+	(void)state;
+	model_seed_plans();
+	char u[37], p[37], s1[37], s2[37], e[3][37];
+	struct berr err = {0};
+	assert_int_equal(model_user_create("pg@example.com", "P G", "password123", false, u, &err), 0);
+	json_t *o = model_org_create("Org PG", u, NULL, &err);
+	const char *org = json_string_value(json_object_get(o, "id"));
+	uuid4(p);
+	assert_int_equal(db_exec("INSERT INTO projects(id, org_id, name, slug, odoo_version,"
+				 " created_at, updated_at) VALUES(?,?,'P','p','18.0','t','t')",
+				 "ss", p, org), 0);
+	struct server_new sn = {.org_id = org, .name = "s1", .transport = "local",
+				.auth_method = "none", .docker_socket = "/var/run/docker.sock",
+				.port = 22, .max_projects = 8, .http_port = ENV_PG_PORT_MIN,
+				.https_port = 8443};
+	assert_int_equal(servers_insert(&sn, s1), 0);
+	sn.name = "s2";
+	sn.http_port = 8080;
+	assert_int_equal(servers_insert(&sn, s2), 0);
+	const char *names[3] = {"a", "b", "c"};
+	for (int i = 0; i < 3; i++) {
+		uuid4(e[i]);
+		char sub[16];
+		snprintf(sub, sizeof sub, "p-%s", names[i]);
+		struct env_new n = {.id = e[i], .project_id = p, .org_id = org,
+				    .vm_id = i < 2 ? s1 : s2, .name = names[i],
+				    .environment_type = "development", .subdomain = sub,
+				    .git_branch = "main", .created_by = u, .cpu_c = 200, .pg_cpu_c = 50,
+				    .ram_mb = 2048, .disk_gb = 10, .pg_ram_mb = 512,
+				    .odoo_config = json_object()};
+		assert_int_equal(env_insert(&n), 0);
+		json_decref(n.odoo_config);
+	}
+	assert_int_equal(env_pg_port(e[0]), 0);
+	/* the server's HTTP port is skipped */
+	assert_int_equal(env_pg_port_ensure(e[0], NULL, 0), ENV_PG_PORT_MIN + 1);
+	assert_int_equal(env_pg_port_ensure(e[0], NULL, 0), ENV_PG_PORT_MIN + 1); /* kept */
+	/* another environment of the server: not the same; a port taken on the server: skipped */
+	int taken[] = {ENV_PG_PORT_MIN + 2};
+	assert_int_equal(env_pg_port_ensure(e[1], taken, 1), ENV_PG_PORT_MIN + 3);
+	/* another server starts over */
+	assert_int_equal(env_pg_port_ensure(e[2], NULL, 0), ENV_PG_PORT_MIN);
+	/* the unique index refuses a second holder on one server */
+	assert_int_equal(db_exec("UPDATE environments SET pg_port=? WHERE id=?", "is",
+				 (int64_t)(ENV_PG_PORT_MIN + 1), e[1]), -2);
+	assert_int_equal(env_pg_port_clear(e[1]), 0);
+	assert_int_equal(env_pg_port(e[1]), 0);
+	assert_int_equal(env_pg_port_ensure(e[1], NULL, 0), ENV_PG_PORT_MIN + 2);
+
+	assert_null(env_secret_get(e[0], ENV_SECRET_IDE_PASSWORD));
+	char *sealed = secret_seal("ide-pw");
+	assert_int_equal(env_secret_set_if_null(e[0], ENV_SECRET_IDE_PASSWORD, sealed), 0);
+	assert_int_equal(env_secret_set_if_null(e[0], ENV_SECRET_IDE_PASSWORD, "other"), 0);
+	char *got = env_secret_get(e[0], ENV_SECRET_IDE_PASSWORD);
+	char *plain = secret_open(got);
+	assert_string_equal(plain, "ide-pw");
+	secret_free(plain);
+	free(got);
+	free(sealed);
+	json_decref(o);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -518,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test_setup_teardown(test_tenancy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_store_for_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_env_pg_port, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
