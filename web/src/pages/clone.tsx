@@ -57,6 +57,7 @@ export function CloneModal({ env, onClose }: { env: any; onClose: () => void }) 
   const [err, setErr] = useState<ApiError | null>(null);
   const [errField, setErrField] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [more, setMore] = useState(false); // the optional fields unfolded
   const [servers, setServers] = useState<any[] | null>(null);
   const [envs, setEnvs] = useState<any[]>([]);
   const [branches, setBranches] = useState<{ name: string; default?: boolean }[] | null>(null);
@@ -129,6 +130,8 @@ export function CloneModal({ env, onClose }: { env: any; onClose: () => void }) 
       const a = x as ApiError;
       setErr(a);
       setErrField(fieldOf(a));
+      // an error under a folded field: unfold them
+      if (["subdomain", "cpu_cores", "ram_mb", "disk_gb"].includes(fieldOf(a) || "")) setMore(true);
       setBusy(false);
     }
   }
@@ -179,7 +182,7 @@ export function CloneModal({ env, onClose }: { env: any; onClose: () => void }) 
           hint={<>Irreversibly replace partners' names, emails, phones, addresses and VAT numbers, users' logins (not the administrator's nor yours) and message bodies with stable fake values.{" "}
             {anonSource !== null && <>Default from this environment's <em>Anonymize Database</em> setting ({anonSource ? "on" : "off"}).</>}</>} />
         {fieldErr("anonymize") && <div class="field-error" role="alert">{fieldErr("anonymize")}</div>}
-        <details>
+        <details open={more} onToggle={(e) => setMore((e.currentTarget as HTMLDetailsElement).open)}>
           <summary>Subdomain and resources (optional)</summary>
           <Field id="clone-subdomain" label="Subdomain" error={fieldErr("subdomain")} hint="Made from the name when empty.">
             <input id="clone-subdomain" value={sub} autocomplete="off" spellcheck={false} placeholder={name} onInput={edit("subdomain", setSub)} />
