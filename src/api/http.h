@@ -114,9 +114,9 @@ extern const struct route cert_routes[];          /* api/certs.c */
 extern const struct route clone_routes[];         /* api/clones.c */
 /* An environment as the API shows it (api/environments.c), NULL when it is gone. */
 json_t *api_env_json(const char *id);
-extern const struct route mail_routes[];          /* api/mails.c */
-extern const struct route access_routes[];        /* api/access_info.c */
 extern const struct route connect_routes[];       /* api/connect.c */
+extern const struct route access_routes[];        /* api/access_info.c */
+extern const struct route mail_routes[];          /* api/mails.c */
 int api_metrics_serve(struct req *r);      /* GET /metrics (Prometheus) */
 int api_metrics_token_file(const char *path, struct berr *err);
 #endif

@@ -46,9 +46,9 @@ static const struct route *const tables[] = {
 	repo_routes, admin_routes, webhook_routes, alert_routes, event_routes, logs_routes,
 	metrics_routes, backup_routes, backup_target_routes, settings_routes, cert_routes,
 	clone_routes,
-	mail_routes,
-	access_routes,
 	connect_routes,
+	access_routes,
+	mail_routes,
 };
 
 int reply_json(struct req *r, int status, json_t *body)
@@ -184,10 +184,10 @@ static const struct {
 	{"GET", "/api/v1/environments/{}/settings/{}"}, /* the Domain tab looks DNS up */
 	{"PUT", "/api/v1/environments/{}/settings/{}"},
 	{"POST", "/api/v1/environments/{}/clone"}, /* create's branch check may fetch */
-	{"GET", "/api/v1/environments/{}/mails"}, /* exec in the mail catcher */
-	{"GET", "/api/v1/environments/{}/mails/{}"},
 	{"GET", "/api/v1/environments/{}/sessions"}, /* Connect As User: exec in Odoo */
 	{"POST", "/api/v1/environments/{}/connect"},
+	{"GET", "/api/v1/environments/{}/mails"}, /* exec in the mail catcher */
+	{"GET", "/api/v1/environments/{}/mails/{}"},
 };
 
 static bool route_is_slow(const struct route *rt)

@@ -7,8 +7,8 @@
 #include "cli/client.h"
 #include "cli/cmd_backup.h"
 #include "cli/cmd_env_clone.h"
-#include "cli/cmd_env_access.h"
 #include "cli/cmd_env_connect.h"
+#include "cli/cmd_env_access.h"
 #include "cli/cmd_env_logs.h"
 #include "cli/cmd_env_settings.h"
 #include "cli/out.h"
@@ -678,8 +678,8 @@ const struct verb env_verbs[] = {
 	 "Mails caught by a non-production environment's mail catcher, or one with its body.",
 	 ENV_MAILS_OPTS, 1, 2, cmd_env_mails},
 	ENV_LOGS_VERB,
-	ENV_ACCESS_VERBS,
 	ENV_CONNECT_VERBS,
+	ENV_ACCESS_VERBS,
 	ENV_SETTINGS_VERB,
 	ENV_CERT_VERBS,
 	ENV_BACKUP_VERBS,

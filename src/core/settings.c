@@ -130,7 +130,8 @@ static const struct setting TABLE[] = {
 	 .label = "Auto Restart",
 	 .description = "Restart the containers when they stop unexpectedly"},
 	{.key = "neutralize_keep_crons", .tab = "odoo", .type = SETTING_LIST, .max = 100,
-	 .valid = valid_odoo_xmlid, .valid_what = "Odoo xml ids as module.name (e.g. mail.ir_cron_mail_scheduler_action)",
+	 .valid = valid_odoo_xmlid,
+	 .valid_what = "Odoo xml ids as module.name (e.g. mail.ir_cron_mail_scheduler_action)",
 	 .target = TARGET_BERTH, .apply = APPLY_NOTHING,
 	 .label = "Scheduled Actions Kept Active",
 	 .description = "Scheduled actions (xml ids, one a line) left active when a copy of this "

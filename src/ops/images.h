@@ -1,5 +1,6 @@
-/* images.h: the images berth builds from Debian packages (PostgreSQL, PgBouncer, nginx, the mail catcher) on a
- * Debian base, and the base itself (pulled, or bootstrapped from a Debian mirror). */
+/* images.h: the images berth builds from Debian packages (PostgreSQL, PgBouncer, nginx, the
+ * mail catcher) on a Debian base, and the base itself (pulled, or bootstrapped from a Debian
+ * mirror). */
 #ifndef BERTH_IMAGES_H
 #define BERTH_IMAGES_H
 #include "drivers/engine.h"

@@ -263,32 +263,6 @@ static void security(struct sbuf *sb, const struct render_site *s)
 			  s->csp);
 }
 
-/* The IDE (issue 14): /ide answers 301 /ide/, and /ide/ goes to the IDE container with the
- * prefix stripped (code-server's pages use relative URLs), websockets included. */
-static void ide_locations(struct sbuf *sb, const struct render_site *s)
-{
-	if (!s->ide_host)
-		return;
-	sbuf_addf(sb,
-		  "\t# the IDE (code-server) of the environment, behind its own password\n"
-		  "\tlocation = /ide {\n"
-		  "\t\treturn 301 /ide/$is_args$args;\n"
-		  "\t}\n"
-		  "\tlocation ^~ /ide/ {\n"
-		  "\t\tset $berth_ide http://%s:%d;\n"
-		  "\t\trewrite ^/ide/(.*)$ /$1 break;\n"
-		  "\t\tproxy_pass $berth_ide;\n",
-		  s->ide_host, s->ide_port);
-	proxy_headers(sb, "\t");
-	sbuf_adds(sb,
-		  "\t\tproxy_set_header Upgrade $http_upgrade;\n"
-		  "\t\tproxy_set_header Connection $connection_upgrade;\n"
-		  "\t\tproxy_read_timeout 86400s;\n"
-		  "\t\tproxy_send_timeout 86400s;\n"
-		  "\t\tclient_max_body_size 0;\n"
-		  "\t}\n"
-		  "\n");
-}
 /* Connect As User (docs/connect.md): /berth/connect/<token>, a one-time sign-in URL served
  * by the edge itself (it cannot reach berthd). berthd writes the token's file into
  * /var/lib/berth-connect (the nginx workers' own directory, 0700): four lines, the expiry
@@ -333,6 +307,32 @@ static const char CONNECT_LOCATION[] =
 	"\t\t}\n"
 	"\t}\n"
 	"\n";
+/* The IDE (issue 14): /ide answers 301 /ide/, and /ide/ goes to the IDE container with the
+ * prefix stripped (code-server's pages use relative URLs), websockets included. */
+static void ide_locations(struct sbuf *sb, const struct render_site *s)
+{
+	if (!s->ide_host)
+		return;
+	sbuf_addf(sb,
+		  "\t# the IDE (code-server) of the environment, behind its own password\n"
+		  "\tlocation = /ide {\n"
+		  "\t\treturn 301 /ide/$is_args$args;\n"
+		  "\t}\n"
+		  "\tlocation ^~ /ide/ {\n"
+		  "\t\tset $berth_ide http://%s:%d;\n"
+		  "\t\trewrite ^/ide/(.*)$ /$1 break;\n"
+		  "\t\tproxy_pass $berth_ide;\n",
+		  s->ide_host, s->ide_port);
+	proxy_headers(sb, "\t");
+	sbuf_adds(sb,
+		  "\t\tproxy_set_header Upgrade $http_upgrade;\n"
+		  "\t\tproxy_set_header Connection $connection_upgrade;\n"
+		  "\t\tproxy_read_timeout 86400s;\n"
+		  "\t\tproxy_send_timeout 86400s;\n"
+		  "\t\tclient_max_body_size 0;\n"
+		  "\t}\n"
+		  "\n");
+}
 
 void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, bool tls)
 {
@@ -414,9 +414,9 @@ void render_site_proxy(struct sbuf *sb, const struct render_site *s, bool acme, 
 			  "\n",
 			  key, rate_burst(s->rate_login));
 	}
-	ide_locations(sb, s);
 	if (s->connect)
 		sbuf_adds(sb, CONNECT_LOCATION);
+	ide_locations(sb, s);
 	sbuf_addf(sb,
 		  "\tlocation /websocket {\n"
 		  "\t\tproxy_pass $odoo_websocket;\n");

@@ -1,4 +1,5 @@
 """Integration test harness: starts the real berthd on a temporary data directory."""
+import atexit
 import json
 import os
 import random
@@ -167,6 +168,7 @@ class Berthd:
 # Stand-in Docker Engines (test_servers.FakeDocker) put their sockets here; berthd allows
 # local servers only the Engine sockets it is told to (--docker-socket-allow).
 FAKE_DOCKER_ROOT = tempfile.mkdtemp(prefix="berth-fakedocker-")
+atexit.register(shutil.rmtree, FAKE_DOCKER_ROOT, True)
 NO_SUCH_SOCKET = "/run/berth-test-no-such/docker.sock"
 
 

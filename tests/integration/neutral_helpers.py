@@ -125,16 +125,24 @@ def send_mail(env, to, subject, body):
     c = rt.env_containers(env["id"], "odoo", all_=False)
     assert c, "Odoo does not run"
     qs = urllib.parse.urlencode({"to": to, "subject": subject, "body": body})
-    script = ("import sys, urllib.request, urllib.error\n"
+    script = ("import json, sys, urllib.request, urllib.error\n"
               "try:\n"
-              "    r = urllib.request.urlopen(sys.argv[1], timeout=30); print(r.read().decode())\n"
+              "    r = urllib.request.urlopen(sys.argv[1], timeout=30)\n"
+              "    status, body = r.status, r.read().decode()\n"
               "except urllib.error.HTTPError as e:\n"
-              "    print(e.read().decode())\n")
+              "    status, body = e.code, e.read().decode()\n"
+              "print(json.dumps({'status': status, 'body': body}))\n")
     p = subprocess.run([rt.DOCKER, "exec", c[0], "python3", "-c", script,
                         "http://localhost:8069/berth-standin/send-mail?" + qs],
                        capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    answer = json.loads(p.stdout)
+    try:
+        return json.loads(answer["body"])
+    except ValueError:
+        logs = rt.docker("logs", "--tail", "40", c[0], check=False)
+        raise AssertionError("send-mail answered %s %r\n%s%s" % (
+            answer["status"], answer["body"], logs.stdout, logs.stderr))
 
 
 def remove_env(a, env):

@@ -257,3 +257,49 @@ def test_cli_clone_and_refresh(platform, prod):
     assert cli.run("env", "clone", prod["name"], *org).returncode != 0
     assert cli.run("env", "refresh", name, *org).returncode != 0
     remove_env(a, env)
+
+
+def test_interrupted_clone_converges_with_a_refresh(platform, prod):
+    """berthd killed during a clone's copy: the job is failed at the next start, the clone is
+    in error; a refresh from the source runs the copy again and converges."""
+    import signal
+    import time
+    a = platform
+    out = clone(a, prod, env_type="staging", name=unique("cut"))
+    env, job_id = out["environment"], out["job"]["id"]
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        j = a.get("/api/v1/jobs/%s" % job_id).json_body
+        if j["status"] != "queued" and j["stage"] in ("Copy database", "Copy filestore", "Swap"):
+            break
+        assert j["status"] in ("queued", "running"), rt.job_log(a, job_id)
+        time.sleep(0.02)
+    d = a.berthd
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    d.log.close()
+    d.start()
+    assert a.get("/api/v1/jobs/%s" % job_id).json_body["status"] == "failed"
+    assert db_of(a, env["id"])["status"] == "error"
+    r = a.post("/api/v1/environments/%s/refresh" % env["id"], {"from": prod["id"]})
+    assert r.status_code == 202, r.text
+    wait_done(a, r.json_body["job"]["id"])
+    assert_copy(a, env["id"], prod, env["name"])
+    remove_env(a, env)
+
+
+def test_clone_of_a_stopped_source(platform, prod):
+    """A stopped source is copied too: its database is started for the base backup and
+    stopped again after."""
+    a = platform
+    rt.run_job(a, "POST", "/api/v1/environments/%s/stop" % prod["id"])
+    try:
+        out = clone(a, prod, env_type="development", name=unique("cold"))
+        env = out["environment"]
+        job = wait_done(a, out["job"]["id"])
+        assert "the source is stopped" in rt.job_log(a, job["id"])
+        assert rt.env_containers(prod["id"], "db", all_=False) == []  # stopped again
+        assert "Before Clone" in rt.psql(env["id"], env["name"], "SELECT name FROM res_partner")
+        remove_env(a, env)
+    finally:
+        rt.run_job(a, "POST", "/api/v1/environments/%s/start" % prod["id"])

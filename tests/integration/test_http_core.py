@@ -8,8 +8,8 @@ import json
 import os
 import socket
 import socketserver
-import tempfile
 import threading
+import uuid
 import time
 
 import pytest
@@ -176,9 +176,8 @@ class HangingEngine:
     /info), and holds every other request until released, then refuses it."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="berth-hang-")
         # in the directory berthd allows local servers' sockets in (conftest.socket_allow_args)
-        self.path = os.path.join(FAKE_DOCKER_ROOT, os.path.basename(self.dir) + ".sock")
+        self.path = os.path.join(FAKE_DOCKER_ROOT, "hang-%s.sock" % uuid.uuid4().hex[:12])
         self.release = threading.Event()
         self.held = threading.Event()
         eng = self
@@ -225,6 +224,10 @@ class HangingEngine:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
 
 
 def read_stream(url, token, out, i):

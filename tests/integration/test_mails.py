@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, new_user, unique
 import runtime as rt
-from neutral_helpers import (create_env, key, make_platform, send_mail, sink_total, start_sink,
+from neutral_helpers import (catcher_image, create_env, key, make_platform, send_mail, sink_total, start_sink,
                              teardown_platform)
 from test_cli import Cli
 
@@ -154,3 +154,27 @@ def test_catcher_stops_and_starts_with_the_environment(platform, envs):
     rt.run_job(a, "POST", "/api/v1/environments/%s/start" % st["id"])
     r = a.get("/api/v1/environments/%s/mails" % st["id"])
     assert r.status_code == 200 and r.json_body["total"] == 2  # kept on its volume
+
+
+
+def test_production_deploy_removes_a_leftover_catcher(platform, envs):
+    """An environment's type cannot change through the API; a catcher found next to a
+    production (left by an older berth, or by hand) is removed by its next deploy, with its
+    volume, and odoo.conf keeps sending through the environment's own SMTP server."""
+    a, prod = platform, envs["prod"]
+    name = "berth-%s-mail" % key(prod)
+    labels = ["--label", "berth.managed=1", "--label", "berth.env=%s" % prod["id"],
+              "--label", "berth.role=mail"]
+    rt.docker("volume", "create", *labels, name)
+    rt.docker("run", "-d", "--name", name, "--network", "berth-%s" % key(prod),
+              "-v", "%s:/var/lib/berth-mail" % name, *labels, catcher_image())
+    try:
+        job = rt.run_job(a, "POST", "/api/v1/environments/%s/deploy" % prod["id"])
+        assert "removing the mail catcher" in rt.job_log(a, job["id"])
+        assert rt.env_containers(prod["id"], "mail") == []
+        vols = rt.docker("volume", "ls", "-q", "--filter", "name=%s" % name).stdout.split()
+        assert name not in vols
+        assert "smtp_server = %s\n" % envs["sink"] in conf(prod)
+    finally:
+        rt.docker("rm", "-f", name, check=False)
+        rt.docker("volume", "rm", "-f", name, check=False)

@@ -3,11 +3,10 @@ the local Docker socket, host-key pinning, credentials never returned, validatio
 between organizations."""
 import json
 import os
-import shutil
 import socket
 import socketserver
-import tempfile
 import threading
+import uuid
 import time
 
 import pytest
@@ -37,8 +36,7 @@ class FakeDocker:
     def __init__(self, mode="ok"):
         self.mode = mode
         # in the directory berthd allows local servers' sockets in (socket_allow_args)
-        self.dir = tempfile.mkdtemp(prefix="berth-fakedocker-")
-        self.path = os.path.join(FAKE_DOCKER_ROOT, os.path.basename(self.dir) + ".sock")
+        self.path = os.path.join(FAKE_DOCKER_ROOT, "fake-%s.sock" % uuid.uuid4().hex[:12])
         self.requests = []
         fake = self
 
@@ -77,7 +75,6 @@ class FakeDocker:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
-        shutil.rmtree(self.dir, ignore_errors=True)
         try:
             os.unlink(self.path)
         except OSError:
