@@ -4,13 +4,15 @@
 // Environment: BERTH_URL (berthd with --web web/dist, not set up yet), SHOTS (screenshot
 // directory), BERTH_DOCKER=1 when a local Docker Engine answers (server, create, remove),
 // CHROMIUM (default /usr/bin/chromium), BERTH_ODOO_IMAGE (the Odoo stand-in's repository: the
-// deploy runs it), BERTH_EDGE_PORTS ("http,https": free ports for the local server's edge proxy).
+// deploy runs it), BERTH_EDGE_PORTS ("http,https": free ports for the local server's edge proxy),
+// BERTH_IDE_IMAGE (the IDE stand-in's image, tests/ide-standin: the IDE password's rotation).
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { settingsSteps } from "./settings.mjs";
+import { issue14Steps } from "./access.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, "..", "..", "web", "package.json"));
@@ -25,6 +27,7 @@ const PASSWORD = "correct horse battery";
 const NEW_PASSWORD = "a new horse battery"; // after the password change step
 const ODOO_IMAGE = process.env.BERTH_ODOO_IMAGE || "";
 const EDGE_PORTS = (process.env.BERTH_EDGE_PORTS || "").split(",").filter(Boolean).map(Number);
+const IDE_IMAGE = process.env.BERTH_IDE_IMAGE || ""; // the IDE stand-in, when built
 mkdirSync(SHOTS, { recursive: true });
 
 let step = "start";
@@ -355,14 +358,14 @@ try {
     for (const b of ["Restart", "Stop", "Deploy", "Remove"])
       check(await page.getByRole("button", { name: b, exact: true }).isVisible(), "quick action " + b);
     const tabs = await page.getByRole("tab").allTextContents();
-    check(tabs.join(",") === "Commits,Queue,Access,Logs,Monitoring,Settings", "tabs of a dev instance: " + tabs);
+    check(tabs.join(",") === "Commits,Queue,Access,Logs,Mails,Monitoring,Settings", "tabs of a dev instance: " + tabs);
     await a11y("instance console");
     if (REPO) {
       const row = page.getByRole("row", { name: /Fix invoice totals/ });
       await row.waitFor();
       check((await row.textContent()).includes("Ann Dev"), "the author");
       check(await page.getByRole("row", { name: /Add the shop_custom module/ }).isVisible(), "the older commit");
-      await page.getByRole("button", { name: "Refresh" }).click();
+      await page.getByRole("tabpanel").getByRole("button", { name: "Refresh" }).click();
       await row.waitFor();
       log("commits listed");
     }
@@ -459,6 +462,11 @@ try {
       await page.getByRole("tab", { name: "Queue" }).click();
     }
 
+    // issue 14: the Access and Mails tabs, Connect As User, Clone and Refresh (each with its routes)
+    const has14 = await issue14Steps({ page, ctx, api, token, plan, orgId, base: BASE, envId: new URL(page.url()).pathname.split("/").pop(), check, a11y, shot, log,
+      setStep: (s) => { step = s; }, noSidewaysScroll, ideImage: IDE_IMAGE, docker: DOCKER });
+    check(await page.evaluate(() => window.__sameDocument === true), "issue 14's steps: back on the environment's page, the same document");
+
     step = "stop: the dot turns stopped and Start appears, live";
     await page.getByRole("button", { name: "Stop", exact: true }).click();
     await page.getByText("Stop queued").waitFor();
@@ -467,6 +475,13 @@ try {
     await page.locator("tr[data-job]", { hasText: "stop" }).locator('[data-status="done"]').waitFor();
     check(await page.evaluate(() => window.__sameDocument === true), "no reload");
     log("stopped, shown live");
+    if (has14.sessions) {
+      step = "connect on a stopped environment: berthd's 409 shown in the modal";
+      await page.getByRole("group", { name: "Quick actions" }).getByRole("button", { name: "Connect", exact: true }).click();
+      const cdlg = page.getByRole("dialog", { name: "Connect As User" });
+      await cdlg.locator(".banner.error", { hasText: "The users cannot be listed" }).waitFor();
+      await cdlg.getByRole("button", { name: "Close", exact: true }).click();
+    }
 
     step = "a viewer sees no action buttons";
     const inv = await api("POST", `/orgs/${orgId}/invitations`, { email: "viewer@example.com", role: "viewer" }, token);
@@ -505,6 +520,13 @@ try {
       await vpage.getByText("Read only: changing settings needs the environment.settings permission.").waitFor();
       check((await vodoo.getByRole("button", { name: "Save Odoo Configuration" }).count()) === 0, "no Save for a viewer");
       check(await vodoo.getByLabel("Shared Memory (MB)").isDisabled(), "the viewer's fields are disabled");
+    }
+    if (has14.access) {
+      // the Access tab without environment.ide: the database password is not offered
+      await vpage.getByRole("tab", { name: "Access" }).click();
+      await vpage.getByTestId("acc-db-name").waitFor();
+      check((await vpage.getByRole("button", { name: /Show the (database|IDE) password/ }).count()) === 0, "no password for a viewer");
+      await vpage.getByRole("tab", { name: "Queue" }).click(); // the instance URL's link would match "Shop" below
     }
     await vpage.getByRole("link", { name: "Shop" }).click();
     await vpage.getByRole("heading", { name: "Shop", level: 1 }).waitFor();

@@ -1,6 +1,7 @@
 // The instance console of one environment (instance-console.txt): header (with the HTTPS
-// state), quick actions, tabs Commits and Queue (with the streaming job log), Logs,
-// Monitoring, Backups and Settings, and the frames later issues fill.
+// state), quick actions (Connect As User, Clone and Refresh among them), tabs Commits and Queue
+// (with the streaming job log), Access, Logs, Mails (not on production), Monitoring, Backups
+// and Settings.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, del, get, post, streamEvents } from "../api";
 import { navigate } from "../router";
@@ -15,6 +16,16 @@ const POLL_MS = 3000;
 const BackupsTab = lazy(() => import("./backups").then((m) => m.BackupsTab));
 // the Settings tab likewise
 const SettingsTab = lazy(() => import("./settings-env").then((m) => m.SettingsTab));
+// and the Access and Mails tabs, the Connect As User, Clone and Refresh dialogs, a job's progress
+const AccessTab = lazy(() => import("./access").then((m) => m.AccessTab));
+const MailsTab = lazy(() => import("./mails").then((m) => m.MailsTab));
+const ConnectModal = lazy(() => import("./connect").then((m) => m.ConnectModal));
+const CloneModal = lazy(() => import("./clone").then((m) => m.CloneModal));
+const RefreshModal = lazy(() => import("./clone").then((m) => m.RefreshModal));
+const JobProgress = lazy(() => import("./jobprogress").then((m) => m.JobProgress));
+
+/** Jobs to show on an environment's page when it opens (the clone job, on its new environment). */
+export const pendingJobs = new Map<string, { job: any; title: string }>();
 
 export function EnvironmentPage({ id }: { id: string }) {
   const env = useAsync(() => get<any>(`/environments/${id}`), [id]);
@@ -32,14 +43,20 @@ export function EnvironmentPage({ id }: { id: string }) {
   usePollWithoutStream(() => env.reload(true), POLL_MS);
   return (
     <Async s={env} what="Loading the environment">
-      {(e) => <Console env={e} perms={perms.data ? new Set(perms.data.permissions) : null} reload={() => env.reload(true)} />}
+      {(e) => <Console key={e.id} env={e} perms={perms.data ? new Set(perms.data.permissions) : null} reload={() => env.reload(true)} />}
     </Async>
   );
 }
 
 function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; reload: () => void }) {
   const s = useSession();
-  const [modal, setModal] = useState<null | "restart" | "remove" | "merge" | "connect">(null);
+  const [modal, setModal] = useState<null | "restart" | "remove" | "merge" | "connect" | "clone" | "refresh">(null);
+  // a clone or refresh job followed above the tabs (the clone's handed over by the dialog)
+  const [progress, setProgress] = useState<{ job: any; title: string } | null>(() => {
+    const p = pendingJobs.get(env.id) || null;
+    pendingJobs.delete(env.id);
+    return p;
+  });
   const [tab, setTab] = useState("commits");
   // a point clicked on a monitoring chart opens the Logs tab on the 10 minutes around it
   const [logWindow, setLogWindow] = useState<{ since: string; until: string } | null>(null);
@@ -49,6 +66,7 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
   const can = (p: string) => !!perms && perms.has(p); // none shown until the permissions are known
   const host = env.url ? env.url.replace(/^https?:\/\//, "") : env.subdomain;
   const removable = env.environment_type !== "production";
+  const production = env.environment_type === "production";
   const project = useAsync(() => get<any>(`/projects/${env.project_id}`), [env.project_id]);
 
   async function act(what: string, path: string, body: unknown = {}) {
@@ -67,6 +85,8 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
     ["queue", "Queue"],
     ["access", "Access"],
     ...(can("environment.logs") ? ([["logs", "Logs"]] as [string, string][]) : []),
+    // the mail catcher's mails: not on production, which sends real mail
+    ...(!production && can("environment.logs") ? ([["mails", "Mails"]] as [string, string][]) : []),
     ["monitoring", "Monitoring"],
     // production and staging, with the permission and the plan's allow_backup
     ...(env.environment_type !== "development" && can("environment.backup") && s.plan?.allow_backup ? ([["backups", "Backups"]] as [string, string][]) : []),
@@ -95,7 +115,14 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
 
       <div class="quick-actions" role="group" aria-label="Quick actions" data-perms={perms ? "loaded" : "loading"}>
         {can("environment.restart") && <button type="button" class="btn gray" onClick={() => setModal("restart")}>Restart</button>}
-        {can("environment.connect") && <button type="button" class="btn gray" onClick={() => setModal("connect")}>Connect</button>}
+        {can("environment.connect") && (
+          s.plan?.allow_connect === false ? (
+            <button type="button" class="btn gray" aria-disabled="true" aria-describedby="connect-plan" title="Your plan does not include Connect As User (allow_connect)"
+              onClick={() => toast("Connect As User is not in your organization's plan (allow_connect): upgrade it to use it.", "error")}>Connect</button>
+          ) : (
+            <button type="button" class="btn gray" onClick={() => setModal("connect")}>Connect</button>
+          )
+        )}
         {can("environment.merge") && s.plan?.allow_merge && <button type="button" class="btn gray" onClick={() => setModal("merge")}>Merge</button>}
         {can("environment.stop") && env.status !== "stopped" && (
           <button type="button" class="btn amber" onClick={() => act("Stop", `/environments/${env.id}/stop`)}>Stop</button>
@@ -104,8 +131,21 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
           <button type="button" class="btn green" onClick={() => act("Start", `/environments/${env.id}/start`)}>Start</button>
         )}
         {can("environment.deploy") && <button type="button" class="btn primary" onClick={() => act("Deploy", `/environments/${env.id}/deploy`)}>Deploy</button>}
+        {can("project.environments.create") && (env.status === "running" || env.status === "stopped") && (
+          <button type="button" class="btn gray" onClick={() => setModal("clone")}>Clone</button>
+        )}
+        {can("environment.settings") && !production && <button type="button" class="btn gray" onClick={() => setModal("refresh")}>Refresh</button>}
         {can("environment.remove") && removable && <button type="button" class="btn red" onClick={() => setModal("remove")}>Remove</button>}
       </div>
+      {can("environment.connect") && s.plan?.allow_connect === false && (
+        <p class="muted small plan-note" id="connect-plan">Connect As User needs a plan with remote session access (allow_connect, Pro or Enterprise): upgrade the organization's plan to use it.</p>
+      )}
+      {progress && (
+        <div class="card progress-card">
+          <JobProgress job={progress.job} title={progress.title} onEnd={() => { reload(); setQueueGen((g) => g + 1); }} />
+          <div class="actions"><button type="button" class="btn small" onClick={() => setProgress(null)}>Dismiss</button></div>
+        </div>
+      )}
 
       <div class="tabs" role="tablist" aria-label="Environment">
         {tabs.map(([k, l]) => (
@@ -127,8 +167,9 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="panel card">
         {tab === "commits" && <Commits env={env} />}
         {tab === "queue" && <Queue env={env} gen={queueGen} />}
-        {tab === "access" && <Coming what="Access: the instance URL, database connection and SSH tunnel come with the access issue." />}
+        {tab === "access" && <AccessTab env={env} perms={perms} />}
         {tab === "logs" && <LogsTab env={env} since={logWindow?.since} until={logWindow?.until} />}
+        {tab === "mails" && <MailsTab env={env} />}
         {tab === "monitoring" && (
           <MonitoringTab env={env} onPick={can("environment.logs") ? (ts) => {
             setLogWindow({ since: new Date((ts - 300) * 1000).toISOString(), until: new Date((ts + 300) * 1000).toISOString() });
@@ -150,18 +191,14 @@ function Console({ env, perms, reload }: { env: any; perms: Set<string> | null; 
       {modal === "merge" && (
         <MergeModal env={env} onClose={() => setModal(null)} onMerged={() => { setModal(null); setQueueGen((g) => g + 1); setTab("queue"); }} />
       )}
-      {modal === "connect" && (
-        <Modal title="Connect As User" onClose={() => setModal(null)}>
-          <p>Connect As User (open a new tab signed in as one of the instance's active Odoo users) comes with the access issue.</p>
-          <div class="actions"><button type="button" class="btn" onClick={() => setModal(null)}>Close</button></div>
-        </Modal>
+      {modal === "connect" && <ConnectModal env={env} onClose={() => setModal(null)} />}
+      {modal === "clone" && <CloneModal env={env} onClose={() => setModal(null)} />}
+      {modal === "refresh" && (
+        <RefreshModal env={env} onClose={() => setModal(null)}
+          onQueued={(job, title) => { setModal(null); setProgress({ job, title }); setQueueGen((g) => g + 1); }} />
       )}
     </section>
   );
-}
-
-function Coming({ what }: { what: string }) {
-  return <Empty>{what}</Empty>;
 }
 
 function RestartModal({ onClose, onRestart }: { onClose: () => void; onRestart: (mode: string) => void }) {
