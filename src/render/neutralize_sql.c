@@ -103,7 +103,9 @@ const char RENDER_NEUTRALIZE_SQL[] =
 
 /* psql variable: keep (the login or email of the user kept as is; may be empty). */
 const char RENDER_ANONYMIZE_SQL[] =
+	"\\o /dev/null\n"
 	"SELECT set_config('berth.keep_login', lower(:'keep'), true);\n"
+	"\\o\n"
 	/* berth_anon(table, [column, expression, ...], condition): sets the columns the table
 	 * has (expressions are this file's own text), says how many rows changed */
 	"CREATE FUNCTION pg_temp.berth_anon(tbl text, sets text[], cond text) RETURNS text\n"
