@@ -32,10 +32,8 @@ static const char NOTICE_CONNECT[] =
 	"Connect As User is not included in the organization's plan: upgrade to Pro or Enterprise"
 	" to use it.";
 
-/* The URL of the primary domain: https when its certificate is active (on the server's
- * HTTPS port), else http (on its HTTP port); the port only when not the scheme's own. */
-static void instance_url(const struct env_row *e, const char *fqdn, char *out, size_t len,
-			 bool *https)
+void svc_env_instance_url(const struct env_row *e, const char *fqdn, char *out, size_t len,
+			  bool *https)
 {
 	json_t *c = cert_get(e->id, fqdn);
 	*https = str_eq(json_string_value(json_object_get(c, "status")), "active");
@@ -127,7 +125,7 @@ json_t *svc_access_info(const struct actor *a, const char *ip, const char *env_i
 	char fqdn[300], url[400];
 	snprintf(fqdn, sizeof fqdn, "%s.%s", e.subdomain ? e.subdomain : "", berth_cfg.apps_domain);
 	bool https;
-	instance_url(&e, fqdn, url, sizeof url, &https);
+	svc_env_instance_url(&e, fqdn, url, sizeof url, &https);
 	/* the port is allocated at the first deploy; asked before, it is allocated now */
 	int pg_port = env_pg_port_ensure(e.id, NULL, 0);
 

@@ -6,6 +6,8 @@
 #ifndef BERTH_SVC_ACCESS_INFO_H
 #define BERTH_SVC_ACCESS_INFO_H
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include "lib/errors.h"
 #include "store/access.h"
 
@@ -15,6 +17,12 @@
  * password without allow_ide), VALIDATION_ERROR (reveal). */
 json_t *svc_access_info(const struct actor *a, const char *ip, const char *env_id,
 			const char *reveal, struct berr *err);
+/* The URL of an environment's domain fqdn: https when its certificate is active (on the
+ * server's HTTPS port), else http (on its HTTP port); the port only when not the scheme's
+ * own. The Access answer's instance URL and Connect As User's one-time URL. */
+struct env_row;
+void svc_env_instance_url(const struct env_row *e, const char *fqdn, char *out, size_t len,
+			  bool *https);
 /* POST /environments/{id}/ide/password (environment.ide, plan allow_ide): a new password
  * sealed, the IDE recreated by a job (audited as environment.ide_password). The job, or NULL
  * with err. */

@@ -10,7 +10,7 @@
 #include "jobs/events.h"
 #include "lib/util.h"
 #include "ops/connect.h"
-#include "store/certs.h"
+#include "svc/access_info.h"
 #include "store/envs.h"
 #include "store/model.h"
 
@@ -123,22 +123,6 @@ static int parse_body(json_t *body, json_int_t *user_id, const char **login, str
 	return berr_set(err, BE_VALIDATION_ERROR, "user_id", "user_id: required (or login)");
 }
 
-/* The URL's base: https when the environment's primary domain (its system domain) has an
- * active certificate, else http; the server's port when it is not the scheme's default. */
-static void url_base(const struct env_row *e, const char *host, char *out, size_t len,
-		     bool *secure)
-{
-	json_t *cert = cert_get(e->id, host);
-	*secure = str_eq(json_string_value(json_object_get(cert, "status")), "active");
-	json_decref(cert);
-	long long port = *secure ? e->server_https_port : e->server_http_port;
-	bool dflt = port <= 0 || port == (*secure ? 443 : 80);
-	if (dflt)
-		snprintf(out, len, "%s://%s", *secure ? "https" : "http", host);
-	else
-		snprintf(out, len, "%s://%s:%lld", *secure ? "https" : "http", host, port);
-}
-
 json_t *svc_connect(const struct actor *a, const char *ip, const char *env_id, json_t *body,
 		    struct berr *err)
 {
@@ -157,7 +141,7 @@ json_t *svc_connect(const struct actor *a, const char *ip, const char *env_id, j
 			*p = (char)(*p - 'A' + 'a');
 	char base[400];
 	bool secure;
-	url_base(&e, host, base, sizeof base, &secure);
+	svc_env_instance_url(&e, host, base, sizeof base, &secure);
 	struct connect_req rq = {.user_id = user_id, .login = login, .host = host, .secure = secure};
 	struct connect_grant g;
 	if (ops_connect_grant(env_id, &rq, &g, err) < 0)
